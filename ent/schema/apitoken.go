@@ -1,0 +1,73 @@
+package schema
+
+import (
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+
+	"github.com/latchkeyhq/latchkey/internal/ids"
+)
+
+// APIToken is a bearer credential. Only the HMAC of its secret is stored.
+type APIToken struct{ ent.Schema }
+
+func (APIToken) Mixin() []ent.Mixin {
+	return []ent.Mixin{
+		idMixin{prefix: ids.APIToken},
+		timeMixin{},
+		graphqlMixin{queryField: "apiTokens", contentType: "api-token"},
+	}
+}
+
+func (APIToken) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("name").NotEmpty().MaxLen(100),
+		// name_fold is the lower-cased name: it makes names unique regardless
+		// of case on every database and is the key of the NAME order.
+		field.String("name_fold").MaxLen(400).Unique().Annotations(orderOnly("NAME")...),
+		field.String("code").NotEmpty().MaxLen(100).Unique().Annotations(entgql.OrderField("CODE")),
+		field.String("description").MaxLen(1000).Default(""),
+		field.Enum("type").Values("READ_ONLY", "FULL_ACCESS", "CUSTOM").Annotations(entgql.OrderField("TYPE")),
+		field.String("secret_hash").MaxLen(64).Unique().Sensitive().Annotations(hidden()),
+		// The secret that regenerate replaced keeps working until its grace period ends.
+		field.String("previous_secret_hash").MaxLen(64).Optional().Nillable().Sensitive().Annotations(hidden()),
+		field.Time("previous_secret_expires_at").SchemaType(datetime).Optional().Nillable().Annotations(hidden()),
+		field.String("hint").MaxLen(32),
+		field.Time("expires_at").SchemaType(datetime).Optional().Nillable(),
+		// Sort keys never hold NULL so that cursor pagination stays exact:
+		// unlimited tokens sort after every dated one, unused ones first.
+		field.Time("expires_sort").SchemaType(datetime).Annotations(orderOnly("EXPIRES_AT")...),
+		field.Time("revoked_at").SchemaType(datetime).Optional().Nillable(),
+		field.Time("last_used_at").SchemaType(datetime).Optional().Nillable(),
+		field.Time("last_used_sort").SchemaType(datetime).Annotations(orderOnly("LAST_USED_AT")...),
+		field.String("last_used_ip").MaxLen(64).Optional().Nillable(),
+		field.String("persona_id").MaxLen(32).Annotations(hidden()),
+		field.String("created_by_id").MaxLen(32).Optional().Nillable().Annotations(hidden()),
+	}
+}
+
+func (APIToken) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.From("persona", Persona.Type).Ref("tokens").Field("persona_id").Unique().Required(),
+		edge.To("roles", Role.Type),
+		edge.To("permissions", Permission.Type).Annotations(entgql.Skip()),
+		edge.To("created_tokens", APIToken.Type).
+			Annotations(entgql.Skip()).
+			From("created_by").Field("created_by_id").Unique(),
+	}
+}
+
+func (APIToken) Indexes() []ent.Index {
+	return []ent.Index{
+		index.Fields("secret_hash"),
+		index.Fields("previous_secret_hash"),
+		index.Fields("type", "id"),
+		index.Fields("created_at", "id"),
+		index.Fields("updated_at", "id"),
+		index.Fields("expires_sort", "id"),
+		index.Fields("last_used_sort", "id"),
+		index.Fields("persona_id"),
+	}
+}

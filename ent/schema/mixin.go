@@ -1,0 +1,88 @@
+package schema
+
+import (
+	"time"
+
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/dialect"
+	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/mixin"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/latchkeyhq/latchkey/internal/ids"
+)
+
+// idMixin gives a schema an opaque, type-prefixed string id.
+type idMixin struct {
+	mixin.Schema
+	prefix string
+}
+
+func (m idMixin) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("id").
+			MaxLen(32).
+			NotEmpty().
+			Immutable().
+			DefaultFunc(ids.Generator(m.prefix)),
+	}
+}
+
+// datetime gives time columns microsecond precision on MySQL, whose
+// default TIMESTAMP would also stop at 2038.
+var datetime = map[string]string{dialect.MySQL: "datetime(6)"}
+
+// now is the default of time columns, at the precision the database keeps.
+func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
+
+// timeMixin records when a record was created and last changed.
+type timeMixin struct{ mixin.Schema }
+
+func (timeMixin) Fields() []ent.Field {
+	return []ent.Field{
+		field.Time("created_at").SchemaType(datetime).
+			Default(now).
+			Immutable().
+			Annotations(entgql.OrderField("CREATED_AT")),
+		field.Time("updated_at").SchemaType(datetime).
+			// Set by admin on every change; last-used flushes must not touch it.
+			Default(now).
+			Annotations(entgql.OrderField("UPDATED_AT")),
+	}
+}
+
+// graphqlMixin makes a schema a Relay node listed by a top-level connection
+// field guarded by the read permission of its content type.
+type graphqlMixin struct {
+	mixin.Schema
+	queryField  string
+	contentType string
+}
+
+func (m graphqlMixin) Annotations() []schema.Annotation {
+	return []schema.Annotation{
+		entgql.RelayConnection(),
+		entgql.QueryField(m.queryField).Directives(hasPermission(m.contentType, "read")),
+	}
+}
+
+// hasPermission is the @hasPermission directive that internal/authz enforces.
+func hasPermission(contentType, action string) entgql.Directive {
+	return entgql.NewDirective("hasPermission",
+		&ast.Argument{Name: "contentType", Value: &ast.Value{Raw: contentType, Kind: ast.StringValue}},
+		&ast.Argument{Name: "action", Value: &ast.Value{Raw: action, Kind: ast.StringValue}},
+	)
+}
+
+// hidden keeps a field out of every GraphQL type, input, filter and order.
+func hidden() schema.Annotation { return entgql.Skip(entgql.SkipAll) }
+
+// orderOnly keeps a field out of GraphQL except as the named sort key.
+func orderOnly(name string) []schema.Annotation {
+	return []schema.Annotation{
+		entgql.OrderField(name),
+		entgql.Skip(entgql.SkipType, entgql.SkipWhereInput, entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput),
+	}
+}

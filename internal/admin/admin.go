@@ -1,0 +1,191 @@
+// Package admin holds the operation behind every mutation: validation, the
+// privilege ceiling, the change itself and its audit event. Each function
+// works on the ent client in the context, which for a GraphQL mutation is the
+// operation's transaction, so any error rolls the whole mutation back.
+package admin
+
+import (
+	"context"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/latchkeyhq/latchkey/ent"
+	"github.com/latchkeyhq/latchkey/ent/apitoken"
+	"github.com/latchkeyhq/latchkey/internal/authz"
+	"github.com/latchkeyhq/latchkey/internal/gqlerr"
+	"github.com/latchkeyhq/latchkey/internal/ids"
+	"github.com/latchkeyhq/latchkey/internal/perm"
+	"github.com/latchkeyhq/latchkey/internal/secret"
+)
+
+// Service performs administrative changes.
+type Service struct {
+	Hasher secret.Hasher
+	// Now is the clock; tests replace it.
+	Now func() time.Time
+	// Changed runs after a change to tokens, roles, personas or content types
+	// is committed, so that cached verifications are dropped. May be nil.
+	Changed func()
+}
+
+// New returns a Service with the real clock.
+func New(h secret.Hasher, changed func()) *Service {
+	return &Service{Hasher: h, Now: time.Now, Changed: changed}
+}
+
+func (s *Service) now() time.Time { return s.Now().UTC().Truncate(time.Microsecond) }
+
+// changed arranges for s.Changed to run once the current transaction commits.
+func (s *Service) changed(ctx context.Context) {
+	if s.Changed == nil {
+		return
+	}
+	tx := ent.TxFromContext(ctx)
+	if tx == nil {
+		s.Changed()
+		return
+	}
+	tx.OnCommit(func(next ent.Committer) ent.Committer {
+		return ent.CommitFunc(func(ctx context.Context, tx *ent.Tx) error {
+			err := next.Commit(ctx, tx)
+			if err == nil {
+				s.Changed()
+			}
+			return err
+		})
+	})
+}
+
+func db(ctx context.Context) *ent.Client { return ent.FromContext(ctx) }
+
+type systemKey struct{}
+
+// AsSystem marks ctx as Latchkey acting on its own behalf (seeding, the
+// mint-token command): no caller, so no privilege ceiling.
+func AsSystem(ctx context.Context) context.Context {
+	return context.WithValue(ctx, systemKey{}, true)
+}
+
+// ceiling checks a grant against the caller; fails closed without one.
+func ceiling(ctx context.Context, typ apitoken.Type, grant perm.Set) error {
+	if ctx.Value(systemKey{}) != nil {
+		return nil
+	}
+	caller, err := authz.Require(ctx)
+	if err != nil {
+		return err
+	}
+	return authz.Ceiling(caller, typ, grant)
+}
+
+// ceilingForToken refuses to act on a token that can do more than the caller.
+func ceilingForToken(ctx context.Context, t *ent.APIToken) error {
+	if ctx.Value(systemKey{}) != nil {
+		return nil
+	}
+	caller, err := authz.Require(ctx)
+	if err != nil {
+		return err
+	}
+	return authz.CeilingForToken(ctx, db(ctx), caller, t)
+}
+
+var slugRE = regexp.MustCompile(`^[a-z0-9]+(?:-[a-z0-9]+)*$`)
+
+// text trims v and checks its length in characters.
+func text(field, v string, min, max int) (string, error) {
+	v = strings.TrimSpace(v)
+	n := utf8.RuneCountInString(v)
+	if n < min {
+		if min == 1 {
+			return "", gqlerr.BadInput(field, "%s must not be empty", field)
+		}
+		return "", gqlerr.BadInput(field, "%s must be at least %d characters", field, min)
+	}
+	if n > max {
+		return "", gqlerr.BadInput(field, "%s must be at most %d characters", field, max)
+	}
+	return v, nil
+}
+
+func description(field string, v *string) (string, error) {
+	if v == nil {
+		return "", nil
+	}
+	return text(field, *v, 0, 1000)
+}
+
+// slug checks a code or uid: lower-case letters and digits joined by single hyphens.
+func slug(field, v string, max int) (string, error) {
+	if len(v) > max || !slugRE.MatchString(v) {
+		return "", gqlerr.BadInput(field, "%s must be a slug of at most %d characters: lower-case letters and digits joined by single hyphens", field, max)
+	}
+	return v, nil
+}
+
+// slugify derives a code from a name.
+func slugify(name string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(name) {
+		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') {
+			if dash && b.Len() > 0 {
+				b.WriteByte('-')
+			}
+			b.WriteRune(r)
+			dash = false
+		} else {
+			dash = true
+		}
+		if b.Len() >= 90 {
+			break
+		}
+	}
+	if b.Len() == 0 {
+		return "token"
+	}
+	return b.String()
+}
+
+func avatarURL(field string, v *string) (string, error) {
+	if v == nil || strings.TrimSpace(*v) == "" {
+		return "", nil
+	}
+	s := strings.TrimSpace(*v)
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || len(s) > 2048 {
+		return "", gqlerr.BadInput(field, "%s must be an http or https URL of at most 2048 characters", field)
+	}
+	return s, nil
+}
+
+// fold is the case-insensitive key of a name.
+func fold(name string) string { return strings.ToLower(name) }
+
+// notFound is the error for an id that names no record of the wanted type,
+// whether it is malformed, of another type, or deleted.
+func notFound(typ, id string) error {
+	return gqlerr.New(gqlerr.NotFound, "no %s with id %q", typ, id)
+}
+
+// checkID returns NOT_FOUND unless id has the shape of a typ id.
+func checkID(typ, id string) error {
+	if ids.TypeOf(id) != typ {
+		return notFound(typ, id)
+	}
+	return nil
+}
+
+// changedFields lists the names of inputs that were given.
+func changedFields(pairs ...any) []string {
+	var out []string
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if given, _ := pairs[i+1].(bool); given {
+			out = append(out, pairs[i].(string))
+		}
+	}
+	return out
+}

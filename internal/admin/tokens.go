@@ -1,0 +1,449 @@
+package admin
+
+import (
+	"context"
+	"time"
+
+	"github.com/latchkeyhq/latchkey/ent"
+	"github.com/latchkeyhq/latchkey/ent/apitoken"
+	"github.com/latchkeyhq/latchkey/internal/audit"
+	"github.com/latchkeyhq/latchkey/internal/authz"
+	"github.com/latchkeyhq/latchkey/internal/gqlerr"
+	"github.com/latchkeyhq/latchkey/internal/perm"
+	"github.com/latchkeyhq/latchkey/internal/secret"
+)
+
+// CreateTokenInput is GraphQL's CreateAPITokenInput.
+type CreateTokenInput struct {
+	Name        string
+	Code        *string
+	Description *string
+	Type        apitoken.Type
+	Lifespan    *Lifespan
+	ExpiresAt   *time.Time
+	PersonaID   *string
+	Persona     *CreatePersonaInput
+	RoleIDs     []string
+	Permissions []*perm.Permission
+	Secret      *string
+}
+
+// UpdateTokenInput is GraphQL's UpdateAPITokenInput; nil means unchanged.
+type UpdateTokenInput struct {
+	Name        *string
+	Code        *string
+	Description *string
+	Type        *apitoken.Type
+	Lifespan    *Lifespan
+	ExpiresAt   *time.Time
+	PersonaID   *string
+	Persona     *CreatePersonaInput
+	RoleIDs     []string
+	Permissions []*perm.Permission
+}
+
+// TokenWithSecret is the payload of create and regenerate: the only place
+// the plaintext secret ever appears.
+type TokenWithSecret struct {
+	APIToken *ent.APIToken
+	Secret   string
+}
+
+// MaxGracePeriod bounds how long a replaced secret may keep working.
+const MaxGracePeriod = 7 * 24 * time.Hour
+
+// CreateToken makes a token and returns it with its secret.
+func (s *Service) CreateToken(ctx context.Context, in CreateTokenInput) (*TokenWithSecret, error) {
+	now := s.now()
+	name, err := s.tokenName(ctx, in.Name, "")
+	if err != nil {
+		return nil, err
+	}
+	code := slugify(name)
+	if in.Code != nil {
+		code = *in.Code
+	}
+	if code, err = s.tokenCode(ctx, code, ""); err != nil {
+		return nil, err
+	}
+	desc, err := description("description", in.Description)
+	if err != nil {
+		return nil, err
+	}
+	exp, _, err := expiry(in.Lifespan, in.ExpiresAt, now)
+	if err != nil {
+		return nil, err
+	}
+	grants, err := s.grants(ctx, in.Type, in.RoleIDs, in.Permissions, nil)
+	if err != nil {
+		return nil, err
+	}
+	plain := secret.Generate()
+	if in.Secret != nil {
+		plain = *in.Secret
+		if err := secret.Check(plain); err != nil {
+			return nil, gqlerr.BadInput("secret", "%s", err.Error())
+		}
+	}
+	hash := s.Hasher.Hash(plain)
+	if err := s.secretUnused(ctx, hash); err != nil {
+		return nil, err
+	}
+	persona, err := s.personaFor(ctx, in.PersonaID, in.Persona, name)
+	if err != nil {
+		return nil, err
+	}
+	create := db(ctx).APIToken.Create().
+		SetName(name).
+		SetNameFold(fold(name)).
+		SetCode(code).
+		SetDescription(desc).
+		SetType(in.Type).
+		SetSecretHash(hash).
+		SetHint(secret.Hint(plain)).
+		SetNillableExpiresAt(exp).
+		SetExpiresSort(ExpirySortKey(exp)).
+		SetLastUsedSort(LastUsedSortKey(nil)).
+		SetPersona(persona).
+		AddRoles(grants.roles...).
+		AddPermissions(grants.cells...).
+		SetCreatedAt(now).
+		SetUpdatedAt(now)
+	if caller := authz.FromContext(ctx); caller != nil {
+		create.SetCreatedByID(caller.Token.ID)
+	}
+	t, err := create.Save(ctx)
+	if err != nil {
+		return nil, err
+	}
+	changes := []string{"name", "code", "type", "persona", "secret"}
+	if desc != "" {
+		changes = append(changes, "description")
+	}
+	if exp != nil {
+		changes = append(changes, "expiresAt")
+	}
+	if len(grants.roles) > 0 {
+		changes = append(changes, "roles")
+	}
+	if len(grants.cells) > 0 {
+		changes = append(changes, "permissions")
+	}
+	if err := s.auditToken(ctx, "api-token.create", t, changes); err != nil {
+		return nil, err
+	}
+	return &TokenWithSecret{APIToken: t, Secret: plain}, nil
+}
+
+// UpdateToken changes what is given in in and leaves the rest.
+func (s *Service) UpdateToken(ctx context.Context, id string, in UpdateTokenInput) (*ent.APIToken, error) {
+	t, err := s.token(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := ceilingForToken(ctx, t); err != nil {
+		return nil, err
+	}
+	now := s.now()
+	upd := db(ctx).APIToken.UpdateOne(t).SetUpdatedAt(now)
+	var changes []string
+	if in.Name != nil {
+		name, err := s.tokenName(ctx, *in.Name, t.ID)
+		if err != nil {
+			return nil, err
+		}
+		upd.SetName(name).SetNameFold(fold(name))
+		changes = append(changes, "name")
+	}
+	if in.Code != nil {
+		code, err := s.tokenCode(ctx, *in.Code, t.ID)
+		if err != nil {
+			return nil, err
+		}
+		upd.SetCode(code)
+		changes = append(changes, "code")
+	}
+	if in.Description != nil {
+		desc, err := description("description", in.Description)
+		if err != nil {
+			return nil, err
+		}
+		upd.SetDescription(desc)
+		changes = append(changes, "description")
+	}
+	if exp, given, err := expiry(in.Lifespan, in.ExpiresAt, now); err != nil {
+		return nil, err
+	} else if given {
+		upd.SetNillableExpiresAt(exp).SetExpiresSort(ExpirySortKey(exp))
+		if exp == nil {
+			upd.ClearExpiresAt()
+		}
+		changes = append(changes, "expiresAt")
+	}
+	if in.PersonaID != nil || in.Persona != nil {
+		p, err := s.personaFor(ctx, in.PersonaID, in.Persona, t.Name)
+		if err != nil {
+			return nil, err
+		}
+		upd.SetPersona(p)
+		changes = append(changes, "persona")
+	}
+	if in.Type != nil || in.RoleIDs != nil || in.Permissions != nil {
+		typ := t.Type
+		if in.Type != nil {
+			typ = *in.Type
+			changes = append(changes, "type")
+		}
+		grants, err := s.grants(ctx, typ, in.RoleIDs, in.Permissions, t)
+		if err != nil {
+			return nil, err
+		}
+		upd.SetType(typ).ClearRoles().AddRoles(grants.roles...).ClearPermissions().AddPermissions(grants.cells...)
+		if in.RoleIDs != nil {
+			changes = append(changes, "roles")
+		}
+		if in.Permissions != nil {
+			changes = append(changes, "permissions")
+		}
+	}
+	t, err = upd.Save(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.auditToken(ctx, "api-token.update", t, changes); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// RegenerateToken gives a token a new secret. The old one stops working at
+// once, or when grace has passed.
+func (s *Service) RegenerateToken(ctx context.Context, id string, graceSeconds *int) (*TokenWithSecret, error) {
+	t, err := s.token(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := ceilingForToken(ctx, t); err != nil {
+		return nil, err
+	}
+	var grace time.Duration
+	if graceSeconds != nil {
+		grace = time.Duration(*graceSeconds) * time.Second
+		if *graceSeconds < 0 || grace > MaxGracePeriod {
+			return nil, gqlerr.BadInput("gracePeriodSeconds", "gracePeriodSeconds must be between 0 and %d", int(MaxGracePeriod/time.Second))
+		}
+	}
+	now := s.now()
+	plain := secret.Generate()
+	upd := db(ctx).APIToken.UpdateOne(t).
+		SetSecretHash(s.Hasher.Hash(plain)).
+		SetHint(secret.Hint(plain)).
+		SetUpdatedAt(now)
+	changes := []string{"secret"}
+	if grace > 0 {
+		upd.SetPreviousSecretHash(t.SecretHash).SetPreviousSecretExpiresAt(now.Add(grace))
+		changes = append(changes, "gracePeriod")
+	} else {
+		upd.ClearPreviousSecretHash().ClearPreviousSecretExpiresAt()
+	}
+	if t, err = upd.Save(ctx); err != nil {
+		return nil, err
+	}
+	if err := s.auditToken(ctx, "api-token.regenerate", t, changes); err != nil {
+		return nil, err
+	}
+	return &TokenWithSecret{APIToken: t, Secret: plain}, nil
+}
+
+// RevokeToken stops a token from authenticating until it is restored.
+// Anyone allowed to revoke may revoke any token: stopping a leaked token must
+// never wait for a more powerful caller.
+func (s *Service) RevokeToken(ctx context.Context, id string) (*ent.APIToken, error) {
+	t, err := s.token(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if t.RevokedAt == nil {
+		if t, err = db(ctx).APIToken.UpdateOne(t).SetRevokedAt(s.now()).SetUpdatedAt(s.now()).Save(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.auditToken(ctx, "api-token.revoke", t, []string{"revokedAt"}); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// RestoreToken undoes a revocation. Restoring re-arms the token's powers, so
+// the privilege ceiling applies.
+func (s *Service) RestoreToken(ctx context.Context, id string) (*ent.APIToken, error) {
+	t, err := s.token(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := ceilingForToken(ctx, t); err != nil {
+		return nil, err
+	}
+	if t.RevokedAt != nil {
+		if t, err = db(ctx).APIToken.UpdateOne(t).ClearRevokedAt().SetUpdatedAt(s.now()).Save(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.auditToken(ctx, "api-token.restore", t, []string{"revokedAt"}); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// DeleteToken removes a token for good.
+func (s *Service) DeleteToken(ctx context.Context, id string) (string, error) {
+	t, err := s.token(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	if err := db(ctx).APIToken.DeleteOne(t).Exec(ctx); err != nil {
+		return "", err
+	}
+	if err := s.auditToken(ctx, "api-token.delete", t, nil); err != nil {
+		return "", err
+	}
+	return t.ID, nil
+}
+
+func (s *Service) auditToken(ctx context.Context, action string, t *ent.APIToken, changes []string) error {
+	s.changed(ctx)
+	return audit.Record(ctx, audit.Event{Action: action, TargetType: "api-token", TargetID: t.ID, TargetName: t.Name, Changes: changes})
+}
+
+// token loads a token by id; anything else is NOT_FOUND.
+func (s *Service) token(ctx context.Context, id string) (*ent.APIToken, error) {
+	if err := checkID("APIToken", id); err != nil {
+		return nil, err
+	}
+	t, err := db(ctx).APIToken.Get(ctx, id)
+	if ent.IsNotFound(err) {
+		return nil, notFound("APIToken", id)
+	}
+	return t, err
+}
+
+func (s *Service) tokenName(ctx context.Context, v, self string) (string, error) {
+	name, err := text("name", v, 1, 100)
+	if err != nil {
+		return "", err
+	}
+	taken, err := db(ctx).APIToken.Query().Where(apitoken.NameFold(fold(name)), apitoken.IDNEQ(self)).Exist(ctx)
+	if err != nil {
+		return "", err
+	}
+	if taken {
+		return "", gqlerr.Field(gqlerr.Conflict, "name", "an API token named %q already exists", name)
+	}
+	return name, nil
+}
+
+func (s *Service) tokenCode(ctx context.Context, v, self string) (string, error) {
+	code, err := slug("code", v, 100)
+	if err != nil {
+		return "", err
+	}
+	taken, err := db(ctx).APIToken.Query().Where(apitoken.Code(code), apitoken.IDNEQ(self)).Exist(ctx)
+	if err != nil {
+		return "", err
+	}
+	if taken {
+		return "", gqlerr.Field(gqlerr.Conflict, "code", "an API token with code %q already exists", code)
+	}
+	return code, nil
+}
+
+func (s *Service) secretUnused(ctx context.Context, hash string) error {
+	used, err := db(ctx).APIToken.Query().
+		Where(apitoken.Or(apitoken.SecretHash(hash), apitoken.PreviousSecretHash(hash))).
+		Exist(ctx)
+	if err != nil {
+		return err
+	}
+	if used {
+		return gqlerr.Field(gqlerr.Conflict, "secret", "this secret is already in use; choose another")
+	}
+	return nil
+}
+
+// expiry turns lifespan or expiresAt into an expiry time (nil: never).
+// given reports whether either was supplied.
+func expiry(lifespan *Lifespan, at *time.Time, now time.Time) (exp *time.Time, given bool, err error) {
+	switch {
+	case lifespan != nil && at != nil:
+		return nil, true, gqlerr.BadInput("expiresAt", "give lifespan or expiresAt, not both")
+	case at != nil:
+		if !at.After(now) {
+			return nil, true, gqlerr.BadInput("expiresAt", "expiresAt must be in the future")
+		}
+		t := at.UTC().Truncate(time.Microsecond)
+		return &t, true, nil
+	case lifespan != nil:
+		days := lifespanDays[*lifespan]
+		if days == 0 {
+			return nil, true, nil
+		}
+		t := now.AddDate(0, 0, days)
+		return &t, true, nil
+	}
+	return nil, false, nil
+}
+
+// tokenGrants is what a CUSTOM token is given besides its type.
+type tokenGrants struct {
+	roles []*ent.Role
+	cells []*ent.Permission
+}
+
+// grants validates the roles and explicit permissions of a token of type
+// typ and checks the result against the caller's ceiling. When existing is
+// given, roles or permissions left nil keep their current value.
+func (s *Service) grants(ctx context.Context, typ apitoken.Type, roleIDs []string, cells []*perm.Permission, existing *ent.APIToken) (tokenGrants, error) {
+	var g tokenGrants
+	if typ != apitoken.TypeCUSTOM {
+		if len(roleIDs) > 0 {
+			return g, gqlerr.BadInput("roleIDs", "only CUSTOM tokens have roles; %s tokens get their permissions from their type", typ)
+		}
+		if len(cells) > 0 {
+			return g, gqlerr.BadInput("permissions", "only CUSTOM tokens have permissions of their own; %s tokens get theirs from their type", typ)
+		}
+		all, readOnly, err := authz.Catalog(ctx, db(ctx))
+		if err != nil {
+			return g, err
+		}
+		return g, ceiling(ctx, typ, authz.Grant(typ, all, readOnly, nil))
+	}
+	if roleIDs == nil && existing != nil {
+		current, err := existing.QueryRoles().IDs(ctx)
+		if err != nil {
+			return g, err
+		}
+		roleIDs = current
+	}
+	if cells == nil && existing != nil {
+		current, err := existing.QueryPermissions().WithContentType().All(ctx)
+		if err != nil {
+			return g, err
+		}
+		for _, p := range authz.Cells(current).List() {
+			cells = append(cells, &p)
+		}
+	}
+	roleRows, fromRoles, err := roles(ctx, "roleIDs", roleIDs)
+	if err != nil {
+		return g, err
+	}
+	cellRows, own, err := permissions(ctx, "permissions", cellsOf(cells))
+	if err != nil {
+		return g, err
+	}
+	own.Add(fromRoles.List()...)
+	if err := ceiling(ctx, typ, own); err != nil {
+		return g, err
+	}
+	return tokenGrants{roles: roleRows, cells: cellRows}, nil
+}

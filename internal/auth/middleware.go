@@ -1,0 +1,96 @@
+package auth
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/latchkeyhq/latchkey/internal/authz"
+	"github.com/latchkeyhq/latchkey/internal/gqlerr"
+	"github.com/latchkeyhq/latchkey/internal/request"
+)
+
+// Authenticator authenticates HTTP requests by their bearer token.
+type Authenticator struct {
+	Verifier *Verifier
+	Limiter  *Limiter
+}
+
+// Outcome is what authenticating one request came to.
+type Outcome struct {
+	Principal  *authz.Principal // nil: anonymous or refused
+	Status     int              // 0 when the request may go on
+	Code       gqlerr.Code
+	Message    string
+	RetryAfter time.Duration
+}
+
+// Authenticate reads the Authorization header. No header means anonymous;
+// a header that does not carry a valid bearer token is refused with 401,
+// and too many of those from one IP with 429.
+func (a *Authenticator) Authenticate(r *http.Request) Outcome {
+	h := r.Header.Get("Authorization")
+	if h == "" {
+		return Outcome{}
+	}
+	ip := request.From(r.Context()).ClientIP
+	if blocked, wait := a.Limiter.Blocked(ip); blocked {
+		return Outcome{Status: http.StatusTooManyRequests, Code: gqlerr.RateLimited, Message: "too many failed authentications; retry later", RetryAfter: wait}
+	}
+	scheme, token, ok := strings.Cut(h, " ")
+	if ok && strings.EqualFold(scheme, "Bearer") {
+		p, err := a.Verifier.Verify(r.Context(), strings.TrimSpace(token), ip)
+		switch {
+		case err == nil:
+			return Outcome{Principal: p}
+		case !errors.Is(err, ErrInvalidToken):
+			zerolog.Ctx(r.Context()).Error().Err(err).Msg("verifying token")
+			return Outcome{Status: http.StatusInternalServerError, Code: gqlerr.Internal, Message: "internal server error"}
+		}
+	}
+	a.Limiter.Fail(ip)
+	return Outcome{Status: http.StatusUnauthorized, Code: gqlerr.Unauthenticated, Message: "the bearer token is invalid, expired or revoked"}
+}
+
+// WriteRefusal answers a refused request with the HTTP status, the RFC 6750
+// challenge and, when graphQL is set, a GraphQL error body.
+func (o Outcome) WriteRefusal(w http.ResponseWriter, graphQL bool) {
+	switch o.Status {
+	case http.StatusUnauthorized:
+		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+	case http.StatusTooManyRequests:
+		w.Header().Set("Retry-After", strconv.Itoa(int(o.RetryAfter.Seconds())))
+	}
+	if !graphQL {
+		w.WriteHeader(o.Status)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(o.Status)
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"errors": []map[string]any{{"message": o.Message, "extensions": map[string]any{"code": o.Code}}},
+	})
+}
+
+// Middleware puts the caller in the request context, or refuses the request.
+func (a *Authenticator) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		o := a.Authenticate(r)
+		if o.Status != 0 {
+			o.WriteRefusal(w, true)
+			return
+		}
+		ctx := r.Context()
+		if o.Principal != nil {
+			ctx = authz.WithPrincipal(ctx, o.Principal)
+			l := zerolog.Ctx(ctx).With().Str("token_id", o.Principal.Token.ID).Str("persona", o.Principal.Persona.Name).Logger()
+			ctx = l.WithContext(ctx)
+		}
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}

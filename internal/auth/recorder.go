@@ -1,0 +1,88 @@
+package auth
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/latchkeyhq/latchkey/ent"
+	"github.com/latchkeyhq/latchkey/ent/apitoken"
+	"github.com/latchkeyhq/latchkey/internal/admin"
+)
+
+// Recorder coalesces last-used times in memory and writes them in batches,
+// so verifying a token never writes to the database: at most one UPDATE per
+// token per flush.
+type Recorder struct {
+	client  *ent.Client
+	now     func() time.Time
+	mu      sync.Mutex
+	pending map[string]use
+}
+
+type use struct {
+	at time.Time
+	ip string
+}
+
+// NewRecorder returns a Recorder writing through client.
+func NewRecorder(client *ent.Client) *Recorder {
+	return &Recorder{client: client, now: time.Now, pending: map[string]use{}}
+}
+
+// Touch notes that token id was used now from ip.
+func (r *Recorder) Touch(id, ip string) {
+	at := r.now().UTC().Truncate(time.Microsecond)
+	r.mu.Lock()
+	r.pending[id] = use{at: at, ip: ip}
+	r.mu.Unlock()
+}
+
+// Flush writes what was noted since the last flush. Tokens deleted in the
+// meantime are skipped.
+func (r *Recorder) Flush(ctx context.Context) error {
+	r.mu.Lock()
+	batch := r.pending
+	r.pending = make(map[string]use, len(batch))
+	r.mu.Unlock()
+	for id, u := range batch {
+		ip := u.ip
+		if len(ip) > 64 {
+			ip = ip[:64]
+		}
+		_, err := r.client.APIToken.Update().
+			Where(apitoken.ID(id), apitoken.Or(apitoken.LastUsedAtIsNil(), apitoken.LastUsedAtLT(u.at))).
+			SetLastUsedAt(u.at).
+			SetLastUsedSort(admin.LastUsedSortKey(&u.at)).
+			SetLastUsedIP(ip).
+			Save(ctx)
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Run flushes every interval until ctx ends, then flushes once more.
+func (r *Recorder) Run(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	log := zerolog.Ctx(ctx)
+	for {
+		select {
+		case <-t.C:
+			if err := r.Flush(ctx); err != nil {
+				log.Error().Err(err).Msg("flushing last-used times")
+			}
+		case <-ctx.Done():
+			final, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			if err := r.Flush(final); err != nil {
+				log.Error().Err(err).Msg("flushing last-used times at shutdown")
+			}
+			cancel()
+			return
+		}
+	}
+}

@@ -1,0 +1,105 @@
+// Package config reads Latchkey's settings. Every setting is a command-line
+// flag and a LATCHKEY_* environment variable; a flag wins over the variable.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"strings"
+	"time"
+)
+
+// Config is every setting of a Latchkey process.
+type Config struct {
+	Addr            string
+	DatabaseURL     string
+	TokenPepper     string
+	BootstrapToken  string
+	LogLevel        string
+	LogFormat       string
+	ShutdownTimeout time.Duration
+
+	CacheSize          int
+	CacheTTL           time.Duration
+	LastUsedFlushEvery time.Duration
+	AuthFailureRate    float64
+	AuthFailureBurst   int
+	TrustedProxies     []netip.Prefix
+	ComplexityLimit    int
+}
+
+
+// Parse reads settings from args (without the program or subcommand name)
+// and the environment. Help goes to out.
+func Parse(cmd string, args []string, getenv func(string) string, out io.Writer) (*Config, []string, error) {
+	c := &Config{}
+	fs := flag.NewFlagSet("latchkey "+cmd, flag.ContinueOnError)
+	fs.SetOutput(out)
+	var proxies string
+	str := func(p *string, name, env, def, usage string) {
+		if v := getenv(env); v != "" {
+			def = v
+		}
+		fs.StringVar(p, name, def, usage+" ("+env+")")
+	}
+	dur := func(p *time.Duration, name, env string, def time.Duration, usage string) {
+		fs.DurationVar(p, name, def, usage+" ("+env+")")
+		if v := getenv(env); v != "" {
+			_ = fs.Set(name, v)
+		}
+	}
+	num := func(p *int, name, env string, def int, usage string) {
+		fs.IntVar(p, name, def, usage+" ("+env+")")
+		if v := getenv(env); v != "" {
+			_ = fs.Set(name, v)
+		}
+	}
+	str(&c.Addr, "addr", "LATCHKEY_ADDR", ":8080", "address to listen on")
+	str(&c.DatabaseURL, "database-url", "LATCHKEY_DATABASE_URL", "", "database: empty for SQLite in ./latchkey.db, sqlite:///path/file.db, or mysql://user:pass@host:3306/db")
+	str(&c.TokenPepper, "token-pepper", "LATCHKEY_TOKEN_PEPPER", "", "secret key of the HMAC over token secrets; required with MySQL, generated into <db>.pepper for SQLite")
+	str(&c.BootstrapToken, "bootstrap-token", "LATCHKEY_BOOTSTRAP_TOKEN", "", "secret of the Bootstrap token created on first start (default: generated and printed once)")
+	str(&c.LogLevel, "log-level", "LATCHKEY_LOG_LEVEL", "info", "log level: debug, info, warn, error")
+	str(&c.LogFormat, "log-format", "LATCHKEY_LOG_FORMAT", "auto", "log format: json, pretty, or auto (pretty on a terminal)")
+	dur(&c.ShutdownTimeout, "shutdown-timeout", "LATCHKEY_SHUTDOWN_TIMEOUT", 15*time.Second, "how long to wait for requests in flight on SIGINT/SIGTERM")
+	num(&c.CacheSize, "cache-size", "LATCHKEY_CACHE_SIZE", 10000, "verified tokens kept in memory")
+	dur(&c.CacheTTL, "cache-ttl", "LATCHKEY_CACHE_TTL", 5*time.Second, "how long a verified token is trusted without the database; bounds how stale another instance's view of a revocation can be")
+	dur(&c.LastUsedFlushEvery, "last-used-flush-interval", "LATCHKEY_LAST_USED_FLUSH_INTERVAL", 10*time.Second, "how often last-used times are written to the database")
+	fs.Float64Var(&c.AuthFailureRate, "auth-failure-rate", 1, "failed authentications allowed per second and client IP (LATCHKEY_AUTH_FAILURE_RATE)")
+	if v := getenv("LATCHKEY_AUTH_FAILURE_RATE"); v != "" {
+		_ = fs.Set("auth-failure-rate", v)
+	}
+	num(&c.AuthFailureBurst, "auth-failure-burst", "LATCHKEY_AUTH_FAILURE_BURST", 20, "failed authentications allowed in a burst per client IP")
+	str(&proxies, "trusted-proxies", "LATCHKEY_TRUSTED_PROXIES", "", "comma-separated CIDRs of proxies whose X-Forwarded-For is believed")
+	num(&c.ComplexityLimit, "complexity-limit", "LATCHKEY_COMPLEXITY_LIMIT", 1000, "maximum GraphQL query complexity")
+
+	if err := fs.Parse(args); err != nil {
+		return nil, nil, err
+	}
+	for _, s := range strings.Split(proxies, ",") {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			if a, aerr := netip.ParseAddr(s); aerr == nil {
+				p = netip.PrefixFrom(a, a.BitLen())
+			} else {
+				return nil, nil, fmt.Errorf("LATCHKEY_TRUSTED_PROXIES: %q is not a CIDR or an address", s)
+			}
+		}
+		c.TrustedProxies = append(c.TrustedProxies, p)
+	}
+	if c.CacheSize < 0 || c.AuthFailureBurst < 1 || c.AuthFailureRate <= 0 {
+		return nil, nil, errors.New("cache-size must be ≥ 0, auth-failure-rate > 0 and auth-failure-burst ≥ 1")
+	}
+	return c, fs.Args(), nil
+}
+
+// FromEnv parses the process's own arguments and environment.
+func FromEnv(cmd string, args []string) (*Config, []string, error) {
+	return Parse(cmd, args, os.Getenv, os.Stderr)
+}

@@ -1,0 +1,129 @@
+// Package gqlerr defines the error codes clients see and the one presenter
+// that turns every error into a GraphQL error carrying extensions.code.
+package gqlerr
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/errcode"
+	"github.com/rs/zerolog"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/latchkeyhq/latchkey/ent"
+)
+
+// Code is the value of extensions.code.
+type Code string
+
+const (
+	Unauthenticated Code = "UNAUTHENTICATED"
+	Forbidden       Code = "FORBIDDEN"
+	BadUserInput    Code = "BAD_USER_INPUT"
+	NotFound        Code = "NOT_FOUND"
+	Conflict        Code = "CONFLICT"
+	RateLimited     Code = "RATE_LIMITED"
+	Internal        Code = "INTERNAL_SERVER_ERROR"
+)
+
+// Error is an error meant for the client: its message is safe to show.
+type Error struct {
+	Code    Code
+	Field   string // the input field at fault, if any
+	Message string
+}
+
+func (e *Error) Error() string { return e.Message }
+
+// New returns a client error with a code and a message.
+func New(code Code, format string, args ...any) error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// Field returns an error about one input field.
+func Field(code Code, field, format string, args ...any) error {
+	return &Error{Code: code, Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// BadInput is a BAD_USER_INPUT error naming field.
+func BadInput(field, format string, args ...any) error {
+	return Field(BadUserInput, field, format, args...)
+}
+
+// CodeOf returns the code an error is presented with.
+func CodeOf(err error) Code {
+	var e *Error
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &e):
+		return e.Code
+	case ent.IsValidationError(err):
+		return BadUserInput
+	case ent.IsConstraintError(err):
+		return Conflict
+	case ent.IsNotFound(err):
+		return NotFound
+	}
+	return Internal
+}
+
+// Presenter maps err to a GraphQL error with extensions.code. Anything not
+// meant for the client is logged with the request's logger and hidden.
+func Presenter(ctx context.Context, err error) *gqlerror.Error {
+	gerr := graphql.DefaultErrorPresenter(ctx, err)
+	if gerr.Extensions == nil {
+		gerr.Extensions = map[string]any{}
+	}
+	// Errors of parsing and validating the document itself.
+	if c, ok := gerr.Extensions["code"].(string); ok && (c == errcode.ValidationFailed || c == errcode.ParseFailed) {
+		gerr.Extensions["code"] = string(BadUserInput)
+		return gerr
+	}
+	var (
+		e  *Error
+		ve *ent.ValidationError
+	)
+	switch {
+	case errors.As(err, &e):
+		gerr.Message = e.Message
+		gerr.Extensions["code"] = string(e.Code)
+		if e.Field != "" {
+			gerr.Extensions["field"] = e.Field
+		}
+	case errors.As(err, &ve):
+		gerr.Message = "invalid value for " + graphQLName(ve.Name)
+		gerr.Extensions["code"] = string(BadUserInput)
+		gerr.Extensions["field"] = graphQLName(ve.Name)
+	case ent.IsConstraintError(err):
+		gerr.Message = "the change conflicts with an existing record"
+		gerr.Extensions["code"] = string(Conflict)
+	case ent.IsNotFound(err):
+		gerr.Message = "not found"
+		gerr.Extensions["code"] = string(NotFound)
+	default:
+		zerolog.Ctx(ctx).Error().Err(err).Str("path", gerr.Path.String()).Msg("internal error")
+		gerr.Message = "internal server error"
+		gerr.Extensions["code"] = string(Internal)
+	}
+	return gerr
+}
+
+// graphQLName turns an ent field name (avatar_url) into its GraphQL name (avatarURL).
+func graphQLName(s string) string {
+	parts := strings.Split(s, "_")
+	for i := 1; i < len(parts); i++ {
+		switch p := parts[i]; p {
+		case "id", "ip", "url", "uid":
+			parts[i] = strings.ToUpper(p)
+		default:
+			if p != "" {
+				parts[i] = strings.ToUpper(p[:1]) + p[1:]
+			}
+		}
+	}
+	return strings.Join(parts, "")
+}

@@ -1,0 +1,110 @@
+// Package httpserver assembles Latchkey's HTTP surface: /graphql behind
+// bearer authentication, /auth/verify for gateways, health, readiness and
+// metrics.
+package httpserver
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"entgo.io/contrib/entgql"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/rs/zerolog"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/latchkeyhq/latchkey/ent"
+	"github.com/latchkeyhq/latchkey/graph"
+	"github.com/latchkeyhq/latchkey/internal/admin"
+	"github.com/latchkeyhq/latchkey/internal/auth"
+	"github.com/latchkeyhq/latchkey/internal/config"
+	"github.com/latchkeyhq/latchkey/internal/gqlerr"
+	"github.com/latchkeyhq/latchkey/internal/secret"
+	"github.com/latchkeyhq/latchkey/internal/store"
+)
+
+// Server is one Latchkey instance's HTTP side and the state behind it.
+type Server struct {
+	cfg      *config.Config
+	log      zerolog.Logger
+	store    *store.Store
+	metrics  *metrics
+	Verifier *auth.Verifier
+	Recorder *auth.Recorder
+	Admin    *admin.Service
+	auth     *auth.Authenticator
+	handler  http.Handler
+}
+
+// New builds the server for an open, migrated store.
+func New(cfg *config.Config, st *store.Store, log zerolog.Logger) *Server {
+	hasher := secret.NewHasher(st.Pepper)
+	s := &Server{cfg: cfg, log: log, store: st, metrics: newMetrics()}
+	s.Recorder = auth.NewRecorder(st.Client)
+	s.Verifier = auth.NewVerifier(st.Client, hasher, cfg.CacheSize, cfg.CacheTTL, s.Recorder)
+	s.Admin = admin.New(hasher, s.Verifier.Invalidate)
+	s.auth = &auth.Authenticator{Verifier: s.Verifier, Limiter: auth.NewLimiter(cfg.AuthFailureRate, cfg.AuthFailureBurst)}
+
+	gql := s.graphQL(&graph.Resolver{Admin: s.Admin, Hasher: hasher, Verifier: s.Verifier, Now: time.Now})
+	mux := http.NewServeMux()
+	mux.Handle("/graphql", s.observe("graphql", s.auth.Middleware(s.withClient(gql))))
+	mux.Handle("GET /auth/verify", s.observe("verify", http.HandlerFunc(s.verify)))
+	mux.Handle("GET /healthz", s.observe("health", http.HandlerFunc(healthz)))
+	mux.Handle("GET /readyz", s.observe("health", http.HandlerFunc(s.readyz)))
+	mux.Handle("GET /metrics", s.observe("metrics", promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{})))
+	s.handler = mux
+	return s
+}
+
+// Handler is the root HTTP handler.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// withClient makes the ent client available to resolvers; mutations replace
+// it with their transaction.
+func (s *Server) withClient(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r.WithContext(ent.NewContext(r.Context(), s.store.Client)))
+	})
+}
+
+func (s *Server) graphQL(r *graph.Resolver) http.Handler {
+	h := handler.New(graph.NewSchema(r))
+	h.AddTransport(transport.Options{})
+	h.AddTransport(transport.GET{})
+	h.AddTransport(transport.POST{})
+	h.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	h.Use(extension.Introspection{})
+	h.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
+	h.Use(extension.FixedComplexityLimit(s.cfg.ComplexityLimit))
+	h.Use(entgql.Transactioner{TxOpener: s.store.Client})
+	h.SetErrorPresenter(gqlerr.Presenter)
+	h.SetRecoverFunc(func(ctx context.Context, v any) error {
+		zerolog.Ctx(ctx).Error().Interface("panic", v).Msg("resolver panicked")
+		return &gqlerror.Error{Message: "internal server error", Extensions: map[string]any{"code": string(gqlerr.Internal)}}
+	})
+	return h
+}
+
+func healthz(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain")
+	_, _ = w.Write([]byte("ok\n"))
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	w.Header().Set("Content-Type", "text/plain")
+	if err := s.store.Ping(ctx); err != nil {
+		zerolog.Ctx(ctx).Warn().Err(err).Msg("database unreachable")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write([]byte("database unreachable\n"))
+		return
+	}
+	_, _ = w.Write([]byte("ready\n"))
+}
+

@@ -1,0 +1,98 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/latchkeyhq/latchkey/ent"
+	"github.com/latchkeyhq/latchkey/ent/apitoken"
+	"github.com/latchkeyhq/latchkey/internal/admin"
+	"github.com/latchkeyhq/latchkey/internal/perm"
+)
+
+// Bootstrap is what the first start created: the Bootstrap token and, when
+// Latchkey generated it, its secret (to be shown once).
+type Bootstrap struct {
+	Token  *ent.APIToken
+	Secret string
+}
+
+// DefaultRoles are created on first start; admins may edit or delete them.
+func DefaultRoles() []admin.CreateRoleInput {
+	cells := func(ct string, actions ...string) []*perm.Permission {
+		out := make([]*perm.Permission, len(actions))
+		for i, a := range actions {
+			out[i] = &perm.Permission{ContentType: ct, Action: a}
+		}
+		return out
+	}
+	desc := func(s string) *string { return &s }
+	manager := cells("api-token", "read", "create", "update", "delete", "regenerate", "revoke")
+	manager = append(manager, cells("persona", "read", "create", "update")...)
+	manager = append(manager, cells("role", "read")...)
+	manager = append(manager, cells("content-type", "read")...)
+	auditor := cells("audit-event", "read")
+	for _, ct := range []string{"api-token", "persona", "role", "content-type"} {
+		auditor = append(auditor, cells(ct, "read")...)
+	}
+	return []admin.CreateRoleInput{
+		{Name: "Token Manager", Description: desc("Creates, edits, rotates and revokes API tokens."), Permissions: manager},
+		{Name: "Auditor", Description: desc("Reads everything, including the audit log; changes nothing."), Permissions: auditor},
+	}
+}
+
+// Seed fills an empty database: the system content types, the default
+// roles, the Administrator persona and the FULL_ACCESS Bootstrap token whose
+// secret is bootstrapSecret, or generated when that is empty. On a database
+// that has been seeded it does nothing and returns nil.
+func Seed(ctx context.Context, client *ent.Client, svc *admin.Service, bootstrapSecret string) (*Bootstrap, error) {
+	seeded, err := client.ContentType.Query().Exist(ctx)
+	if err != nil || seeded {
+		return nil, err
+	}
+	tx, err := client.Tx(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ctx = admin.AsSystem(ent.NewContext(ctx, tx.Client()))
+	b, err := seed(ctx, svc, bootstrapSecret)
+	if err != nil {
+		_ = tx.Rollback()
+		return nil, err
+	}
+	return b, tx.Commit()
+}
+
+func seed(ctx context.Context, svc *admin.Service, bootstrapSecret string) (*Bootstrap, error) {
+	for _, ct := range admin.SystemContentTypes() {
+		if _, err := svc.CreateSystemContentType(ctx, ct); err != nil {
+			return nil, fmt.Errorf("seeding content type %s: %w", ct.UID, err)
+		}
+	}
+	for _, r := range DefaultRoles() {
+		if _, err := svc.CreateRole(ctx, r); err != nil {
+			return nil, fmt.Errorf("seeding role %s: %w", r.Name, err)
+		}
+	}
+	avatarDesc := "The administrator who set Latchkey up."
+	in := admin.CreateTokenInput{
+		Name:        "Bootstrap",
+		Type:        apitoken.TypeFULL_ACCESS,
+		Description: strPtr("Created on first start. Make your own admin tokens, then revoke this one."),
+		Persona:     &admin.CreatePersonaInput{Name: "Administrator", Description: &avatarDesc},
+	}
+	if bootstrapSecret != "" {
+		in.Secret = &bootstrapSecret
+	}
+	created, err := svc.CreateToken(ctx, in)
+	if err != nil {
+		return nil, fmt.Errorf("creating the Bootstrap token (LATCHKEY_BOOTSTRAP_TOKEN must be a well-formed lk_ token or 32+ printable characters): %w", err)
+	}
+	b := &Bootstrap{Token: created.APIToken}
+	if bootstrapSecret == "" {
+		b.Secret = created.Secret
+	}
+	return b, nil
+}
+
+func strPtr(s string) *string { return &s }

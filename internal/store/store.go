@@ -1,0 +1,169 @@
+// Package store opens the database (SQLite by default, MySQL/MariaDB by
+// URL), migrates its schema and seeds a new one.
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
+	"github.com/go-sql-driver/mysql"
+	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" driver
+
+	"github.com/latchkeyhq/latchkey/ent"
+)
+
+// DefaultSQLiteFile is where Latchkey keeps its data when no URL is given.
+const DefaultSQLiteFile = "latchkey.db"
+
+// Store is an open database.
+type Store struct {
+	Client  *ent.Client
+	DB      *sql.DB
+	Dialect string
+	// Pepper keys the HMAC of token secrets.
+	Pepper []byte
+}
+
+// Open connects to the database named by rawURL ("" means ./latchkey.db)
+// and settles the pepper: the configured one, or for SQLite one generated
+// once into a 0600 file beside the database.
+func Open(rawURL, pepper string) (*Store, error) {
+	switch {
+	case rawURL == "" || strings.HasPrefix(rawURL, "sqlite:") || strings.HasPrefix(rawURL, "file:"):
+		path := sqlitePath(rawURL)
+		db, err := sql.Open("sqlite", "file:"+path+"?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_txlock=immediate&_time_format=sqlite")
+		if err != nil {
+			return nil, err
+		}
+		p := []byte(pepper)
+		if pepper == "" {
+			if p, err = pepperFile(path + ".pepper"); err != nil {
+				db.Close()
+				return nil, err
+			}
+		}
+		return newStore(db, dialect.SQLite, p), nil
+	case strings.HasPrefix(rawURL, "mysql://"):
+		if pepper == "" {
+			return nil, errors.New("LATCHKEY_TOKEN_PEPPER is required with MySQL: every instance sharing the database must hash secrets with the same pepper (e.g. LATCHKEY_TOKEN_PEPPER=$(openssl rand -hex 32))")
+		}
+		dsn, err := MySQLDSN(rawURL)
+		if err != nil {
+			return nil, err
+		}
+		db, err := sql.Open("mysql", dsn)
+		if err != nil {
+			return nil, err
+		}
+		db.SetMaxOpenConns(50)
+		db.SetMaxIdleConns(25)
+		db.SetConnMaxLifetime(5 * time.Minute)
+		return newStore(db, dialect.MySQL, []byte(pepper)), nil
+	}
+	return nil, fmt.Errorf("LATCHKEY_DATABASE_URL: unsupported scheme in %q; use sqlite:///path/file.db or mysql://user:pass@host:3306/db", redact(rawURL))
+}
+
+func newStore(db *sql.DB, dialectName string, pepper []byte) *Store {
+	drv := entsql.OpenDB(dialectName, db)
+	return &Store{Client: ent.NewClient(ent.Driver(drv)), DB: db, Dialect: dialectName, Pepper: pepper}
+}
+
+// Migrate brings the schema up to date; it is safe to run again.
+func (s *Store) Migrate(ctx context.Context) error {
+	return s.Client.Schema.Create(ctx)
+}
+
+// Close releases the database.
+func (s *Store) Close() error { return s.Client.Close() }
+
+// Ping reports whether the database answers.
+func (s *Store) Ping(ctx context.Context) error { return s.DB.PingContext(ctx) }
+
+func sqlitePath(rawURL string) string {
+	switch {
+	case rawURL == "":
+		return DefaultSQLiteFile
+	case strings.HasPrefix(rawURL, "sqlite://"):
+		return strings.TrimPrefix(rawURL, "sqlite://")
+	case strings.HasPrefix(rawURL, "sqlite:"):
+		return strings.TrimPrefix(rawURL, "sqlite:")
+	}
+	return strings.TrimPrefix(rawURL, "file:")
+}
+
+// MySQLDSN converts mysql://user:pass@host:port/db?params to the driver's DSN.
+func MySQLDSN(rawURL string) (string, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil || u.Host == "" || strings.Trim(u.Path, "/") == "" {
+		return "", fmt.Errorf("LATCHKEY_DATABASE_URL: expected mysql://user:pass@host:3306/db, got %q", redact(rawURL))
+	}
+	cfg := mysql.NewConfig()
+	cfg.User = u.User.Username()
+	cfg.Passwd, _ = u.User.Password()
+	cfg.Net = "tcp"
+	cfg.Addr = u.Host
+	if !strings.Contains(u.Host, ":") {
+		cfg.Addr = u.Host + ":3306"
+	}
+	cfg.DBName = strings.Trim(u.Path, "/")
+	cfg.ParseTime = true
+	cfg.Loc = time.UTC
+	cfg.Params = map[string]string{"charset": "utf8mb4"}
+	for k, v := range u.Query() {
+		cfg.Params[k] = v[0]
+	}
+	return cfg.FormatDSN(), nil
+}
+
+// redact hides the password of a database URL.
+func redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	return u.Redacted()
+}
+
+// pepperFile reads the pepper kept beside an SQLite database, creating it
+// with 32 random bytes (mode 0600) on first use.
+func pepperFile(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err == nil {
+		p := strings.TrimSpace(string(b))
+		if p == "" {
+			return nil, fmt.Errorf("pepper file %s is empty", path)
+		}
+		return []byte(p), nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, err
+	}
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return nil, err
+	}
+	p := hex.EncodeToString(raw)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := f.WriteString(p + "\n"); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return []byte(p), f.Close()
+}

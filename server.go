@@ -1,0 +1,232 @@
+// Command latchkey serves API tokens with a role-based permission matrix
+// over GraphQL.
+//
+//	latchkey [serve] [flags]   serve (the default)
+//	latchkey migrate [flags]   migrate the database schema and exit
+//	latchkey mint-token --name NAME [flags]
+//	                           create a FULL_ACCESS recovery token directly
+//	                           in the database and print its secret
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/mattn/go-isatty"
+	"github.com/rs/zerolog"
+
+	"github.com/latchkeyhq/latchkey/ent"
+	"github.com/latchkeyhq/latchkey/ent/apitoken"
+	"github.com/latchkeyhq/latchkey/internal/admin"
+	"github.com/latchkeyhq/latchkey/internal/config"
+	"github.com/latchkeyhq/latchkey/internal/httpserver"
+	"github.com/latchkeyhq/latchkey/internal/secret"
+	"github.com/latchkeyhq/latchkey/internal/store"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return
+		}
+		fmt.Fprintln(os.Stderr, "latchkey:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	cmd := "serve"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		return serve(args)
+	case "migrate":
+		return migrate(args)
+	case "mint-token":
+		return mintToken(args)
+	}
+	return fmt.Errorf("unknown command %q; commands: serve, migrate, mint-token (see --help)", cmd)
+}
+
+func newLogger(cfg *config.Config) zerolog.Logger {
+	level, err := zerolog.ParseLevel(cfg.LogLevel)
+	if err != nil || cfg.LogLevel == "" {
+		level = zerolog.InfoLevel
+	}
+	var out io.Writer = os.Stderr
+	pretty := cfg.LogFormat == "pretty" || (cfg.LogFormat == "auto" && isatty.IsTerminal(os.Stderr.Fd()))
+	if pretty {
+		out = zerolog.ConsoleWriter{Out: os.Stderr, TimeFormat: time.Kitchen}
+	}
+	return zerolog.New(out).Level(level).With().Timestamp().Logger()
+}
+
+func open(ctx context.Context, cfg *config.Config) (*store.Store, error) {
+	st, err := store.Open(cfg.DatabaseURL, cfg.TokenPepper)
+	if err != nil {
+		return nil, err
+	}
+	if err := st.Migrate(ctx); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("migrating the database: %w", err)
+	}
+	return st, nil
+}
+
+func migrate(args []string) error {
+	cfg, _, err := config.FromEnv("migrate", args)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg)
+	st, err := open(context.Background(), cfg)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	log.Info().Str("dialect", st.Dialect).Msg("database schema is up to date")
+	return nil
+}
+
+func mintToken(args []string) error {
+	fs := flag.NewFlagSet("latchkey mint-token", flag.ContinueOnError)
+	name := fs.String("name", "", "name of the new FULL_ACCESS token (required)")
+	// The remaining flags are the usual settings.
+	cfgArgs := []string{}
+	for i := 0; i < len(args); i++ {
+		if a := args[i]; strings.HasPrefix(a, "--name") || strings.HasPrefix(a, "-name") {
+			if !strings.Contains(a, "=") && i+1 < len(args) {
+				a += "=" + args[i+1]
+				i++
+			}
+			if err := fs.Parse([]string{a}); err != nil {
+				return err
+			}
+			continue
+		}
+		cfgArgs = append(cfgArgs, args[i])
+	}
+	cfg, _, err := config.FromEnv("mint-token", cfgArgs)
+	if err != nil {
+		return err
+	}
+	if *name == "" {
+		return errors.New("mint-token needs --name")
+	}
+	ctx := context.Background()
+	st, err := open(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	svc := admin.New(secret.NewHasher(st.Pepper), nil)
+	tx, err := st.Client.Tx(ctx)
+	if err != nil {
+		return err
+	}
+	txCtx := admin.AsSystem(ent.NewContext(ctx, tx.Client()))
+	created, err := svc.CreateToken(txCtx, admin.CreateTokenInput{Name: *name, Type: apitoken.TypeFULL_ACCESS})
+	if err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "Created FULL_ACCESS token %q (%s). Its secret, shown only now:\n", created.APIToken.Name, created.APIToken.ID)
+	fmt.Println(created.Secret)
+	return nil
+}
+
+func serve(args []string) error {
+	cfg, _, err := config.FromEnv("serve", args)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ctx = log.WithContext(ctx)
+
+	st, err := open(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	srv := httpserver.New(cfg, st, log)
+	boot, err := store.Seed(ctx, st.Client, srv.Admin, cfg.BootstrapToken)
+	if err != nil {
+		return err
+	}
+	if boot != nil {
+		log.Info().Str("token_id", boot.Token.ID).Msg("first start: created the Bootstrap token")
+		if boot.Secret != "" {
+			printBanner(os.Stderr, boot.Secret, cfg.Addr)
+		}
+	}
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	httpSrv := &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return ctx },
+	}
+	flushed := make(chan struct{})
+	go func() {
+		srv.Recorder.Run(ctx, cfg.LastUsedFlushEvery)
+		close(flushed)
+	}()
+	errc := make(chan error, 1)
+	go func() { errc <- httpSrv.Serve(ln) }()
+	log.Info().Str("addr", ln.Addr().String()).Str("dialect", st.Dialect).Msg("latchkey is serving")
+
+	select {
+	case err := <-errc:
+		stop()
+		<-flushed
+		return err
+	case <-ctx.Done():
+	}
+	log.Info().Msg("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	err = httpSrv.Shutdown(shutdownCtx)
+	<-flushed
+	return err
+}
+
+// printBanner shows the generated Bootstrap secret once, on stderr and not as
+// a log record, so log shippers never carry it.
+func printBanner(w io.Writer, secretValue, addr string) {
+	host := addr
+	if strings.HasPrefix(host, ":") {
+		host = "localhost" + host
+	}
+	fmt.Fprintf(w, `
+================================================================================
+ Latchkey created the FULL_ACCESS "Bootstrap" token. Its secret is shown ONCE:
+
+     %s
+
+ Use it as:   Authorization: Bearer <secret>
+ GraphQL:     http://%s/graphql
+ Make your own admin tokens with it, then revoke it.
+================================================================================
+
+`, secretValue, host)
+}
