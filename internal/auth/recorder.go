@@ -27,9 +27,9 @@ type use struct {
 	ip string
 }
 
-// NewRecorder returns a Recorder writing through client.
-func NewRecorder(client *ent.Client) *Recorder {
-	return &Recorder{client: client, now: time.Now, pending: map[string]use{}}
+// NewRecorder returns a Recorder writing through client, timing with now.
+func NewRecorder(client *ent.Client, now func() time.Time) *Recorder {
+	return &Recorder{client: client, now: now, pending: map[string]use{}}
 }
 
 // Touch notes that token id was used now from ip.

@@ -40,8 +40,8 @@ type cached struct {
 }
 
 // NewVerifier returns a Verifier caching up to size results for ttl.
-func NewVerifier(client *ent.Client, h secret.Hasher, size int, ttl time.Duration, rec *Recorder) *Verifier {
-	v := &Verifier{client: client, hasher: h, now: time.Now, recorder: rec}
+func NewVerifier(client *ent.Client, h secret.Hasher, size int, ttl time.Duration, rec *Recorder, now func() time.Time) *Verifier {
+	v := &Verifier{client: client, hasher: h, now: now, recorder: rec}
 	if size > 0 && ttl > 0 {
 		v.cache = expirable.NewLRU[string, cached](size, nil, ttl)
 	}

@@ -32,7 +32,6 @@ type Config struct {
 	ComplexityLimit    int
 }
 
-
 // Parse reads settings from args (without the program or subcommand name)
 // and the environment. Help goes to out.
 func Parse(cmd string, args []string, getenv func(string) string, out io.Writer) (*Config, []string, error) {

@@ -39,18 +39,29 @@ type Server struct {
 	Admin    *admin.Service
 	auth     *auth.Authenticator
 	handler  http.Handler
+	now      func() time.Time
 }
 
+// Option adjusts a Server.
+type Option func(*Server)
+
+// WithClock replaces the clock everywhere a decision depends on the time
+// (expiry, grace periods, last use); tests move it forward.
+func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = now } }
+
 // New builds the server for an open, migrated store.
-func New(cfg *config.Config, st *store.Store, log zerolog.Logger) *Server {
+func New(cfg *config.Config, st *store.Store, log zerolog.Logger, opts ...Option) *Server {
 	hasher := secret.NewHasher(st.Pepper)
-	s := &Server{cfg: cfg, log: log, store: st, metrics: newMetrics()}
-	s.Recorder = auth.NewRecorder(st.Client)
-	s.Verifier = auth.NewVerifier(st.Client, hasher, cfg.CacheSize, cfg.CacheTTL, s.Recorder)
-	s.Admin = admin.New(hasher, s.Verifier.Invalidate)
+	s := &Server{cfg: cfg, log: log, store: st, metrics: newMetrics(), now: time.Now}
+	for _, o := range opts {
+		o(s)
+	}
+	s.Recorder = auth.NewRecorder(st.Client, s.now)
+	s.Verifier = auth.NewVerifier(st.Client, hasher, cfg.CacheSize, cfg.CacheTTL, s.Recorder, s.now)
+	s.Admin = &admin.Service{Hasher: hasher, Now: s.now, Changed: s.Verifier.Invalidate}
 	s.auth = &auth.Authenticator{Verifier: s.Verifier, Limiter: auth.NewLimiter(cfg.AuthFailureRate, cfg.AuthFailureBurst)}
 
-	gql := s.graphQL(&graph.Resolver{Admin: s.Admin, Hasher: hasher, Verifier: s.Verifier, Now: time.Now})
+	gql := s.graphQL(&graph.Resolver{Admin: s.Admin, Hasher: hasher, Verifier: s.Verifier, Now: s.now})
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", s.observe("graphql", s.auth.Middleware(s.withClient(gql))))
 	mux.Handle("GET /auth/verify", s.observe("verify", http.HandlerFunc(s.verify)))
@@ -107,4 +118,3 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	}
 	_, _ = w.Write([]byte("ready\n"))
 }
-

@@ -1,0 +1,268 @@
+// Package testserver runs a real Latchkey HTTP handler on a fresh database
+// for tests: SQLite by default, and MySQL as well when LATCHKEY_TEST_MYSQL_DSN
+// is set (mandatory when CI=true). Each server gets its own database, which
+// is dropped afterwards.
+package testserver
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/latchkeyhq/latchkey/internal/base62"
+	"github.com/latchkeyhq/latchkey/internal/config"
+	"github.com/latchkeyhq/latchkey/internal/httpserver"
+	"github.com/latchkeyhq/latchkey/internal/store"
+)
+
+// Server is a running test instance.
+type Server struct {
+	*httptest.Server
+	App   *httpserver.Server
+	Store *store.Store
+	Clock *Clock
+	// Admin is the FULL_ACCESS Bootstrap secret.
+	Admin string
+	// Logs holds everything the server logged.
+	Logs *SafeBuffer
+}
+
+// Clock is a settable clock.
+type Clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+// Now returns the clock's time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// Advance moves the clock forward.
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+// SafeBuffer is a bytes.Buffer safe for concurrent writers.
+type SafeBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *SafeBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// String returns everything written.
+func (b *SafeBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// Dialects runs fn once per database the suite covers: "sqlite" always,
+// "mysql" when LATCHKEY_TEST_MYSQL_DSN is set.
+func Dialects(t *testing.T, fn func(t *testing.T, dialect string)) {
+	t.Helper()
+	t.Run("sqlite", func(t *testing.T) { fn(t, "sqlite") })
+	t.Run("mysql", func(t *testing.T) {
+		if os.Getenv("LATCHKEY_TEST_MYSQL_DSN") == "" {
+			if os.Getenv("CI") == "true" {
+				t.Fatal("LATCHKEY_TEST_MYSQL_DSN must be set in CI: the MySQL half of the suite is mandatory there")
+			}
+			t.Skip("MySQL tests skipped: set LATCHKEY_TEST_MYSQL_DSN=mysql://root@127.0.0.1:3306/ to run them")
+		}
+		fn(t, "mysql")
+	})
+}
+
+// Option adjusts the configuration of a test server.
+type Option func(*config.Config)
+
+// New starts a server on a new database of the given dialect.
+func New(t testing.TB, dialect string, opts ...Option) *Server {
+	t.Helper()
+	ctx := context.Background()
+	cfg, _, err := config.Parse("serve", nil, func(string) string { return "" }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.AuthFailureBurst = 1000
+	cfg.AuthFailureRate = 1000
+	for _, o := range opts {
+		o(cfg)
+	}
+	url := "sqlite://" + filepath.Join(t.TempDir(), "latchkey.db")
+	if dialect == "mysql" {
+		url = mysqlDatabase(t)
+	}
+	st, err := store.Open(url, "test-pepper-"+base62.Random(8))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	clock := &Clock{now: time.Now().UTC().Truncate(time.Second)}
+	logs := &SafeBuffer{}
+	app := httpserver.New(cfg, st, zerolog.New(logs).Level(zerolog.DebugLevel), httpserver.WithClock(clock.Now))
+	boot, err := store.Seed(ctx, st.Client, app.Admin, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(app.Handler())
+	t.Cleanup(ts.Close)
+	return &Server{Server: ts, App: app, Store: st, Clock: clock, Admin: boot.Secret, Logs: logs}
+}
+
+// mysqlDatabase creates a uniquely named database and returns its URL.
+func mysqlDatabase(t testing.TB) string {
+	t.Helper()
+	base := strings.TrimSuffix(os.Getenv("LATCHKEY_TEST_MYSQL_DSN"), "/") + "/"
+	name := "latchkey_test_" + strings.ToLower(base62.Random(12))
+	dsn, err := store.MySQLDSN(base + "mysql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("mysql", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("CREATE DATABASE " + name + " CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"); err != nil {
+		db.Close()
+		t.Fatalf("creating MySQL database: %v", err)
+	}
+	t.Cleanup(func() {
+		if _, err := db.Exec("DROP DATABASE " + name); err != nil {
+			t.Errorf("dropping %s: %v", name, err)
+		}
+		db.Close()
+	})
+	return base + name
+}
+
+// Response is a decoded GraphQL response.
+type Response struct {
+	Status int
+	Header http.Header
+	Data   map[string]any
+	Errors []struct {
+		Message    string         `json:"message"`
+		Path       []any          `json:"path"`
+		Extensions map[string]any `json:"extensions"`
+	}
+	Raw string
+}
+
+// Code is the extensions.code of the first error, or "".
+func (r *Response) Code() string {
+	if len(r.Errors) == 0 {
+		return ""
+	}
+	c, _ := r.Errors[0].Extensions["code"].(string)
+	return c
+}
+
+// Field is the extensions.field of the first error, or "".
+func (r *Response) Field() string {
+	if len(r.Errors) == 0 {
+		return ""
+	}
+	f, _ := r.Errors[0].Extensions["field"].(string)
+	return f
+}
+
+// Get walks the data by a dotted path, e.g. "createAPIToken.apiToken.id".
+func (r *Response) Get(path string) any {
+	var cur any = r.Data
+	for _, k := range strings.Split(path, ".") {
+		m, ok := cur.(map[string]any)
+		if !ok {
+			return nil
+		}
+		cur = m[k]
+	}
+	return cur
+}
+
+// Str is Get as a string.
+func (r *Response) Str(path string) string {
+	s, _ := r.Get(path).(string)
+	return s
+}
+
+// Do posts a GraphQL document with the given bearer secret ("" for none).
+func (s *Server) Do(t testing.TB, bearer, query string, vars map[string]any) *Response {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	req, _ := http.NewRequest(http.MethodPost, s.URL+"/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
+	res, err := s.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	out := &Response{Status: res.StatusCode, Header: res.Header, Raw: string(raw)}
+	if err := json.Unmarshal(raw, out); err != nil {
+		t.Fatalf("decoding %q: %v", raw, err)
+	}
+	return out
+}
+
+// MustDo is Do that fails the test on any GraphQL error.
+func (s *Server) MustDo(t testing.TB, bearer, query string, vars map[string]any) *Response {
+	t.Helper()
+	r := s.Do(t, bearer, query, vars)
+	if len(r.Errors) > 0 || r.Status != http.StatusOK {
+		t.Fatalf("unexpected errors (HTTP %d): %s", r.Status, r.Raw)
+	}
+	return r
+}
+
+// Count returns the number of rows in a table.
+func (s *Server) Count(t testing.TB, table string) int {
+	t.Helper()
+	var n int
+	if err := s.Store.DB.QueryRow("SELECT COUNT(*) FROM " + table).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// Snapshot counts the rows of every table, to prove a failed mutation
+// changed nothing.
+func (s *Server) Snapshot(t testing.TB) string {
+	t.Helper()
+	var b strings.Builder
+	for _, table := range []string{"api_tokens", "personas", "roles", "content_types", "permissions", "audit_events", "api_token_roles", "api_token_permissions", "role_permissions"} {
+		fmt.Fprintf(&b, "%s=%d ", table, s.Count(t, table))
+	}
+	var updated string
+	_ = s.Store.DB.QueryRow("SELECT COALESCE(MAX(updated_at), '') FROM api_tokens").Scan(&updated)
+	b.WriteString("tokens_updated=" + updated)
+	return b.String()
+}
