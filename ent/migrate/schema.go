@@ -17,7 +17,7 @@ var (
 		{Name: "name_fold", Type: field.TypeString, Unique: true, Size: 400},
 		{Name: "code", Type: field.TypeString, Unique: true, Size: 100},
 		{Name: "description", Type: field.TypeString, Size: 1000, Default: ""},
-		{Name: "type", Type: field.TypeEnum, Enums: []string{"READ_ONLY", "FULL_ACCESS", "CUSTOM"}},
+		{Name: "type", Type: field.TypeEnum, Enums: []string{"READ_ONLY", "FULL_ACCESS", "CUSTOM"}, SchemaType: map[string]string{"mysql": "varchar(16)"}},
 		{Name: "secret_hash", Type: field.TypeString, Unique: true, Size: 64},
 		{Name: "previous_secret_hash", Type: field.TypeString, Nullable: true, Size: 64},
 		{Name: "previous_secret_expires_at", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "datetime(6)"}},

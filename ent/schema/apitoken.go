@@ -3,6 +3,7 @@ package schema
 import (
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
+	"entgo.io/ent/dialect"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
@@ -29,7 +30,10 @@ func (APIToken) Fields() []ent.Field {
 		field.String("name_fold").MaxLen(400).Unique().Annotations(orderOnly("NAME")...),
 		field.String("code").NotEmpty().MaxLen(100).Unique().Annotations(entgql.OrderField("CODE")),
 		field.String("description").MaxLen(1000).Default(""),
-		field.Enum("type").Values("READ_ONLY", "FULL_ACCESS", "CUSTOM").Annotations(entgql.OrderField("TYPE")),
+		// A plain string column: MySQL would sort (and page) an ENUM by its index.
+		field.Enum("type").Values("READ_ONLY", "FULL_ACCESS", "CUSTOM").
+			SchemaType(map[string]string{dialect.MySQL: "varchar(16)"}).
+			Annotations(entgql.OrderField("TYPE")),
 		field.String("secret_hash").MaxLen(64).Unique().Sensitive().Annotations(hidden()),
 		// The secret that regenerate replaced keeps working until its grace period ends.
 		field.String("previous_secret_hash").MaxLen(64).Optional().Nillable().Sensitive().Annotations(hidden()),
