@@ -1,0 +1,41 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestHelpListsEverySetting(t *testing.T) {
+	var out bytes.Buffer
+	_, _, err := Parse("serve", []string{"--help"}, func(string) string { return "" }, &out)
+	if !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("want ErrHelp, got %v", err)
+	}
+	for _, env := range []string{"LATCHKEY_ADDR", "LATCHKEY_DATABASE_URL", "LATCHKEY_TOKEN_PEPPER", "LATCHKEY_BOOTSTRAP_TOKEN", "LATCHKEY_LOG_LEVEL", "LATCHKEY_CACHE_TTL", "LATCHKEY_CACHE_SIZE", "LATCHKEY_AUTH_FAILURE_RATE", "LATCHKEY_AUTH_FAILURE_BURST", "LATCHKEY_TRUSTED_PROXIES", "LATCHKEY_LAST_USED_FLUSH_INTERVAL"} {
+		if !strings.Contains(out.String(), env) {
+			t.Errorf("--help does not mention %s", env)
+		}
+	}
+}
+
+func TestEnvironmentAndFlags(t *testing.T) {
+	env := map[string]string{"LATCHKEY_ADDR": ":9000", "LATCHKEY_CACHE_TTL": "2s", "LATCHKEY_TRUSTED_PROXIES": "10.0.0.0/8, 127.0.0.1"}
+	c, _, err := Parse("serve", []string{"--cache-size=7"}, func(k string) string { return env[k] }, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != ":9000" || c.CacheTTL != 2*time.Second || c.CacheSize != 7 || len(c.TrustedProxies) != 2 {
+		t.Fatalf("%+v", c)
+	}
+	c, _, err = Parse("serve", []string{"--addr=:1"}, func(k string) string { return env[k] }, &bytes.Buffer{})
+	if err != nil || c.Addr != ":1" {
+		t.Fatalf("a flag wins over the environment: %+v %v", c, err)
+	}
+	if _, _, err := Parse("serve", nil, func(k string) string { return map[string]string{"LATCHKEY_TRUSTED_PROXIES": "nope"}[k] }, &bytes.Buffer{}); err == nil {
+		t.Fatal("bad proxy accepted")
+	}
+}

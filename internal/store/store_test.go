@@ -1,0 +1,75 @@
+package store
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/latchkeyhq/latchkey/internal/admin"
+	"github.com/latchkeyhq/latchkey/internal/secret"
+)
+
+func TestMySQLNeedsPepper(t *testing.T) {
+	_, err := Open("mysql://root@127.0.0.1:3306/latchkey", "")
+	if err == nil || !strings.Contains(err.Error(), "LATCHKEY_TOKEN_PEPPER") {
+		t.Fatalf("want an error naming LATCHKEY_TOKEN_PEPPER, got %v", err)
+	}
+}
+
+func TestMySQLDSN(t *testing.T) {
+	dsn, err := MySQLDSN("mysql://u:p%40ss@db.internal/latchkey?tls=true")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"u:p@ss@tcp(db.internal:3306)/latchkey", "parseTime=true", "tls=true"} {
+		if !strings.Contains(dsn, want) {
+			t.Errorf("%s lacks %s", dsn, want)
+		}
+	}
+	if _, err := Open("postgres://x", "p"); err == nil {
+		t.Error("unsupported scheme accepted")
+	}
+}
+
+func TestSQLitePepperFileAndBootstrapSecret(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "lk.db")
+	st, err := Open("sqlite://"+path, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	info, err := os.Stat(path + ".pepper")
+	if err != nil || info.Mode().Perm() != 0o600 {
+		t.Fatalf("pepper file: %v %v", info, err)
+	}
+	again, err := Open("sqlite://"+path, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	again.Close()
+	if string(again.Pepper) != string(st.Pepper) {
+		t.Fatal("the pepper must be generated once and reused")
+	}
+	ctx := context.Background()
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	chosen := "automation-supplied-bootstrap-secret-0001"
+	svc := &admin.Service{Hasher: secret.NewHasher(st.Pepper), Now: nowUTC}
+	boot, err := Seed(ctx, st.Client, svc, chosen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if boot.Secret != "" || boot.Token.Hint != "auto…" {
+		t.Fatalf("a supplied bootstrap secret is not printed: %+v", boot)
+	}
+	if boot.Token.SecretHash != svc.Hasher.Hash(chosen) {
+		t.Fatal("bootstrap token does not carry the supplied secret")
+	}
+	if _, err := Seed(ctx, st.Client, svc, "short"); err != nil {
+		t.Fatalf("a seeded database ignores the bootstrap secret: %v", err)
+	}
+}
