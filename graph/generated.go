@@ -2105,7 +2105,7 @@ type Persona implements Node {
     Filtering options for APITokens returned from the connection.
     """
     where: APITokenWhereInput
-  ): APITokenConnection!
+  ): APITokenConnection! @hasPermission(contentType: "api-token", action: "read")
 }
 """
 A connection to a list of items.
@@ -6772,7 +6772,30 @@ func (ec *executionContext) _Persona_tokens(ctx context.Context, field graphql.C
 			fc := graphql.GetFieldContext(ctx)
 			return obj.Tokens(ctx, fc.Args["after"].(*entgql.Cursor[string]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[string]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.APITokenOrder), fc.Args["where"].(*ent.APITokenWhereInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				contentType, err := ec.unmarshalNString2string(ctx, "api-token")
+				if err != nil {
+					var zeroVal *ent.APITokenConnection
+					return zeroVal, err
+				}
+				action, err := ec.unmarshalNString2string(ctx, "read")
+				if err != nil {
+					var zeroVal *ent.APITokenConnection
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *ent.APITokenConnection
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, obj, directive0, contentType, action)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.APITokenConnection) graphql.Marshaler {
 			return ec.marshalNAPITokenConnection2ᚖgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋentᚐAPITokenConnection(ctx, selections, v)
 		},

@@ -15,7 +15,7 @@ type AuditEvent struct{ ent.Schema }
 
 func (AuditEvent) Mixin() []ent.Mixin {
 	return []ent.Mixin{
-		idMixin{prefix: ids.AuditEvent},
+		idMixin{prefix: ids.AuditEvent, sortable: true},
 		graphqlMixin{queryField: "auditEvents", contentType: "audit-event"},
 	}
 }

@@ -18,15 +18,22 @@ import (
 type idMixin struct {
 	mixin.Schema
 	prefix string
+	// sortable ids start with the time, for append-only records.
+	sortable bool
 }
 
 func (m idMixin) Fields() []ent.Field {
+	gen := ids.Generator(m.prefix)
+	if m.sortable {
+		prefix := m.prefix
+		gen = func() string { return ids.NewSortable(prefix) }
+	}
 	return []ent.Field{
 		field.String("id").
 			MaxLen(32).
 			NotEmpty().
 			Immutable().
-			DefaultFunc(ids.Generator(m.prefix)),
+			DefaultFunc(gen),
 	}
 }
 

@@ -31,7 +31,8 @@ func (Persona) Fields() []ent.Field {
 
 func (Persona) Edges() []ent.Edge {
 	return []ent.Edge{
-		edge.To("tokens", APIToken.Type).Annotations(entgql.RelayConnection()),
+		// Listing a persona's tokens is reading tokens.
+		edge.To("tokens", APIToken.Type).Annotations(entgql.RelayConnection(), entgql.Directives(hasPermission("api-token", "read"))),
 	}
 }
 

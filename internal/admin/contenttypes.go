@@ -255,7 +255,7 @@ func dropPermissionRows(ctx context.Context, ct *ent.ContentType, actions []stri
 
 func (s *Service) auditContentType(ctx context.Context, action string, ct *ent.ContentType, changes []string) error {
 	s.changed(ctx)
-	return audit.Record(ctx, audit.Event{Action: action, TargetType: "content-type", TargetID: ct.ID, TargetName: ct.UID, Changes: changes})
+	return audit.Record(ctx, audit.Event{Action: action, TargetType: "content-type", TargetID: ct.ID, TargetName: ct.UID, Changes: changes, At: s.now()})
 }
 
 // CreateSystemContentType registers one of Latchkey's own content types.

@@ -146,5 +146,5 @@ func (s *Service) persona(ctx context.Context, id string) (*ent.Persona, error) 
 
 func (s *Service) auditPersona(ctx context.Context, action string, p *ent.Persona, changes []string) error {
 	s.changed(ctx)
-	return audit.Record(ctx, audit.Event{Action: action, TargetType: "persona", TargetID: p.ID, TargetName: p.Name, Changes: changes})
+	return audit.Record(ctx, audit.Event{Action: action, TargetType: "persona", TargetID: p.ID, TargetName: p.Name, Changes: changes, At: s.now()})
 }

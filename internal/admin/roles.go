@@ -160,5 +160,5 @@ func (s *Service) roleName(ctx context.Context, v, self string) (string, error) 
 
 func (s *Service) auditRole(ctx context.Context, action string, r *ent.Role, changes []string) error {
 	s.changed(ctx)
-	return audit.Record(ctx, audit.Event{Action: action, TargetType: "role", TargetID: r.ID, TargetName: r.Name, Changes: changes})
+	return audit.Record(ctx, audit.Event{Action: action, TargetType: "role", TargetID: r.ID, TargetName: r.Name, Changes: changes, At: s.now()})
 }

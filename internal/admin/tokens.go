@@ -312,7 +312,7 @@ func (s *Service) DeleteToken(ctx context.Context, id string) (string, error) {
 
 func (s *Service) auditToken(ctx context.Context, action string, t *ent.APIToken, changes []string) error {
 	s.changed(ctx)
-	return audit.Record(ctx, audit.Event{Action: action, TargetType: "api-token", TargetID: t.ID, TargetName: t.Name, Changes: changes})
+	return audit.Record(ctx, audit.Event{Action: action, TargetType: "api-token", TargetID: t.ID, TargetName: t.Name, Changes: changes, At: s.now()})
 }
 
 // token loads a token by id; anything else is NOT_FOUND.

@@ -5,6 +5,7 @@ package audit
 
 import (
 	"context"
+	"time"
 
 	"github.com/latchkeyhq/latchkey/ent"
 	"github.com/latchkeyhq/latchkey/internal/authz"
@@ -19,6 +20,7 @@ type Event struct {
 	TargetID   string
 	TargetName string
 	Changes    []string
+	At         time.Time // when the change happened; zero means now
 }
 
 // Record stores e with the actor and request of ctx, using the client in ctx
@@ -34,6 +36,9 @@ func Record(ctx context.Context, e Event) error {
 		SetUserAgent(truncate(info.UserAgent, 512)).
 		SetRequestID(truncate(info.ID, 64)).
 		SetChanges(nonNil(e.Changes))
+	if !e.At.IsZero() {
+		create.SetCreatedAt(e.At)
+	}
 	if p := authz.FromContext(ctx); p != nil {
 		create.SetActorTokenID(p.Token.ID).SetActorTokenName(p.Token.Name)
 		if p.Persona != nil {

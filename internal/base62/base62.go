@@ -29,7 +29,11 @@ func Random(n int) string {
 }
 
 // EncodeUint32 writes v as exactly width base62 digits, most significant first.
-func EncodeUint32(v uint32, width int) string {
+func EncodeUint32(v uint32, width int) string { return EncodeUint64(uint64(v), width) }
+
+// EncodeUint64 writes v as exactly width base62 digits, most significant
+// first, so that the strings sort like the numbers.
+func EncodeUint64(v uint64, width int) string {
 	out := make([]byte, width)
 	for i := width - 1; i >= 0; i-- {
 		out[i] = Alphabet[v%62]

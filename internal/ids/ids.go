@@ -4,6 +4,7 @@ package ids
 
 import (
 	"strings"
+	"time"
 
 	"github.com/latchkeyhq/latchkey/internal/base62"
 )
@@ -32,6 +33,12 @@ var typeNames = map[string]string{
 // New returns prefix_ followed by 20 random base62 characters.
 func New(prefix string) string {
 	return prefix + "_" + base62.Random(randomLen)
+}
+
+// NewSortable returns an id whose first 10 characters encode the current
+// time in microseconds, so ids of records made later sort after earlier ones.
+func NewSortable(prefix string) string {
+	return prefix + "_" + base62.EncodeUint64(uint64(time.Now().UnixMicro()), 10) + base62.Random(randomLen-10)
 }
 
 // Generator returns a default function for an ent id field.
