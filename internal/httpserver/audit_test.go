@@ -52,7 +52,9 @@ func TestEveryMutationIsAudited(t *testing.T) {
 					return `mutation($id: ID!) { updateRole(id: $id, input: {name: "auditor"}) { id } }`, map[string]any{"id": ids["createRole"]}
 				}, ""},
 			{"createPersona", "persona.create",
-				func() (string, map[string]any) { return `mutation { createPersona(input: {name: "Writer bot"}) { id } }`, nil },
+				func() (string, map[string]any) {
+					return `mutation { createPersona(input: {name: "Writer bot"}) { id } }`, nil
+				},
 				func() (string, map[string]any) {
 					return `mutation { createPersona(input: {name: "x", avatarURL: "ftp://nope"}) { id } }`, nil
 				}, "createPersona.id"},
@@ -88,12 +90,16 @@ func TestEveryMutationIsAudited(t *testing.T) {
 				func() (string, map[string]any) {
 					return `mutation($id: ID!) { revokeAPIToken(id: $id) { id } }`, map[string]any{"id": ids["createAPIToken"]}
 				},
-				func() (string, map[string]any) { return `mutation($id: ID!) { revokeAPIToken(id: $id) { id } }`, missing }, ""},
+				func() (string, map[string]any) {
+					return `mutation($id: ID!) { revokeAPIToken(id: $id) { id } }`, missing
+				}, ""},
 			{"restoreAPIToken", "api-token.restore",
 				func() (string, map[string]any) {
 					return `mutation($id: ID!) { restoreAPIToken(id: $id) { id } }`, map[string]any{"id": ids["createAPIToken"]}
 				},
-				func() (string, map[string]any) { return `mutation($id: ID!) { restoreAPIToken(id: $id) { id } }`, missing }, ""},
+				func() (string, map[string]any) {
+					return `mutation($id: ID!) { restoreAPIToken(id: $id) { id } }`, missing
+				}, ""},
 			{"deleteAPIToken", "api-token.delete",
 				func() (string, map[string]any) {
 					return `mutation($id: ID!) { deleteAPIToken(id: $id) }`, map[string]any{"id": ids["createAPIToken"]}
