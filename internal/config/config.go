@@ -39,6 +39,14 @@ func Parse(cmd string, args []string, getenv func(string) string, out io.Writer)
 	fs := flag.NewFlagSet("latchkey "+cmd, flag.ContinueOnError)
 	fs.SetOutput(out)
 	var proxies string
+	var envErrs []error
+	fromEnv := func(name, env string) {
+		if v := getenv(env); v != "" {
+			if err := fs.Set(name, v); err != nil {
+				envErrs = append(envErrs, fmt.Errorf("%s=%q: %w", env, v, err))
+			}
+		}
+	}
 	str := func(p *string, name, env, def, usage string) {
 		if v := getenv(env); v != "" {
 			def = v
@@ -47,15 +55,11 @@ func Parse(cmd string, args []string, getenv func(string) string, out io.Writer)
 	}
 	dur := func(p *time.Duration, name, env string, def time.Duration, usage string) {
 		fs.DurationVar(p, name, def, usage+" ("+env+")")
-		if v := getenv(env); v != "" {
-			_ = fs.Set(name, v)
-		}
+		fromEnv(name, env)
 	}
 	num := func(p *int, name, env string, def int, usage string) {
 		fs.IntVar(p, name, def, usage+" ("+env+")")
-		if v := getenv(env); v != "" {
-			_ = fs.Set(name, v)
-		}
+		fromEnv(name, env)
 	}
 	str(&c.Addr, "addr", "LATCHKEY_ADDR", ":8080", "address to listen on")
 	str(&c.DatabaseURL, "database-url", "LATCHKEY_DATABASE_URL", "", "database: empty for SQLite in ./latchkey.db, sqlite:///path/file.db, or mysql://user:pass@host:3306/db")
@@ -68,13 +72,14 @@ func Parse(cmd string, args []string, getenv func(string) string, out io.Writer)
 	dur(&c.CacheTTL, "cache-ttl", "LATCHKEY_CACHE_TTL", 5*time.Second, "how long a verified token is trusted without the database; bounds how stale another instance's view of a revocation can be")
 	dur(&c.LastUsedFlushEvery, "last-used-flush-interval", "LATCHKEY_LAST_USED_FLUSH_INTERVAL", 10*time.Second, "how often last-used times are written to the database")
 	fs.Float64Var(&c.AuthFailureRate, "auth-failure-rate", 1, "failed authentications allowed per second and client IP (LATCHKEY_AUTH_FAILURE_RATE)")
-	if v := getenv("LATCHKEY_AUTH_FAILURE_RATE"); v != "" {
-		_ = fs.Set("auth-failure-rate", v)
-	}
+	fromEnv("auth-failure-rate", "LATCHKEY_AUTH_FAILURE_RATE")
 	num(&c.AuthFailureBurst, "auth-failure-burst", "LATCHKEY_AUTH_FAILURE_BURST", 20, "failed authentications allowed in a burst per client IP")
 	str(&proxies, "trusted-proxies", "LATCHKEY_TRUSTED_PROXIES", "", "comma-separated CIDRs of proxies whose X-Forwarded-For is believed")
 	num(&c.ComplexityLimit, "complexity-limit", "LATCHKEY_COMPLEXITY_LIMIT", 1000, "maximum GraphQL query complexity")
 
+	if err := errors.Join(envErrs...); err != nil {
+		return nil, nil, err
+	}
 	if err := fs.Parse(args); err != nil {
 		return nil, nil, err
 	}

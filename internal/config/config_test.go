@@ -35,7 +35,9 @@ func TestEnvironmentAndFlags(t *testing.T) {
 	if err != nil || c.Addr != ":1" {
 		t.Fatalf("a flag wins over the environment: %+v %v", c, err)
 	}
-	if _, _, err := Parse("serve", nil, func(k string) string { return map[string]string{"LATCHKEY_TRUSTED_PROXIES": "nope"}[k] }, &bytes.Buffer{}); err == nil {
-		t.Fatal("bad proxy accepted")
+	for env, bad := range map[string]string{"LATCHKEY_TRUSTED_PROXIES": "nope", "LATCHKEY_CACHE_TTL": "soon", "LATCHKEY_CACHE_SIZE": "many"} {
+		if _, _, err := Parse("serve", nil, func(k string) string { return map[string]string{env: bad}[k] }, &bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), env) {
+			t.Errorf("bad %s accepted or not named: %v", env, err)
+		}
 	}
 }
