@@ -38,6 +38,10 @@ func Parse(cmd string, args []string, getenv func(string) string, out io.Writer)
 	c := &Config{}
 	fs := flag.NewFlagSet("latchkey "+cmd, flag.ContinueOnError)
 	fs.SetOutput(out)
+	fs.Usage = func() {
+		fmt.Fprintf(out, "Usage: latchkey [serve|migrate|mint-token --name NAME] [flags]\n\nEvery flag can also be set by the LATCHKEY_* variable named beside it; a flag wins.\n\n")
+		fs.PrintDefaults()
+	}
 	var proxies string
 	var envErrs []error
 	fromEnv := func(name, env string) {
@@ -47,11 +51,11 @@ func Parse(cmd string, args []string, getenv func(string) string, out io.Writer)
 			}
 		}
 	}
+	// Values from the environment are applied with Set, so --help shows the
+	// built-in defaults and never a secret taken from the environment.
 	str := func(p *string, name, env, def, usage string) {
-		if v := getenv(env); v != "" {
-			def = v
-		}
 		fs.StringVar(p, name, def, usage+" ("+env+")")
+		fromEnv(name, env)
 	}
 	dur := func(p *time.Duration, name, env string, def time.Duration, usage string) {
 		fs.DurationVar(p, name, def, usage+" ("+env+")")

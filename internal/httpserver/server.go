@@ -75,10 +75,14 @@ func New(cfg *config.Config, st *store.Store, log zerolog.Logger, opts ...Option
 // Handler is the root HTTP handler.
 func (s *Server) Handler() http.Handler { return s.handler }
 
-// withClient makes the ent client available to resolvers; mutations replace
-// it with their transaction.
+// maxRequestBytes bounds a GraphQL request body.
+const maxRequestBytes = 1 << 20
+
+// withClient makes the ent client available to resolvers (mutations replace
+// it with their transaction) and bounds the request body.
 func (s *Server) withClient(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, maxRequestBytes)
 		next.ServeHTTP(w, r.WithContext(ent.NewContext(r.Context(), s.store.Client)))
 	})
 }
