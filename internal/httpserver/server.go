@@ -1,6 +1,6 @@
 // Package httpserver assembles Latchkey's HTTP surface: /graphql behind
-// bearer authentication, /auth/verify for gateways, health, readiness and
-// metrics.
+// bearer authentication, /auth/verify for gateways, the admin UI, the
+// playground, health, readiness and metrics.
 package httpserver
 
 import (
@@ -21,9 +21,11 @@ import (
 	"github.com/latchkeyhq/latchkey/ent"
 	"github.com/latchkeyhq/latchkey/graph"
 	"github.com/latchkeyhq/latchkey/internal/admin"
+	"github.com/latchkeyhq/latchkey/internal/adminui"
 	"github.com/latchkeyhq/latchkey/internal/auth"
 	"github.com/latchkeyhq/latchkey/internal/config"
 	"github.com/latchkeyhq/latchkey/internal/gqlerr"
+	"github.com/latchkeyhq/latchkey/internal/playground"
 	"github.com/latchkeyhq/latchkey/internal/secret"
 	"github.com/latchkeyhq/latchkey/internal/store"
 )
@@ -67,6 +69,11 @@ func New(cfg *config.Config, st *store.Store, log zerolog.Logger, opts ...Option
 	mux.Handle("GET /auth/verify", s.observe("verify", http.HandlerFunc(s.verify)))
 	mux.Handle("GET /healthz", s.observe("health", http.HandlerFunc(healthz)))
 	mux.Handle("GET /readyz", s.observe("health", http.HandlerFunc(s.readyz)))
+	mux.Handle("/admin/", s.observe("admin", adminui.Handler()))
+	mux.Handle("GET /{$}", http.RedirectHandler("/admin/", http.StatusFound))
+	pg := s.observe("playground", playground.Handler())
+	mux.Handle("/playground", pg)
+	mux.Handle("/playground/", pg)
 	mux.Handle("GET /metrics", s.observe("metrics", promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{})))
 	s.handler = mux
 	return s

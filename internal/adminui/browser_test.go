@@ -1,0 +1,649 @@
+package adminui_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/chromedp"
+	"github.com/rs/zerolog"
+
+	"github.com/latchkeyhq/latchkey/internal/adminui"
+	"github.com/latchkeyhq/latchkey/internal/config"
+	"github.com/latchkeyhq/latchkey/internal/httpserver"
+	"github.com/latchkeyhq/latchkey/internal/playground"
+	"github.com/latchkeyhq/latchkey/internal/store"
+)
+
+const chromiumPath = "/usr/bin/chromium"
+
+// stepTimeout bounds every wait on the page; nothing sleeps.
+const stepTimeout = 20 * time.Second
+
+// browserEnv is the real server with the admin and the playground mounted,
+// and one headless Chromium tab that the subtests share, in order.
+type browserEnv struct {
+	url      string
+	boot     string // the FULL_ACCESS Bootstrap secret
+	tab      context.Context
+	shotsDir string
+}
+
+func newBrowserEnv(t *testing.T) *browserEnv {
+	t.Helper()
+	if _, err := os.Stat(chromiumPath); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s is missing; CI must install Debian's chromium (apt-get install -y chromium)", chromiumPath)
+		}
+		t.Skipf("%s is missing; install Debian's chromium to run the browser tests", chromiumPath)
+	}
+	ctx := context.Background()
+	st, err := store.Open("sqlite://"+filepath.Join(t.TempDir(), "lk.db"), "test-pepper")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cfg, _, err := config.Parse("serve", nil, func(string) string { return "" }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httpserver.New(cfg, st, zerolog.Nop())
+	boot, err := store.Seed(ctx, st.Client, srv.Admin, "")
+	if err != nil || boot == nil || boot.Secret == "" {
+		t.Fatalf("seeding: %v", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/admin/", adminui.Handler())
+	mux.Handle("/playground", playground.Handler())
+	mux.Handle("/playground/", playground.Handler())
+	mux.Handle("/", srv.Handler())
+	ts := httptest.NewServer(mux)
+	t.Cleanup(ts.Close)
+
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx,
+		chromedp.ExecPath(chromiumPath),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("disable-extensions", true),
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 800),
+	)
+	t.Cleanup(cancelAlloc)
+	tab, cancelTab := chromedp.NewContext(allocCtx)
+	t.Cleanup(cancelTab)
+
+	_, file, _, _ := runtime.Caller(0)
+	env := &browserEnv{url: ts.URL, boot: boot.Secret, tab: tab, shotsDir: filepath.Join(filepath.Dir(file), "..", "..", "docs", "screenshots")}
+	// Start the browser on the tab's own context: a browser started under a
+	// step's timeout would end with that step.
+	if err := chromedp.Do(tab); err != nil {
+		t.Fatalf("starting %s: %v", chromiumPath, err)
+	}
+	env.do(t, chromedp.EmulateViewport(1280, 800))
+	// Let the copy button use the real clipboard, and the test read it back.
+	for _, name := range []string{"clipboard-read", "clipboard-write"} {
+		_, err := chromedp.CallBrowser(tab, browser.SetPermission, browser.SetPermissionParams{
+			Permission: &browser.PermissionDescriptor{Name: name},
+			Setting:    browser.PermissionSettingGranted,
+			Origin:     ts.URL,
+		})
+		if err != nil {
+			t.Fatalf("granting %s: %v", name, err)
+		}
+	}
+	return env
+}
+
+func (e *browserEnv) do(t *testing.T, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(e.tab, stepTimeout)
+	defer cancel()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		t.Fatalf("browser: %v", err)
+	}
+}
+
+func run[T any](t *testing.T, e *browserEnv, a chromedp.Action[T]) T {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(e.tab, stepTimeout)
+	defer cancel()
+	v, err := chromedp.Run(ctx, a)
+	if err != nil {
+		t.Fatalf("browser: %v", err)
+	}
+	return v
+}
+
+// waitJS waits until the JavaScript expression is truthy.
+func (e *browserEnv) waitJS(t *testing.T, expr, what string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(e.tab, stepTimeout)
+	defer cancel()
+	if _, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingTimeout(stepTimeout))); err != nil {
+		page, _ := chromedp.Run(e.tab, chromedp.Evaluate[string](`document.body.innerText.slice(0, 2000)`))
+		t.Fatalf("waiting for %s: %v\nthe page reads:\n%s", what, err, page)
+	}
+}
+
+const rowsJS = `[...document.querySelectorAll('.tokens-table tbody tr[data-token-name]')].map(r => r.dataset.tokenName)`
+
+// waitRows waits until the token table shows exactly these names, in order.
+func (e *browserEnv) waitRows(t *testing.T, want ...string) {
+	t.Helper()
+	w, _ := json.Marshal(want)
+	ctx, cancel := context.WithTimeout(e.tab, stepTimeout)
+	defer cancel()
+	_, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](fmt.Sprintf(`JSON.stringify(%s) === %q`, rowsJS, w), chromedp.WithPollingTimeout(stepTimeout)))
+	if err != nil {
+		got, _ := chromedp.Run(e.tab, chromedp.Evaluate[[]string](rowsJS))
+		t.Fatalf("token rows: got %q, want %q (%v)", got, want, err)
+	}
+}
+
+// fill sets a form control's value the way typing or choosing would, so the
+// app sees input and change events.
+func fill(sel, value string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(
+		chromedp.WaitVisible(chromedp.CSS(sel)),
+		chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(() => {
+			const el = document.querySelector(%q);
+			const proto = Object.getPrototypeOf(el);
+			Object.getOwnPropertyDescriptor(proto, "value").set.call(el, %q);
+			el.dispatchEvent(new Event("input", {bubbles: true}));
+			el.dispatchEvent(new Event("change", {bubbles: true}));
+		})()`, sel, value)),
+	)
+}
+
+// click clicks the element as a person would, after bringing it to the
+// middle of its scroll box so that no sticky dialog header or footer covers it.
+func click(sel string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(
+		chromedp.WaitVisible(chromedp.CSS(sel)),
+		chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.querySelector(%q).scrollIntoView({block: "center"})`, sel)),
+		chromedp.Click(chromedp.CSS(sel)),
+	)
+}
+
+func (e *browserEnv) screenshot(t *testing.T, name string) {
+	t.Helper()
+	png := run(t, e, chromedp.CaptureScreenshot())
+	if err := os.MkdirAll(e.shotsDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(e.shotsDir, name), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+type gqlResult struct {
+	status int
+	Data   map[string]json.RawMessage
+	Errors []struct {
+		Message    string
+		Extensions map[string]any
+	}
+}
+
+func (e *browserEnv) graphql(t *testing.T, secret, query string, vars map[string]any) gqlResult {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	req, _ := http.NewRequest(http.MethodPost, e.url+"/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if secret != "" {
+		req.Header.Set("Authorization", "Bearer "+secret)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var r gqlResult
+	if err := json.NewDecoder(res.Body).Decode(&r); err != nil {
+		t.Fatalf("decoding the GraphQL answer (HTTP %d): %v", res.StatusCode, err)
+	}
+	r.status = res.StatusCode
+	return r
+}
+
+// mustGraphQL runs a document that must succeed and decodes its data.
+func (e *browserEnv) mustGraphQL(t *testing.T, secret, query string, vars map[string]any, into any) {
+	t.Helper()
+	r := e.graphql(t, secret, query, vars)
+	if r.status != http.StatusOK || len(r.Errors) > 0 {
+		t.Fatalf("GraphQL: HTTP %d, errors %+v", r.status, r.Errors)
+	}
+	raw, _ := json.Marshal(r.Data)
+	if err := json.Unmarshal(raw, into); err != nil {
+		t.Fatal(err)
+	}
+}
+
+type tokenInfo struct {
+	ID                   string
+	Name                 string
+	Description          string
+	Hint                 string
+	Status               string
+	Type                 string
+	EffectivePermissions []struct{ ContentType, Action string }
+}
+
+func (e *browserEnv) tokenByName(t *testing.T, name string) *tokenInfo {
+	t.Helper()
+	var d struct {
+		APITokens struct {
+			Edges []struct{ Node tokenInfo }
+		}
+	}
+	e.mustGraphQL(t, e.boot, `query($n: String!) { apiTokens(first: 5, where: {name: $n}) {
+		edges { node { id name description hint status type effectivePermissions { contentType action } } } } }`,
+		map[string]any{"n": name}, &d)
+	if len(d.APITokens.Edges) == 0 {
+		return nil
+	}
+	return &d.APITokens.Edges[0].Node
+}
+
+func (ti *tokenInfo) may(ct, action string) bool {
+	return slices.ContainsFunc(ti.EffectivePermissions, func(p struct{ ContentType, Action string }) bool {
+		return p.ContentType == ct && p.Action == action
+	})
+}
+
+func (e *browserEnv) createToken(t *testing.T, input map[string]any) string {
+	t.Helper()
+	var d struct{ CreateAPIToken struct{ Secret string } }
+	e.mustGraphQL(t, e.boot, `mutation($in: CreateAPITokenInput!) { createAPIToken(input: $in) { secret } }`, map[string]any{"in": input}, &d)
+	return d.CreateAPIToken.Secret
+}
+
+// viewerStatus is the HTTP status of a viewer query made with secret.
+func (e *browserEnv) viewerStatus(t *testing.T, secret string) int {
+	t.Helper()
+	return e.graphql(t, secret, `{ viewer { apiToken { name } } }`, nil).status
+}
+
+func TestAdminInBrowser(t *testing.T) {
+	e := newBrowserEnv(t)
+	const name = "CI Deployer"
+	var secret string // the current secret of "CI Deployer"
+
+	t.Run("sign in", func(t *testing.T) {
+		e.do(t,
+			chromedp.Navigate(e.url+"/admin/"),
+			chromedp.WaitVisible(chromedp.CSS("#signin-token")),
+			chromedp.SendKeys(chromedp.CSS("#signin-token"), e.boot),
+			click(".signin-card button[type=submit]"),
+			chromedp.WaitVisible(chromedp.CSS("[data-testid=viewer-name]")),
+		)
+		if got := run(t, e, chromedp.Text(chromedp.CSS("[data-testid=viewer-name]"))); got != "Administrator" {
+			t.Fatalf("header shows %q, want the persona Administrator", got)
+		}
+		stored := run(t, e, chromedp.Evaluate[[]int](`[sessionStorage.length, localStorage.length]`))
+		if stored[0] != 1 || stored[1] != 0 {
+			t.Fatalf("sessionStorage has %d items and localStorage %d; the token belongs in sessionStorage only", stored[0], stored[1])
+		}
+		e.waitRows(t, "Bootstrap")
+	})
+
+	t.Run("create a custom token through the matrix", func(t *testing.T) {
+		e.do(t,
+			click("[data-testid=create-token]"),
+			chromedp.WaitVisible(chromedp.CSS("dialog[open] input[name=name]")),
+			fill("dialog[open] input[name=name]", name),
+			fill("dialog[open] textarea[name=description]", "Deploys from CI."),
+			click("dialog[open] input[name=type][value=CUSTOM]"),
+			click(`dialog[open] input[data-cell="api-token:read"]`),
+			click(`dialog[open] input[data-cell="api-token:create"]`),
+		)
+		// A chosen role's cells are shown checked and locked.
+		e.do(t, click(`dialog[open] input[name=role]`))
+		roleCell := `dialog[open] input[data-cell="audit-event:read"]`
+		e.waitJS(t, fmt.Sprintf(`(() => { const c = document.querySelector(%q); return c && c.checked && c.disabled })()`, roleCell), "the role's cell to be checked and locked")
+		e.do(t, chromedp.ScrollIntoView(chromedp.CSS(".matrix")))
+		e.screenshot(t, "create-dialog.png")
+		e.do(t, chromedp.EmulateViewport(390, 844), chromedp.ScrollIntoView(chromedp.CSS(".matrix")))
+		e.screenshot(t, "create-dialog-narrow.png")
+		e.do(t, chromedp.EmulateViewport(1280, 800))
+		e.do(t,
+			click("dialog[open] .dialog-actions button[type=submit]"),
+			chromedp.WaitVisible(chromedp.CSS("dialog[open] .secret-value")),
+		)
+		secret = run(t, e, chromedp.Value(chromedp.CSS("dialog[open] .secret-value")))
+		if !strings.HasPrefix(secret, "lk_") {
+			t.Fatalf("show-once dialog shows %q, want an lk_ secret", secret)
+		}
+		warning := run(t, e, chromedp.Text(chromedp.CSS("dialog[open] .banner-warning")))
+		if !strings.Contains(warning, "will not be shown again") {
+			t.Fatalf("show-once dialog warns %q", warning)
+		}
+		e.screenshot(t, "show-once-dialog.png")
+
+		e.do(t, click("dialog[open] .copy-button"))
+		e.waitJS(t, `document.querySelector("dialog[open] .copy-status").textContent.includes("Copied")`, "the copy confirmation")
+		ctx, cancel := context.WithTimeout(e.tab, stepTimeout)
+		defer cancel()
+		copied, err := chromedp.Run(ctx, chromedp.Evaluate[string](`navigator.clipboard.readText()`, chromedp.EvalAwaitPromise))
+		if err != nil || copied != secret {
+			t.Fatalf("clipboard holds %q (%v), want the secret", copied, err)
+		}
+
+		tok := e.tokenByName(t, name)
+		if tok == nil || tok.Type != "CUSTOM" || tok.Description != "Deploys from CI." {
+			t.Fatalf("created token: %+v", tok)
+		}
+		for _, p := range [][2]string{{"api-token", "read"}, {"api-token", "create"}, {"audit-event", "read"}} {
+			if !tok.may(p[0], p[1]) {
+				t.Errorf("token may not %s %s", p[1], p[0])
+			}
+		}
+		if tok.may("api-token", "delete") {
+			t.Error("token may delete api-token, which was not granted")
+		}
+		if s := e.viewerStatus(t, secret); s != http.StatusOK {
+			t.Fatalf("the new secret gets HTTP %d", s)
+		}
+
+		// Closing leaves only the hint.
+		e.do(t,
+			click("dialog[open] .dialog-actions .button"),
+			chromedp.WaitNotPresent(chromedp.CSS(".secret-value")),
+		)
+		e.waitRows(t, "Bootstrap", name)
+		hint := run(t, e, chromedp.Text(chromedp.CSS(`tr[data-token-name="CI Deployer"] td[data-col=hint]`)))
+		if hint != tok.Hint || strings.Contains(run(t, e, chromedp.Evaluate[string](`document.body.innerHTML`)), secret) {
+			t.Fatalf("after closing, the row shows %q (want the hint %q) or the page still holds the secret", hint, tok.Hint)
+		}
+	})
+
+	// Tokens made through the API to sort and filter among.
+	e.createToken(t, map[string]any{"name": "Alpha reader", "type": "READ_ONLY"})
+	e.createToken(t, map[string]any{"name": "Zulu full", "type": "FULL_ACCESS", "lifespan": "DAYS_7"})
+	e.createToken(t, map[string]any{"name": "Old service", "type": "READ_ONLY"})
+	old := e.tokenByName(t, "Old service")
+	e.mustGraphQL(t, e.boot, `mutation($id: ID!) { revokeAPIToken(id: $id) { id } }`, map[string]any{"id": old.ID}, &struct{}{})
+
+	t.Run("sort and filter", func(t *testing.T) {
+		e.do(t, chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("[data-testid=viewer-name]")))
+		all := []string{"Alpha reader", "Bootstrap", name, "Old service", "Zulu full"}
+		e.waitRows(t, all...)
+		if arrow := run(t, e, chromedp.Text(chromedp.CSS(`th[data-col=name] .sort-arrow`))); arrow != "▲" {
+			t.Fatalf("name column shows %q, want ▲ for ascending", arrow)
+		}
+		e.do(t, click(`th[data-col=name] .sort-button`))
+		e.waitRows(t, "Zulu full", "Old service", name, "Bootstrap", "Alpha reader")
+		if sort := run(t, e, chromedp.Evaluate[string](`document.querySelector("th[data-col=name]").getAttribute("aria-sort")`)); sort != "descending" {
+			t.Fatalf("aria-sort %q after the second click", sort)
+		}
+		if arrow := run(t, e, chromedp.Text(chromedp.CSS(`th[data-col=name] .sort-arrow`))); arrow != "▼" {
+			t.Fatalf("name column shows %q, want ▼ for descending", arrow)
+		}
+		e.do(t, click(`th[data-col=created] .sort-button`))
+		e.waitRows(t, "Bootstrap", name, "Alpha reader", "Zulu full", "Old service")
+		e.do(t, click(`th[data-col=type] .sort-button`))
+		e.waitJS(t, rowsJS+`[0] === "CI Deployer"`, "the CUSTOM token to sort first by access level")
+		e.do(t, click(`th[data-col=name] .sort-button`))
+		e.waitRows(t, all...)
+
+		e.do(t, click(`[aria-controls=token-filters]`), chromedp.WaitVisible(chromedp.CSS("#filter-name")))
+		e.do(t, chromedp.SendKeys(chromedp.CSS("#filter-name"), "DEPLO"))
+		e.waitRows(t, name)
+		e.do(t, fill("#filter-name", ""))
+		e.waitRows(t, all...)
+		e.do(t, fill("#filter-secret", secret))
+		e.waitRows(t, name)
+		e.do(t, fill("#filter-secret", ""), fill("#filter-type", "READ_ONLY"))
+		e.waitRows(t, "Alpha reader", "Old service")
+		e.do(t, fill("#filter-type", ""), fill("#filter-status", "REVOKED"))
+		e.waitRows(t, "Old service")
+		e.do(t, fill("#filter-name", "nothing like this"))
+		e.waitJS(t, `!!document.querySelector("[data-testid=tokens-no-match]")`, "the no-match row")
+		e.do(t, click(".filters-actions .button"))
+		e.waitRows(t, all...)
+		e.do(t, click(`[aria-controls=token-filters]`), chromedp.WaitNotPresent(chromedp.CSS("#filter-name")))
+		e.screenshot(t, "tokens-page.png")
+	})
+
+	t.Run("edit", func(t *testing.T) {
+		e.do(t,
+			click(`button[aria-label="Edit CI Deployer"]`),
+			chromedp.WaitVisible(chromedp.CSS(`dialog[open] input[data-cell="api-token:create"]`)),
+		)
+		// A server validation error appears at the field it names.
+		e.do(t,
+			fill("dialog[open] input[name=name]", "Zulu full"),
+			click("dialog[open] .dialog-actions button[type=submit]"),
+			chromedp.WaitVisible(chromedp.CSS(`dialog[open] .field[data-field=name] .error`)),
+		)
+		if msg := run(t, e, chromedp.Text(chromedp.CSS(`dialog[open] .field[data-field=name] .error`))); !strings.Contains(msg, "already exists") {
+			t.Fatalf("name error %q", msg)
+		}
+		e.do(t,
+			fill("dialog[open] input[name=name]", name),
+			fill("dialog[open] textarea[name=description]", "Deploys from CI, edited."),
+			click(`dialog[open] input[data-cell="api-token:create"]`),
+			click("dialog[open] .dialog-actions button[type=submit]"),
+			chromedp.WaitNotPresent(chromedp.CSS("dialog[open]")),
+		)
+		e.waitJS(t, `[...document.querySelectorAll('tr[data-token-name="CI Deployer"] td[data-col=description]')].some(td => td.textContent.includes("edited"))`, "the edited description")
+		tok := e.tokenByName(t, name)
+		if tok.Description != "Deploys from CI, edited." || tok.may("api-token", "create") || !tok.may("api-token", "read") {
+			t.Fatalf("edited token: %+v", tok)
+		}
+	})
+
+	t.Run("regenerate", func(t *testing.T) {
+		e.do(t,
+			click(`button[aria-label="Regenerate CI Deployer"]`),
+			chromedp.WaitVisible(chromedp.CSS("dialog[open] select[name=grace]")),
+			click("dialog[open] .dialog-actions button[type=submit]"),
+			chromedp.WaitVisible(chromedp.CSS("dialog[open] .secret-value")),
+		)
+		fresh := run(t, e, chromedp.Value(chromedp.CSS("dialog[open] .secret-value")))
+		if !strings.HasPrefix(fresh, "lk_") || fresh == secret {
+			t.Fatalf("regenerated secret %q", fresh)
+		}
+		if s := e.viewerStatus(t, secret); s != http.StatusUnauthorized {
+			t.Fatalf("the old secret gets HTTP %d, want 401", s)
+		}
+		if s := e.viewerStatus(t, fresh); s != http.StatusOK {
+			t.Fatalf("the new secret gets HTTP %d", s)
+		}
+		secret = fresh
+		e.do(t, click("dialog[open] .dialog-actions .button"), chromedp.WaitNotPresent(chromedp.CSS("dialog[open]")))
+	})
+
+	t.Run("revoke and restore", func(t *testing.T) {
+		row := `tr[data-token-name="CI Deployer"]`
+		e.do(t, click(`button[aria-label="Revoke CI Deployer"]`), chromedp.WaitVisible(chromedp.CSS(`button[aria-label="Restore CI Deployer"]`)))
+		if badge := run(t, e, chromedp.Text(chromedp.CSS(row+" td[data-col=status]"))); badge != "Revoked" {
+			t.Fatalf("status %q after revoking", badge)
+		}
+		if s := e.viewerStatus(t, secret); s != http.StatusUnauthorized {
+			t.Fatalf("a revoked token gets HTTP %d, want 401", s)
+		}
+		e.do(t, click(`button[aria-label="Restore CI Deployer"]`), chromedp.WaitVisible(chromedp.CSS(`button[aria-label="Revoke CI Deployer"]`)))
+		if badge := run(t, e, chromedp.Text(chromedp.CSS(row+" td[data-col=status]"))); badge != "Active" {
+			t.Fatalf("status %q after restoring", badge)
+		}
+		if s := e.viewerStatus(t, secret); s != http.StatusOK {
+			t.Fatalf("a restored token gets HTTP %d", s)
+		}
+	})
+
+	t.Run("delete through the confirmation dialog", func(t *testing.T) {
+		e.do(t, click(`button[aria-label="Delete CI Deployer"]`), chromedp.WaitVisible(chromedp.CSS("dialog[open] button.danger")))
+		question := run(t, e, chromedp.Text(chromedp.CSS("dialog[open] .dialog-body")))
+		if !strings.Contains(question, "CI Deployer") {
+			t.Fatalf("the confirmation does not name the token: %q", question)
+		}
+		if label := run(t, e, chromedp.Text(chromedp.CSS("dialog[open] button.danger"))); label != "Yes, delete API token" {
+			t.Fatalf("confirm button %q", label)
+		}
+		// Tab stays inside the dialog.
+		for range 6 {
+			e.do(t, chromedp.KeyEvent("\t"))
+			if inside := run(t, e, chromedp.Evaluate[bool](`!!document.activeElement.closest("dialog[open]")`)); !inside {
+				t.Fatal("Tab moved the focus out of the dialog")
+			}
+		}
+		// Escape closes without deleting; then delete for real.
+		e.do(t,
+			chromedp.KeyEvent("\x1b"),
+			chromedp.WaitNotPresent(chromedp.CSS("dialog[open]")),
+			click(`button[aria-label="Delete CI Deployer"]`),
+			click("dialog[open] button.danger"),
+			chromedp.WaitNotPresent(chromedp.CSS(`tr[data-token-name="CI Deployer"]`)),
+		)
+		if tok := e.tokenByName(t, name); tok != nil {
+			t.Fatalf("token still exists: %+v", tok)
+		}
+		if s := e.viewerStatus(t, secret); s != http.StatusUnauthorized {
+			t.Fatalf("a deleted token gets HTTP %d, want 401", s)
+		}
+	})
+
+	t.Run("content types, roles, personas and the audit log", func(t *testing.T) {
+		e.do(t,
+			click(`.mainnav a[href="/admin/content-types"]`),
+			chromedp.WaitVisible(chromedp.CSS(`tr[data-content-type="api-token"]`)),
+			click(`.page-actions .button.primary`),
+			fill("dialog[open] input[name=displayName]", "Articles"),
+			fill("dialog[open] input[name=uid]", "article"),
+			click("dialog[open] .add-action"),
+			fill("dialog[open] #action-4", "publish"),
+			click("dialog[open] .dialog-actions button[type=submit]"),
+			chromedp.WaitVisible(chromedp.CSS(`tr[data-content-type="article"]`)),
+		)
+		if acts := run(t, e, chromedp.Text(chromedp.CSS(`tr[data-content-type="article"] td:nth-child(3)`))); !strings.Contains(acts, "publish") {
+			t.Fatalf("article actions %q", acts)
+		}
+
+		e.do(t,
+			click(`.mainnav a[href="/admin/roles"]`),
+			chromedp.WaitVisible(chromedp.CSS(`tr[data-role-name="Auditor"]`)),
+			click(`.page-actions .button.primary`),
+			fill("dialog[open] input[name=name]", "Publisher"),
+			click(`dialog[open] input[data-cell="article:read"]`),
+			click(`dialog[open] input[data-cell="article:publish"]`),
+		)
+		e.screenshot(t, "role-editor.png")
+		e.do(t,
+			click("dialog[open] .dialog-actions button[type=submit]"),
+			chromedp.WaitVisible(chromedp.CSS(`tr[data-role-name="Publisher"]`)),
+		)
+		var roles struct {
+			Roles struct {
+				Edges []struct {
+					Node struct {
+						Permissions []struct{ ContentType, Action string }
+					}
+				}
+			}
+		}
+		e.mustGraphQL(t, e.boot, `{ roles(where: {name: "Publisher"}) { edges { node { permissions { contentType action } } } } }`, nil, &roles)
+		if len(roles.Roles.Edges) != 1 || len(roles.Roles.Edges[0].Node.Permissions) != 2 {
+			t.Fatalf("role Publisher: %+v", roles)
+		}
+
+		e.do(t,
+			click(`.mainnav a[href="/admin/personas"]`),
+			chromedp.WaitVisible(chromedp.CSS(`tr[data-persona-name="Administrator"]`)),
+			click(`.page-actions .button.primary`),
+			fill("dialog[open] input[name=name]", "Release bot"),
+			fill("dialog[open] input[name=avatarURL]", "not a url"),
+			click("dialog[open] .dialog-actions button[type=submit]"),
+			chromedp.WaitVisible(chromedp.CSS(`dialog[open] .field[data-field=avatarURL] .error`)),
+			fill("dialog[open] input[name=avatarURL]", "https://example.com/bot.png"),
+			click("dialog[open] .dialog-actions button[type=submit]"),
+			chromedp.WaitVisible(chromedp.CSS(`tr[data-persona-name="Release bot"]`)),
+		)
+
+		e.do(t,
+			click(`.mainnav a[href="/admin/audit"]`),
+			chromedp.WaitVisible(chromedp.CSS(".audit-table tbody tr")),
+			fill("#audit-action", "content-type.create"),
+			fill("#audit-target", "artic"),
+		)
+		e.waitJS(t, `(() => { const rows = [...document.querySelectorAll(".audit-table tbody tr")];
+			return rows.length === 1 && rows[0].textContent.includes("content-type.create") && rows[0].textContent.includes("article") })()`, "the filtered audit log")
+		e.do(t, click(".filters-actions .button"))
+		e.waitJS(t, `document.querySelectorAll(".audit-table tbody tr").length > 5`, "the whole audit log")
+		e.screenshot(t, "audit-log.png")
+		e.do(t, click(`.mainnav a[href="/admin/tokens"]`), chromedp.WaitVisible(chromedp.CSS(".tokens-table")))
+	})
+
+	t.Run("a viewer who may not create sees no create button", func(t *testing.T) {
+		reader := e.createToken(t, map[string]any{
+			"name": "Read tokens only", "type": "CUSTOM",
+			"permissions": []map[string]string{{"contentType": "api-token", "action": "read"}},
+		})
+		e.do(t,
+			chromedp.Navigate(e.url+"/admin/tokens"),
+			click(".viewer .button"),
+			chromedp.WaitVisible(chromedp.CSS("#signin-token")),
+		)
+		if n := run(t, e, chromedp.Evaluate[int](`sessionStorage.length`)); n != 0 {
+			t.Fatalf("sign-out left %d items in sessionStorage", n)
+		}
+		e.do(t,
+			chromedp.SendKeys(chromedp.CSS("#signin-token"), reader),
+			click(".signin-card button[type=submit]"),
+			chromedp.WaitVisible(chromedp.CSS("[data-testid=viewer-name]")),
+		)
+		e.waitRows(t, "Alpha reader", "Bootstrap", "Old service", "Read tokens only", "Zulu full")
+		hidden := run(t, e, chromedp.Evaluate[[]int](`["[data-testid=create-token]", "button[aria-label^=Edit]", "button[aria-label^=Delete]", "button[aria-label^=Regenerate]", "button[aria-label^=Revoke]", ".mainnav a[href='/admin/roles']"].map(s => document.querySelectorAll(s).length)`))
+		if slices.Max(hidden) != 0 {
+			t.Fatalf("a read-only viewer sees controls it may not use: %v", hidden)
+		}
+		e.do(t, chromedp.EmulateViewport(390, 844))
+		e.screenshot(t, "tokens-page-narrow.png")
+		e.do(t, chromedp.EmulateViewport(1280, 800))
+	})
+
+	t.Run("playground", func(t *testing.T) {
+		e.do(t,
+			chromedp.Navigate(e.url+"/playground"),
+			chromedp.WaitVisible(chromedp.CSS(".graphiql-container")),
+			chromedp.WaitVisible(chromedp.CSS(".graphiql-editor-tool .graphiql-editor:not(.hidden) .CodeMirror")),
+		)
+		headers := run(t, e, chromedp.Evaluate[string](`document.querySelector(".graphiql-editor-tool .graphiql-editor:not(.hidden) .CodeMirror").CodeMirror.getValue()`))
+		if !strings.Contains(headers, `"Authorization": "Bearer "`) {
+			t.Fatalf("headers editor holds %q", headers)
+		}
+		// The schema loads by anonymous introspection, before any token is given.
+		e.do(t, click(`button[aria-label="Show Documentation Explorer"]`))
+		e.waitJS(t, `document.querySelector(".graphiql-doc-explorer") && document.querySelector(".graphiql-doc-explorer").textContent.includes("Query")`, "the schema docs")
+		e.do(t,
+			chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.querySelector(".graphiql-editor-tool .graphiql-editor:not(.hidden) .CodeMirror").CodeMirror.setValue(%q)`, `{"Authorization": "Bearer `+e.boot+`"}`)),
+			chromedp.Evaluate[chromedp.Void](`document.querySelector(".graphiql-query-editor .CodeMirror").CodeMirror.setValue("{ viewer { persona { name } } }")`),
+			click(".graphiql-execute-button"),
+		)
+		e.waitJS(t, `document.querySelector(".graphiql-response") && document.querySelector(".graphiql-response").textContent.includes("Administrator")`, "the query result")
+		e.screenshot(t, "playground.png")
+	})
+}

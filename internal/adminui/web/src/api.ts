@@ -1,0 +1,191 @@
+// The GraphQL client: one POST per operation with the signed-in token.
+// The token lives in sessionStorage only, so it leaves with the tab.
+
+const storageKey = "latchkey.token";
+
+export function getToken(): string | null {
+  return sessionStorage.getItem(storageKey);
+}
+
+export function setToken(token: string): void {
+  sessionStorage.setItem(storageKey, token);
+}
+
+export function clearToken(): void {
+  sessionStorage.removeItem(storageKey);
+}
+
+/** An error the server reported, with its extensions.code and, for input errors, the field at fault. */
+export class APIError extends Error {
+  constructor(
+    message: string,
+    public code: string,
+    public field?: string,
+    public status?: number,
+  ) {
+    super(message);
+  }
+}
+
+type Listener = () => void;
+let onUnauthenticated: Listener = () => {};
+
+/** Called when the server refuses the token (expired, revoked, deleted). */
+export function setUnauthenticatedHandler(l: Listener): void {
+  onUnauthenticated = l;
+}
+
+export async function gql<T>(query: string, variables?: Record<string, unknown>, token = getToken()): Promise<T> {
+  const headers: Record<string, string> = { "Content-Type": "application/json", Accept: "application/json" };
+  if (token) headers.Authorization = "Bearer " + token;
+  let res: Response;
+  try {
+    res = await fetch("/graphql", { method: "POST", headers, body: JSON.stringify({ query, variables }) });
+  } catch {
+    throw new APIError("Latchkey could not be reached. Check your connection and try again.", "NETWORK");
+  }
+  let body: { data?: T; errors?: { message: string; extensions?: { code?: string; field?: string } }[] };
+  try {
+    body = await res.json();
+  } catch {
+    throw new APIError(`Unexpected answer from the server (HTTP ${res.status}).`, "INTERNAL_SERVER_ERROR", undefined, res.status);
+  }
+  const err = body.errors?.[0];
+  if (res.status === 401 || err?.extensions?.code === "UNAUTHENTICATED") {
+    if (token === getToken()) onUnauthenticated();
+    throw new APIError(err?.message ?? "Not signed in.", "UNAUTHENTICATED", undefined, res.status);
+  }
+  if (err) {
+    throw new APIError(err.message, err.extensions?.code ?? "INTERNAL_SERVER_ERROR", err.extensions?.field, res.status);
+  }
+  if (!body.data) throw new APIError("The server answered without data.", "INTERNAL_SERVER_ERROR");
+  return body.data;
+}
+
+export function message(e: unknown): string {
+  if (e instanceof APIError) {
+    switch (e.code) {
+      case "FORBIDDEN":
+        return "You are not allowed to do that: " + e.message;
+      case "RATE_LIMITED":
+        return "Too many attempts; wait a little and retry.";
+      default:
+        return e.message;
+    }
+  }
+  return e instanceof Error ? e.message : String(e);
+}
+
+// ---- Types of what the UI reads ----
+
+export interface Permission {
+  contentType: string;
+  action: string;
+}
+export interface Persona {
+  id: string;
+  name: string;
+  avatarURL: string;
+  description?: string;
+}
+export interface Role {
+  id: string;
+  name: string;
+  description: string;
+  permissions: Permission[];
+}
+export interface Action {
+  name: string;
+  readOnly: boolean;
+}
+export interface ContentType {
+  id: string;
+  uid: string;
+  displayName: string;
+  description: string;
+  system: boolean;
+  actions: Action[];
+}
+export type TokenType = "READ_ONLY" | "FULL_ACCESS" | "CUSTOM";
+export type TokenStatus = "ACTIVE" | "EXPIRED" | "REVOKED";
+export interface APIToken {
+  id: string;
+  name: string;
+  code: string;
+  description: string;
+  type: TokenType;
+  status: TokenStatus;
+  hint: string;
+  expiresAt: string | null;
+  lastUsedAt: string | null;
+  createdAt: string;
+  persona: Persona;
+  roles: { id: string; name: string }[] | null;
+  permissions: Permission[];
+}
+export interface Viewer {
+  apiToken: { id: string; name: string; type: TokenType };
+  persona: Persona;
+  permissions: Permission[];
+}
+export interface PageInfo {
+  hasNextPage: boolean;
+  endCursor: string | null;
+}
+export interface Connection<T> {
+  totalCount: number;
+  pageInfo: PageInfo;
+  edges: { node: T }[] | null;
+}
+
+export function nodes<T>(c: Connection<T>): T[] {
+  return (c.edges ?? []).map((e) => e.node).filter(Boolean);
+}
+
+// ---- Documents ----
+
+const tokenFields = `id name code description type status hint expiresAt lastUsedAt createdAt
+  persona { id name avatarURL } roles { id name } permissions { contentType action }`;
+
+export const Q = {
+  viewer: `query Viewer { viewer { apiToken { id name type } persona { id name avatarURL } permissions { contentType action } } }`,
+  tokens: `query Tokens($first: Int, $after: Cursor, $orderBy: APITokenOrder, $where: APITokenWhereInput) {
+    apiTokens(first: $first, after: $after, orderBy: $orderBy, where: $where) {
+      totalCount pageInfo { hasNextPage endCursor } edges { node { ${tokenFields} } } } }`,
+  createToken: `mutation CreateToken($input: CreateAPITokenInput!) {
+    createAPIToken(input: $input) { secret apiToken { ${tokenFields} } } }`,
+  updateToken: `mutation UpdateToken($id: ID!, $input: UpdateAPITokenInput!) {
+    updateAPIToken(id: $id, input: $input) { ${tokenFields} } }`,
+  regenerateToken: `mutation RegenerateToken($id: ID!, $grace: Int) {
+    regenerateAPIToken(id: $id, gracePeriodSeconds: $grace) { secret apiToken { ${tokenFields} } } }`,
+  revokeToken: `mutation RevokeToken($id: ID!) { revokeAPIToken(id: $id) { id status } }`,
+  restoreToken: `mutation RestoreToken($id: ID!) { restoreAPIToken(id: $id) { id status } }`,
+  deleteToken: `mutation DeleteToken($id: ID!) { deleteAPIToken(id: $id) }`,
+  tokenNames: `query TokenNames { apiTokens(first: 500, orderBy: {field: NAME, direction: ASC}) { edges { node { id name } } } }`,
+
+  roles: `query Roles { roles(first: 500, orderBy: {field: NAME, direction: ASC}) {
+    totalCount edges { node { id name description permissions { contentType action } } } } }`,
+  createRole: `mutation CreateRole($input: CreateRoleInput!) { createRole(input: $input) { id } }`,
+  updateRole: `mutation UpdateRole($id: ID!, $input: UpdateRoleInput!) { updateRole(id: $id, input: $input) { id } }`,
+  deleteRole: `mutation DeleteRole($id: ID!, $detach: Boolean) { deleteRole(id: $id, detach: $detach) }`,
+
+  personas: `query Personas { personas(first: 500, orderBy: {field: NAME, direction: ASC}) {
+    totalCount edges { node { id name avatarURL description tokens { totalCount } } } } }`,
+  personaChoices: `query PersonaChoices { personas(first: 500, orderBy: {field: NAME, direction: ASC}) {
+    edges { node { id name avatarURL } } } }`,
+  createPersona: `mutation CreatePersona($input: CreatePersonaInput!) { createPersona(input: $input) { id } }`,
+  updatePersona: `mutation UpdatePersona($id: ID!, $input: UpdatePersonaInput!) { updatePersona(id: $id, input: $input) { id } }`,
+  deletePersona: `mutation DeletePersona($id: ID!) { deletePersona(id: $id) }`,
+
+  contentTypes: `query ContentTypes { contentTypes(first: 500, orderBy: {field: UID, direction: ASC}) {
+    totalCount edges { node { id uid displayName description system actions { name readOnly } } } } }`,
+  createContentType: `mutation CreateContentType($input: CreateContentTypeInput!) { createContentType(input: $input) { id } }`,
+  updateContentType: `mutation UpdateContentType($id: ID!, $input: UpdateContentTypeInput!, $detach: Boolean) {
+    updateContentType(id: $id, input: $input, detach: $detach) { id } }`,
+  deleteContentType: `mutation DeleteContentType($id: ID!, $detach: Boolean) { deleteContentType(id: $id, detach: $detach) }`,
+
+  auditEvents: `query AuditEvents($first: Int, $after: Cursor, $where: AuditEventWhereInput) {
+    auditEvents(first: $first, after: $after, where: $where, orderBy: {field: CREATED_AT, direction: DESC}) {
+      totalCount pageInfo { hasNextPage endCursor }
+      edges { node { id createdAt action actorTokenID actorTokenName actorPersonaName targetType targetID targetName clientIP changes } } } }`,
+};

@@ -1,0 +1,192 @@
+// The audit log: who did what to which record, newest first.
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
+import { Connection, Q, gql, message, nodes } from "./api";
+import { ErrorBanner, Pager, formatDateTime, useDebounced, useSession } from "./ui";
+
+interface AuditEvent {
+  id: string;
+  createdAt: string;
+  action: string;
+  actorTokenID: string;
+  actorTokenName: string;
+  actorPersonaName: string;
+  targetType: string;
+  targetID: string;
+  targetName: string;
+  clientIP: string;
+  changes: string[];
+}
+
+const knownActions = ["create", "update", "delete", "regenerate", "revoke", "restore"].flatMap((a) =>
+  ["api-token", "role", "persona", "content-type"].map((t) => `${t}.${a}`),
+);
+
+const pageSize = 50;
+
+interface Filters {
+  action: string;
+  actor: string;
+  target: string;
+  from: string;
+  to: string;
+}
+const empty: Filters = { action: "", actor: "", target: "", from: "", to: "" };
+
+export function AuditPage() {
+  const session = useSession();
+  const [filters, setFilters] = useState<Filters>(empty);
+  const debounced = useDebounced(filters, 300);
+  const [tokens, setTokens] = useState<{ id: string; name: string }[]>([]);
+  const [cursors, setCursors] = useState<(string | null)[]>([null]);
+  const [data, setData] = useState<Connection<AuditEvent> | null>(null);
+  const [error, setError] = useState("");
+  const seq = useRef(0);
+
+  useEffect(() => {
+    if (!session.can("api-token", "read")) return;
+    gql<{ apiTokens: Connection<{ id: string; name: string }> }>(Q.tokenNames)
+      .then((d) => setTokens(nodes(d.apiTokens)))
+      .catch(() => {});
+  }, []);
+
+  const where = useMemo(() => {
+    const w: Record<string, string> = {};
+    const f = debounced;
+    if (f.action.trim()) w.actionContains = f.action.trim();
+    if (f.actor) w.actorTokenID = f.actor;
+    if (f.target.trim()) w.targetNameContainsFold = f.target.trim();
+    if (f.from) w.createdAtGTE = new Date(f.from + "T00:00:00").toISOString();
+    if (f.to) w.createdAtLTE = new Date(f.to + "T23:59:59.999").toISOString();
+    return w;
+  }, [debounced]);
+
+  const first = useRef(true);
+  useEffect(() => {
+    if (first.current) {
+      first.current = false;
+      return;
+    }
+    setCursors([null]);
+  }, [where]);
+  useEffect(() => {
+    const mine = ++seq.current;
+    gql<{ auditEvents: Connection<AuditEvent> }>(Q.auditEvents, { first: pageSize, after: cursors[cursors.length - 1], where })
+      .then((d) => {
+        if (mine !== seq.current) return;
+        setData(d.auditEvents);
+        setError("");
+      })
+      .catch((e) => mine === seq.current && setError(message(e)));
+  }, [cursors]);
+
+  const events = data ? nodes(data) : [];
+  const set = (k: keyof Filters) => (e: Event) => setFilters({ ...filters, [k]: (e.target as HTMLInputElement).value });
+
+  return (
+    <section class="page" aria-labelledby="audit-title">
+      <div class="page-head">
+        <h1 id="audit-title">Audit log</h1>
+      </div>
+      <p class="page-intro">Every change made through Latchkey, with the token and persona that made it. Secrets never appear here.</p>
+      <form class="filters card" role="search" aria-label="Filter the audit log" onSubmit={(e) => e.preventDefault()}>
+        <div class="field">
+          <label for="audit-action">Action</label>
+          <input id="audit-action" type="search" list="audit-actions" placeholder="e.g. api-token.create" value={filters.action} onInput={set("action")} />
+          <datalist id="audit-actions">
+            {knownActions.map((a) => (
+              <option key={a} value={a} />
+            ))}
+          </datalist>
+        </div>
+        <div class="field">
+          <label for="audit-actor">Actor token</label>
+          {tokens.length > 0 ? (
+            <select id="audit-actor" value={filters.actor} onChange={set("actor")}>
+              <option value="">Any</option>
+              {tokens.map((t) => (
+                <option key={t.id} value={t.id}>
+                  {t.name}
+                </option>
+              ))}
+            </select>
+          ) : (
+            <input id="audit-actor" type="search" placeholder="Token ID" value={filters.actor} onInput={set("actor")} />
+          )}
+        </div>
+        <div class="field">
+          <label for="audit-target">Target name</label>
+          <input id="audit-target" type="search" placeholder="Part of a name" value={filters.target} onInput={set("target")} />
+        </div>
+        <div class="field">
+          <label for="audit-from">From</label>
+          <input id="audit-from" type="date" value={filters.from} onInput={set("from")} />
+        </div>
+        <div class="field">
+          <label for="audit-to">To</label>
+          <input id="audit-to" type="date" value={filters.to} onInput={set("to")} />
+        </div>
+        <div class="filters-actions">
+          <button type="button" class="button" onClick={() => setFilters(empty)}>
+            Clear filters
+          </button>
+        </div>
+      </form>
+      <ErrorBanner text={error} />
+      <div class="table-wrap">
+        <table class="data-table audit-table" aria-labelledby="audit-title" aria-busy={!data}>
+          <thead>
+            <tr>
+              <th scope="col">When</th>
+              <th scope="col">Action</th>
+              <th scope="col">Actor</th>
+              <th scope="col">Target</th>
+              <th scope="col">Changes</th>
+              <th scope="col">Client IP</th>
+            </tr>
+          </thead>
+          <tbody>
+            {events.map((ev) => (
+              <tr key={ev.id}>
+                <td>
+                  <time>{formatDateTime(ev.createdAt)}</time>
+                </td>
+                <td>
+                  <code>{ev.action}</code>
+                </td>
+                <td>
+                  {ev.actorPersonaName || "—"}
+                  {ev.actorTokenName && <span class="muted"> via “{ev.actorTokenName}”</span>}
+                </td>
+                <td>
+                  <span class="muted">{ev.targetType}</span> {ev.targetName}
+                </td>
+                <td>{ev.changes.join(", ")}</td>
+                <td>
+                  <code>{ev.clientIP}</code>
+                </td>
+              </tr>
+            ))}
+            {data && events.length === 0 && (
+              <tr>
+                <td colSpan={6} class="no-match">
+                  No events match.
+                </td>
+              </tr>
+            )}
+          </tbody>
+        </table>
+      </div>
+      {data && (
+        <Pager
+          total={data.totalCount}
+          shown={events.length}
+          page={cursors.length - 1}
+          hasNext={data.pageInfo.hasNextPage}
+          noun="event"
+          onPrev={() => setCursors(cursors.slice(0, -1))}
+          onNext={() => setCursors([...cursors, data.pageInfo.endCursor])}
+        />
+      )}
+    </section>
+  );
+}

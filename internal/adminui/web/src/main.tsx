@@ -1,0 +1,272 @@
+// Latchkey admin: sign-in, the shell (header, navigation) and client-side
+// routing under /admin/.
+import "./styles.css";
+import { render } from "preact";
+import { useCallback, useEffect, useMemo, useState } from "preact/hooks";
+import { Q, Viewer, clearToken, getToken, gql, message, setToken, setUnauthenticatedHandler } from "./api";
+import { Avatar, SessionContext, Session, permissionSet, cell } from "./ui";
+import { KeyIcon } from "./icons";
+import { TokensPage } from "./tokens";
+import { RolesPage } from "./roles";
+import { PersonasPage } from "./personas";
+import { ContentTypesPage } from "./contenttypes";
+import { AuditPage } from "./audit";
+
+const base = "/admin/";
+
+interface Route {
+  path: string;
+  label: string;
+  contentType: string;
+  page: () => preact.JSX.Element;
+}
+
+const routes: Route[] = [
+  { path: "tokens", label: "API tokens", contentType: "api-token", page: () => <TokensPage /> },
+  { path: "roles", label: "Roles", contentType: "role", page: () => <RolesPage /> },
+  { path: "personas", label: "Personas", contentType: "persona", page: () => <PersonasPage /> },
+  { path: "content-types", label: "Content types", contentType: "content-type", page: () => <ContentTypesPage /> },
+  { path: "audit", label: "Audit log", contentType: "audit-event", page: () => <AuditPage /> },
+];
+
+function currentPath(): string {
+  const p = location.pathname.startsWith(base) ? location.pathname.slice(base.length) : "";
+  return p.replace(/\/+$/, "");
+}
+
+export function navigate(path: string) {
+  history.pushState(null, "", base + path);
+  dispatchEvent(new PopStateEvent("popstate"));
+}
+
+function SignIn(props: { onSignedIn: (v: Viewer) => void; notice: string }) {
+  const [value, setValue] = useState("");
+  const [error, setError] = useState(props.notice);
+  const [busy, setBusy] = useState(false);
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    const token = value.trim();
+    if (!token) {
+      setError("Paste an API token to sign in.");
+      return;
+    }
+    setBusy(true);
+    setError("");
+    try {
+      const data = await gql<{ viewer: Viewer }>(Q.viewer, undefined, token);
+      setToken(token);
+      props.onSignedIn(data.viewer);
+    } catch (err) {
+      setError(
+        (err as { code?: string }).code === "UNAUTHENTICATED"
+          ? "That token is invalid, expired or revoked."
+          : message(err),
+      );
+      setBusy(false);
+    }
+  };
+  return (
+    <main class="signin">
+      <form class="card signin-card" onSubmit={submit} aria-labelledby="signin-title">
+        <h1 id="signin-title">
+          <span class="logo">
+            <KeyIcon size={26} />
+          </span>{" "}
+          Latchkey admin
+        </h1>
+        <p>Sign in by pasting an API token. It is kept in this tab only and forgotten when you close it or sign out.</p>
+        <div class="field">
+          <label for="signin-token">API token</label>
+          <input
+            id="signin-token"
+            name="token"
+            type="password"
+            autocomplete="off"
+            spellcheck={false}
+            autofocus
+            value={value}
+            aria-invalid={error ? "true" : undefined}
+            aria-describedby={error ? "signin-error" : undefined}
+            onInput={(e) => setValue((e.target as HTMLInputElement).value)}
+          />
+          {error && (
+            <p class="error" id="signin-error" role="alert">
+              {error}
+            </p>
+          )}
+        </div>
+        <button type="submit" class="button primary" disabled={busy}>
+          Sign in
+        </button>
+      </form>
+    </main>
+  );
+}
+
+function Shell(props: { session: Session }) {
+  const [path, setPath] = useState(currentPath());
+  const [menuOpen, setMenuOpen] = useState(false);
+  useEffect(() => {
+    const on = () => setPath(currentPath());
+    addEventListener("popstate", on);
+    return () => removeEventListener("popstate", on);
+  }, []);
+  const visible = routes.filter((r) => props.session.can(r.contentType, "read"));
+  const route = visible.find((r) => r.path === path) ?? (path === "" ? visible[0] : undefined);
+  useEffect(() => {
+    document.title = (route ? route.label + " · " : "") + "Latchkey admin";
+  }, [route]);
+  const v = props.session.viewer;
+  return (
+    <div class="shell">
+      <a class="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header class="topbar">
+        <a
+          class="brand"
+          href={base}
+          onClick={(e) => {
+            e.preventDefault();
+            navigate("");
+          }}
+        >
+          <span class="logo">
+            <KeyIcon size={22} />
+          </span>{" "}
+          Latchkey
+        </a>
+        <button
+          type="button"
+          class="menu-button"
+          aria-expanded={menuOpen}
+          aria-controls="main-nav"
+          onClick={() => setMenuOpen(!menuOpen)}
+        >
+          Menu
+        </button>
+        <nav id="main-nav" class={"mainnav" + (menuOpen ? " open" : "")} aria-label="Main">
+          {visible.map((r) => (
+            <a
+              key={r.path}
+              href={base + r.path}
+              aria-current={r === route ? "page" : undefined}
+              onClick={(e) => {
+                e.preventDefault();
+                setMenuOpen(false);
+                navigate(r.path);
+              }}
+            >
+              {r.label}
+            </a>
+          ))}
+          <a href="/playground" target="_blank" rel="noopener">
+            Playground ↗
+          </a>
+        </nav>
+        <div class="viewer" title={`Signed in with the token “${v.apiToken.name}”`}>
+          <Avatar name={v.persona.name} url={v.persona.avatarURL} />
+          <span class="viewer-name" data-testid="viewer-name">
+            {v.persona.name}
+          </span>
+          <button type="button" class="button small" onClick={props.session.signOut}>
+            Sign out
+          </button>
+        </div>
+      </header>
+      <main id="main" tabIndex={-1}>
+        {route ? (
+          route.page()
+        ) : visible.length === 0 ? (
+          <div class="empty">
+            <h1>Nothing to show</h1>
+            <p>This token may not read anything that the admin shows.</p>
+          </div>
+        ) : (
+          <div class="empty">
+            <h1>Page not found</h1>
+            <p>
+              <a href={base} onClick={(e) => (e.preventDefault(), navigate(""))}>
+                Go to the start page
+              </a>
+            </p>
+          </div>
+        )}
+      </main>
+    </div>
+  );
+}
+
+function Toasts(props: { items: { id: number; text: string }[] }) {
+  return (
+    <div class="toasts" role="status" aria-live="polite">
+      {props.items.map((t) => (
+        <div class="toast" key={t.id}>
+          {t.text}
+        </div>
+      ))}
+    </div>
+  );
+}
+
+let toastSeq = 0;
+
+function App() {
+  const [viewer, setViewer] = useState<Viewer | null>(null);
+  const [loading, setLoading] = useState(!!getToken());
+  const [notice, setNotice] = useState("");
+  const [toasts, setToasts] = useState<{ id: number; text: string }[]>([]);
+
+  const signOut = useCallback(() => {
+    clearToken();
+    setViewer(null);
+  }, []);
+
+  useEffect(() => {
+    setUnauthenticatedHandler(() => {
+      clearToken();
+      setViewer(null);
+      setNotice("Your token is no longer valid (expired, revoked or deleted). Sign in again.");
+    });
+    if (getToken()) {
+      gql<{ viewer: Viewer }>(Q.viewer)
+        .then((d) => setViewer(d.viewer))
+        .catch((e) => setNotice(message(e)))
+        .finally(() => setLoading(false));
+    }
+  }, []);
+
+  const notify = useCallback((text: string) => {
+    const id = ++toastSeq;
+    setToasts((t) => [...t.slice(-2), { id, text }]);
+    setTimeout(() => setToasts((t) => t.filter((x) => x.id !== id)), 4000);
+  }, []);
+
+  const session = useMemo<Session | null>(() => {
+    if (!viewer) return null;
+    const granted = permissionSet(viewer.permissions);
+    return { viewer, granted, can: (ct, a) => granted.has(cell(ct, a)), signOut, notify };
+  }, [viewer, signOut, notify]);
+
+  if (loading) return <p class="loading">Loading…</p>;
+  return (
+    <>
+      {session ? (
+        <SessionContext.Provider value={session}>
+          <Shell session={session} />
+        </SessionContext.Provider>
+      ) : (
+        <SignIn
+          notice={notice}
+          onSignedIn={(v) => {
+            setNotice("");
+            setViewer(v);
+          }}
+        />
+      )}
+      <Toasts items={toasts} />
+    </>
+  );
+}
+
+render(<App />, document.getElementById("app")!);

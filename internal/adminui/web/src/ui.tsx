@@ -1,0 +1,432 @@
+// Building blocks shared by the pages: modal dialogs, form fields that show
+// the server's error for them, avatars, the permission matrix.
+import { ComponentChildren, createContext } from "preact";
+import { useContext, useEffect, useId, useRef, useState } from "preact/hooks";
+import { APIError, ContentType, Permission, Viewer, message } from "./api";
+
+// ---- Permissions ----
+
+export const cell = (contentType: string, action: string) => contentType + "\u0000" + action;
+
+export function permissionSet(ps: Permission[] | null | undefined): Set<string> {
+  return new Set((ps ?? []).map((p) => cell(p.contentType, p.action)));
+}
+
+export function toPermissions(set: Set<string>): Permission[] {
+  return [...set].sort().map((k) => {
+    const [contentType, action] = k.split("\u0000");
+    return { contentType, action };
+  });
+}
+
+/**
+ * What the viewer may grant, for the matrix: nobody grants more than they
+ * hold. Worked out from the token type where it can be, so that content
+ * types registered since sign-in count too.
+ */
+export function grantCeiling(session: Session, contentTypes: ContentType[]): Set<string> | undefined {
+  switch (session.viewer.apiToken.type) {
+    case "FULL_ACCESS":
+      return undefined;
+    case "READ_ONLY":
+      return new Set(contentTypes.flatMap((ct) => ct.actions.filter((a) => a.readOnly).map((a) => cell(ct.uid, a.name))));
+    default:
+      return session.granted;
+  }
+}
+
+export interface Session {
+  viewer: Viewer;
+  can: (contentType: string, action: string) => boolean;
+  granted: Set<string>;
+  signOut: () => void;
+  notify: (text: string) => void;
+}
+
+export const SessionContext = createContext<Session | null>(null);
+
+export function useSession(): Session {
+  const s = useContext(SessionContext);
+  if (!s) throw new Error("no session");
+  return s;
+}
+
+// ---- Formatting ----
+
+export function formatDate(iso: string | null | undefined, empty = "—"): string {
+  if (!iso) return empty;
+  const d = new Date(iso);
+  return d.toLocaleDateString(undefined, { year: "numeric", month: "short", day: "numeric" });
+}
+
+export function formatDateTime(iso: string | null | undefined, empty = "—"): string {
+  if (!iso) return empty;
+  return new Date(iso).toLocaleString(undefined, {
+    year: "numeric",
+    month: "short",
+    day: "numeric",
+    hour: "2-digit",
+    minute: "2-digit",
+  });
+}
+
+export const typeLabels: Record<string, string> = {
+  READ_ONLY: "Read-only",
+  FULL_ACCESS: "Full access",
+  CUSTOM: "Custom",
+};
+
+export const statusLabels: Record<string, string> = { ACTIVE: "Active", EXPIRED: "Expired", REVOKED: "Revoked" };
+
+// ---- Debounce ----
+
+export function useDebounced<T>(value: T, ms: number): T {
+  const [v, setV] = useState(value);
+  useEffect(() => {
+    const t = setTimeout(() => setV(value), ms);
+    return () => clearTimeout(t);
+  }, [value, ms]);
+  return v;
+}
+
+// ---- Errors tied to form fields ----
+
+/** Server errors sorted into the field they name, or a general message. */
+export class FormErrors {
+  constructor(
+    public fields: Record<string, string> = {},
+    public general = "",
+  ) {}
+
+  static from(e: unknown, known: string[]): FormErrors {
+    if (e instanceof APIError && e.field) {
+      const f = known.includes(e.field) ? e.field : known.find((k) => e.field!.startsWith(k + "."));
+      if (f) return new FormErrors({ [e.field === f ? f : e.field]: e.message, [f]: e.message });
+    }
+    return new FormErrors({}, message(e));
+  }
+}
+
+/** Focuses the first control whose field has an error. */
+export function focusFirstError(root: HTMLElement | null) {
+  const el = root?.querySelector<HTMLElement>("[aria-invalid='true']");
+  el?.focus();
+}
+
+export function Field(props: {
+  label: string;
+  name: string;
+  errors: FormErrors;
+  hint?: ComponentChildren;
+  children: (id: string, describedBy: string | undefined, invalid: boolean) => ComponentChildren;
+}) {
+  const id = useId();
+  const err = props.errors.fields[props.name];
+  const hintId = props.hint ? id + "-hint" : undefined;
+  const errId = err ? id + "-err" : undefined;
+  const describedBy = [hintId, errId].filter(Boolean).join(" ") || undefined;
+  return (
+    <div class={"field" + (err ? " field-invalid" : "")} data-field={props.name}>
+      <label for={id}>{props.label}</label>
+      {props.children(id, describedBy, !!err)}
+      {props.hint && (
+        <p class="hint" id={hintId}>
+          {props.hint}
+        </p>
+      )}
+      {err && (
+        <p class="error" id={errId} role="alert">
+          {err}
+        </p>
+      )}
+    </div>
+  );
+}
+
+export function ErrorBanner(props: { text: string }) {
+  if (!props.text) return null;
+  return (
+    <div class="banner banner-error" role="alert">
+      {props.text}
+    </div>
+  );
+}
+
+// ---- Dialog ----
+
+const focusable =
+  'a[href], button:not([disabled]), input:not([disabled]):not([type="hidden"]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
+
+/**
+ * A modal dialog: focus moves in on open, Tab stays inside, Escape closes,
+ * and focus returns to where it was on close.
+ */
+export function Dialog(props: {
+  title: string;
+  onClose: () => void;
+  children: ComponentChildren;
+  wide?: boolean;
+  class?: string;
+  initialFocus?: string;
+}) {
+  const ref = useRef<HTMLDialogElement>(null);
+  const titleId = useId();
+  const onClose = useRef(props.onClose);
+  onClose.current = props.onClose;
+  useEffect(() => {
+    const d = ref.current!;
+    const opener = document.activeElement as HTMLElement | null;
+    if (!d.open) d.showModal();
+    const first =
+      (props.initialFocus && d.querySelector<HTMLElement>(props.initialFocus)) ||
+      d.querySelector<HTMLElement>("[autofocus]") ||
+      d.querySelector<HTMLElement>(".dialog-body " + focusable.split(",").join(", .dialog-body ")) ||
+      d.querySelector<HTMLElement>(focusable);
+    first?.focus();
+    const cancel = (e: Event) => {
+      e.preventDefault();
+      onClose.current();
+    };
+    d.addEventListener("cancel", cancel);
+    return () => {
+      d.removeEventListener("cancel", cancel);
+      if (d.open) d.close();
+      if (opener && document.contains(opener)) opener.focus();
+    };
+  }, []);
+  const onKeyDown = (e: KeyboardEvent) => {
+    if (e.key === "Escape") {
+      e.preventDefault();
+      onClose.current();
+      return;
+    }
+    if (e.key !== "Tab") return;
+    const items = [...ref.current!.querySelectorAll<HTMLElement>(focusable)].filter((el) => el.offsetParent !== null);
+    if (items.length === 0) return;
+    const first = items[0];
+    const last = items[items.length - 1];
+    if (e.shiftKey && document.activeElement === first) {
+      e.preventDefault();
+      last.focus();
+    } else if (!e.shiftKey && document.activeElement === last) {
+      e.preventDefault();
+      first.focus();
+    }
+  };
+  return (
+    <dialog
+      ref={ref}
+      class={"dialog" + (props.wide ? " dialog-wide" : "") + (props.class ? " " + props.class : "")}
+      aria-labelledby={titleId}
+      aria-modal="true"
+      onKeyDown={onKeyDown}
+    >
+      <div class="dialog-head">
+        <h2 id={titleId}>{props.title}</h2>
+        <button type="button" class="icon-button" aria-label="Close" onClick={() => onClose.current()}>
+          ×
+        </button>
+      </div>
+      {props.children}
+    </dialog>
+  );
+}
+
+/** A yes/no question before something that cannot be taken back. */
+export function ConfirmDialog(props: {
+  title: string;
+  children: ComponentChildren;
+  confirmLabel: string;
+  danger?: boolean;
+  onConfirm: () => Promise<void>;
+  onClose: () => void;
+}) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState("");
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    setBusy(true);
+    setError("");
+    try {
+      await props.onConfirm();
+    } catch (err) {
+      setError(message(err));
+      setBusy(false);
+    }
+  };
+  return (
+    <Dialog title={props.title} onClose={props.onClose} initialFocus=".dialog-actions button">
+      <form onSubmit={submit}>
+        <div class="dialog-body">
+          {props.children}
+          <ErrorBanner text={error} />
+        </div>
+        <div class="dialog-actions dialog-actions-start">
+          <button type="submit" class={props.danger ? "button danger" : "button primary"} disabled={busy}>
+            {props.confirmLabel}
+          </button>
+          <button type="button" class="button" onClick={props.onClose}>
+            Cancel
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}
+
+// ---- Avatar ----
+
+export function Avatar(props: { name: string; url?: string; size?: number }) {
+  const [broken, setBroken] = useState(false);
+  useEffect(() => setBroken(false), [props.url]);
+  const size = props.size ?? 28;
+  const initials =
+    props.name
+      .split(/\s+/)
+      .filter(Boolean)
+      .slice(0, 2)
+      .map((w) => w[0]!.toUpperCase())
+      .join("") || "?";
+  if (props.url && !broken) {
+    return (
+      <img
+        class="avatar"
+        src={props.url}
+        alt=""
+        width={size}
+        height={size}
+        referrerpolicy="no-referrer"
+        onError={() => setBroken(true)}
+      />
+    );
+  }
+  return (
+    <span class="avatar avatar-initials" aria-hidden="true" style={{ width: size + "px", height: size + "px" }}>
+      {initials}
+    </span>
+  );
+}
+
+// ---- Permission matrix ----
+
+/**
+ * Content types down, actions across. Cells in `locked` are shown checked and
+ * cannot be changed (a role grants them); cells the viewer does not hold are
+ * disabled, since nobody can grant more than they have.
+ */
+export function Matrix(props: {
+  contentTypes: ContentType[];
+  value: Set<string>;
+  onChange: (next: Set<string>) => void;
+  locked?: Map<string, string>;
+  ceiling?: Set<string>;
+  label: string;
+}) {
+  const actions: string[] = [];
+  for (const ct of props.contentTypes) for (const a of ct.actions) if (!actions.includes(a.name)) actions.push(a.name);
+  const toggle = (k: string, on: boolean) => {
+    const next = new Set(props.value);
+    if (on) next.add(k);
+    else next.delete(k);
+    props.onChange(next);
+  };
+  const toggleRow = (ct: ContentType, on: boolean) => {
+    const next = new Set(props.value);
+    for (const a of ct.actions) {
+      const k = cell(ct.uid, a.name);
+      if (props.locked?.has(k) || (props.ceiling && !props.ceiling.has(k))) continue;
+      if (on) next.add(k);
+      else next.delete(k);
+    }
+    props.onChange(next);
+  };
+  return (
+    <div class="matrix-wrap">
+      <table class="matrix" aria-label={props.label}>
+        <thead>
+          <tr>
+            <th scope="col">Content type</th>
+            {actions.map((a) => (
+              <th scope="col" key={a}>
+                {a}
+              </th>
+            ))}
+            <th scope="col">
+              <span class="visually-hidden">Whole row</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {props.contentTypes.map((ct) => {
+            const own = ct.actions.map((a) => cell(ct.uid, a.name));
+            const allOn = own.every((k) => props.value.has(k) || props.locked?.has(k));
+            return (
+              <tr key={ct.uid} data-content-type={ct.uid}>
+                <th scope="row">
+                  <span class="ct-name">{ct.displayName}</span>
+                  <code class="ct-uid">{ct.uid}</code>
+                </th>
+                {actions.map((a) => {
+                  const action = ct.actions.find((x) => x.name === a);
+                  if (!action) return <td key={a} class="matrix-empty" />;
+                  const k = cell(ct.uid, a);
+                  const lockedBy = props.locked?.get(k);
+                  const outOfReach = !!props.ceiling && !props.ceiling.has(k) && !props.value.has(k);
+                  return (
+                    <td key={a} class={lockedBy ? "matrix-locked" : ""}>
+                      <input
+                        type="checkbox"
+                        data-cell={ct.uid + ":" + a}
+                        aria-label={`${ct.displayName}: ${a}${lockedBy ? ` (granted by role ${lockedBy})` : ""}`}
+                        title={lockedBy ? `Granted by role ${lockedBy}` : outOfReach ? "You do not hold this permission" : undefined}
+                        checked={!!lockedBy || props.value.has(k)}
+                        disabled={!!lockedBy || outOfReach}
+                        onChange={(e) => toggle(k, (e.target as HTMLInputElement).checked)}
+                      />
+                    </td>
+                  );
+                })}
+                <td>
+                  <button
+                    type="button"
+                    class="link-button"
+                    aria-label={(allOn ? "Clear all of " : "Select all of ") + ct.displayName}
+                    onClick={() => toggleRow(ct, !allOn)}
+                  >
+                    {allOn ? "None" : "All"}
+                  </button>
+                </td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+export function Pager(props: {
+  total: number;
+  shown: number;
+  page: number;
+  hasNext: boolean;
+  onPrev: () => void;
+  onNext: () => void;
+  noun: string;
+}) {
+  return (
+    <nav class="pager" aria-label="Pagination">
+      <span class="pager-count" aria-live="polite">
+        {props.total} {props.noun}
+        {props.total === 1 ? "" : "s"}
+        {props.total > props.shown || props.page > 0 ? ` · page ${props.page + 1}` : ""}
+      </span>
+      <button type="button" class="button" disabled={props.page === 0} onClick={props.onPrev}>
+        ← Previous
+      </button>
+      <button type="button" class="button" disabled={!props.hasNext} onClick={props.onNext}>
+        Next →
+      </button>
+    </nav>
+  );
+}
