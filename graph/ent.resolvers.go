@@ -32,6 +32,9 @@ func (r *queryResolver) APITokens(ctx context.Context, after *entgql.Cursor[stri
 	if orderBy == nil {
 		orderBy = &ent.APITokenOrder{Field: ent.APITokenOrderFieldNameFold, Direction: entgql.OrderDirectionAsc}
 	}
+	if err := foldNameFilter(ctx, where); err != nil {
+		return nil, err
+	}
 	return ent.FromContext(ctx).APIToken.Query().Paginate(ctx, after, first, before, last,
 		ent.WithAPITokenOrder(orderBy), ent.WithAPITokenFilter(where.Filter))
 }

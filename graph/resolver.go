@@ -4,11 +4,13 @@ package graph
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 
 	"github.com/latchkeyhq/latchkey/ent"
+	"github.com/latchkeyhq/latchkey/ent/apitoken"
 	"github.com/latchkeyhq/latchkey/internal/admin"
 	"github.com/latchkeyhq/latchkey/internal/auth"
 	"github.com/latchkeyhq/latchkey/internal/authz"
@@ -66,3 +68,35 @@ func list(s perm.Set) []*perm.Permission {
 }
 
 func boolValue(b *bool) bool { return b != nil && *b }
+
+// nameProbeLimit is the most matches a name search turns into an id list.
+const nameProbeLimit = 1000
+
+// foldNameFilter makes nameContainsFold cheap on large tables. The search
+// runs on name_fold, the lower-cased name, first as a probe that reads only
+// the (name_fold, id) index: when it finds at most nameProbeLimit tokens the
+// filter becomes that id list, so the page reads just those rows; otherwise
+// matches are common and walking the index in name order finds a page fast.
+func foldNameFilter(ctx context.Context, w *ent.APITokenWhereInput) error {
+	if w == nil {
+		return nil
+	}
+	if w.NameContainsFold != nil {
+		match := apitoken.NameFoldContains(strings.ToLower(*w.NameContainsFold))
+		w.NameContainsFold = nil
+		ids, err := ent.FromContext(ctx).APIToken.Query().Where(match).Limit(nameProbeLimit + 1).IDs(ctx)
+		if err != nil {
+			return err
+		}
+		if len(ids) <= nameProbeLimit {
+			match = apitoken.IDIn(ids...)
+		}
+		w.AddPredicates(match)
+	}
+	for _, sub := range append(append([]*ent.APITokenWhereInput{w.Not}, w.And...), w.Or...) {
+		if err := foldNameFilter(ctx, sub); err != nil {
+			return err
+		}
+	}
+	return nil
+}

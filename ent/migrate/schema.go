@@ -52,9 +52,14 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "apitoken_secret_hash",
+				Name:    "apitoken_name_fold_id",
 				Unique:  false,
-				Columns: []*schema.Column{APITokensColumns[8]},
+				Columns: []*schema.Column{APITokensColumns[4], APITokensColumns[0]},
+			},
+			{
+				Name:    "apitoken_code_id",
+				Unique:  false,
+				Columns: []*schema.Column{APITokensColumns[5], APITokensColumns[0]},
 			},
 			{
 				Name:    "apitoken_previous_secret_hash",

@@ -65,7 +65,10 @@ func (APIToken) Edges() []ent.Edge {
 
 func (APIToken) Indexes() []ent.Index {
 	return []ent.Index{
-		index.Fields("secret_hash"),
+		// The unique fields have their own indexes; these serve ordered pages,
+		// which walk (sort key, id).
+		index.Fields("name_fold", "id"),
+		index.Fields("code", "id"),
 		index.Fields("previous_secret_hash"),
 		index.Fields("type", "id"),
 		index.Fields("created_at", "id"),

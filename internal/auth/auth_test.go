@@ -13,6 +13,7 @@ import (
 
 	"github.com/latchkeyhq/latchkey/ent"
 	"github.com/latchkeyhq/latchkey/internal/auth"
+	"github.com/latchkeyhq/latchkey/internal/request"
 	"github.com/latchkeyhq/latchkey/internal/testserver"
 )
 
@@ -58,15 +59,15 @@ func TestVerifyReadsOnceAndNeverWrites(t *testing.T) {
 		client := countingClient(s, st)
 		rec := auth.NewRecorder(client, s.Clock.Now)
 		v := auth.NewVerifier(client, hasherOf(s), 100, time.Minute, rec, s.Clock.Now)
-		ctx := context.Background()
+		ctx := request.With(context.Background(), request.Info{ClientIP: "10.0.0.1"})
 		for i := range 100 {
 			for _, sec := range []string{a.Str("createAPIToken.secret"), b.Str("createAPIToken.secret")} {
-				p, err := v.Verify(ctx, sec, "10.0.0.1")
+				p, err := v.Verify(ctx, sec)
 				if err != nil {
 					t.Fatal(err)
 				}
 				if i%2 == 0 {
-					p.Used()
+					p.Used(ctx)
 				}
 			}
 		}
@@ -138,4 +139,24 @@ func TestCacheInvalidation(t *testing.T) {
 			t.Errorf("revoked token still accepted: %s", r.Raw)
 		}
 	})
+}
+
+// A flush that fails keeps what it could not write for the next one.
+func TestFlushKeepsFailedUses(t *testing.T) {
+	s := testserver.New(t, "sqlite")
+	id := s.MustDo(t, s.Admin, createToken, map[string]any{"input": map[string]any{"name": "a", "type": "READ_ONLY"}}).Str("createAPIToken.apiToken.id")
+	rec := auth.NewRecorder(s.Store.Client, s.Clock.Now)
+	rec.Touch(id, "10.0.0.2")
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := rec.Flush(cancelled); err == nil {
+		t.Fatal("a flush with a cancelled context succeeded")
+	}
+	if err := rec.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	r := s.MustDo(t, s.Admin, `{ apiTokens(where: {name: "a"}) { edges { node { lastUsedIP } } } }`, nil)
+	if !strings.Contains(r.Raw, "10.0.0.2") {
+		t.Fatalf("the use was lost: %s", r.Raw)
+	}
 }

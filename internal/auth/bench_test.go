@@ -37,7 +37,7 @@ func benchVerifier(b *testing.B, cacheSize int) (*auth.Verifier, *testserver.Ser
 	// in production.
 	v := auth.NewVerifier(s.Store.Client, secret.NewHasher(s.Store.Pepper), cacheSize, time.Hour,
 		auth.NewRecorder(s.Store.Client, time.Now), time.Now)
-	if _, err := v.Verify(context.Background(), sec, "127.0.0.1"); err != nil {
+	if _, err := v.Verify(context.Background(), sec); err != nil {
 		b.Fatal(err)
 	}
 	return v, s, sec
@@ -52,7 +52,7 @@ func BenchmarkVerifyCacheHit(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		if _, err := v.Verify(ctx, sec, "127.0.0.1"); err != nil {
+		if _, err := v.Verify(ctx, sec); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -71,7 +71,7 @@ func BenchmarkVerifyCacheHitParallel(b *testing.B) {
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			if _, err := v.Verify(ctx, sec, "127.0.0.1"); err != nil {
+			if _, err := v.Verify(ctx, sec); err != nil {
 				b.Error(err)
 				return
 			}
@@ -89,11 +89,11 @@ func BenchmarkVerifyCacheHitAndUse(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		p, err := v.Verify(ctx, sec, "127.0.0.1")
+		p, err := v.Verify(ctx, sec)
 		if err != nil {
 			b.Fatal(err)
 		}
-		p.Used()
+		p.Used(ctx)
 	}
 	b.StopTimer()
 	var after string
@@ -111,7 +111,7 @@ func BenchmarkVerifyCacheMiss(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		if _, err := v.Verify(ctx, sec, "127.0.0.1"); err != nil {
+		if _, err := v.Verify(ctx, sec); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -128,7 +128,7 @@ func BenchmarkVerifyMalformed(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		if _, err := v.Verify(ctx, bad, "127.0.0.1"); err == nil {
+		if _, err := v.Verify(ctx, bad); err == nil {
 			b.Fatal("a bad checksum verified")
 		}
 	}
@@ -143,7 +143,7 @@ func BenchmarkVerifyUnknown(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		if _, err := v.Verify(ctx, unknown, "127.0.0.1"); err == nil {
+		if _, err := v.Verify(ctx, unknown); err == nil {
 			b.Fatal("an unknown secret verified")
 		}
 	}

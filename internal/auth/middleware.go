@@ -44,7 +44,7 @@ func (a *Authenticator) Authenticate(r *http.Request) Outcome {
 	}
 	scheme, token, ok := strings.Cut(h, " ")
 	if ok && strings.EqualFold(scheme, "Bearer") {
-		p, err := a.Verifier.Verify(r.Context(), strings.TrimSpace(token), ip)
+		p, err := a.Verifier.Verify(r.Context(), strings.TrimSpace(token))
 		switch {
 		case err == nil:
 			return Outcome{Principal: p}

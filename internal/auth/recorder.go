@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -40,13 +41,15 @@ func (r *Recorder) Touch(id, ip string) {
 	r.mu.Unlock()
 }
 
-// Flush writes what was noted since the last flush. Tokens deleted in the
-// meantime are skipped.
+// Flush writes what was noted since the last flush, one UPDATE per token.
+// Tokens deleted in the meantime are skipped; uses that fail to be written
+// are kept for the next flush unless a newer use has been noted since.
 func (r *Recorder) Flush(ctx context.Context) error {
 	r.mu.Lock()
 	batch := r.pending
 	r.pending = make(map[string]use, len(batch))
 	r.mu.Unlock()
+	var errs []error
 	for id, u := range batch {
 		ip := u.ip
 		if len(ip) > 64 {
@@ -59,10 +62,15 @@ func (r *Recorder) Flush(ctx context.Context) error {
 			SetLastUsedIP(ip).
 			Save(ctx)
 		if err != nil {
-			return err
+			errs = append(errs, err)
+			r.mu.Lock()
+			if _, newer := r.pending[id]; !newer {
+				r.pending[id] = u
+			}
+			r.mu.Unlock()
 		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // Run flushes every interval until ctx ends, then flushes once more.

@@ -14,6 +14,7 @@ import (
 	"github.com/latchkeyhq/latchkey/ent"
 	"github.com/latchkeyhq/latchkey/internal/admin"
 	"github.com/latchkeyhq/latchkey/internal/authz"
+	"github.com/latchkeyhq/latchkey/internal/request"
 	"github.com/latchkeyhq/latchkey/internal/secret"
 )
 
@@ -58,8 +59,8 @@ func (v *Verifier) Invalidate() {
 }
 
 // Verify returns the principal a presented secret authenticates, or
-// ErrInvalidToken. Its Used hook records last use from clientIP.
-func (v *Verifier) Verify(ctx context.Context, presented, clientIP string) (*authz.Principal, error) {
+// ErrInvalidToken. The principal is shared: callers must not modify it.
+func (v *Verifier) Verify(ctx context.Context, presented string) (*authz.Principal, error) {
 	if secret.Check(presented) != nil {
 		return nil, ErrInvalidToken
 	}
@@ -77,12 +78,7 @@ func (v *Verifier) Verify(ctx context.Context, presented, clientIP string) (*aut
 			return nil, err
 		}
 	}
-	out := *p
-	if v.recorder != nil {
-		id := p.Token.ID
-		out.Used = func() { v.recorder.Touch(id, clientIP) }
-	}
-	return &out, nil
+	return p, nil
 }
 
 // Lookup is Verify without side effects, for introspection: nil, nil when
@@ -116,6 +112,10 @@ func (v *Verifier) lookup(ctx context.Context, hash string, now time.Time) (*aut
 		return nil, err
 	}
 	p := &authz.Principal{Token: t, Persona: t.Edges.Persona, Permissions: perms}
+	if v.recorder != nil {
+		id := t.ID
+		p.Used = func(ctx context.Context) { v.recorder.Touch(id, request.From(ctx).ClientIP) }
+	}
 	validUntil := now.Add(24 * time.Hour)
 	if t.ExpiresAt != nil && t.ExpiresAt.Before(validUntil) {
 		validUntil = *t.ExpiresAt

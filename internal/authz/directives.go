@@ -57,7 +57,7 @@ func Authenticated(ctx context.Context, _ any, next graphql.Resolver) (any, erro
 		return nil, err
 	}
 	if p.Used != nil {
-		p.Used()
+		p.Used(ctx)
 	}
 	return next(ctx)
 }

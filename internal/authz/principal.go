@@ -18,8 +18,9 @@ type Principal struct {
 	Persona     *ent.Persona
 	Permissions perm.Set
 	// Used is called once the caller has been authorized to do something;
-	// it feeds the last-used time. It may be nil.
-	Used func()
+	// it notes the last use, from the client of ctx. It may be nil.
+	// Principals are shared between requests and must not be modified.
+	Used func(ctx context.Context)
 }
 
 // FullAccess reports whether the caller is a FULL_ACCESS token.
@@ -62,7 +63,7 @@ func Check(ctx context.Context, contentType, action string) error {
 		return gqlerr.New(gqlerr.Forbidden, "this token may not %s %s", action, contentType)
 	}
 	if p.Used != nil {
-		p.Used()
+		p.Used(ctx)
 	}
 	return nil
 }

@@ -2,10 +2,7 @@
 // record ids.
 package base62
 
-import (
-	"crypto/rand"
-	"strings"
-)
+import "crypto/rand"
 
 // Alphabet is the 62 characters, in digit order.
 const Alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -35,17 +32,29 @@ func EncodeUint32(v uint32, width int) string { return EncodeUint64(uint64(v), w
 // first, so that the strings sort like the numbers.
 func EncodeUint64(v uint64, width int) string {
 	out := make([]byte, width)
-	for i := width - 1; i >= 0; i-- {
-		out[i] = Alphabet[v%62]
-		v /= 62
-	}
+	Put(out, v)
 	return string(out)
 }
+
+// Put writes v into dst as len(dst) base62 digits, most significant first.
+func Put(dst []byte, v uint64) {
+	for i := len(dst) - 1; i >= 0; i-- {
+		dst[i] = Alphabet[v%62]
+		v /= 62
+	}
+}
+
+var isDigit = func() (t [256]bool) {
+	for i := 0; i < len(Alphabet); i++ {
+		t[Alphabet[i]] = true
+	}
+	return t
+}()
 
 // Valid reports whether s consists only of base62 characters.
 func Valid(s string) bool {
 	for i := 0; i < len(s); i++ {
-		if !strings.ContainsRune(Alphabet, rune(s[i])) {
+		if !isDigit[s[i]] {
 			return false
 		}
 	}

@@ -144,6 +144,9 @@ func TestListOrderFilterPaginate(t *testing.T) {
 			{map[string]any{"hasPersonaWith": []map[string]any{{"nameContainsFold": "ALPH"}}}, []string{"alpha", "echo"}},
 			{map[string]any{"hasRolesWith": []map[string]any{{"name": "Auditor"}}, "status": "ACTIVE"}, []string{"Bravo", "Delta"}},
 			{map[string]any{"nameContainsFold": "a", "type": "READ_ONLY"}, []string{"alpha"}},
+			{map[string]any{"or": []map[string]any{{"nameContainsFold": "ALP"}, {"nameContainsFold": "gol"}}}, []string{"alpha", "golf"}},
+			{map[string]any{"not": map[string]any{"nameContainsFold": "o"}}, []string{"alpha", "charlie", "Delta"}},
+			{map[string]any{"nameContainsFold": "zzz"}, nil},
 		}
 		for _, f := range filters {
 			r := s.MustDo(t, s.Admin, listQuery, map[string]any{"first": 100, "where": f.where})

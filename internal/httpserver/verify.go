@@ -35,7 +35,7 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if p.Used != nil {
-		p.Used()
+		p.Used(r.Context())
 	}
 	w.Header().Set("X-Latchkey-Token-Id", p.Token.ID)
 	w.Header().Set("X-Latchkey-Persona-Id", p.Persona.ID)

@@ -8,8 +8,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"hash"
 	"hash/crc32"
+	"io"
 	"strings"
+	"sync"
 
 	"github.com/latchkeyhq/latchkey/internal/base62"
 )
@@ -42,7 +45,15 @@ func Generate() string {
 }
 
 func checksum(body string) string {
-	return base62.EncodeUint32(crc32.ChecksumIEEE([]byte(body)), checksumLen)
+	var sum [checksumLen]byte
+	putChecksum(&sum, body)
+	return string(sum[:])
+}
+
+func putChecksum(dst *[checksumLen]byte, body string) {
+	var b [randomLen]byte
+	copy(b[:], body)
+	base62.Put(dst[:], uint64(crc32.ChecksumIEEE(b[:])))
 }
 
 // Check tells, without touching the database, whether s can be a secret.
@@ -56,7 +67,9 @@ func Check(s string) error {
 			return ErrMalformed
 		}
 		body, sum := s[len(Prefix):len(Prefix)+randomLen], s[len(Prefix)+randomLen:]
-		if !base62.Valid(body) || sum != checksum(body) {
+		var want [checksumLen]byte
+		putChecksum(&want, body)
+		if !base62.Valid(body) || sum != string(want[:]) {
 			return ErrMalformed
 		}
 		return nil
@@ -88,16 +101,24 @@ func Hint(s string) string {
 	return s[:n] + "…"
 }
 
-// Hasher computes the stored form of secrets.
-type Hasher struct{ pepper []byte }
+// Hasher computes the stored form of secrets. It keeps keyed HMAC states in
+// a pool: keying costs more than hashing a short secret.
+type Hasher struct{ pool *sync.Pool }
 
 // NewHasher returns a Hasher keyed with pepper.
-func NewHasher(pepper []byte) Hasher { return Hasher{pepper: pepper} }
+func NewHasher(pepper []byte) Hasher {
+	key := append([]byte(nil), pepper...)
+	return Hasher{pool: &sync.Pool{New: func() any { return hmac.New(sha256.New, key) }}}
+}
 
 // Hash returns the hex HMAC-SHA256 of s under the pepper.
 func (h Hasher) Hash(s string) string {
-	m := hmac.New(sha256.New, h.pepper)
-	m.Write([]byte(s))
+	m := h.pool.Get().(hash.Hash)
+	m.Reset()
+	_, _ = io.WriteString(m, s)
 	var sum [sha256.Size]byte
-	return hex.EncodeToString(m.Sum(sum[:0]))
+	var out [2 * sha256.Size]byte
+	hex.Encode(out[:], m.Sum(sum[:0]))
+	h.pool.Put(m)
+	return string(out[:])
 }
