@@ -37,11 +37,10 @@ func (_m *APIToken) CreatedBy(ctx context.Context) (*APIToken, error) {
 }
 
 func (_m *Persona) Tokens(
-	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *APITokenOrder, where *APITokenWhereInput,
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *APITokenOrder,
 ) (*APITokenConnection, error) {
 	opts := []APITokenPaginateOption{
 		WithAPITokenOrder(orderBy),
-		WithAPITokenFilter(where.Filter),
 	}
 	alias := graphql.GetFieldContext(ctx).Field.Alias
 	totalCount, hasTotalCount := _m.Edges.totalCount[0][alias]

@@ -1918,10 +1918,6 @@ type PersonaWhereInput struct {
 	DescriptionHasSuffix    *string  `json:"descriptionHasSuffix,omitempty"`
 	DescriptionEqualFold    *string  `json:"descriptionEqualFold,omitempty"`
 	DescriptionContainsFold *string  `json:"descriptionContainsFold,omitempty"`
-
-	// "tokens" edge predicates.
-	HasTokens     *bool                 `json:"hasTokens,omitempty"`
-	HasTokensWith []*APITokenWhereInput `json:"hasTokensWith,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -2191,24 +2187,6 @@ func (i *PersonaWhereInput) P() (predicate.Persona, error) {
 		predicates = append(predicates, persona.DescriptionContainsFold(*i.DescriptionContainsFold))
 	}
 
-	if i.HasTokens != nil {
-		p := persona.HasTokens()
-		if !*i.HasTokens {
-			p = persona.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasTokensWith) > 0 {
-		with := make([]predicate.APIToken, 0, len(i.HasTokensWith))
-		for _, w := range i.HasTokensWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasTokensWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, persona.HasTokensWith(with...))
-	}
 	switch len(predicates) {
 	case 0:
 		return nil, ErrEmptyPersonaWhereInput

@@ -177,7 +177,7 @@ type ComplexityRoot struct {
 		Description func(childComplexity int) int
 		ID          func(childComplexity int) int
 		Name        func(childComplexity int) int
-		Tokens      func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.APITokenOrder, where *ent.APITokenWhereInput) int
+		Tokens      func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.APITokenOrder) int
 		UpdatedAt   func(childComplexity int) int
 	}
 
@@ -921,7 +921,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Persona.Tokens(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].(*ent.APITokenOrder), args["where"].(*ent.APITokenWhereInput)), true
+		return e.ComplexityRoot.Persona.Tokens(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].(*ent.APITokenOrder)), true
 	case "Persona.updatedAt":
 		if e.ComplexityRoot.Persona.UpdatedAt == nil {
 			break
@@ -1333,7 +1333,7 @@ type APIToken implements Node {
   lastUsedIP: String
   persona: Persona!
   roles: [Role!]
-  createdBy: APIToken
+  createdBy: APIToken @hasPermission(contentType: "api-token", action: "read")
 }
 """
 A connection to a list of items.
@@ -2100,11 +2100,6 @@ type Persona implements Node {
     Ordering options for APITokens returned from the connection.
     """
     orderBy: APITokenOrder
-
-    """
-    Filtering options for APITokens returned from the connection.
-    """
-    where: APITokenWhereInput
   ): APITokenConnection! @hasPermission(contentType: "api-token", action: "read")
 }
 """
@@ -2249,11 +2244,6 @@ input PersonaWhereInput {
   descriptionHasSuffix: String
   descriptionEqualFold: String
   descriptionContainsFold: String
-  """
-  tokens edge predicates
-  """
-  hasTokens: Boolean
-  hasTokensWith: [APITokenWhereInput!]
 }
 type Query {
   """
@@ -3559,14 +3549,6 @@ func (ec *executionContext) field_Persona_tokens_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["orderBy"] = arg4
-	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
-		func(ctx context.Context, v any) (*ent.APITokenWhereInput, error) {
-			return ec.unmarshalOAPITokenWhereInput2ᚖgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋentᚐAPITokenWhereInput(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["where"] = arg5
 	return args, nil
 }
 
@@ -4329,7 +4311,30 @@ func (ec *executionContext) _APIToken_createdBy(ctx context.Context, field graph
 		func(ctx context.Context) (any, error) {
 			return obj.CreatedBy(ctx)
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				contentType, err := ec.unmarshalNString2string(ctx, "api-token")
+				if err != nil {
+					var zeroVal *ent.APIToken
+					return zeroVal, err
+				}
+				action, err := ec.unmarshalNString2string(ctx, "read")
+				if err != nil {
+					var zeroVal *ent.APIToken
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *ent.APIToken
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, obj, directive0, contentType, action)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.APIToken) graphql.Marshaler {
 			return ec.marshalOAPIToken2ᚖgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋentᚐAPIToken(ctx, selections, v)
 		},
@@ -6770,7 +6775,7 @@ func (ec *executionContext) _Persona_tokens(ctx context.Context, field graphql.C
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return obj.Tokens(ctx, fc.Args["after"].(*entgql.Cursor[string]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[string]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.APITokenOrder), fc.Args["where"].(*ent.APITokenWhereInput))
+			return obj.Tokens(ctx, fc.Args["after"].(*entgql.Cursor[string]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[string]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.APITokenOrder))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -12487,7 +12492,7 @@ func (ec *executionContext) unmarshalInputPersonaWhereInput(ctx context.Context,
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "idEqualFold", "idContainsFold", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "avatarURL", "avatarURLNEQ", "avatarURLIn", "avatarURLNotIn", "avatarURLGT", "avatarURLGTE", "avatarURLLT", "avatarURLLTE", "avatarURLContains", "avatarURLHasPrefix", "avatarURLHasSuffix", "avatarURLEqualFold", "avatarURLContainsFold", "description", "descriptionNEQ", "descriptionIn", "descriptionNotIn", "descriptionGT", "descriptionGTE", "descriptionLT", "descriptionLTE", "descriptionContains", "descriptionHasPrefix", "descriptionHasSuffix", "descriptionEqualFold", "descriptionContainsFold", "hasTokens", "hasTokensWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "idEqualFold", "idContainsFold", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "avatarURL", "avatarURLNEQ", "avatarURLIn", "avatarURLNotIn", "avatarURLGT", "avatarURLGTE", "avatarURLLT", "avatarURLLTE", "avatarURLContains", "avatarURLHasPrefix", "avatarURLHasSuffix", "avatarURLEqualFold", "avatarURLContainsFold", "description", "descriptionNEQ", "descriptionIn", "descriptionNotIn", "descriptionGT", "descriptionGTE", "descriptionLT", "descriptionLTE", "descriptionContains", "descriptionHasPrefix", "descriptionHasSuffix", "descriptionEqualFold", "descriptionContainsFold"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -12970,20 +12975,6 @@ func (ec *executionContext) unmarshalInputPersonaWhereInput(ctx context.Context,
 				return it, err
 			}
 			it.DescriptionContainsFold = data
-		case "hasTokens":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasTokens"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasTokens = data
-		case "hasTokensWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasTokensWith"))
-			data, err := ec.unmarshalOAPITokenWhereInput2ᚕᚖgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋentᚐAPITokenWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasTokensWith = data
 		}
 	}
 	return it, nil

@@ -57,9 +57,11 @@ func (APIToken) Edges() []ent.Edge {
 		edge.From("persona", Persona.Type).Ref("tokens").Field("persona_id").Unique().Required(),
 		edge.To("roles", Role.Type),
 		edge.To("permissions", Permission.Type).Annotations(entgql.Skip()),
+		// Another token: reachable from viewer, so it needs api-token:read.
 		edge.To("created_tokens", APIToken.Type).
 			Annotations(entgql.Skip()).
-			From("created_by").Field("created_by_id").Unique(),
+			From("created_by").Field("created_by_id").Unique().
+			Annotations(entgql.Directives(hasPermission("api-token", "read"))),
 	}
 }
 

@@ -93,6 +93,27 @@ func ceilingForToken(ctx context.Context, t *ent.APIToken) error {
 	return authz.CeilingForToken(ctx, db(ctx), caller, t)
 }
 
+// ceilingForPersona refuses to let a caller take on or change the identity
+// of tokens stronger than itself.
+func ceilingForPersona(ctx context.Context, p *ent.Persona) error {
+	if ctx.Value(systemKey{}) != nil {
+		return nil
+	}
+	if caller := authz.FromContext(ctx); caller != nil && caller.FullAccess() {
+		return nil
+	}
+	tokens, err := p.QueryTokens().All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, t := range tokens {
+		if err := ceilingForToken(ctx, t); err != nil {
+			return gqlerr.New(gqlerr.Forbidden, "persona %q is the identity of tokens that can do more than this token", p.Name)
+		}
+	}
+	return nil
+}
+
 var slugRE = regexp.MustCompile(`^[a-z0-9]+(?:-[a-z0-9]+)*$`)
 
 // text trims v and checks its length in characters.

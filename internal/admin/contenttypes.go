@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/latchkeyhq/latchkey/ent"
+	"github.com/latchkeyhq/latchkey/ent/apitoken"
 	"github.com/latchkeyhq/latchkey/ent/contenttype"
 	"github.com/latchkeyhq/latchkey/ent/permission"
 	"github.com/latchkeyhq/latchkey/internal/audit"
@@ -135,11 +136,23 @@ func (s *Service) UpdateContentType(ctx context.Context, id string, in UpdateCon
 		}
 		had := map[string]bool{}
 		var removed []string
+		// Making an action read-only hands it to every READ_ONLY token.
+		madeReadOnly := perm.Set{}
 		for _, a := range ct.Actions {
 			had[a.Name] = true
 			if !keep[a.Name] {
 				removed = append(removed, a.Name)
 			}
+		}
+		for _, a := range actions {
+			for _, old := range ct.Actions {
+				if old.Name == a.Name && a.ReadOnly && !old.ReadOnly {
+					madeReadOnly.Add(perm.Permission{ContentType: ct.UID, Action: a.Name})
+				}
+			}
+		}
+		if err := ceiling(ctx, apitoken.TypeCUSTOM, madeReadOnly); err != nil {
+			return nil, err
 		}
 		for _, a := range actions {
 			if !had[a.Name] {

@@ -57,10 +57,14 @@ func (s *Service) newPersona(ctx context.Context, field string, in CreatePersona
 		Save(ctx)
 }
 
-// UpdatePersona changes what is given in in.
+// UpdatePersona changes what is given in in. The persona is the identity
+// of its tokens, so the caller must be at least as strong as each of them.
 func (s *Service) UpdatePersona(ctx context.Context, id string, in UpdatePersonaInput) (*ent.Persona, error) {
 	p, err := s.persona(ctx, id)
 	if err != nil {
+		return nil, err
+	}
+	if err := ceilingForPersona(ctx, p); err != nil {
 		return nil, err
 	}
 	upd := db(ctx).Persona.UpdateOne(p).SetUpdatedAt(s.now())
@@ -122,10 +126,14 @@ func (s *Service) personaFor(ctx context.Context, id *string, in *CreatePersonaI
 		return nil, gqlerr.BadInput("persona", "give personaID or persona, not both")
 	case id != nil:
 		p, err := s.persona(ctx, *id)
-		if err != nil {
+		if gqlerr.CodeOf(err) == gqlerr.NotFound {
 			return nil, gqlerr.BadInput("personaID", "unknown persona %q", *id)
 		}
-		return p, nil
+		if err != nil {
+			return nil, err
+		}
+		// Acting as a persona means acting as every token that has it.
+		return p, ceilingForPersona(ctx, p)
 	case in != nil:
 		return s.newPersona(ctx, "persona.", *in)
 	}

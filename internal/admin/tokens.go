@@ -295,10 +295,14 @@ func (s *Service) RestoreToken(ctx context.Context, id string) (*ent.APIToken, e
 	return t, nil
 }
 
-// DeleteToken removes a token for good.
+// DeleteToken removes a token for good. Unlike revoking, it cannot be
+// undone, so the caller must be at least as strong as the token.
 func (s *Service) DeleteToken(ctx context.Context, id string) (string, error) {
 	t, err := s.token(ctx, id)
 	if err != nil {
+		return "", err
+	}
+	if err := ceilingForToken(ctx, t); err != nil {
 		return "", err
 	}
 	if err := db(ctx).APIToken.DeleteOne(t).Exec(ctx); err != nil {

@@ -123,8 +123,13 @@ func TestPrivilegeCeiling(t *testing.T) {
 		}})
 		m, mID := manager.Str("createAPIToken.secret"), manager.Str("createAPIToken.apiToken.id")
 		bootID := s.MustDo(t, s.Admin, viewerQuery, nil).Str("viewer.apiToken.id")
+		adminPersona := s.MustDo(t, s.Admin, `{ viewer { persona { id } } }`, nil).Str("viewer.persona.id")
+		s.MustDo(t, s.Admin, `mutation { createContentType(input: {uid: "article", displayName: "Articles", actions: [{name: "read", readOnly: true}, {name: "publish", readOnly: false}]}) { id } }`, nil)
+		articleID := s.MustDo(t, s.Admin, `{ contentTypes(where: {uid: "article"}) { edges { node { id } } } }`, nil).Get("contentTypes.edges").([]any)[0].(map[string]any)["node"].(map[string]any)["id"].(string)
+		typist := s.MustDo(t, s.Admin, createToken, map[string]any{"input": map[string]any{"name": "typist", "type": "CUSTOM",
+			"permissions": cells("content-type:read", "content-type:update", "article:read")}}).Str("createAPIToken.secret")
 		readers := s.MustDo(t, s.Admin, createToken, map[string]any{"input": map[string]any{"name": "all reads", "type": "CUSTOM",
-			"permissions": cells("api-token:read", "api-token:create", "persona:read", "role:read", "content-type:read", "audit-event:read")}}).Str("createAPIToken.secret")
+			"permissions": cells("api-token:read", "api-token:create", "persona:read", "role:read", "content-type:read", "audit-event:read", "article:read")}}).Str("createAPIToken.secret")
 		cases := []struct {
 			name   string
 			caller string
@@ -144,6 +149,14 @@ func TestPrivilegeCeiling(t *testing.T) {
 			{"regenerating a stronger token", m, `mutation($id: ID!) { regenerateAPIToken(id: $id) { secret } }`, map[string]any{"id": bootID}, "FORBIDDEN"},
 			{"a role beyond the caller", m, `mutation { createRole(input: {name: "Escalator", permissions: [{contentType: "role", action: "delete"}]}) { id } }`, nil, "FORBIDDEN"},
 			{"a role within the caller", m, `mutation { createRole(input: {name: "Helpers", permissions: [{contentType: "persona", action: "read"}]}) { id } }`, nil, ""},
+			{"taking on a stronger token's persona", m, updateToken, map[string]any{"id": mID, "input": map[string]any{"personaID": adminPersona}}, "FORBIDDEN"},
+			{"a new token acting as a stronger token's persona", m, createToken, map[string]any{"input": map[string]any{"name": "x7", "type": "CUSTOM", "personaID": adminPersona}}, "FORBIDDEN"},
+			{"renaming a stronger token's persona", m, `mutation($id: ID!) { updatePersona(id: $id, input: {name: "Mallory"}) { id } }`, map[string]any{"id": adminPersona}, "FORBIDDEN"},
+			{"deleting a stronger token", m, `mutation($id: ID!) { deleteAPIToken(id: $id) }`, map[string]any{"id": bootID}, "FORBIDDEN"},
+			{"making an action it lacks read-only", typist, `mutation($id: ID!) { updateContentType(id: $id, input: {actions: [{name: "read", readOnly: true}, {name: "publish", readOnly: true}]}) { id } }`, map[string]any{"id": articleID}, "FORBIDDEN"},
+			{"editing actions it holds", typist, `mutation($id: ID!) { updateContentType(id: $id, input: {actions: [{name: "read", readOnly: true}, {name: "publish", readOnly: false}, {name: "archive", readOnly: false}]}) { id } }`, map[string]any{"id": articleID}, ""},
+			{"reading tokens through persona filters", typist, `{ personas(where: {hasTokensWith: [{name: "Bootstrap"}]}) { totalCount } }`, nil, "BAD_USER_INPUT"},
+			{"reading its creator without api-token:read", typist, `{ viewer { apiToken { createdBy { name } } } }`, nil, "FORBIDDEN"},
 			{"editing a role beyond the caller", m, `mutation($id: ID!) { updateRole(id: $id, input: {description: "x"}) { id } }`, map[string]any{"id": roleID(t, s, "Auditor")}, "FORBIDDEN"},
 		}
 		for _, tc := range cases {
@@ -222,12 +235,13 @@ func TestPrivilegeCeilingProperty(t *testing.T) {
 				exceeds = true
 			}
 		}
-		r := s.Do(t, caller, createToken, map[string]any{"input": in})
+		// Only fields the caller may read: a forbidden field fails (and rolls back) the mutation.
+		r := s.Do(t, caller, `mutation($input: CreateAPITokenInput!) { createAPIToken(input: $input) { apiToken { effectivePermissions { contentType action } } } }`, map[string]any{"input": in})
 		switch {
 		case r.Code() == "FORBIDDEN":
 			refused++
 			if !exceeds {
-				t.Errorf("refused a grant within the caller: held %v, asked %v", held, in)
+				t.Errorf("refused a grant within the caller: held %v, asked %v: %s", held, in, r.Raw)
 			}
 		case r.Code() != "":
 			t.Fatalf("unexpected error: %s", r.Raw)
