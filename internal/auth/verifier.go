@@ -6,6 +6,7 @@ package auth
 import (
 	"context"
 	"errors"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -28,6 +29,7 @@ type Verifier struct {
 	hasher   secret.Hasher
 	now      func() time.Time
 	cache    *expirable.LRU[string, cached] // nil when caching is off
+	mu       sync.Mutex                     // orders cache fills against Invalidate
 	gen      atomic.Uint64                  // bumped by Invalidate
 	recorder *Recorder
 	// Lookups counts database lookups; tests and metrics read it.
@@ -52,6 +54,8 @@ func NewVerifier(client *ent.Client, h secret.Hasher, size int, ttl time.Duratio
 // Invalidate drops every cached verification. It runs after each committed
 // change to tokens, roles, personas or content types.
 func (v *Verifier) Invalidate() {
+	v.mu.Lock()
+	defer v.mu.Unlock()
 	v.gen.Add(1)
 	if v.cache != nil {
 		v.cache.Purge()
@@ -124,8 +128,12 @@ func (v *Verifier) lookup(ctx context.Context, hash string, now time.Time) (*aut
 		validUntil = *t.PreviousSecretExpiresAt
 	}
 	// A change committed while we read may have been missed: don't cache then.
-	if v.cache != nil && v.gen.Load() == gen {
-		v.cache.Add(hash, cached{p: p, validUntil: validUntil})
+	if v.cache != nil {
+		v.mu.Lock()
+		if v.gen.Load() == gen {
+			v.cache.Add(hash, cached{p: p, validUntil: validUntil})
+		}
+		v.mu.Unlock()
 	}
 	return p, nil
 }

@@ -2,6 +2,7 @@ package httpserver_test
 
 import (
 	"net/http"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -195,6 +196,32 @@ func TestRegenerateGracePeriod(t *testing.T) {
 		expectUnauthenticated(t, s, old)
 		s.MustDo(t, fresh, viewerQuery, nil)
 	})
+}
+
+// A server clock in any zone gives the same answers: times reach the
+// database in UTC.
+func TestClockZoneDoesNotMatter(t *testing.T) {
+	for _, zone := range []*time.Location{time.FixedZone("UTC-5", -5*3600), time.FixedZone("UTC+9", 9*3600)} {
+		t.Run(zone.String(), func(t *testing.T) {
+			s := testserver.New(t, "sqlite")
+			s.Clock.SetZone(zone)
+			c := s.MustDo(t, s.Admin, createToken, map[string]any{"input": map[string]any{"name": "zoned", "type": "READ_ONLY", "lifespan": "DAYS_7"}})
+			old, id := c.Str("createAPIToken.secret"), c.Str("createAPIToken.apiToken.id")
+			fresh := s.MustDo(t, s.Admin, `mutation($id: ID!) { regenerateAPIToken(id: $id, gracePeriodSeconds: 60) { secret } }`, map[string]any{"id": id}).Str("regenerateAPIToken.secret")
+			s.MustDo(t, old, viewerQuery, nil)
+			if r := s.MustDo(t, s.Admin, listQuery, map[string]any{"where": map[string]any{"status": "ACTIVE", "name": "zoned"}}); len(names(r)) != 1 {
+				t.Errorf("status filter: %s", r.Raw)
+			}
+			s.Clock.Advance(61 * time.Second)
+			expectUnauthenticated(t, s, old)
+			s.MustDo(t, fresh, viewerQuery, nil)
+			s.Clock.Advance(7 * 24 * time.Hour)
+			expectUnauthenticated(t, s, fresh)
+			if r := s.MustDo(t, s.Admin, listQuery, map[string]any{"where": map[string]any{"status": "EXPIRED"}}); !reflect.DeepEqual(names(r), []string{"zoned"}) {
+				t.Errorf("expired filter: %s", r.Raw)
+			}
+		})
+	}
 }
 
 func TestExpiry(t *testing.T) {

@@ -58,6 +58,10 @@ func New(cfg *config.Config, st *store.Store, log zerolog.Logger, opts ...Option
 	for _, o := range opts {
 		o(s)
 	}
+	// Times are stored in UTC; SQLite compares them as text, so every time
+	// that reaches a query must be UTC too.
+	clock := s.now
+	s.now = func() time.Time { return clock().UTC() }
 	s.Recorder = auth.NewRecorder(st.Client, s.now)
 	s.Verifier = auth.NewVerifier(st.Client, hasher, cfg.CacheSize, cfg.CacheTTL, s.Recorder, s.now)
 	s.Admin = &admin.Service{Hasher: hasher, Now: s.now, Changed: s.Verifier.Invalidate}

@@ -42,15 +42,26 @@ type Server struct {
 
 // Clock is a settable clock.
 type Clock struct {
-	mu  sync.Mutex
-	now time.Time
+	mu   sync.Mutex
+	now  time.Time
+	zone *time.Location
 }
 
-// Now returns the clock's time.
+// Now returns the clock's time, in its zone (UTC unless set).
 func (c *Clock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.zone != nil {
+		return c.now.In(c.zone)
+	}
 	return c.now
+}
+
+// SetZone makes Now report times in loc, as a server's local clock would.
+func (c *Clock) SetZone(loc *time.Location) {
+	c.mu.Lock()
+	c.zone = loc
+	c.mu.Unlock()
 }
 
 // Advance moves the clock forward.
