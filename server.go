@@ -51,7 +51,7 @@ func run(args []string) error {
 	}
 	switch cmd {
 	case "serve":
-		return serve(args)
+		return serve(args, nil)
 	case "migrate":
 		return migrate(args)
 	case "mint-token":
@@ -150,7 +150,9 @@ func mintToken(args []string) error {
 	return nil
 }
 
-func serve(args []string) error {
+// serve runs the server until SIGINT or SIGTERM; ready, if not nil, is
+// told the address once requests are accepted.
+func serve(args []string, ready func(addr string)) error {
 	cfg, _, err := config.FromEnv("serve", args)
 	if err != nil {
 		return err
@@ -181,31 +183,44 @@ func serve(args []string) error {
 	if err != nil {
 		return err
 	}
+	// Requests keep the logger but not the signal: on SIGTERM those in
+	// flight finish (within the shutdown timeout) instead of being cancelled.
+	base := context.WithoutCancel(ctx)
 	httpSrv := &http.Server{
 		Handler:           srv.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
-		BaseContext:       func(net.Listener) context.Context { return ctx },
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return base },
 	}
+	// The recorder stops only after the last request is done, so its final
+	// flush includes every use.
+	recCtx, stopRecorder := context.WithCancel(base)
 	flushed := make(chan struct{})
 	go func() {
-		srv.Recorder.Run(ctx, cfg.LastUsedFlushEvery)
+		srv.Recorder.Run(recCtx, cfg.LastUsedFlushEvery)
 		close(flushed)
 	}()
 	errc := make(chan error, 1)
 	go func() { errc <- httpSrv.Serve(ln) }()
 	log.Info().Str("addr", ln.Addr().String()).Str("dialect", st.Dialect).Msg("latchkey is serving")
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
 
 	select {
 	case err := <-errc:
-		stop()
+		stopRecorder()
 		<-flushed
 		return err
 	case <-ctx.Done():
 	}
 	log.Info().Msg("shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	shutdownCtx, cancel := context.WithTimeout(base, cfg.ShutdownTimeout)
 	defer cancel()
 	err = httpSrv.Shutdown(shutdownCtx)
+	stopRecorder()
 	<-flushed
 	return err
 }
