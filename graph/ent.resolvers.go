@@ -29,6 +29,10 @@ func (r *queryResolver) Nodes(ctx context.Context, ids []string) ([]ent.Noder, e
 
 // APITokens is the resolver for the apiTokens field.
 func (r *queryResolver) APITokens(ctx context.Context, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.APITokenOrder, where *ent.APITokenWhereInput) (*ent.APITokenConnection, error) {
+	first, err := pageSize(first, last)
+	if err != nil {
+		return nil, err
+	}
 	if orderBy == nil {
 		orderBy = &ent.APITokenOrder{Field: ent.APITokenOrderFieldNameFold, Direction: entgql.OrderDirectionAsc}
 	}
@@ -41,6 +45,10 @@ func (r *queryResolver) APITokens(ctx context.Context, after *entgql.Cursor[stri
 
 // AuditEvents is the resolver for the auditEvents field.
 func (r *queryResolver) AuditEvents(ctx context.Context, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.AuditEventOrder, where *ent.AuditEventWhereInput) (*ent.AuditEventConnection, error) {
+	first, err := pageSize(first, last)
+	if err != nil {
+		return nil, err
+	}
 	if orderBy == nil {
 		orderBy = &ent.AuditEventOrder{Field: ent.AuditEventOrderFieldCreatedAt, Direction: entgql.OrderDirectionDesc}
 	}
@@ -50,6 +58,10 @@ func (r *queryResolver) AuditEvents(ctx context.Context, after *entgql.Cursor[st
 
 // ContentTypes is the resolver for the contentTypes field.
 func (r *queryResolver) ContentTypes(ctx context.Context, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.ContentTypeOrder, where *ent.ContentTypeWhereInput) (*ent.ContentTypeConnection, error) {
+	first, err := pageSize(first, last)
+	if err != nil {
+		return nil, err
+	}
 	if orderBy == nil {
 		orderBy = &ent.ContentTypeOrder{Field: ent.ContentTypeOrderFieldUID, Direction: entgql.OrderDirectionAsc}
 	}
@@ -59,6 +71,10 @@ func (r *queryResolver) ContentTypes(ctx context.Context, after *entgql.Cursor[s
 
 // Personas is the resolver for the personas field.
 func (r *queryResolver) Personas(ctx context.Context, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.PersonaOrder, where *ent.PersonaWhereInput) (*ent.PersonaConnection, error) {
+	first, err := pageSize(first, last)
+	if err != nil {
+		return nil, err
+	}
 	if orderBy == nil {
 		orderBy = &ent.PersonaOrder{Field: ent.PersonaOrderFieldName, Direction: entgql.OrderDirectionAsc}
 	}
@@ -68,6 +84,10 @@ func (r *queryResolver) Personas(ctx context.Context, after *entgql.Cursor[strin
 
 // Roles is the resolver for the roles field.
 func (r *queryResolver) Roles(ctx context.Context, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.RoleOrder, where *ent.RoleWhereInput) (*ent.RoleConnection, error) {
+	first, err := pageSize(first, last)
+	if err != nil {
+		return nil, err
+	}
 	if orderBy == nil {
 		orderBy = &ent.RoleOrder{Field: ent.RoleOrderFieldName, Direction: entgql.OrderDirectionAsc}
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"entgo.io/contrib/entgql"
 	"github.com/99designs/gqlgen/graphql"
 
 	"github.com/latchkeyhq/latchkey/ent"
@@ -14,6 +15,7 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/admin"
 	"github.com/latchkeyhq/latchkey/internal/auth"
 	"github.com/latchkeyhq/latchkey/internal/authz"
+	"github.com/latchkeyhq/latchkey/internal/gqlerr"
 	"github.com/latchkeyhq/latchkey/internal/ids"
 	"github.com/latchkeyhq/latchkey/internal/perm"
 	"github.com/latchkeyhq/latchkey/internal/secret"
@@ -30,7 +32,7 @@ type Resolver struct {
 
 // NewSchema wires resolvers and the authorization directives into gqlgen.
 func NewSchema(r *Resolver) graphql.ExecutableSchema {
-	return NewExecutableSchema(Config{
+	cfg := Config{
 		Resolvers: r,
 		Directives: DirectiveRoot{
 			HasPermission:     authz.HasPermission,
@@ -38,7 +40,19 @@ func NewSchema(r *Resolver) graphql.ExecutableSchema {
 			Authenticated:     authz.Authenticated,
 			Public:            authz.Public,
 		},
-	})
+	}
+	// A persona's tokens are a connection inside a connection: its cost is
+	// its page size times what each token asks for.
+	cfg.Complexity.Persona.Tokens = func(child int, _ *entgql.Cursor[string], first *int, _ *entgql.Cursor[string], last *int, _ *ent.APITokenOrder) int {
+		n := defaultPage
+		for _, v := range []*int{first, last} {
+			if v != nil && *v >= 0 {
+				n = *v
+			}
+		}
+		return 1 + n*child
+	}
+	return NewExecutableSchema(cfg)
 }
 
 // tables maps a GraphQL type to the table its node lives in.
@@ -68,6 +82,27 @@ func list(s perm.Set) []*perm.Permission {
 }
 
 func boolValue(b *bool) bool { return b != nil && *b }
+
+// Pages hold defaultPage records unless first or last says otherwise, and
+// never more than maxPage.
+const (
+	defaultPage = 100
+	maxPage     = 1000
+)
+
+// pageSize checks first and last and applies the default page size.
+func pageSize(first, last *int) (*int, error) {
+	for name, n := range map[string]*int{"first": first, "last": last} {
+		if n != nil && *n > maxPage {
+			return nil, gqlerr.BadInput(name, "%s may be at most %d", name, maxPage)
+		}
+	}
+	if first == nil && last == nil {
+		n := defaultPage
+		return &n, nil
+	}
+	return first, nil
+}
 
 // nameProbeLimit is the most matches a name search turns into an id list.
 const nameProbeLimit = 1000

@@ -78,8 +78,12 @@ func Presenter(ctx context.Context, err error) *gqlerror.Error {
 	if gerr.Extensions == nil {
 		gerr.Extensions = map[string]any{}
 	}
-	// Errors of parsing and validating the document itself.
-	if c, ok := gerr.Extensions["code"].(string); ok && (c == errcode.ValidationFailed || c == errcode.ParseFailed) {
+	// Errors of parsing, validating or costing the document itself.
+	if c, ok := gerr.Extensions["code"].(string); ok && (c == errcode.ValidationFailed || c == errcode.ParseFailed || c == complexityLimitExceeded) {
+		gerr.Extensions["code"] = string(BadUserInput)
+		return gerr
+	}
+	if inputError(ctx, err, gerr) {
 		gerr.Extensions["code"] = string(BadUserInput)
 		return gerr
 	}
@@ -110,6 +114,24 @@ func Presenter(ctx context.Context, err error) *gqlerror.Error {
 		gerr.Extensions["code"] = string(Internal)
 	}
 	return gerr
+}
+
+// complexityLimitExceeded is gqlgen's code for a query over the cost limit.
+const complexityLimitExceeded = "COMPLEXITY_LIMIT_EXCEEDED"
+
+// inputError tells errors about the request's arguments: gqlgen reports an
+// argument it cannot read (a bad cursor, a bad time) on a path below the
+// field's own, and entgql rejects bad page sizes with a message of its own
+// (a GraphQL error wrapping nothing).
+func inputError(ctx context.Context, err error, gerr *gqlerror.Error) bool {
+	var bare *gqlerror.Error
+	if errors.As(err, &bare) && bare.Err == nil && bare.Extensions["code"] != string(Internal) {
+		return true
+	}
+	if fc := graphql.GetFieldContext(ctx); fc != nil && len(gerr.Path) > len(fc.Path()) {
+		return true
+	}
+	return false
 }
 
 // graphQLName turns an ent field name (avatar_url) into its GraphQL name (avatarURL).

@@ -1,6 +1,7 @@
 package httpserver_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -106,4 +107,38 @@ func TestBadInput(t *testing.T) {
 			})
 		}
 	})
+}
+
+// Bad arguments and over-expensive queries are the client's fault.
+func TestBadArguments(t *testing.T) {
+	s := testserver.New(t, "sqlite")
+	cases := []struct {
+		name, doc string
+		field     string
+	}{
+		{"garbage cursor", `{ apiTokens(after: "garbage") { totalCount } }`, ""},
+		{"negative first", `{ apiTokens(first: -1) { totalCount } }`, ""},
+		{"page too large", `{ apiTokens(first: 5000) { totalCount } }`, "first"},
+		{"last too large", `{ roles(last: 1001) { totalCount } }`, "last"},
+		{"bad time", `{ auditEvents(where: {createdAtGT: "yesterday"}) { totalCount } }`, ""},
+		{"unknown enum", `{ apiTokens(where: {type: ROOT}) { totalCount } }`, ""},
+		{"syntax error", `{ apiTokens(`, ""},
+		{"too expensive", `{ personas(first: 1000) { edges { node { tokens(first: 1000) { edges { node { id name code } } } } } } }`, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := s.Do(t, s.Admin, tc.doc, nil)
+			if r.Code() != "BAD_USER_INPUT" || (tc.field != "" && r.Field() != tc.field) {
+				t.Fatalf("want BAD_USER_INPUT, got %s", r.Raw)
+			}
+		})
+	}
+	// Without first or last a page holds 100 records.
+	for i := range 101 {
+		s.MustDo(t, s.Admin, `mutation($n: String!) { createPersona(input: {name: $n}) { id } }`, map[string]any{"n": fmt.Sprintf("p%03d", i)})
+	}
+	r := s.MustDo(t, s.Admin, `{ personas { totalCount edges { node { id } } pageInfo { hasNextPage } } }`, nil)
+	if n := len(r.Get("personas.edges").([]any)); n != 100 || r.Get("personas.pageInfo.hasNextPage") != true {
+		t.Fatalf("default page: %d edges, %s", n, r.Raw[:200])
+	}
 }

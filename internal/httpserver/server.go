@@ -104,6 +104,7 @@ func (s *Server) graphQL(r *graph.Resolver) http.Handler {
 	h.AddTransport(transport.GET{})
 	h.AddTransport(transport.POST{})
 	h.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	h.Use(codeEveryError{}) // first, so it sees what every other extension answers
 	h.Use(extension.Introspection{})
 	h.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
 	h.Use(extension.FixedComplexityLimit(s.cfg.ComplexityLimit))
