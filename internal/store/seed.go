@@ -7,6 +7,7 @@ import (
 	"github.com/latchkeyhq/latchkey/ent"
 	"github.com/latchkeyhq/latchkey/ent/apitoken"
 	"github.com/latchkeyhq/latchkey/internal/admin"
+	"github.com/latchkeyhq/latchkey/internal/gqlerr"
 	"github.com/latchkeyhq/latchkey/internal/perm"
 )
 
@@ -54,13 +55,24 @@ func Seed(ctx context.Context, client *ent.Client, svc *admin.Service, bootstrap
 	if err != nil {
 		return nil, err
 	}
-	ctx = admin.AsSystem(ent.NewContext(ctx, tx.Client()))
-	b, err := seed(ctx, svc, bootstrapSecret)
-	if err != nil {
+	txCtx := admin.AsSystem(ent.NewContext(ctx, tx.Client()))
+	b, err := seed(txCtx, svc, bootstrapSecret)
+	if err == nil {
+		err = tx.Commit()
+	} else {
 		_ = tx.Rollback()
+	}
+	// Instances starting together on one new database race to seed it; the
+	// losers find the unique content type uids taken and carry on.
+	if gqlerr.CodeOf(err) == gqlerr.Conflict {
+		if seeded, qerr := client.ContentType.Query().Exist(ctx); qerr == nil && seeded {
+			return nil, nil
+		}
+	}
+	if err != nil {
 		return nil, err
 	}
-	return b, tx.Commit()
+	return b, nil
 }
 
 func seed(ctx context.Context, svc *admin.Service, bootstrapSecret string) (*Bootstrap, error) {

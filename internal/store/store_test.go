@@ -73,3 +73,44 @@ func TestSQLitePepperFileAndBootstrapSecret(t *testing.T) {
 		t.Fatalf("a seeded database ignores the bootstrap secret: %v", err)
 	}
 }
+
+// Several instances starting on one new database: exactly one seeds it.
+func TestConcurrentSeeding(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "lk.db")
+	ctx := context.Background()
+	first, err := Open("sqlite://"+path, "pepper")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Close()
+	if err := first.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	results := make(chan *Bootstrap, 4)
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() {
+			st, err := Open("sqlite://"+path, "pepper")
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer st.Close()
+			b, err := Seed(ctx, st.Client, &admin.Service{Hasher: secret.NewHasher(st.Pepper), Now: nowUTC}, "")
+			errs <- err
+			results <- b
+		}()
+	}
+	seeded := 0
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Fatalf("a concurrent seed failed: %v", err)
+		}
+		if b := <-results; b != nil {
+			seeded++
+		}
+	}
+	if seeded != 1 {
+		t.Fatalf("%d instances seeded, want 1", seeded)
+	}
+}
