@@ -199,14 +199,3 @@ func checkID(typ, id string) error {
 	}
 	return nil
 }
-
-// changedFields lists the names of inputs that were given.
-func changedFields(pairs ...any) []string {
-	var out []string
-	for i := 0; i+1 < len(pairs); i += 2 {
-		if given, _ := pairs[i+1].(bool); given {
-			out = append(out, pairs[i].(string))
-		}
-	}
-	return out
-}
