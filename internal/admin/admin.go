@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/latchkeyhq/latchkey/ent"
@@ -128,6 +129,19 @@ func text(field, v string, min, max int) (string, error) {
 	}
 	if n > max {
 		return "", gqlerr.BadInput(field, "%s must be at most %d characters", field, max)
+	}
+	return v, nil
+}
+
+// checkName checks a display name: 1 to 100 characters, no control characters
+// (names travel in HTTP headers to upstream services).
+func checkName(field, v string) (string, error) {
+	v, err := text(field, v, 1, 100)
+	if err != nil {
+		return "", err
+	}
+	if strings.IndexFunc(v, unicode.IsControl) >= 0 {
+		return "", gqlerr.BadInput(field, "%s must not contain control characters", field)
 	}
 	return v, nil
 }

@@ -65,7 +65,7 @@ func (s *Service) createContentType(ctx context.Context, in CreateContentTypeInp
 	if taken {
 		return nil, gqlerr.Field(gqlerr.Conflict, "uid", "a content type with uid %q already exists", uid)
 	}
-	display, err := text("displayName", in.DisplayName, 1, 100)
+	display, err := checkName("displayName", in.DisplayName)
 	if err != nil {
 		return nil, err
 	}
@@ -109,7 +109,7 @@ func (s *Service) UpdateContentType(ctx context.Context, id string, in UpdateCon
 	upd := db(ctx).ContentType.UpdateOne(ct).SetUpdatedAt(s.now())
 	var changes []string
 	if in.DisplayName != nil {
-		display, err := text("displayName", *in.DisplayName, 1, 100)
+		display, err := checkName("displayName", *in.DisplayName)
 		if err != nil {
 			return nil, err
 		}

@@ -35,7 +35,7 @@ func (s *Service) CreatePersona(ctx context.Context, in CreatePersonaInput) (*en
 // newPersona validates and creates a persona; field prefixes error fields
 // when the persona is nested in another input.
 func (s *Service) newPersona(ctx context.Context, field string, in CreatePersonaInput) (*ent.Persona, error) {
-	name, err := text(field+"name", in.Name, 1, 100)
+	name, err := checkName(field+"name", in.Name)
 	if err != nil {
 		return nil, err
 	}
@@ -70,7 +70,7 @@ func (s *Service) UpdatePersona(ctx context.Context, id string, in UpdatePersona
 	upd := db(ctx).Persona.UpdateOne(p).SetUpdatedAt(s.now())
 	var changes []string
 	if in.Name != nil {
-		name, err := text("name", *in.Name, 1, 100)
+		name, err := checkName("name", *in.Name)
 		if err != nil {
 			return nil, err
 		}

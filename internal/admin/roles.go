@@ -144,7 +144,7 @@ func (s *Service) role(ctx context.Context, id string) (*ent.Role, error) {
 }
 
 func (s *Service) roleName(ctx context.Context, v, self string) (string, error) {
-	name, err := text("name", v, 1, 100)
+	name, err := checkName("name", v)
 	if err != nil {
 		return "", err
 	}

@@ -332,7 +332,7 @@ func (s *Service) token(ctx context.Context, id string) (*ent.APIToken, error) {
 }
 
 func (s *Service) tokenName(ctx context.Context, v, self string) (string, error) {
-	name, err := text("name", v, 1, 100)
+	name, err := checkName("name", v)
 	if err != nil {
 		return "", err
 	}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -19,6 +20,9 @@ import (
 type Authenticator struct {
 	Verifier *Verifier
 	Limiter  *Limiter
+	// Failures and Limited count refused requests, for metrics.
+	Failures atomic.Int64
+	Limited  atomic.Int64
 }
 
 // Outcome is what authenticating one request came to.
@@ -47,6 +51,7 @@ func (a *Authenticator) Authenticate(r *http.Request) Outcome {
 		if p := a.Verifier.Cached(token); ok && p != nil {
 			return Outcome{Principal: p}
 		}
+		a.Limited.Add(1)
 		return Outcome{Status: http.StatusTooManyRequests, Code: gqlerr.RateLimited, Message: "too many failed authentications; retry later", RetryAfter: wait}
 	}
 	if ok && strings.EqualFold(scheme, "Bearer") {
@@ -60,6 +65,7 @@ func (a *Authenticator) Authenticate(r *http.Request) Outcome {
 		}
 	}
 	a.Limiter.Fail(ip)
+	a.Failures.Add(1)
 	return Outcome{Status: http.StatusUnauthorized, Code: gqlerr.Unauthenticated, Message: "the bearer token is invalid, expired or revoked"}
 }
 

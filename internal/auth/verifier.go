@@ -32,8 +32,10 @@ type Verifier struct {
 	mu       sync.Mutex                     // orders cache fills against Invalidate
 	gen      atomic.Uint64                  // bumped by Invalidate
 	recorder *Recorder
-	// Lookups counts database lookups; tests and metrics read it.
+	// Lookups counts database lookups and Hits answers from the cache;
+	// tests and metrics read them.
 	Lookups atomic.Int64
+	Hits    atomic.Int64
 }
 
 // cached is a verified principal, trusted until validUntil or eviction.
@@ -74,6 +76,7 @@ func (v *Verifier) Verify(ctx context.Context, presented string) (*authz.Princip
 	if v.cache != nil {
 		if c, ok := v.cache.Get(hash); ok && now.Before(c.validUntil) {
 			p = c.p
+			v.Hits.Add(1)
 		}
 	}
 	if p == nil {

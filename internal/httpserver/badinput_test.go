@@ -38,6 +38,7 @@ func TestBadInput(t *testing.T) {
 			field string
 		}{
 			{"empty name", createToken, map[string]any{"input": map[string]any{"name": "  ", "type": "READ_ONLY"}}, "BAD_USER_INPUT", "name"},
+			{"control character in a name", createToken, map[string]any{"input": map[string]any{"name": "evil\r\nX-Latchkey-Persona: Administrator", "type": "READ_ONLY"}}, "BAD_USER_INPUT", "name"},
 			{"101-char name", createToken, map[string]any{"input": map[string]any{"name": strings.Repeat("n", 101), "type": "READ_ONLY"}}, "BAD_USER_INPUT", "name"},
 			{"name differing only in case", createToken, map[string]any{"input": map[string]any{"name": "FORUMS", "type": "READ_ONLY"}}, "CONFLICT", "name"},
 			{"bad code slug", "", nil, "BAD_USER_INPUT", "code"},

@@ -1,6 +1,7 @@
 package httpserver_test
 
 import (
+	"io"
 	"net/http"
 	"reflect"
 	"regexp"
@@ -285,5 +286,29 @@ func TestHealth(t *testing.T) {
 	res.Body.Close()
 	if res.StatusCode != http.StatusServiceUnavailable {
 		t.Errorf("readyz with the database closed: %d", res.StatusCode)
+	}
+}
+
+func TestMetrics(t *testing.T) {
+	s := testserver.New(t, "sqlite")
+	s.MustDo(t, s.Admin, viewerQuery, nil)
+	s.MustDo(t, s.Admin, viewerQuery, nil)
+	s.Do(t, "lk_nope", viewerQuery, nil)
+	res, err := s.Client().Get(s.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	for _, want := range []string{
+		"latchkey_token_lookups_total 1", "latchkey_token_cache_hits_total 1", "latchkey_auth_failures_total 1",
+		`latchkey_http_requests_total{code="401",route="graphql"} 1`,
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+	if strings.Contains(string(body), s.Admin) {
+		t.Error("/metrics shows a secret")
 	}
 }

@@ -2,10 +2,13 @@ package httpserver
 
 import (
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/latchkeyhq/latchkey/internal/auth"
 )
 
 type metrics struct {
@@ -32,6 +35,19 @@ func newMetrics() *metrics {
 	m.registry.MustRegister(m.requests, m.duration, m.verify,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+// watch exports the verifier's and authenticator's counters.
+func (m *metrics) watch(v *auth.Verifier, a *auth.Authenticator) {
+	counter := func(name, help string, n *atomic.Int64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, func() float64 { return float64(n.Load()) })
+	}
+	m.registry.MustRegister(
+		counter("latchkey_token_cache_hits_total", "Token verifications answered from the in-memory cache.", &v.Hits),
+		counter("latchkey_token_lookups_total", "Token verifications that read the database.", &v.Lookups),
+		counter("latchkey_auth_failures_total", "Requests refused for a missing, invalid, expired or revoked token.", &a.Failures),
+		counter("latchkey_auth_rate_limited_total", "Requests refused because their IP failed too often.", &a.Limited),
+	)
 }
 
 func (m *metrics) observe(route string, status int, d time.Duration) {

@@ -67,6 +67,7 @@ func New(cfg *config.Config, st *store.Store, log zerolog.Logger, opts ...Option
 	s.Admin = &admin.Service{Hasher: hasher, Now: s.now, Changed: s.Verifier.Invalidate}
 	s.auth = &auth.Authenticator{Verifier: s.Verifier, Limiter: auth.NewLimiter(cfg.AuthFailureRate, cfg.AuthFailureBurst)}
 
+	s.metrics.watch(s.Verifier, s.auth)
 	gql := s.graphQL(&graph.Resolver{Admin: s.Admin, Hasher: hasher, Verifier: s.Verifier, Now: s.now})
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", s.observe("graphql", s.auth.Middleware(s.withClient(gql))))
