@@ -1,7 +1,8 @@
 // The audit log: who did what to which record, newest first.
-import { useEffect, useMemo, useRef, useState } from "preact/hooks";
-import { Connection, Q, gql, message, nodes } from "./api";
-import { ErrorBanner, Pager, formatDateTime, useDebounced, useSession } from "./ui";
+import { useEffect, useMemo, useState } from "preact/hooks";
+import { Connection, Q, gql, nodes } from "./api";
+import { ErrorBanner, Pager, filterSetter, formatDateTime, useDebounced, useSession } from "./ui";
+import { DataTable, Page, usePages } from "./page";
 
 interface AuditEvent {
   id: string;
@@ -37,10 +38,6 @@ export function AuditPage() {
   const [filters, setFilters] = useState<Filters>(empty);
   const debounced = useDebounced(filters, 300);
   const [tokens, setTokens] = useState<{ id: string; name: string }[]>([]);
-  const [cursors, setCursors] = useState<(string | null)[]>([null]);
-  const [data, setData] = useState<Connection<AuditEvent> | null>(null);
-  const [error, setError] = useState("");
-  const seq = useRef(0);
 
   useEffect(() => {
     if (!session.can("api-token", "read")) return;
@@ -60,34 +57,18 @@ export function AuditPage() {
     return w;
   }, [debounced]);
 
-  const first = useRef(true);
-  useEffect(() => {
-    if (first.current) {
-      first.current = false;
-      return;
-    }
-    setCursors([null]);
-  }, [where]);
-  useEffect(() => {
-    const mine = ++seq.current;
-    gql<{ auditEvents: Connection<AuditEvent> }>(Q.auditEvents, { first: pageSize, after: cursors[cursors.length - 1], where })
-      .then((d) => {
-        if (mine !== seq.current) return;
-        setData(d.auditEvents);
-        setError("");
-      })
-      .catch((e) => mine === seq.current && setError(message(e)));
-  }, [cursors]);
-
-  const events = data ? nodes(data) : [];
-  const set = (k: keyof Filters) => (e: Event) => setFilters({ ...filters, [k]: (e.target as HTMLInputElement).value });
+  const { data, items: events, error, pager } = usePages<AuditEvent>(
+    (after) => gql<{ auditEvents: Connection<AuditEvent> }>(Q.auditEvents, { first: pageSize, after, where }).then((d) => d.auditEvents),
+    [where],
+  );
+  const set = filterSetter(filters, setFilters);
 
   return (
-    <section class="page" aria-labelledby="audit-title">
-      <div class="page-head">
-        <h1 id="audit-title">Audit log</h1>
-      </div>
-      <p class="page-intro">Every change made through Latchkey, with the token and persona that made it. Secrets never appear here.</p>
+    <Page
+      id="audit-title"
+      title="Audit log"
+      intro="Every change made through Latchkey, with the token and persona that made it. Secrets never appear here."
+    >
       <form class="filters card" role="search" aria-label="Filter the audit log" onSubmit={(e) => e.preventDefault()}>
         <div class="field">
           <label for="audit-action">Action</label>
@@ -132,61 +113,37 @@ export function AuditPage() {
         </div>
       </form>
       <ErrorBanner text={error} />
-      <div class="table-wrap">
-        <table class="data-table audit-table" aria-labelledby="audit-title" aria-busy={!data}>
-          <thead>
-            <tr>
-              <th scope="col">When</th>
-              <th scope="col">Action</th>
-              <th scope="col">Actor</th>
-              <th scope="col">Target</th>
-              <th scope="col">Changes</th>
-              <th scope="col">Client IP</th>
-            </tr>
-          </thead>
-          <tbody>
-            {events.map((ev) => (
-              <tr key={ev.id}>
-                <td>
-                  <time>{formatDateTime(ev.createdAt)}</time>
-                </td>
-                <td>
-                  <code>{ev.action}</code>
-                </td>
-                <td>
-                  {ev.actorPersonaName || "—"}
-                  {ev.actorTokenName && <span class="muted"> via “{ev.actorTokenName}”</span>}
-                </td>
-                <td>
-                  <span class="muted">{ev.targetType}</span> {ev.targetName}
-                </td>
-                <td>{ev.changes.join(", ")}</td>
-                <td>
-                  <code>{ev.clientIP}</code>
-                </td>
-              </tr>
-            ))}
-            {data && events.length === 0 && (
-              <tr>
-                <td colSpan={6} class="no-match">
-                  No events match.
-                </td>
-              </tr>
-            )}
-          </tbody>
-        </table>
-      </div>
-      {data && (
-        <Pager
-          total={data.totalCount}
-          shown={events.length}
-          page={cursors.length - 1}
-          hasNext={data.pageInfo.hasNextPage}
-          noun="event"
-          onPrev={() => setCursors(cursors.slice(0, -1))}
-          onNext={() => setCursors([...cursors, data.pageInfo.endCursor])}
-        />
-      )}
-    </section>
+      <DataTable head={["When", "Action", "Actor", "Target", "Changes", "Client IP"]} class="audit-table" labelledBy="audit-title" busy={!data}>
+        {events.map((ev) => (
+          <tr key={ev.id}>
+            <td>
+              <time>{formatDateTime(ev.createdAt)}</time>
+            </td>
+            <td>
+              <code>{ev.action}</code>
+            </td>
+            <td>
+              {ev.actorPersonaName || "—"}
+              {ev.actorTokenName && <span class="muted"> via “{ev.actorTokenName}”</span>}
+            </td>
+            <td>
+              <span class="muted">{ev.targetType}</span> {ev.targetName}
+            </td>
+            <td>{ev.changes.join(", ")}</td>
+            <td>
+              <code>{ev.clientIP}</code>
+            </td>
+          </tr>
+        ))}
+        {data && events.length === 0 && (
+          <tr>
+            <td colSpan={6} class="no-match">
+              No events match.
+            </td>
+          </tr>
+        )}
+      </DataTable>
+      {pager && <Pager {...pager} noun="event" />}
+    </Page>
   );
 }

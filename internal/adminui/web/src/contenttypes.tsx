@@ -1,8 +1,9 @@
 // Content types: the resources permissions are about, and their actions.
-import { useEffect, useRef, useState } from "preact/hooks";
-import { Action, Connection, ContentType, Q, gql, message, nodes } from "./api";
-import { ConfirmDialog, Dialog, ErrorBanner, Field, FormErrors, focusFirstError, useSession } from "./ui";
-import { DeleteIcon, EditIcon, PlusIcon } from "./icons";
+import { useState } from "preact/hooks";
+import { Action, ContentType, Q, gql } from "./api";
+import { Checkbox, ErrorBanner, FormDialog, GroupError, FormField, useForm, useSession } from "./ui";
+import { CreateButton, DataTable, DeleteDialog, Page, RowButton, useModal, useNodes } from "./page";
+import { DeleteIcon, EditIcon } from "./icons";
 
 type Modal = { kind: "edit"; contentType?: ContentType } | { kind: "delete"; contentType: ContentType } | null;
 
@@ -15,127 +16,84 @@ const defaultActions: Action[] = [
 
 export function ContentTypesPage() {
   const session = useSession();
-  const [items, setItems] = useState<ContentType[] | null>(null);
   const [error, setError] = useState("");
-  const [modal, setModal] = useState<Modal>(null);
-  const [reload, setReload] = useState(0);
+  const [items, refresh] = useNodes<ContentType>(Q.contentTypes, "contentTypes", setError);
+  const { modal, setModal, close, done } = useModal<Modal>(refresh);
   const [detach, setDetach] = useState(false);
 
-  useEffect(() => {
-    gql<{ contentTypes: Connection<ContentType> }>(Q.contentTypes)
-      .then((d) => setItems(nodes(d.contentTypes)))
-      .catch((e) => setError(message(e)));
-  }, [reload]);
-  const refresh = () => setReload((n) => n + 1);
-
   return (
-    <section class="page" aria-labelledby="ct-title">
-      <div class="page-head">
-        <h1 id="ct-title">Content types</h1>
-        {session.can("content-type", "create") && (
-          <div class="page-actions">
-            <button type="button" class="button primary" onClick={() => setModal({ kind: "edit" })}>
-              <PlusIcon /> Register content type
-            </button>
-          </div>
-        )}
-      </div>
-      <p class="page-intro">
-        Content types are what permissions are about. The system ones describe Latchkey's own API; register your services'
-        resources (say <code>article</code> with a <code>publish</code> action) and let gateways ask Latchkey about them.
-      </p>
+    <Page
+      id="ct-title"
+      title="Content types"
+      actions={session.can("content-type", "create") && <CreateButton label="Register content type" onClick={() => setModal({ kind: "edit" })} />}
+      intro={
+        <>
+          Content types are what permissions are about. The system ones describe Latchkey's own API; register your services'
+          resources (say <code>article</code> with a <code>publish</code> action) and let gateways ask Latchkey about them.
+        </>
+      }
+    >
       <ErrorBanner text={error} />
       {items && (
-        <div class="table-wrap">
-          <table class="data-table">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">UID</th>
-                <th scope="col">Actions</th>
-                <th scope="col">Description</th>
-                <th scope="col">
-                  <span class="visually-hidden">Row actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {items.map((ct) => (
-                <tr key={ct.id} data-content-type={ct.uid}>
-                  <td>
-                    <strong>{ct.displayName}</strong> {ct.system && <span class="badge">System</span>}
-                  </td>
-                  <td>
-                    <code>{ct.uid}</code>
-                  </td>
-                  <td>
-                    {ct.actions.map((a) => (
-                      <span key={a.name} class={"chip" + (a.readOnly ? " chip-ro" : "")} title={a.readOnly ? "Read-only action" : undefined}>
-                        {a.name}
-                      </span>
-                    ))}
-                  </td>
-                  <td>{ct.description}</td>
-                  <td class="row-actions">
-                    {session.can("content-type", "update") && !ct.system && (
-                      <button type="button" class="button small" aria-label={`Edit ${ct.displayName}`} onClick={() => setModal({ kind: "edit", contentType: ct })}>
-                        <EditIcon /> Edit
-                      </button>
-                    )}
-                    {session.can("content-type", "delete") && !ct.system && (
-                      <button
-                        type="button"
-                        class="button small danger-outline"
-                        aria-label={`Delete ${ct.displayName}`}
-                        onClick={() => {
-                          setDetach(false);
-                          setModal({ kind: "delete", contentType: ct });
-                        }}
-                      >
-                        <DeleteIcon /> Delete
-                      </button>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable head={["Name", "UID", "Actions", "Description"]} actions="Row actions">
+          {items.map((ct) => (
+            <tr key={ct.id} data-content-type={ct.uid}>
+              <td>
+                <strong>{ct.displayName}</strong> {ct.system && <span class="badge">System</span>}
+              </td>
+              <td>
+                <code>{ct.uid}</code>
+              </td>
+              <td>
+                {ct.actions.map((a) => (
+                  <span key={a.name} class={"chip" + (a.readOnly ? " chip-ro" : "")} title={a.readOnly ? "Read-only action" : undefined}>
+                    {a.name}
+                  </span>
+                ))}
+              </td>
+              <td>{ct.description}</td>
+              <td class="row-actions">
+                {session.can("content-type", "update") && !ct.system && (
+                  <RowButton verb="Edit" name={ct.displayName} icon={<EditIcon />} onClick={() => setModal({ kind: "edit", contentType: ct })} />
+                )}
+                {session.can("content-type", "delete") && !ct.system && (
+                  <RowButton
+                    verb="Delete"
+                    name={ct.displayName}
+                    icon={<DeleteIcon />}
+                    danger
+                    onClick={() => {
+                      setDetach(false);
+                      setModal({ kind: "delete", contentType: ct });
+                    }}
+                  />
+                )}
+              </td>
+            </tr>
+          ))}
+        </DataTable>
       )}
       {modal?.kind === "edit" && (
-        <ContentTypeDialog
-          contentType={modal.contentType}
-          onClose={() => setModal(null)}
-          onSaved={(name) => {
-            setModal(null);
-            session.notify(`Content type “${name}” saved.`);
-            refresh();
-          }}
-        />
+        <ContentTypeDialog contentType={modal.contentType} onClose={close} onSaved={(name) => done(`Content type “${name}” saved.`)} />
       )}
       {modal?.kind === "delete" && (
-        <ConfirmDialog
-          title="Delete content type"
-          confirmLabel="Yes, delete content type"
-          danger
-          onClose={() => setModal(null)}
+        <DeleteDialog
+          what="content type"
+          onClose={close}
           onConfirm={async () => {
             await gql(Q.deleteContentType, { id: modal.contentType.id, detach });
-            setModal(null);
-            session.notify(`Content type “${modal.contentType.displayName}” deleted.`);
-            refresh();
+            done(`Content type “${modal.contentType.displayName}” deleted.`);
           }}
         >
           <p>
             Delete the content type <strong>“{modal.contentType.displayName}”</strong> (<code>{modal.contentType.uid}</code>)?
           </p>
-          <label class="checkbox">
-            <input type="checkbox" checked={detach} onChange={(e) => setDetach((e.target as HTMLInputElement).checked)} /> Also revoke
-            the permissions on it that roles and tokens hold
-          </label>
-        </ConfirmDialog>
+          <Checkbox checked={detach} onChange={setDetach}>
+            Also revoke the permissions on it that roles and tokens hold
+          </Checkbox>
+        </DeleteDialog>
       )}
-    </section>
+    </Page>
   );
 }
 
@@ -146,125 +104,69 @@ function ContentTypeDialog(props: { contentType?: ContentType; onClose: () => vo
   const [description, setDescription] = useState(editing?.description ?? "");
   const [actions, setActions] = useState<Action[]>(editing?.actions ?? defaultActions);
   const [detach, setDetach] = useState(false);
-  const [errors, setErrors] = useState(new FormErrors());
-  const [busy, setBusy] = useState(false);
-  const formRef = useRef<HTMLFormElement>(null);
+  const form = useForm(["uid", "displayName", "description", "actions"], async () => {
+    const acts = actions.filter((a) => a.name.trim()).map((a) => ({ name: a.name.trim(), readOnly: a.readOnly }));
+    if (editing) await gql(Q.updateContentType, { id: editing.id, input: { displayName, description, actions: acts }, detach });
+    else await gql(Q.createContentType, { input: { uid, displayName, description, actions: acts } });
+    props.onSaved(displayName);
+  });
+  const { errors } = form;
 
   const setAction = (i: number, a: Action) => setActions(actions.map((x, j) => (j === i ? a : x)));
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    setBusy(true);
-    const acts = actions.filter((a) => a.name.trim()).map((a) => ({ name: a.name.trim(), readOnly: a.readOnly }));
-    try {
-      if (editing) await gql(Q.updateContentType, { id: editing.id, input: { displayName, description, actions: acts }, detach });
-      else await gql(Q.createContentType, { input: { uid, displayName, description, actions: acts } });
-      props.onSaved(displayName);
-    } catch (err) {
-      setErrors(FormErrors.from(err, ["uid", "displayName", "description", "actions"]));
-      setBusy(false);
-      requestAnimationFrame(() => focusFirstError(formRef.current));
-    }
-  };
   return (
-    <Dialog title={editing ? `Edit content type “${editing.displayName}”` : "Register content type"} onClose={props.onClose}>
-      <form ref={formRef} onSubmit={submit} noValidate>
-        <div class="dialog-body">
-          <ErrorBanner text={errors.general} />
-          <Field label="Display name" name="displayName" errors={errors}>
-            {(id, d, inv) => (
+    <FormDialog title={editing ? `Edit content type “${editing.displayName}”` : "Register content type"} onClose={props.onClose} form={form}>
+      <FormField label="Display name" name="displayName" errors={errors} value={displayName} onValue={setDisplayName} />
+      <FormField
+        label="UID"
+        name="uid"
+        errors={errors}
+        hint={editing ? "The UID cannot change." : "A slug such as article or billing-invoice."}
+        readOnly={!!editing}
+        value={uid}
+        onValue={setUID}
+      />
+      <FormField label="Description" name="description" errors={errors} rows={2} value={description} onValue={setDescription} />
+      <fieldset class="fieldset" data-field="actions">
+        <legend>Actions</legend>
+        <p class="hint">Read-only actions are what Read-only tokens may do.</p>
+        <ul class="action-list">
+          {actions.map((a, i) => (
+            <li key={i}>
+              <label class="visually-hidden" for={`action-${i}`}>
+                Action {i + 1} name
+              </label>
               <input
-                id={id}
-                name="displayName"
-                value={displayName}
-                aria-describedby={d}
-                aria-invalid={inv ? "true" : undefined}
-                onInput={(e) => setDisplayName((e.target as HTMLInputElement).value)}
+                id={`action-${i}`}
+                name="action-name"
+                value={a.name}
+                placeholder="e.g. publish"
+                aria-invalid={errors.fields.actions ? "true" : undefined}
+                onInput={(e) => setAction(i, { ...a, name: (e.target as HTMLInputElement).value })}
               />
-            )}
-          </Field>
-          <Field label="UID" name="uid" errors={errors} hint={editing ? "The UID cannot change." : "A slug such as article or billing-invoice."}>
-            {(id, d, inv) => (
-              <input
-                id={id}
-                name="uid"
-                value={uid}
-                readOnly={!!editing}
-                aria-describedby={d}
-                aria-invalid={inv ? "true" : undefined}
-                onInput={(e) => setUID((e.target as HTMLInputElement).value)}
-              />
-            )}
-          </Field>
-          <Field label="Description" name="description" errors={errors}>
-            {(id, d, inv) => (
-              <textarea
-                id={id}
-                name="description"
-                rows={2}
-                value={description}
-                aria-describedby={d}
-                aria-invalid={inv ? "true" : undefined}
-                onInput={(e) => setDescription((e.target as HTMLTextAreaElement).value)}
-              />
-            )}
-          </Field>
-          <fieldset class="fieldset" data-field="actions">
-            <legend>Actions</legend>
-            <p class="hint">Read-only actions are what Read-only tokens may do.</p>
-            <ul class="action-list">
-              {actions.map((a, i) => (
-                <li key={i}>
-                  <label class="visually-hidden" for={`action-${i}`}>
-                    Action {i + 1} name
-                  </label>
-                  <input
-                    id={`action-${i}`}
-                    name="action-name"
-                    value={a.name}
-                    placeholder="e.g. publish"
-                    aria-invalid={errors.fields.actions ? "true" : undefined}
-                    onInput={(e) => setAction(i, { ...a, name: (e.target as HTMLInputElement).value })}
-                  />
-                  <label class="checkbox">
-                    <input type="checkbox" checked={a.readOnly} onChange={(e) => setAction(i, { ...a, readOnly: (e.target as HTMLInputElement).checked })} />{" "}
-                    Read-only
-                  </label>
-                  <button
-                    type="button"
-                    class="button small"
-                    aria-label={`Remove action ${a.name || i + 1}`}
-                    onClick={() => setActions(actions.filter((_, j) => j !== i))}
-                  >
-                    Remove
-                  </button>
-                </li>
-              ))}
-            </ul>
-            <button type="button" class="button small add-action" onClick={() => setActions([...actions, { name: "", readOnly: false }])}>
-              + Add action
-            </button>
-            {errors.fields.actions && (
-              <p class="error" role="alert">
-                {errors.fields.actions}
-              </p>
-            )}
-          </fieldset>
-          {editing && (
-            <label class="checkbox">
-              <input type="checkbox" checked={detach} onChange={(e) => setDetach((e.target as HTMLInputElement).checked)} /> If I remove
-              actions that roles or tokens hold, revoke those grants
-            </label>
-          )}
-        </div>
-        <div class="dialog-actions">
-          <button type="button" class="button" onClick={props.onClose}>
-            Cancel
-          </button>
-          <button type="submit" class="button primary" disabled={busy}>
-            Save
-          </button>
-        </div>
-      </form>
-    </Dialog>
+              <Checkbox checked={a.readOnly} onChange={(readOnly) => setAction(i, { ...a, readOnly })}>
+                Read-only
+              </Checkbox>
+              <button
+                type="button"
+                class="button small"
+                aria-label={`Remove action ${a.name || i + 1}`}
+                onClick={() => setActions(actions.filter((_, j) => j !== i))}
+              >
+                Remove
+              </button>
+            </li>
+          ))}
+        </ul>
+        <button type="button" class="button small add-action" onClick={() => setActions([...actions, { name: "", readOnly: false }])}>
+          + Add action
+        </button>
+        <GroupError text={errors.fields.actions} />
+      </fieldset>
+      {editing && (
+        <Checkbox checked={detach} onChange={setDetach}>
+          If I remove actions that roles or tokens hold, revoke those grants
+        </Checkbox>
+      )}
+    </FormDialog>
   );
 }

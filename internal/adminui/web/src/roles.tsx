@@ -1,63 +1,33 @@
 // Roles: named bundles of permissions, edited as a checkbox matrix.
-import { useEffect, useRef, useState } from "preact/hooks";
-import { Connection, ContentType, Q, Role, gql, message, nodes } from "./api";
-import {
-  ConfirmDialog,
-  Dialog,
-  ErrorBanner,
-  Field,
-  FormErrors,
-  Matrix,
-  focusFirstError,
-  grantCeiling,
-  permissionSet,
-  toPermissions,
-  useSession,
-} from "./ui";
-import { DeleteIcon, EditIcon, PlusIcon } from "./icons";
+import { useState } from "preact/hooks";
+import { ContentType, Q, Role, gql } from "./api";
+import { Checkbox, ErrorBanner, FormDialog, GroupError, Matrix, FormField, grantCeiling, permissionSet, toPermissions, useForm, useSession } from "./ui";
+import { CreateButton, DataTable, DeleteDialog, Page, RowButton, useModal, useNodes } from "./page";
+import { DeleteIcon, EditIcon } from "./icons";
 
 type Modal = { kind: "edit"; role?: Role } | { kind: "delete"; role: Role } | null;
 
 export function RolesPage() {
   const session = useSession();
-  const [roles, setRoles] = useState<Role[] | null>(null);
-  const [contentTypes, setContentTypes] = useState<ContentType[]>([]);
   const [error, setError] = useState("");
-  const [modal, setModal] = useState<Modal>(null);
-  const [reload, setReload] = useState(0);
+  const [roles, refresh] = useNodes<Role>(Q.roles, "roles", setError);
+  const [loadedTypes] = useNodes<ContentType>(Q.contentTypes, "contentTypes", setError, session.can("content-type", "read"));
+  const contentTypes = loadedTypes ?? [];
+  const { modal, setModal, close, done } = useModal<Modal>(refresh);
   const [detach, setDetach] = useState(false);
 
-  useEffect(() => {
-    gql<{ roles: Connection<Role> }>(Q.roles)
-      .then((d) => setRoles(nodes(d.roles)))
-      .catch((e) => setError(message(e)));
-  }, [reload]);
-  useEffect(() => {
-    if (!session.can("content-type", "read")) return;
-    gql<{ contentTypes: Connection<ContentType> }>(Q.contentTypes)
-      .then((d) => setContentTypes(nodes(d.contentTypes)))
-      .catch((e) => setError(message(e)));
-  }, []);
-
-  const refresh = () => setReload((n) => n + 1);
   const canCreate = session.can("role", "create");
   const canUpdate = session.can("role", "update");
   const canDelete = session.can("role", "delete");
   const label = (ct: string) => contentTypes.find((c) => c.uid === ct)?.displayName ?? ct;
 
   return (
-    <section class="page" aria-labelledby="roles-title">
-      <div class="page-head">
-        <h1 id="roles-title">Roles</h1>
-        {canCreate && (
-          <div class="page-actions">
-            <button type="button" class="button primary" onClick={() => setModal({ kind: "edit" })}>
-              <PlusIcon /> Create role
-            </button>
-          </div>
-        )}
-      </div>
-      <p class="page-intro">A role is a reusable set of permissions. Custom tokens get the permissions of every role they have.</p>
+    <Page
+      id="roles-title"
+      title="Roles"
+      actions={canCreate && <CreateButton label="Create role" onClick={() => setModal({ kind: "edit" })} />}
+      intro="A role is a reusable set of permissions. Custom tokens get the permissions of every role they have."
+    >
       <ErrorBanner text={error} />
       {roles && roles.length === 0 && (
         <div class="empty card">
@@ -66,100 +36,67 @@ export function RolesPage() {
         </div>
       )}
       {roles && roles.length > 0 && (
-        <div class="table-wrap">
-          <table class="data-table">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Description</th>
-                <th scope="col">Permissions</th>
-                <th scope="col">
-                  <span class="visually-hidden">Actions</span>
-                </th>
+        <DataTable head={["Name", "Description", "Permissions"]} actions="Actions">
+          {roles.map((r) => {
+            const byType = new Map<string, string[]>();
+            for (const p of r.permissions) byType.set(p.contentType, [...(byType.get(p.contentType) ?? []), p.action]);
+            return (
+              <tr key={r.id} data-role-name={r.name}>
+                <td>
+                  <strong>{r.name}</strong>
+                </td>
+                <td>{r.description}</td>
+                <td>
+                  <ul class="perm-summary">
+                    {[...byType].map(([ct, actions]) => (
+                      <li key={ct}>
+                        <span>{label(ct)}:</span> {actions.join(", ")}
+                      </li>
+                    ))}
+                    {byType.size === 0 && <li class="muted">None</li>}
+                  </ul>
+                </td>
+                <td class="row-actions">
+                  {canUpdate && <RowButton verb="Edit" name={r.name} icon={<EditIcon />} onClick={() => setModal({ kind: "edit", role: r })} />}
+                  {canDelete && (
+                    <RowButton
+                      verb="Delete"
+                      name={r.name}
+                      icon={<DeleteIcon />}
+                      danger
+                      onClick={() => {
+                        setDetach(false);
+                        setModal({ kind: "delete", role: r });
+                      }}
+                    />
+                  )}
+                </td>
               </tr>
-            </thead>
-            <tbody>
-              {roles.map((r) => {
-                const byType = new Map<string, string[]>();
-                for (const p of r.permissions) byType.set(p.contentType, [...(byType.get(p.contentType) ?? []), p.action]);
-                return (
-                  <tr key={r.id} data-role-name={r.name}>
-                    <td>
-                      <strong>{r.name}</strong>
-                    </td>
-                    <td>{r.description}</td>
-                    <td>
-                      <ul class="perm-summary">
-                        {[...byType].map(([ct, actions]) => (
-                          <li key={ct}>
-                            <span>{label(ct)}:</span> {actions.join(", ")}
-                          </li>
-                        ))}
-                        {byType.size === 0 && <li class="muted">None</li>}
-                      </ul>
-                    </td>
-                    <td class="row-actions">
-                      {canUpdate && (
-                        <button type="button" class="button small" aria-label={`Edit ${r.name}`} onClick={() => setModal({ kind: "edit", role: r })}>
-                          <EditIcon /> Edit
-                        </button>
-                      )}
-                      {canDelete && (
-                        <button
-                          type="button"
-                          class="button small danger-outline"
-                          aria-label={`Delete ${r.name}`}
-                          onClick={() => {
-                            setDetach(false);
-                            setModal({ kind: "delete", role: r });
-                          }}
-                        >
-                          <DeleteIcon /> Delete
-                        </button>
-                      )}
-                    </td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        </div>
+            );
+          })}
+        </DataTable>
       )}
       {modal?.kind === "edit" && (
-        <RoleDialog
-          role={modal.role}
-          contentTypes={contentTypes}
-          onClose={() => setModal(null)}
-          onSaved={(name) => {
-            setModal(null);
-            session.notify(`Role “${name}” saved.`);
-            refresh();
-          }}
-        />
+        <RoleDialog role={modal.role} contentTypes={contentTypes} onClose={close} onSaved={(name) => done(`Role “${name}” saved.`)} />
       )}
       {modal?.kind === "delete" && (
-        <ConfirmDialog
-          title="Delete role"
-          confirmLabel="Yes, delete role"
-          danger
-          onClose={() => setModal(null)}
+        <DeleteDialog
+          what="role"
+          onClose={close}
           onConfirm={async () => {
             await gql(Q.deleteRole, { id: modal.role.id, detach });
-            setModal(null);
-            session.notify(`Role “${modal.role.name}” deleted.`);
-            refresh();
+            done(`Role “${modal.role.name}” deleted.`);
           }}
         >
           <p>
             Delete the role <strong>“{modal.role.name}”</strong>? This cannot be undone.
           </p>
-          <label class="checkbox">
-            <input type="checkbox" checked={detach} onChange={(e) => setDetach((e.target as HTMLInputElement).checked)} /> Also take it
-            off the tokens that have it (they lose its permissions)
-          </label>
-        </ConfirmDialog>
+          <Checkbox checked={detach} onChange={setDetach}>
+            Also take it off the tokens that have it (they lose its permissions)
+          </Checkbox>
+        </DeleteDialog>
       )}
-    </section>
+    </Page>
   );
 }
 
@@ -168,73 +105,21 @@ function RoleDialog(props: { role?: Role; contentTypes: ContentType[]; onClose: 
   const [name, setName] = useState(props.role?.name ?? "");
   const [description, setDescription] = useState(props.role?.description ?? "");
   const [cells, setCells] = useState(permissionSet(props.role?.permissions));
-  const [errors, setErrors] = useState(new FormErrors());
-  const [busy, setBusy] = useState(false);
-  const formRef = useRef<HTMLFormElement>(null);
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    setBusy(true);
+  const form = useForm(["name", "description", "permissions"], async () => {
     const input = { name, description, permissions: toPermissions(cells) };
-    try {
-      if (props.role) await gql(Q.updateRole, { id: props.role.id, input });
-      else await gql(Q.createRole, { input });
-      props.onSaved(name);
-    } catch (err) {
-      setErrors(FormErrors.from(err, ["name", "description", "permissions"]));
-      setBusy(false);
-      requestAnimationFrame(() => focusFirstError(formRef.current));
-    }
-  };
+    if (props.role) await gql(Q.updateRole, { id: props.role.id, input });
+    else await gql(Q.createRole, { input });
+    props.onSaved(name);
+  });
   return (
-    <Dialog title={props.role ? `Edit role “${props.role.name}”` : "Create role"} onClose={props.onClose} wide>
-      <form ref={formRef} onSubmit={submit} noValidate>
-        <div class="dialog-body">
-          <ErrorBanner text={errors.general} />
-          <Field label="Name" name="name" errors={errors}>
-            {(id, d, inv) => (
-              <input
-                id={id}
-                name="name"
-                value={name}
-                maxLength={100}
-                aria-describedby={d}
-                aria-invalid={inv ? "true" : undefined}
-                onInput={(e) => setName((e.target as HTMLInputElement).value)}
-              />
-            )}
-          </Field>
-          <Field label="Description" name="description" errors={errors}>
-            {(id, d, inv) => (
-              <textarea
-                id={id}
-                name="description"
-                rows={2}
-                value={description}
-                aria-describedby={d}
-                aria-invalid={inv ? "true" : undefined}
-                onInput={(e) => setDescription((e.target as HTMLTextAreaElement).value)}
-              />
-            )}
-          </Field>
-          <fieldset class="fieldset" data-field="permissions">
-            <legend>Permissions</legend>
-            <Matrix contentTypes={props.contentTypes} value={cells} onChange={setCells} ceiling={grantCeiling(session, props.contentTypes)} label="Permissions of this role" />
-            {errors.fields.permissions && (
-              <p class="error" role="alert">
-                {errors.fields.permissions}
-              </p>
-            )}
-          </fieldset>
-        </div>
-        <div class="dialog-actions">
-          <button type="button" class="button" onClick={props.onClose}>
-            Cancel
-          </button>
-          <button type="submit" class="button primary" disabled={busy}>
-            Save
-          </button>
-        </div>
-      </form>
-    </Dialog>
+    <FormDialog title={props.role ? `Edit role “${props.role.name}”` : "Create role"} onClose={props.onClose} form={form} wide>
+      <FormField label="Name" name="name" errors={form.errors} maxLength={100} value={name} onValue={setName} />
+      <FormField label="Description" name="description" errors={form.errors} rows={2} value={description} onValue={setDescription} />
+      <fieldset class="fieldset" data-field="permissions">
+        <legend>Permissions</legend>
+        <Matrix contentTypes={props.contentTypes} value={cells} onChange={setCells} ceiling={grantCeiling(session, props.contentTypes)} label="Permissions of this role" />
+        <GroupError text={form.errors.fields.permissions} />
+      </fieldset>
+    </FormDialog>
   );
 }

@@ -16,26 +16,31 @@ import {
 } from "./api";
 import {
   Avatar,
-  ConfirmDialog,
+  AvatarURLField,
   Dialog,
+  DialogActions,
   ErrorBanner,
-  Field,
+  FormDialog,
   FormErrors,
+  GroupError,
   Matrix,
   Pager,
+  FormField,
   cell,
-  focusFirstError,
   grantCeiling,
   formatDate,
+  filterSetter,
   formatDateTime,
   permissionSet,
   statusLabels,
   toPermissions,
   typeLabels,
   useDebounced,
+  useForm,
   useSession,
 } from "./ui";
-import { DeleteIcon, EditIcon, FilterIcon, PlusIcon, RegenerateIcon, RestoreIcon, RevokeIcon } from "./icons";
+import { CreateButton, DeleteDialog, Page, RowButton, useModal, usePages } from "./page";
+import { DeleteIcon, EditIcon, FilterIcon, RegenerateIcon, RestoreIcon, RevokeIcon } from "./icons";
 
 const pageSize = 20;
 
@@ -125,12 +130,9 @@ export function TokensPage() {
   const [filters, setFilters] = useState<Filters>(noFilters);
   const [showFilters, setShowFilters] = useState(false);
   const debounced = useDebounced(filters, 300);
-  const [cursors, setCursors] = useState<(string | null)[]>([null]);
-  const [data, setData] = useState<Connection<APIToken> | null>(null);
-  const [error, setError] = useState("");
-  const [modal, setModal] = useState<Modal>(null);
   const [reload, setReload] = useState(0);
-  const seq = useRef(0);
+  const refresh = () => setReload((n) => n + 1);
+  const { modal, setModal, close, done } = useModal<Modal>(refresh);
 
   const where = useMemo(() => {
     const w: Record<string, string> = {};
@@ -142,40 +144,25 @@ export function TokensPage() {
   }, [debounced]);
   const filtering = Object.keys(where).length > 0;
 
-  // A new sort or filter starts again from the first page.
-  const first = useRef(true);
-  useEffect(() => {
-    if (first.current) {
-      first.current = false;
-      return;
-    }
-    setCursors([null]);
-  }, [sort, where]);
+  const {
+    data,
+    items: tokens,
+    error,
+    setError,
+    pager,
+  } = usePages<APIToken>(
+    (after) => gql<{ apiTokens: Connection<APIToken> }>(Q.tokens, { first: pageSize, after, orderBy: sort, where }).then((d) => d.apiTokens),
+    [sort, where],
+    [reload],
+  );
 
-  useEffect(() => {
-    const mine = ++seq.current;
-    gql<{ apiTokens: Connection<APIToken> }>(Q.tokens, {
-      first: pageSize,
-      after: cursors[cursors.length - 1],
-      orderBy: sort,
-      where,
-    })
-      .then((d) => {
-        if (mine !== seq.current) return;
-        setData(d.apiTokens);
-        setError("");
-      })
-      .catch((e) => mine === seq.current && setError(message(e)));
-  }, [cursors, reload]);
-
-  const refresh = () => setReload((n) => n + 1);
-  const tokens = data ? nodes(data) : [];
   const canCreate = session.can("api-token", "create");
   const canUpdate = session.can("api-token", "update");
   const canRegenerate = session.can("api-token", "regenerate");
   const canRevoke = session.can("api-token", "revoke");
   const canDelete = session.can("api-token", "delete");
 
+  const set = filterSetter(filters, setFilters);
   const sortBy = (f: SortField) =>
     setSort((s) => (s.field === f ? { field: f, direction: s.direction === "ASC" ? "DESC" : "ASC" } : { field: f, direction: "ASC" }));
 
@@ -190,10 +177,11 @@ export function TokensPage() {
   };
 
   return (
-    <section class="page" aria-labelledby="tokens-title">
-      <div class="page-head">
-        <h1 id="tokens-title">API tokens</h1>
-        <div class="page-actions">
+    <Page
+      id="tokens-title"
+      title="API tokens"
+      actions={
+        <>
           <button
             type="button"
             class="button"
@@ -203,29 +191,21 @@ export function TokensPage() {
           >
             <FilterIcon /> Filter results{filtering ? ` (${Object.keys(where).length})` : ""}
           </button>
-          {canCreate && (
-            <button type="button" class="button primary" data-testid="create-token" onClick={() => setModal({ kind: "create" })}>
-              <PlusIcon /> Create new API token
-            </button>
-          )}
-        </div>
-      </div>
-      <p class="page-intro">
-        Tokens let services and people call the Latchkey API. A secret is shown once, when it is created or regenerated;
-        afterwards only its hint is kept.
-      </p>
-
+          {canCreate && <CreateButton label="Create new API token" testid="create-token" onClick={() => setModal({ kind: "create" })} />}
+        </>
+      }
+      intro={
+        <>
+          Tokens let services and people call the Latchkey API. A secret is shown once, when it is created or regenerated;
+          afterwards only its hint is kept.
+        </>
+      }
+    >
       {showFilters && (
         <form id="token-filters" class="filters card" role="search" aria-label="Filter API tokens" onSubmit={(e) => e.preventDefault()}>
           <div class="field">
             <label for="filter-name">Name</label>
-            <input
-              id="filter-name"
-              type="search"
-              placeholder="Part of a name"
-              value={filters.name}
-              onInput={(e) => setFilters({ ...filters, name: (e.target as HTMLInputElement).value })}
-            />
+            <input id="filter-name" type="search" placeholder="Part of a name" value={filters.name} onInput={set("name")} />
           </div>
           <div class="field">
             <label for="filter-secret">Token</label>
@@ -236,16 +216,12 @@ export function TokensPage() {
               autocomplete="off"
               spellcheck={false}
               value={filters.secret}
-              onInput={(e) => setFilters({ ...filters, secret: (e.target as HTMLInputElement).value })}
+              onInput={set("secret")}
             />
           </div>
           <div class="field">
             <label for="filter-type">Access level</label>
-            <select
-              id="filter-type"
-              value={filters.type}
-              onChange={(e) => setFilters({ ...filters, type: (e.target as HTMLSelectElement).value as Filters["type"] })}
-            >
+            <select id="filter-type" value={filters.type} onChange={set("type")}>
               <option value="">Any</option>
               <option value="READ_ONLY">Read-only</option>
               <option value="FULL_ACCESS">Full access</option>
@@ -254,11 +230,7 @@ export function TokensPage() {
           </div>
           <div class="field">
             <label for="filter-status">Status</label>
-            <select
-              id="filter-status"
-              value={filters.status}
-              onChange={(e) => setFilters({ ...filters, status: (e.target as HTMLSelectElement).value as Filters["status"] })}
-            >
+            <select id="filter-status" value={filters.status} onChange={set("status")}>
               <option value="">Any</option>
               <option value="ACTIVE">Active</option>
               <option value="EXPIRED">Expired</option>
@@ -348,48 +320,18 @@ export function TokensPage() {
                     </td>
                   ))}
                   <td class="row-actions">
-                    {canUpdate && (
-                      <button
-                        type="button"
-                        class="button icon-only"
-                        aria-label={`Edit ${t.name}`}
-                        title="Edit"
-                        onClick={() => setModal({ kind: "edit", token: t })}
-                      >
-                        <EditIcon />
-                      </button>
-                    )}
+                    {canUpdate && <RowButton verb="Edit" name={t.name} icon={<EditIcon />} iconOnly onClick={() => setModal({ kind: "edit", token: t })} />}
                     {canRegenerate && (
-                      <button
-                        type="button"
-                        class="button icon-only"
-                        aria-label={`Regenerate ${t.name}`}
-                        title="Regenerate"
-                        onClick={() => setModal({ kind: "regenerate", token: t })}
-                      >
-                        <RegenerateIcon />
-                      </button>
+                      <RowButton verb="Regenerate" name={t.name} icon={<RegenerateIcon />} iconOnly onClick={() => setModal({ kind: "regenerate", token: t })} />
                     )}
                     {canRevoke &&
                       (t.status === "REVOKED" ? (
-                        <button type="button" class="button icon-only" aria-label={`Restore ${t.name}`} title="Restore" onClick={() => revoke(t, true)}>
-                          <RestoreIcon />
-                        </button>
+                        <RowButton verb="Restore" name={t.name} icon={<RestoreIcon />} iconOnly onClick={() => revoke(t, true)} />
                       ) : (
-                        <button type="button" class="button icon-only" aria-label={`Revoke ${t.name}`} title="Revoke" onClick={() => revoke(t, false)}>
-                          <RevokeIcon />
-                        </button>
+                        <RowButton verb="Revoke" name={t.name} icon={<RevokeIcon />} iconOnly onClick={() => revoke(t, false)} />
                       ))}
                     {canDelete && (
-                      <button
-                        type="button"
-                        class="button icon-only danger-outline"
-                        aria-label={`Delete ${t.name}`}
-                        title="Delete"
-                        onClick={() => setModal({ kind: "delete", token: t })}
-                      >
-                        <DeleteIcon />
-                      </button>
+                      <RowButton verb="Delete" name={t.name} icon={<DeleteIcon />} iconOnly danger onClick={() => setModal({ kind: "delete", token: t })} />
                     )}
                   </td>
                 </tr>
@@ -405,22 +347,12 @@ export function TokensPage() {
           </table>
         </div>
       )}
-      {data && (tokens.length > 0 || filtering) && (
-        <Pager
-          total={data.totalCount}
-          shown={tokens.length}
-          page={cursors.length - 1}
-          hasNext={data.pageInfo.hasNextPage}
-          noun="token"
-          onPrev={() => setCursors(cursors.slice(0, -1))}
-          onNext={() => setCursors([...cursors, data.pageInfo.endCursor])}
-        />
-      )}
+      {pager && (tokens.length > 0 || filtering) && <Pager {...pager} noun="token" />}
 
       {(modal?.kind === "create" || modal?.kind === "edit") && (
         <TokenDialog
           token={modal.kind === "edit" ? modal.token : undefined}
-          onClose={() => setModal(null)}
+          onClose={close}
           onSaved={(token, secret) => {
             refresh();
             if (secret) setModal({ kind: "secret", token, secret, regenerated: false });
@@ -432,12 +364,12 @@ export function TokensPage() {
         />
       )}
       {modal?.kind === "secret" && (
-        <SecretDialog token={modal.token} secret={modal.secret} regenerated={modal.regenerated} onClose={() => setModal(null)} />
+        <SecretDialog token={modal.token} secret={modal.secret} regenerated={modal.regenerated} onClose={close} />
       )}
       {modal?.kind === "regenerate" && (
         <RegenerateDialog
           token={modal.token}
-          onClose={() => setModal(null)}
+          onClose={close}
           onDone={(token, secret) => {
             refresh();
             setModal({ kind: "secret", token, secret, regenerated: true });
@@ -445,25 +377,21 @@ export function TokensPage() {
         />
       )}
       {modal?.kind === "delete" && (
-        <ConfirmDialog
-          title="Delete API token"
-          confirmLabel="Yes, delete API token"
-          danger
-          onClose={() => setModal(null)}
+        <DeleteDialog
+          what="API token"
+          onClose={close}
           onConfirm={async () => {
             await gql(Q.deleteToken, { id: modal.token.id });
-            setModal(null);
-            session.notify(`“${modal.token.name}” deleted.`);
-            refresh();
+            done(`“${modal.token.name}” deleted.`);
           }}
         >
           <p>
             Delete the API token <strong>“{modal.token.name}”</strong>? Anything using it stops working at once. This cannot
             be undone.
           </p>
-        </ConfirmDialog>
+        </DeleteDialog>
       )}
-    </section>
+    </Page>
   );
 }
 
@@ -514,12 +442,47 @@ export function TokenDialog(props: {
   const [cells, setCells] = useState<Set<string>>(permissionSet(editing?.permissions));
   const [ownSecret, setOwnSecret] = useState(false);
   const [secret, setSecret] = useState("");
-  const [errors, setErrors] = useState(new FormErrors());
-  const [busy, setBusy] = useState(false);
   const [personas, setPersonas] = useState<Persona[]>([]);
   const [roles, setRoles] = useState<Role[]>([]);
   const [contentTypes, setContentTypes] = useState<ContentType[]>([]);
-  const formRef = useRef<HTMLFormElement>(null);
+
+  const form = useForm(
+    tokenFields,
+    async () => {
+      setErrors(new FormErrors());
+      const input: Record<string, unknown> = { name, description, type };
+      if (code.trim() || editing) input.code = code.trim() || undefined;
+      if (duration === "DATE") {
+        const d = new Date(date + "T23:59:59");
+        if (isNaN(d.getTime())) {
+          setErrors(new FormErrors({ expiresAt: "Choose a valid date." }));
+          form.setBusy(false);
+          return;
+        }
+        input.expiresAt = d.toISOString();
+      } else if (duration !== "KEEP") input.lifespan = duration;
+      if (personaMode === "existing" && personaID && personaID !== editing?.persona.id) input.personaID = personaID;
+      if (personaMode === "new") input.persona = { name: personaName, avatarURL: avatarURL.trim() || undefined };
+      if (type === "CUSTOM") {
+        input.roleIDs = [...roleIDs];
+        // Cells a role already grants are not stored twice.
+        input.permissions = toPermissions(new Set([...cells].filter((k) => !locked.has(k))));
+      }
+      if (!editing && ownSecret) input.secret = secret;
+      if (editing) {
+        const d = await gql<{ updateAPIToken: APIToken }>(Q.updateToken, { id: editing.id, input });
+        props.onSaved(d.updateAPIToken);
+      } else {
+        const d = await gql<{ createAPIToken: { apiToken: APIToken; secret: string } }>(Q.createToken, { input });
+        props.onSaved(d.createAPIToken.apiToken, d.createAPIToken.secret);
+      }
+    },
+    // Errors about a persona chosen from the list belong to that list.
+    (fe) => {
+      if (fe.fields.personaID || fe.fields.persona) fe.fields["persona.name"] ??= fe.fields.persona;
+    },
+  );
+  const { errors, setErrors } = form;
 
   useEffect(() => {
     const load = async () => {
@@ -548,329 +511,207 @@ export function TokenDialog(props: {
 
   const previewPersona = personas.find((p) => p.id === personaID);
 
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    setBusy(true);
-    setErrors(new FormErrors());
-    const input: Record<string, unknown> = { name, description, type };
-    if (code.trim() || editing) input.code = code.trim() || undefined;
-    if (duration === "DATE") {
-      const d = new Date(date + "T23:59:59");
-      if (isNaN(d.getTime())) {
-        setErrors(new FormErrors({ expiresAt: "Choose a valid date." }));
-        setBusy(false);
-        return;
-      }
-      input.expiresAt = d.toISOString();
-    } else if (duration !== "KEEP") input.lifespan = duration;
-    if (personaMode === "existing" && personaID && personaID !== editing?.persona.id) input.personaID = personaID;
-    if (personaMode === "new") input.persona = { name: personaName, avatarURL: avatarURL.trim() || undefined };
-    if (type === "CUSTOM") {
-      input.roleIDs = [...roleIDs];
-      // Cells a role already grants are not stored twice.
-      input.permissions = toPermissions(new Set([...cells].filter((k) => !locked.has(k))));
-    }
-    if (!editing && ownSecret) input.secret = secret;
-    try {
-      if (editing) {
-        const d = await gql<{ updateAPIToken: APIToken }>(Q.updateToken, { id: editing.id, input });
-        props.onSaved(d.updateAPIToken);
-      } else {
-        const d = await gql<{ createAPIToken: { apiToken: APIToken; secret: string } }>(Q.createToken, { input });
-        props.onSaved(d.createAPIToken.apiToken, d.createAPIToken.secret);
-      }
-    } catch (err) {
-      const fe = FormErrors.from(err, tokenFields);
-      // Errors about a persona chosen from the list belong to that list.
-      if (fe.fields.personaID || fe.fields.persona) fe.fields["persona.name"] ??= fe.fields.persona;
-      setErrors(fe);
-      setBusy(false);
-      requestAnimationFrame(() => focusFirstError(formRef.current));
-    }
-  };
-
   const matrixLabel = "Permissions of this token";
   return (
-    <Dialog title={editing ? `Edit API token “${editing.name}”` : "Create new API token"} onClose={props.onClose} wide>
-      <form ref={formRef} onSubmit={submit} noValidate>
-        <div class="dialog-body token-form">
-          <ErrorBanner text={errors.general} />
-          <div class="grid-2">
-            <Field label="Name" name="name" errors={errors}>
-              {(id, d, inv) => (
-                <input
-                  id={id}
-                  name="name"
-                  required
-                  maxLength={100}
-                  value={name}
-                  aria-describedby={d}
-                  aria-invalid={inv ? "true" : undefined}
-                  onInput={(e) => setName((e.target as HTMLInputElement).value)}
-                />
-              )}
-            </Field>
-            <Field label="Code" name="code" errors={errors} hint={editing ? undefined : "A unique slug; left empty, it is made from the name."}>
-              {(id, d, inv) => (
-                <input
-                  id={id}
-                  name="code"
-                  maxLength={100}
-                  placeholder={editing ? "" : "e.g. billing-export"}
-                  value={code}
-                  aria-describedby={d}
-                  aria-invalid={inv ? "true" : undefined}
-                  onInput={(e) => setCode((e.target as HTMLInputElement).value)}
-                />
-              )}
-            </Field>
-          </div>
-          <Field label="Description" name="description" errors={errors}>
-            {(id, d, inv) => (
-              <textarea
-                id={id}
-                name="description"
-                rows={2}
-                maxLength={1000}
-                value={description}
-                aria-describedby={d}
-                aria-invalid={inv ? "true" : undefined}
-                onInput={(e) => setDescription((e.target as HTMLTextAreaElement).value)}
-              />
-            )}
-          </Field>
+    <FormDialog title={editing ? `Edit API token “${editing.name}”` : "Create new API token"} onClose={props.onClose} form={form} wide bodyClass="token-form">
+      <div class="grid-2">
+        <FormField label="Name" name="name" errors={errors} required maxLength={100} value={name} onValue={setName} />
+        <FormField
+          label="Code"
+          name="code"
+          errors={errors}
+          hint={editing ? undefined : "A unique slug; left empty, it is made from the name."}
+          maxLength={100}
+          placeholder={editing ? "" : "e.g. billing-export"}
+          value={code}
+          onValue={setCode}
+        />
+      </div>
+      <FormField label="Description" name="description" errors={errors} rows={2} maxLength={1000} value={description} onValue={setDescription} />
 
-          <fieldset class="fieldset" data-field="persona">
-            <legend>Persona</legend>
-            <p class="hint">The identity the token acts as: what it does is attributed to this name and avatar.</p>
-            <div class="radio-row">
-              {!editing && (
-                <label>
-                  <input type="radio" name="persona-mode" checked={personaMode === "token"} onChange={() => setPersonaMode("token")} /> Named
-                  after the token
-                </label>
-              )}
-              {personas.length > 0 && (
-                <label>
-                  <input
-                    type="radio"
-                    name="persona-mode"
-                    checked={personaMode === "existing"}
-                    onChange={() => {
-                      setPersonaMode("existing");
-                      if (!personaID && personas[0]) setPersonaID(personas[0].id);
-                    }}
-                  />{" "}
-                  Pick from the list
-                </label>
-              )}
-              {session.can("persona", "create") && (
-                <label>
-                  <input type="radio" name="persona-mode" checked={personaMode === "new"} onChange={() => setPersonaMode("new")} /> New
-                  persona
-                </label>
-              )}
-            </div>
-            {personaMode === "existing" && (
-              <Field label="Persona" name="personaID" errors={errors}>
-                {(id, d, inv) => (
-                  <div class="persona-pick">
-                    <Avatar name={previewPersona?.name ?? ""} url={previewPersona?.avatarURL} size={32} />
-                    <select
-                      id={id}
-                      name="personaID"
-                      value={personaID}
-                      aria-describedby={d}
-                      aria-invalid={inv ? "true" : undefined}
-                      onChange={(e) => setPersonaID((e.target as HTMLSelectElement).value)}
-                    >
-                      {editing && !personas.some((p) => p.id === editing.persona.id) && (
-                        <option value={editing.persona.id}>{editing.persona.name}</option>
-                      )}
-                      {personas.map((p) => (
-                        <option key={p.id} value={p.id}>
-                          {p.name}
-                        </option>
-                      ))}
-                    </select>
-                  </div>
-                )}
-              </Field>
-            )}
-            {personaMode === "new" && (
-              <div class="grid-2 persona-new">
-                <Field label="Persona name" name="persona.name" errors={errors}>
-                  {(id, d, inv) => (
-                    <input
-                      id={id}
-                      name="persona-name"
-                      value={personaName}
-                      maxLength={100}
-                      aria-describedby={d}
-                      aria-invalid={inv ? "true" : undefined}
-                      onInput={(e) => setPersonaName((e.target as HTMLInputElement).value)}
-                    />
-                  )}
-                </Field>
-                <Field label="Avatar URL" name="persona.avatarURL" errors={errors} hint="An http or https address of an image.">
-                  {(id, d, inv) => (
-                    <div class="persona-pick">
-                      <input
-                        id={id}
-                        name="persona-avatar"
-                        type="url"
-                        placeholder="https://…"
-                        value={avatarURL}
-                        aria-describedby={d}
-                        aria-invalid={inv ? "true" : undefined}
-                        onInput={(e) => setAvatarURL((e.target as HTMLInputElement).value)}
-                      />
-                      <span class="avatar-preview" aria-label="Avatar preview" role="img">
-                        <Avatar name={personaName || "?"} url={avatarURL.trim() || undefined} size={40} />
-                      </span>
-                    </div>
-                  )}
-                </Field>
+      <fieldset class="fieldset" data-field="persona">
+        <legend>Persona</legend>
+        <p class="hint">The identity the token acts as: what it does is attributed to this name and avatar.</p>
+        <div class="radio-row">
+          {!editing && (
+            <label>
+              <input type="radio" name="persona-mode" checked={personaMode === "token"} onChange={() => setPersonaMode("token")} /> Named
+              after the token
+            </label>
+          )}
+          {personas.length > 0 && (
+            <label>
+              <input
+                type="radio"
+                name="persona-mode"
+                checked={personaMode === "existing"}
+                onChange={() => {
+                  setPersonaMode("existing");
+                  if (!personaID && personas[0]) setPersonaID(personas[0].id);
+                }}
+              />{" "}
+              Pick from the list
+            </label>
+          )}
+          {session.can("persona", "create") && (
+            <label>
+              <input type="radio" name="persona-mode" checked={personaMode === "new"} onChange={() => setPersonaMode("new")} /> New
+              persona
+            </label>
+          )}
+        </div>
+        {personaMode === "existing" && (
+          <FormField
+            label="Persona"
+            name="personaID"
+            errors={errors}
+            value={personaID}
+            onValue={setPersonaID}
+            options={
+              <>
+                {editing && !personas.some((p) => p.id === editing.persona.id) && <option value={editing.persona.id}>{editing.persona.name}</option>}
+                {personas.map((p) => (
+                  <option key={p.id} value={p.id}>
+                    {p.name}
+                  </option>
+                ))}
+              </>
+            }
+            wrap={(select) => (
+              <div class="persona-pick">
+                <Avatar name={previewPersona?.name ?? ""} url={previewPersona?.avatarURL} size={32} />
+                {select}
               </div>
             )}
-          </fieldset>
-
-          <div class="grid-2">
-            <fieldset class="fieldset" data-field="type">
-              <legend>Access level</legend>
-              {(["READ_ONLY", "FULL_ACCESS", "CUSTOM"] as TokenType[]).map((t) => (
-                <label class="radio" key={t}>
-                  <input type="radio" name="type" value={t} checked={type === t} onChange={() => setType(t)} /> {typeLabels[t]}
-                  <span class="hint">
-                    {t === "READ_ONLY"
-                      ? "Every read-only action on every content type."
-                      : t === "FULL_ACCESS"
-                        ? "Every action on every content type."
-                        : "Only the roles and permissions you choose below."}
-                  </span>
-                </label>
-              ))}
-              {errors.fields.type && <p class="error">{errors.fields.type}</p>}
-            </fieldset>
-            <div>
-              <Field
-                label="Token duration"
-                name={duration === "DATE" ? "lifespan" : "lifespan"}
-                errors={errors}
-                hint={editing ? `Currently expires: ${formatDateTime(editing.expiresAt, "never")}.` : undefined}
-              >
-                {(id, d, inv) => (
-                  <select
-                    id={id}
-                    name="duration"
-                    value={duration}
-                    aria-describedby={d}
-                    aria-invalid={inv ? "true" : undefined}
-                    onChange={(e) => setDuration((e.target as HTMLSelectElement).value as Duration)}
-                  >
-                    {editing && <option value="KEEP">Keep the current expiry</option>}
-                    <option value="DAYS_7">7 days</option>
-                    <option value="DAYS_30">30 days</option>
-                    <option value="DAYS_90">90 days</option>
-                    <option value="UNLIMITED">Unlimited</option>
-                    <option value="DATE">Until a date…</option>
-                  </select>
-                )}
-              </Field>
-              {duration === "DATE" && (
-                <Field label="Expires on" name="expiresAt" errors={errors}>
-                  {(id, d, inv) => (
-                    <input
-                      id={id}
-                      name="expiresAt"
-                      type="date"
-                      min={isoDate(new Date(Date.now() + 86400e3))}
-                      value={date}
-                      aria-describedby={d}
-                      aria-invalid={inv ? "true" : undefined}
-                      onInput={(e) => setDate((e.target as HTMLInputElement).value)}
-                    />
-                  )}
-                </Field>
-              )}
-              {!editing && (
-                <div class="own-secret">
-                  <label class="checkbox">
-                    <input type="checkbox" name="own-secret" checked={ownSecret} onChange={(e) => setOwnSecret((e.target as HTMLInputElement).checked)} />{" "}
-                    Specify my own token
-                  </label>
-                  {ownSecret && (
-                    <Field label="Token value" name="secret" errors={errors} hint="At least 32 printable characters, unique.">
-                      {(id, d, inv) => (
-                        <input
-                          id={id}
-                          name="secret"
-                          autocomplete="off"
-                          spellcheck={false}
-                          minLength={32}
-                          value={secret}
-                          aria-describedby={d}
-                          aria-invalid={inv ? "true" : undefined}
-                          onInput={(e) => setSecret((e.target as HTMLInputElement).value)}
-                        />
-                      )}
-                    </Field>
-                  )}
-                </div>
-              )}
-            </div>
+          />
+        )}
+        {personaMode === "new" && (
+          <div class="grid-2 persona-new">
+            <FormField label="Persona name" name="persona.name" control="persona-name" errors={errors} maxLength={100} value={personaName} onValue={setPersonaName} />
+            <AvatarURLField
+              name="persona.avatarURL"
+              control="persona-avatar"
+              errors={errors}
+              value={avatarURL}
+              onValue={setAvatarURL}
+              personaName={personaName}
+            />
           </div>
+        )}
+      </fieldset>
 
-          {type === "CUSTOM" && (
-            <div class="custom-grants">
-              {roles.length > 0 && (
-                <fieldset class="fieldset" data-field="roleIDs">
-                  <legend>Roles</legend>
-                  <div class="role-list">
-                    {roles.map((r) => (
-                      <label class="checkbox" key={r.id} title={r.description}>
-                        <input
-                          type="checkbox"
-                          name="role"
-                          value={r.id}
-                          checked={roleIDs.has(r.id)}
-                          onChange={(e) => {
-                            const next = new Set(roleIDs);
-                            if ((e.target as HTMLInputElement).checked) next.add(r.id);
-                            else next.delete(r.id);
-                            setRoleIDs(next);
-                          }}
-                        />{" "}
-                        {r.name}
-                      </label>
-                    ))}
-                  </div>
-                  {errors.fields.roleIDs && <p class="error" role="alert">{errors.fields.roleIDs}</p>}
-                </fieldset>
+      <div class="grid-2">
+        <fieldset class="fieldset" data-field="type">
+          <legend>Access level</legend>
+          {(["READ_ONLY", "FULL_ACCESS", "CUSTOM"] as TokenType[]).map((t) => (
+            <label class="radio" key={t}>
+              <input type="radio" name="type" value={t} checked={type === t} onChange={() => setType(t)} /> {typeLabels[t]}
+              <span class="hint">
+                {t === "READ_ONLY"
+                  ? "Every read-only action on every content type."
+                  : t === "FULL_ACCESS"
+                    ? "Every action on every content type."
+                    : "Only the roles and permissions you choose below."}
+              </span>
+            </label>
+          ))}
+          {errors.fields.type && <p class="error">{errors.fields.type}</p>}
+        </fieldset>
+        <div>
+          <FormField
+            label="Token duration"
+            name="lifespan"
+            control="duration"
+            errors={errors}
+            hint={editing ? `Currently expires: ${formatDateTime(editing.expiresAt, "never")}.` : undefined}
+            value={duration}
+            onValue={(v) => setDuration(v as Duration)}
+            options={
+              <>
+                {editing && <option value="KEEP">Keep the current expiry</option>}
+                <option value="DAYS_7">7 days</option>
+                <option value="DAYS_30">30 days</option>
+                <option value="DAYS_90">90 days</option>
+                <option value="UNLIMITED">Unlimited</option>
+                <option value="DATE">Until a date…</option>
+              </>
+            }
+          />
+          {duration === "DATE" && (
+            <FormField
+              label="Expires on"
+              name="expiresAt"
+              errors={errors}
+              type="date"
+              min={isoDate(new Date(Date.now() + 86400e3))}
+              value={date}
+              onValue={setDate}
+            />
+          )}
+          {!editing && (
+            <div class="own-secret">
+              <label class="checkbox">
+                <input type="checkbox" name="own-secret" checked={ownSecret} onChange={(e) => setOwnSecret((e.target as HTMLInputElement).checked)} />{" "}
+                Specify my own token
+              </label>
+              {ownSecret && (
+                <FormField
+                  label="Token value"
+                  name="secret"
+                  errors={errors}
+                  hint="At least 32 printable characters, unique."
+                  autocomplete="off"
+                  spellcheck={false}
+                  minLength={32}
+                  value={secret}
+                  onValue={setSecret}
+                />
               )}
-              <fieldset class="fieldset" data-field="permissions">
-                <legend>Permissions</legend>
-                <p class="hint">Cells a chosen role grants are checked and locked. You can only grant what your own token holds.</p>
-                {contentTypes.length > 0 ? (
-                  <Matrix contentTypes={contentTypes} value={cells} onChange={setCells} locked={locked} ceiling={grantCeiling(session, contentTypes)} label={matrixLabel} />
-                ) : (
-                  <p class="hint">Loading content types…</p>
-                )}
-                {errors.fields.permissions && <p class="error" role="alert">{errors.fields.permissions}</p>}
-              </fieldset>
             </div>
           )}
         </div>
-        <div class="dialog-actions">
-          <button type="button" class="button" onClick={props.onClose}>
-            Cancel
-          </button>
-          <button type="submit" class="button primary" disabled={busy}>
-            {editing ? "Save" : "Save"}
-          </button>
+      </div>
+
+      {type === "CUSTOM" && (
+        <div class="custom-grants">
+          {roles.length > 0 && (
+            <fieldset class="fieldset" data-field="roleIDs">
+              <legend>Roles</legend>
+              <div class="role-list">
+                {roles.map((r) => (
+                  <label class="checkbox" key={r.id} title={r.description}>
+                    <input
+                      type="checkbox"
+                      name="role"
+                      value={r.id}
+                      checked={roleIDs.has(r.id)}
+                      onChange={(e) => {
+                        const next = new Set(roleIDs);
+                        if ((e.target as HTMLInputElement).checked) next.add(r.id);
+                        else next.delete(r.id);
+                        setRoleIDs(next);
+                      }}
+                    />{" "}
+                    {r.name}
+                  </label>
+                ))}
+              </div>
+              <GroupError text={errors.fields.roleIDs} />
+            </fieldset>
+          )}
+          <fieldset class="fieldset" data-field="permissions">
+            <legend>Permissions</legend>
+            <p class="hint">Cells a chosen role grants are checked and locked. You can only grant what your own token holds.</p>
+            {contentTypes.length > 0 ? (
+              <Matrix contentTypes={contentTypes} value={cells} onChange={setCells} locked={locked} ceiling={grantCeiling(session, contentTypes)} label={matrixLabel} />
+            ) : (
+              <p class="hint">Loading content types…</p>
+            )}
+            <GroupError text={errors.fields.permissions} />
+          </fieldset>
         </div>
-      </form>
-    </Dialog>
+      )}
+    </FormDialog>
   );
 }
 
@@ -979,33 +820,21 @@ function RegenerateDialog(props: { token: APIToken; onClose: () => void; onDone:
             secret must switch to the new one.
           </p>
           <ErrorBanner text={errors.general} />
-          <Field label="The current secret" name="gracePeriodSeconds" errors={errors}>
-            {(id, d, inv) => (
-              <select
-                id={id}
-                name="grace"
-                value={String(grace)}
-                aria-describedby={d}
-                aria-invalid={inv ? "true" : undefined}
-                onChange={(e) => setGrace(Number((e.target as HTMLSelectElement).value))}
-              >
-                {graceChoices.map(([label, s]) => (
-                  <option key={s} value={String(s)}>
-                    {label}
-                  </option>
-                ))}
-              </select>
-            )}
-          </Field>
+          <FormField
+            label="The current secret"
+            name="gracePeriodSeconds"
+            control="grace"
+            errors={errors}
+            value={String(grace)}
+            onValue={(v) => setGrace(Number(v))}
+            options={graceChoices.map(([label, s]) => (
+              <option key={s} value={String(s)}>
+                {label}
+              </option>
+            ))}
+          />
         </div>
-        <div class="dialog-actions">
-          <button type="button" class="button" onClick={props.onClose}>
-            Cancel
-          </button>
-          <button type="submit" class="button primary" disabled={busy}>
-            Regenerate
-          </button>
-        </div>
+        <DialogActions onCancel={props.onClose} busy={busy} submitLabel="Regenerate" />
       </form>
     </Dialog>
   );

@@ -1,5 +1,5 @@
-// Building blocks shared by the pages: modal dialogs, form fields that show
-// the server's error for them, avatars, the permission matrix.
+// Building blocks shared by the pages: modal dialogs, forms and their fields
+// that show the server's error for them, avatars, the permission matrix.
 import { ComponentChildren, createContext } from "preact";
 import { useContext, useEffect, useId, useRef, useState } from "preact/hooks";
 import { APIError, ContentType, Permission, Viewer, message } from "./api";
@@ -89,6 +89,11 @@ export function useDebounced<T>(value: T, ms: number): T {
   return v;
 }
 
+/** For a form of filters: set("name") is the input handler of the control for filters.name. */
+export function filterSetter<F>(filters: F, setFilters: (next: F) => void) {
+  return (k: keyof F) => (e: Event) => setFilters({ ...filters, [k]: (e.target as HTMLInputElement | HTMLSelectElement).value });
+}
+
 // ---- Errors tied to form fields ----
 
 /** Server errors sorted into the field they name, or a general message. */
@@ -139,6 +144,163 @@ export function Field(props: {
           {err}
         </p>
       )}
+    </div>
+  );
+}
+
+/**
+ * A control in a Field, its value kept by the caller: a text box, or a text
+ * area given rows, or a drop-down given options.
+ */
+export function FormField(props: {
+  label: string;
+  /** The field the server's errors name. */
+  name: string;
+  errors: FormErrors;
+  hint?: ComponentChildren;
+  /** The control's own name, when not the field's. */
+  control?: string;
+  value: string;
+  onValue: (value: string) => void;
+  rows?: number;
+  options?: ComponentChildren;
+  type?: string;
+  placeholder?: string;
+  min?: string;
+  maxLength?: number;
+  minLength?: number;
+  required?: boolean;
+  readOnly?: boolean;
+  autocomplete?: string;
+  spellcheck?: boolean;
+  /** Puts the control in more markup. */
+  wrap?: (control: ComponentChildren) => ComponentChildren;
+}) {
+  const { label, name, errors, hint, control, value, onValue, rows, options, wrap, ...attrs } = props;
+  const onValueOf = (e: Event) => onValue((e.target as HTMLInputElement | HTMLTextAreaElement | HTMLSelectElement).value);
+  return (
+    <Field label={label} name={name} errors={errors} hint={hint}>
+      {(id, describedBy, invalid) => {
+        const common = { ...attrs, id, name: control ?? name, value, "aria-describedby": describedBy, "aria-invalid": invalid ? ("true" as const) : undefined };
+        const el =
+          options !== undefined ? (
+            <select {...common} onChange={onValueOf}>
+              {options}
+            </select>
+          ) : rows ? (
+            <textarea rows={rows} {...common} onInput={onValueOf} />
+          ) : (
+            <input {...common} onInput={onValueOf} />
+          );
+        return wrap ? wrap(el) : el;
+      }}
+    </Field>
+  );
+}
+
+/** The URL of a persona's avatar, with a preview beside it. */
+export function AvatarURLField(props: { name: string; control: string; errors: FormErrors; value: string; onValue: (value: string) => void; personaName: string }) {
+  return (
+    <FormField
+      label="Avatar URL"
+      name={props.name}
+      control={props.control}
+      errors={props.errors}
+      hint="An http or https address of an image."
+      type="url"
+      placeholder="https://…"
+      value={props.value}
+      onValue={props.onValue}
+      wrap={(control) => (
+        <div class="persona-pick">
+          {control}
+          <span class="avatar-preview" role="img" aria-label="Avatar preview">
+            <Avatar name={props.personaName || "?"} url={props.value.trim() || undefined} size={40} />
+          </span>
+        </div>
+      )}
+    />
+  );
+}
+
+/** The server's error about a group of controls (a fieldset), if any. */
+export function GroupError(props: { text: string | undefined }) {
+  if (!props.text) return null;
+  return (
+    <p class="error" role="alert">
+      {props.text}
+    </p>
+  );
+}
+
+/** A checkbox with its label; the caller keeps the state. */
+export function Checkbox(props: { checked: boolean; onChange: (checked: boolean) => void; children: ComponentChildren }) {
+  return (
+    <label class="checkbox">
+      <input type="checkbox" checked={props.checked} onChange={(e) => props.onChange((e.target as HTMLInputElement).checked)} />{" "}
+      {props.children}
+    </label>
+  );
+}
+
+/**
+ * A form that saves: on submit, busy until save settles; if it throws, the
+ * server's errors go to the fields in `known` (adjust may move them) and the
+ * first control at fault gets the focus.
+ */
+export function useForm(known: string[], save: () => Promise<void>, adjust?: (errors: FormErrors) => void) {
+  const [errors, setErrors] = useState(new FormErrors());
+  const [busy, setBusy] = useState(false);
+  const formRef = useRef<HTMLFormElement>(null);
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    setBusy(true);
+    try {
+      await save();
+    } catch (err) {
+      const fe = FormErrors.from(err, known);
+      adjust?.(fe);
+      setErrors(fe);
+      setBusy(false);
+      requestAnimationFrame(() => focusFirstError(formRef.current));
+    }
+  };
+  return { errors, setErrors, busy, setBusy, formRef, submit };
+}
+
+/** A dialog around a form of useForm: its general error first, Cancel and Save last. */
+export function FormDialog(props: {
+  title: string;
+  onClose: () => void;
+  form: ReturnType<typeof useForm>;
+  wide?: boolean;
+  bodyClass?: string;
+  children: ComponentChildren;
+}) {
+  const { form } = props;
+  return (
+    <Dialog title={props.title} onClose={props.onClose} wide={props.wide}>
+      <form ref={form.formRef} onSubmit={form.submit} noValidate>
+        <div class={"dialog-body" + (props.bodyClass ? " " + props.bodyClass : "")}>
+          <ErrorBanner text={form.errors.general} />
+          {props.children}
+        </div>
+        <DialogActions onCancel={props.onClose} busy={form.busy} submitLabel="Save" />
+      </form>
+    </Dialog>
+  );
+}
+
+/** Cancel, then the submit button, at the foot of a dialog's form. */
+export function DialogActions(props: { onCancel: () => void; busy: boolean; submitLabel: string }) {
+  return (
+    <div class="dialog-actions">
+      <button type="button" class="button" onClick={props.onCancel}>
+        Cancel
+      </button>
+      <button type="submit" class="button primary" disabled={props.busy}>
+        {props.submitLabel}
+      </button>
     </div>
   );
 }

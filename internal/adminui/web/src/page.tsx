@@ -1,0 +1,169 @@
+// Building blocks of the pages themselves: the heading, the tables and their
+// row buttons, loading lists (whole or a page at a time), and the dialog a
+// page has open.
+import { ComponentChildren } from "preact";
+import { useEffect, useRef, useState } from "preact/hooks";
+import { Connection, gql, message, nodes } from "./api";
+import { ConfirmDialog, useSession } from "./ui";
+import { PlusIcon } from "./icons";
+
+/** A page: its title, the buttons beside it, a line on what it is for, and the rest. */
+export function Page(props: { id: string; title: string; actions?: ComponentChildren; intro: ComponentChildren; children: ComponentChildren }) {
+  return (
+    <section class="page" aria-labelledby={props.id}>
+      <div class="page-head">
+        <h1 id={props.id}>{props.title}</h1>
+        {props.actions && <div class="page-actions">{props.actions}</div>}
+      </div>
+      <p class="page-intro">{props.intro}</p>
+      {props.children}
+    </section>
+  );
+}
+
+export function CreateButton(props: { label: string; onClick: () => void; testid?: string }) {
+  return (
+    <button type="button" class="button primary" data-testid={props.testid} onClick={props.onClick}>
+      <PlusIcon />
+      {" " + props.label}
+    </button>
+  );
+}
+
+/** A table with a header row of plain column names and, with `actions`, a last column of row buttons. */
+export function DataTable(props: {
+  head: string[];
+  actions?: string;
+  class?: string;
+  labelledBy?: string;
+  busy?: boolean;
+  children: ComponentChildren;
+}) {
+  return (
+    <div class="table-wrap">
+      <table class={"data-table" + (props.class ? " " + props.class : "")} aria-labelledby={props.labelledBy} aria-busy={props.busy}>
+        <thead>
+          <tr>
+            {props.head.map((h) => (
+              <th scope="col" key={h}>
+                {h}
+              </th>
+            ))}
+            {props.actions && (
+              <th scope="col">
+                <span class="visually-hidden">{props.actions}</span>
+              </th>
+            )}
+          </tr>
+        </thead>
+        <tbody>{props.children}</tbody>
+      </table>
+    </div>
+  );
+}
+
+/** A button that acts on one row, named for it: "Edit Deploy bot". Icon-only ones show the verb as a tooltip. */
+export function RowButton(props: {
+  verb: string;
+  name: string;
+  icon: ComponentChildren;
+  iconOnly?: boolean;
+  danger?: boolean;
+  onClick: () => void;
+}) {
+  return (
+    <button
+      type="button"
+      class={"button " + (props.iconOnly ? "icon-only" : "small") + (props.danger ? " danger-outline" : "")}
+      aria-label={`${props.verb} ${props.name}`}
+      title={props.iconOnly ? props.verb : undefined}
+      onClick={props.onClick}
+    >
+      {props.icon}
+      {props.iconOnly ? null : " " + props.verb}
+    </button>
+  );
+}
+
+/**
+ * The nodes of a connection the query returns in `field`, loaded on mount
+ * and again on each call of the returned reload; errors go to onError.
+ * Nothing is loaded unless `enabled`.
+ */
+export function useNodes<T>(query: string, field: string, onError: (text: string) => void, enabled = true) {
+  const [items, setItems] = useState<T[] | null>(null);
+  const [reload, setReload] = useState(0);
+  useEffect(() => {
+    if (!enabled) return;
+    gql<Record<string, Connection<T>>>(query)
+      .then((d) => setItems(nodes(d[field])))
+      .catch((e) => onError(message(e)));
+  }, [reload]);
+  return [items, () => setReload((n) => n + 1)] as const;
+}
+
+/**
+ * A list read a page at a time: load fetches the page after a cursor. A
+ * change in resetOn starts again from the first page; a change in reloadOn
+ * fetches the current page again. Only the answer to the latest request
+ * counts. `pager` is what Pager needs, once there is data.
+ */
+export function usePages<T>(load: (after: string | null) => Promise<Connection<T>>, resetOn: unknown[], reloadOn: unknown[] = []) {
+  const [cursors, setCursors] = useState<(string | null)[]>([null]);
+  const [data, setData] = useState<Connection<T> | null>(null);
+  const [error, setError] = useState("");
+  const seq = useRef(0);
+
+  // A new sort or filter starts again from the first page.
+  const first = useRef(true);
+  useEffect(() => {
+    if (first.current) {
+      first.current = false;
+      return;
+    }
+    setCursors([null]);
+  }, resetOn);
+
+  useEffect(() => {
+    const mine = ++seq.current;
+    load(cursors[cursors.length - 1])
+      .then((c) => {
+        if (mine !== seq.current) return;
+        setData(c);
+        setError("");
+      })
+      .catch((e) => mine === seq.current && setError(message(e)));
+  }, [cursors, ...reloadOn]);
+
+  const items = data ? nodes(data) : [];
+  const pager = data && {
+    total: data.totalCount,
+    shown: items.length,
+    page: cursors.length - 1,
+    hasNext: data.pageInfo.hasNextPage,
+    onPrev: () => setCursors(cursors.slice(0, -1)),
+    onNext: () => setCursors([...cursors, data.pageInfo.endCursor]),
+  };
+  return { data, items, error, setError, pager };
+}
+
+/** The dialog a page has open; done closes it after a change, says so and reloads. */
+export function useModal<M>(refresh: () => void) {
+  const session = useSession();
+  const [modal, setModal] = useState<M | null>(null);
+  const done = (notice: string) => {
+    setModal(null);
+    session.notify(notice);
+    refresh();
+  };
+  return { modal, setModal, close: () => setModal(null), done };
+}
+
+/** The question before deleting a `what` ("persona"), with the danger button. */
+export function DeleteDialog(props: { what: string; onConfirm: () => Promise<void>; onClose: () => void; children: ComponentChildren }) {
+  return (
+    <ConfirmDialog title={"Delete " + props.what} confirmLabel={"Yes, delete " + props.what} danger onClose={props.onClose} onConfirm={props.onConfirm}>
+      {props.children}
+    </ConfirmDialog>
+  );
+}
