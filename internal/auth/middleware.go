@@ -49,6 +49,7 @@ func (a *Authenticator) Authenticate(r *http.Request) Outcome {
 		// Tokens verified moments ago still pass, so that clients sharing an
 		// address with a guesser keep working; nothing new is looked up.
 		if p := a.Verifier.Cached(token); ok && p != nil {
+			noteCaller(r, p)
 			return Outcome{Principal: p}
 		}
 		a.Limited.Add(1)
@@ -58,6 +59,7 @@ func (a *Authenticator) Authenticate(r *http.Request) Outcome {
 		p, err := a.Verifier.Verify(r.Context(), token)
 		switch {
 		case err == nil:
+			noteCaller(r, p)
 			return Outcome{Principal: p}
 		case !errors.Is(err, ErrInvalidToken):
 			zerolog.Ctx(r.Context()).Error().Err(err).Msg("verifying token")
@@ -67,6 +69,13 @@ func (a *Authenticator) Authenticate(r *http.Request) Outcome {
 	a.Limiter.Fail(ip)
 	a.Failures.Add(1)
 	return Outcome{Status: http.StatusUnauthorized, Code: gqlerr.Unauthenticated, Message: "the bearer token is invalid, expired or revoked"}
+}
+
+// noteCaller tells the access log who the request authenticated as.
+func noteCaller(r *http.Request, p *authz.Principal) {
+	if c := request.From(r.Context()).Caller; c != nil {
+		c.TokenID, c.Persona = p.Token.ID, p.Persona.Name
+	}
 }
 
 // WriteRefusal answers a refused request with the HTTP status, the RFC 6750

@@ -155,8 +155,8 @@ func TestLifecycle(t *testing.T) {
 
 		// Nothing the server logged contains a secret.
 		logs := s.Logs.String()
-		if !strings.Contains(logs, "request_id") {
-			t.Fatal("expected request logs to be captured")
+		if !strings.Contains(logs, "request_id") || !strings.Contains(logs, `"token_id":"`+id+`","persona":"Deploy Bot"`) {
+			t.Fatal("expected request logs naming the request, the token and its persona")
 		}
 		for _, sec := range secrets {
 			if strings.Contains(logs, sec) || strings.Contains(logs, sec[9:30]) {

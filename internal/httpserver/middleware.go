@@ -50,7 +50,7 @@ func (s *Server) observe(route string, next http.Handler) http.Handler {
 			id = base62.Random(20)
 		}
 		w.Header().Set("X-Request-Id", id)
-		info := request.Info{ID: id, ClientIP: s.clientIP(r), UserAgent: r.UserAgent()}
+		info := request.Info{ID: id, ClientIP: s.clientIP(r), UserAgent: r.UserAgent(), Caller: &request.Caller{}}
 		log := s.log.With().Str("request_id", id).Logger()
 		ctx := log.WithContext(request.With(r.Context(), info))
 		sw := &statusWriter{ResponseWriter: w}
@@ -64,8 +64,11 @@ func (s *Server) observe(route string, next http.Handler) http.Handler {
 		if route == "health" || route == "metrics" {
 			level = zerolog.DebugLevel
 		}
-		zerolog.Ctx(ctx).WithLevel(level).
-			Str("method", r.Method).
+		entry := zerolog.Ctx(ctx).WithLevel(level)
+		if info.Caller.TokenID != "" {
+			entry = entry.Str("token_id", info.Caller.TokenID).Str("persona", info.Caller.Persona)
+		}
+		entry.Str("method", r.Method).
 			Str("path", r.URL.Path).
 			Int("status", sw.status).
 			Dur("duration", elapsed).

@@ -9,6 +9,14 @@ type Info struct {
 	ID        string
 	ClientIP  string
 	UserAgent string
+	// Caller is filled in once the bearer token is known, for the access log.
+	Caller *Caller
+}
+
+// Caller names the token a request authenticated as; never its secret.
+type Caller struct {
+	TokenID string
+	Persona string
 }
 
 type ctxKey struct{}
