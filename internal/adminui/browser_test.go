@@ -163,6 +163,26 @@ func (e *browserEnv) waitRows(t *testing.T, want ...string) {
 	}
 }
 
+// onePixelPNG is an image that loads.
+const onePixelPNG = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII="
+
+// waitPreviewInitials waits until the open dialog's avatar preview shows
+// these initials and no image, and still does once the app has handled what
+// it was doing (Preact runs effects after the next frame), so that a preview
+// which shows the initials only for a moment does not pass.
+func (e *browserEnv) waitPreviewInitials(t *testing.T, initials string) {
+	t.Helper()
+	e.waitJS(t, fmt.Sprintf(`(async () => {
+		const shown = () => {
+			const p = document.querySelector("dialog[open] .avatar-preview");
+			return !!p && !p.querySelector("img") && p.querySelector(".avatar-initials")?.textContent === %q;
+		};
+		if (!shown()) return false;
+		for (let i = 0; i < 2; i++) await new Promise((r) => requestAnimationFrame(() => setTimeout(r)));
+		return shown();
+	})()`, initials), "the avatar preview to show the initials "+initials)
+}
+
 // fill sets a form control's value the way typing or choosing would, so the
 // app sees input and change events.
 func fill(sel, value string) chromedp.Action[chromedp.Void] {
@@ -575,6 +595,20 @@ func TestAdminInBrowser(t *testing.T) {
 			chromedp.WaitVisible(chromedp.CSS(`tr[data-persona-name="Administrator"]`)),
 			click(`.page-actions .button.primary`),
 			fill("dialog[open] input[name=name]", "Release bot"),
+			// An image that fails at once, before the app has even painted:
+			// the preview must end on the initials, not on a broken image.
+			fill("dialog[open] input[name=avatarURL]", "data:image/png;base64,AAAA"),
+		)
+		e.waitPreviewInitials(t, "RB")
+		// A new URL is tried afresh: an image that loads is shown…
+		e.do(t, fill("dialog[open] input[name=avatarURL]", onePixelPNG))
+		e.waitJS(t, `(() => { const img = document.querySelector("dialog[open] .avatar-preview img");
+			return !!img && img.complete && img.naturalWidth > 0 && !document.querySelector("dialog[open] .avatar-preview .avatar-initials") })()`,
+			"the avatar preview to show the image")
+		// …and one the server does not have falls back to the initials again.
+		e.do(t, fill("dialog[open] input[name=avatarURL]", e.url+"/no-such-avatar.png"))
+		e.waitPreviewInitials(t, "RB")
+		e.do(t,
 			fill("dialog[open] input[name=avatarURL]", "not a url"),
 			click("dialog[open] .dialog-actions button[type=submit]"),
 			chromedp.WaitVisible(chromedp.CSS(`dialog[open] .field[data-field=avatarURL] .error`)),

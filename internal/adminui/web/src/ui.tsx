@@ -439,9 +439,6 @@ export function ConfirmDialog(props: {
 // ---- Avatar ----
 
 export function Avatar(props: { name: string; url?: string; size?: number }) {
-  const [broken, setBroken] = useState(false);
-  useEffect(() => setBroken(false), [props.url]);
-  const size = props.size ?? 28;
   const initials =
     props.name
       .split(/\s+/)
@@ -449,7 +446,18 @@ export function Avatar(props: { name: string; url?: string; size?: number }) {
       .slice(0, 2)
       .map((w) => w[0]!.toUpperCase())
       .join("") || "?";
-  if (props.url && !broken) {
+  // Keyed by the URL, so that each URL gets a fresh AvatarImage: its own
+  // failed state, element and error handler. An error for the current URL then
+  // always shows the initials, however soon it comes (a reset done in an effect
+  // would run after the next frame, and could undo an error that came first),
+  // and an error for an earlier URL cannot touch the new one.
+  return <AvatarImage key={props.url ?? ""} url={props.url} initials={initials} size={props.size ?? 28} />;
+}
+
+function AvatarImage(props: { url?: string; initials: string; size: number }) {
+  const [failed, setFailed] = useState(false);
+  const size = props.size;
+  if (props.url && !failed) {
     return (
       <img
         class="avatar"
@@ -458,13 +466,13 @@ export function Avatar(props: { name: string; url?: string; size?: number }) {
         width={size}
         height={size}
         referrerpolicy="no-referrer"
-        onError={() => setBroken(true)}
+        onError={() => setFailed(true)}
       />
     );
   }
   return (
     <span class="avatar avatar-initials" aria-hidden="true" style={{ width: size + "px", height: size + "px" }}>
-      {initials}
+      {props.initials}
     </span>
   );
 }
