@@ -160,3 +160,26 @@ func TestFlushKeepsFailedUses(t *testing.T) {
 		t.Fatalf("the use was lost: %s", r.Raw)
 	}
 }
+
+// A revocation made on one instance is honoured by another within the cache
+// TTL (default 5 s), even though the other instance has the token cached.
+func TestRevocationReachesOtherInstancesWithinTTL(t *testing.T) {
+	testserver.Dialects(t, func(t *testing.T, dialectName string) {
+		a := testserver.New(t, dialectName)
+		b := a.Another(t)
+		c := a.MustDo(t, a.Admin, createToken, map[string]any{"input": map[string]any{"name": "shared", "type": "READ_ONLY"}})
+		sec, id := c.Str("createAPIToken.secret"), c.Str("createAPIToken.apiToken.id")
+		viewer := `{ viewer { apiToken { id } } }`
+		b.MustDo(t, sec, viewer, nil) // now cached on b
+		a.MustDo(t, a.Admin, `mutation($id: ID!) { revokeAPIToken(id: $id) { id } }`, map[string]any{"id": id})
+		if r := a.Do(t, sec, viewer, nil); r.Status != 401 {
+			t.Fatalf("the revoking instance still accepts the token: %s", r.Raw)
+		}
+		b.Clock.Advance(4 * time.Second)
+		b.MustDo(t, sec, viewer, nil) // within the bound, b may still trust its cache
+		b.Clock.Advance(2 * time.Second)
+		if r := b.Do(t, sec, viewer, nil); r.Status != 401 {
+			t.Fatalf("another instance accepts a revoked token after the TTL: %s", r.Raw)
+		}
+	})
+}

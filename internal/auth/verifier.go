@@ -32,6 +32,7 @@ type Verifier struct {
 	mu       sync.Mutex                     // orders cache fills against Invalidate
 	gen      atomic.Uint64                  // bumped by Invalidate
 	recorder *Recorder
+	ttl      time.Duration
 	// Lookups counts database lookups and Hits answers from the cache;
 	// tests and metrics read them.
 	Lookups atomic.Int64
@@ -46,7 +47,7 @@ type cached struct {
 
 // NewVerifier returns a Verifier caching up to size results for ttl.
 func NewVerifier(client *ent.Client, h secret.Hasher, size int, ttl time.Duration, rec *Recorder, now func() time.Time) *Verifier {
-	v := &Verifier{client: client, hasher: h, now: now, recorder: rec}
+	v := &Verifier{client: client, hasher: h, now: now, recorder: rec, ttl: ttl}
 	if size > 0 && ttl > 0 {
 		v.cache = expirable.NewLRU[string, cached](size, nil, ttl)
 	}
@@ -135,7 +136,9 @@ func (v *Verifier) lookup(ctx context.Context, hash string, now time.Time) (*aut
 		id := t.ID
 		p.Used = func(ctx context.Context) { v.recorder.Touch(id, request.From(ctx).ClientIP) }
 	}
-	validUntil := now.Add(24 * time.Hour)
+	// The TTL bounds how long a change made by another instance can go
+	// unseen here; this instance's own changes invalidate at once.
+	validUntil := now.Add(v.ttl)
 	if t.ExpiresAt != nil && t.ExpiresAt.Before(validUntil) {
 		validUntil = *t.ExpiresAt
 	}

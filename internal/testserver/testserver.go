@@ -146,6 +146,20 @@ func New(t testing.TB, dialect string, opts ...Option) *Server {
 	return &Server{Server: ts, App: app, Store: st, Clock: clock, Admin: boot.Secret, Logs: logs}
 }
 
+// Another starts a second instance on s's database, with its own caches and
+// s's clock, as a second replica behind a load balancer would be.
+func (s *Server) Another(t testing.TB) *Server {
+	t.Helper()
+	cfg, _, err := config.Parse("serve", nil, func(string) string { return "" }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := httpserver.New(cfg, s.Store, zerolog.New(s.Logs), httpserver.WithClock(s.Clock.Now))
+	ts := httptest.NewServer(app.Handler())
+	t.Cleanup(ts.Close)
+	return &Server{Server: ts, App: app, Store: s.Store, Clock: s.Clock, Admin: s.Admin, Logs: s.Logs}
+}
+
 // mysqlDatabase creates a uniquely named database and returns its URL.
 func mysqlDatabase(t testing.TB) string {
 	t.Helper()
