@@ -71,22 +71,11 @@ func (v *Verifier) Verify(ctx context.Context, presented string) (*authz.Princip
 	if secret.Check(presented) != nil {
 		return nil, ErrInvalidToken
 	}
-	hash := v.hasher.Hash(presented)
-	now := v.now()
-	var p *authz.Principal
-	if v.cache != nil {
-		if c, ok := v.cache.Get(hash); ok && now.Before(c.validUntil) {
-			p = c.p
-			v.Hits.Add(1)
-		}
+	hash, now := v.hasher.Hash(presented), v.now()
+	if p := v.fromCache(hash, now); p != nil {
+		return p, nil
 	}
-	if p == nil {
-		var err error
-		if p, err = v.lookup(ctx, hash, now); err != nil {
-			return nil, err
-		}
-	}
-	return p, nil
+	return v.lookup(ctx, hash, now)
 }
 
 // Cached returns the principal of a secret verified recently, from the
@@ -95,14 +84,22 @@ func (v *Verifier) Cached(presented string) *authz.Principal {
 	if v.cache == nil || secret.Check(presented) != nil {
 		return nil
 	}
-	if c, ok := v.cache.Get(v.hasher.Hash(presented)); ok && v.now().Before(c.validUntil) {
+	return v.fromCache(v.hasher.Hash(presented), v.now())
+}
+
+func (v *Verifier) fromCache(hash string, now time.Time) *authz.Principal {
+	if v.cache == nil {
+		return nil
+	}
+	if c, ok := v.cache.Get(hash); ok && now.Before(c.validUntil) {
+		v.Hits.Add(1)
 		return c.p
 	}
 	return nil
 }
 
-// Lookup is Verify without side effects, for introspection: nil, nil when
-// the secret authenticates nothing.
+// Lookup verifies a secret against the database, never the cache, for
+// introspection: nil, nil when the secret authenticates nothing.
 func (v *Verifier) Lookup(ctx context.Context, presented string) (*authz.Principal, error) {
 	if secret.Check(presented) != nil {
 		return nil, nil
