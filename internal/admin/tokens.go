@@ -2,6 +2,7 @@ package admin
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/latchkeyhq/latchkey/ent"
@@ -59,11 +60,13 @@ func (s *Service) CreateToken(ctx context.Context, in CreateTokenInput) (*TokenW
 	if err != nil {
 		return nil, err
 	}
-	code := slugify(name)
+	var code string
 	if in.Code != nil {
-		code = *in.Code
+		code, err = s.tokenCode(ctx, *in.Code, "")
+	} else {
+		code, err = s.derivedCode(ctx, name)
 	}
-	if code, err = s.tokenCode(ctx, code, ""); err != nil {
+	if err != nil {
 		return nil, err
 	}
 	desc, err := description("description", in.Description)
@@ -359,6 +362,22 @@ func (s *Service) tokenCode(ctx context.Context, v, self string) (string, error)
 		return "", gqlerr.Field(gqlerr.Conflict, "code", "an API token with code %q already exists", code)
 	}
 	return code, nil
+}
+
+// derivedCode is a slug of the name, numbered when another token has it:
+// a code nobody chose must never be the reason a create fails.
+func (s *Service) derivedCode(ctx context.Context, name string) (string, error) {
+	base := slugify(name)
+	for n := 1; ; n++ {
+		code := base
+		if n > 1 {
+			code = fmt.Sprintf("%s-%d", base, n)
+		}
+		taken, err := db(ctx).APIToken.Query().Where(apitoken.Code(code)).Exist(ctx)
+		if err != nil || !taken {
+			return code, err
+		}
+	}
 }
 
 func (s *Service) secretUnused(ctx context.Context, hash string) error {

@@ -98,6 +98,18 @@ func TestPersonasRolesContentTypes(t *testing.T) {
 	})
 }
 
+// A code derived from the name is numbered rather than refused.
+func TestDerivedCodes(t *testing.T) {
+	s := testserver.New(t, "sqlite")
+	var codes []string
+	for _, name := range []string{"CI deploy", "ci-deploy!", "CI   Deploy?"} {
+		codes = append(codes, s.MustDo(t, s.Admin, createToken, map[string]any{"input": map[string]any{"name": name, "type": "READ_ONLY"}}).Str("createAPIToken.apiToken.code"))
+	}
+	if strings.Join(codes, ",") != "ci-deploy,ci-deploy-2,ci-deploy-3" {
+		t.Fatalf("codes %v", codes)
+	}
+}
+
 func TestSeedOnce(t *testing.T) {
 	testserver.Dialects(t, func(t *testing.T, dialect string) {
 		s := testserver.New(t, dialect)
