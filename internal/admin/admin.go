@@ -189,10 +189,12 @@ func avatarURL(field string, v *string) (string, error) {
 	if v == nil || strings.TrimSpace(*v) == "" {
 		return "", nil
 	}
+	// https only: every admin's browser loads avatars, and plain http would
+	// let a persona's avatar reach into the admin's own network unencrypted.
 	s := strings.TrimSpace(*v)
 	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || len(s) > 2048 {
-		return "", gqlerr.BadInput(field, "%s must be an http or https URL of at most 2048 characters", field)
+	if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || len(s) > 2048 {
+		return "", gqlerr.BadInput(field, "%s must be an https URL of at most 2048 characters", field)
 	}
 	return s, nil
 }

@@ -52,6 +52,7 @@ func TestBadInput(t *testing.T) {
 			{"unknown persona", "", nil, "BAD_USER_INPUT", "personaID"},
 			{"persona by id and inline", "", nil, "BAD_USER_INPUT", "persona"},
 			{"bad avatar URL", "", nil, "BAD_USER_INPUT", "persona.avatarURL"},
+			{"plain http avatar URL", `mutation { createPersona(input: {name: "p", avatarURL: "http://10.0.0.1/cgi-bin/reboot"}) { id } }`, nil, "BAD_USER_INPUT", "avatarURL"},
 			{"unknown role", "", nil, "BAD_USER_INPUT", "roleIDs"},
 			{"roles on a READ_ONLY token", "", nil, "BAD_USER_INPUT", "roleIDs"},
 			{"unknown content type", "", nil, "BAD_USER_INPUT", "permissions"},
