@@ -17,7 +17,7 @@ var dist embed.FS
 const Prefix = "/admin/"
 
 // The app talks only to its own origin; avatars may be any http(s) image.
-const contentSecurityPolicy = "default-src 'self'; img-src 'self' http: https: data:; style-src 'self'; script-src 'self'; " +
+const contentSecurityPolicy = "default-src 'self'; img-src 'self' https: data:; style-src 'self'; script-src 'self'; " +
 	"connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 
 // Handler serves the admin app for every path under /admin/: the files of

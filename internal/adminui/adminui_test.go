@@ -18,4 +18,9 @@ func TestHandler(t *testing.T) {
 	if res, body := webassetstest.Get(t, h, "/admin/tokens/x"); res.StatusCode != http.StatusOK || !strings.Contains(body, `<div id="app">`) {
 		t.Fatalf("/admin/tokens/x: status %d, not index.html", res.StatusCode)
 	}
+	// Avatars are https URLs: no plain http image may load.
+	res, _ := webassetstest.Get(t, h, "/admin/")
+	if csp := res.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "img-src 'self' https: data:;") {
+		t.Fatalf("Content-Security-Policy %q: img-src must allow https images only", csp)
+	}
 }

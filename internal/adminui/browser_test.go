@@ -3,6 +3,7 @@ package adminui_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -39,6 +41,12 @@ type browserEnv struct {
 	boot     string // the FULL_ACCESS Bootstrap secret
 	tab      context.Context
 	shotsDir string
+	// avatars is an https server of images: /avatar.png loads, anything
+	// else is a 404 (avatars must be https URLs).
+	avatars string
+	// httpAvatarHits counts requests for /no-such-avatar.png on the plain
+	// http server, which the admin must never make.
+	httpAvatarHits atomic.Int64
 }
 
 func newBrowserEnv(t *testing.T) *browserEnv {
@@ -67,13 +75,31 @@ func newBrowserEnv(t *testing.T) *browserEnv {
 	if err != nil || boot == nil || boot.Secret == "" {
 		t.Fatalf("seeding: %v", err)
 	}
+	env := &browserEnv{boot: boot.Secret}
 	mux := http.NewServeMux()
+	mux.HandleFunc("/no-such-avatar.png", func(w http.ResponseWriter, r *http.Request) {
+		env.httpAvatarHits.Add(1)
+		http.NotFound(w, r)
+	})
 	mux.Handle("/admin/", adminui.Handler())
 	mux.Handle("/playground", playground.Handler())
 	mux.Handle("/playground/", playground.Handler())
 	mux.Handle("/", srv.Handler())
 	ts := httptest.NewServer(mux)
 	t.Cleanup(ts.Close)
+	png, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(onePixelPNG, "data:image/png;base64,"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	images := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/avatar.png" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "image/png")
+		_, _ = w.Write(png)
+	}))
+	t.Cleanup(images.Close)
 
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx,
 		chromedp.ExecPath(chromiumPath),
@@ -87,6 +113,8 @@ func newBrowserEnv(t *testing.T) *browserEnv {
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-dev-shm-usage", true),
 		chromedp.Flag("disable-extensions", true),
+		// The https avatar server's certificate is httptest's own.
+		chromedp.Flag("ignore-certificate-errors", true),
 		chromedp.NoDefaultBrowserCheck,
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(1280, 800),
@@ -96,7 +124,8 @@ func newBrowserEnv(t *testing.T) *browserEnv {
 	t.Cleanup(cancelTab)
 
 	_, file, _, _ := runtime.Caller(0)
-	env := &browserEnv{url: ts.URL, boot: boot.Secret, tab: tab, shotsDir: filepath.Join(filepath.Dir(file), "..", "..", "docs", "screenshots")}
+	env.url, env.avatars, env.tab = ts.URL, images.URL, tab
+	env.shotsDir = filepath.Join(filepath.Dir(file), "..", "..", "docs", "screenshots")
 	// Start the browser on the tab's own context: a browser started under a
 	// step's timeout would end with that step.
 	if err := chromedp.Do(tab); err != nil {
@@ -196,6 +225,11 @@ func fill(sel, value string) chromedp.Action[chromedp.Void] {
 			el.dispatchEvent(new Event("change", {bubbles: true}));
 		})()`, sel, value)),
 	)
+}
+
+// blur ends editing of a form control, as leaving it would.
+func blur(sel string) chromedp.Action[chromedp.Void] {
+	return chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.querySelector(%q).dispatchEvent(new FocusEvent("blur"))`, sel))
 }
 
 // click clicks the element as a person would, after bringing it to the
@@ -595,19 +629,28 @@ func TestAdminInBrowser(t *testing.T) {
 			chromedp.WaitVisible(chromedp.CSS(`tr[data-persona-name="Administrator"]`)),
 			click(`.page-actions .button.primary`),
 			fill("dialog[open] input[name=name]", "Release bot"),
-			// An image that fails at once, before the app has even painted:
-			// the preview must end on the initials, not on a broken image.
-			fill("dialog[open] input[name=avatarURL]", "data:image/png;base64,AAAA"),
+			// Only https URLs are avatars: an image that is not one, even a
+			// valid one, is not previewed, and the preview stays on the initials.
+			fill("dialog[open] input[name=avatarURL]", onePixelPNG),
+			blur("dialog[open] input[name=avatarURL]"),
 		)
 		e.waitPreviewInitials(t, "RB")
-		// A new URL is tried afresh: an image that loads is shown…
-		e.do(t, fill("dialog[open] input[name=avatarURL]", onePixelPNG))
+		// An https image that loads is shown once typing pauses…
+		e.do(t, fill("dialog[open] input[name=avatarURL]", e.avatars+"/avatar.png"))
 		e.waitJS(t, `(() => { const img = document.querySelector("dialog[open] .avatar-preview img");
 			return !!img && img.complete && img.naturalWidth > 0 && !document.querySelector("dialog[open] .avatar-preview .avatar-initials") })()`,
 			"the avatar preview to show the image")
-		// …and one the server does not have falls back to the initials again.
-		e.do(t, fill("dialog[open] input[name=avatarURL]", e.url+"/no-such-avatar.png"))
+		// …one the server does not have falls back to the initials again…
+		e.do(t, fill("dialog[open] input[name=avatarURL]", e.avatars+"/no-such-avatar.png"), blur("dialog[open] input[name=avatarURL]"))
 		e.waitPreviewInitials(t, "RB")
+		// …and a plain http URL is never fetched (the preview skips it, and the
+		// CSP's img-src allows https only): the initials show and the server
+		// sees no request.
+		e.do(t, fill("dialog[open] input[name=avatarURL]", e.url+"/no-such-avatar.png"), blur("dialog[open] input[name=avatarURL]"))
+		e.waitPreviewInitials(t, "RB")
+		if n := e.httpAvatarHits.Load(); n != 0 {
+			t.Fatalf("the admin requested the http avatar URL %d times", n)
+		}
 		e.do(t,
 			fill("dialog[open] input[name=avatarURL]", "not a url"),
 			click("dialog[open] .dialog-actions button[type=submit]"),
@@ -678,6 +721,93 @@ func TestAdminInBrowser(t *testing.T) {
 			click(".graphiql-execute-button"),
 		)
 		e.waitJS(t, `document.querySelector(".graphiql-response") && document.querySelector(".graphiql-response").textContent.includes("Administrator")`, "the query result")
+		// The run is in the query history, kept in this tab's sessionStorage…
+		e.waitJS(t, `(sessionStorage.getItem("graphiql:queries") ?? "").includes("viewer")`, "the query history in sessionStorage")
+		// …and nothing of it, least of all the token, in localStorage.
+		leaks := run(t, e, chromedp.Evaluate[[]string](fmt.Sprintf(`Object.keys(localStorage).filter(k =>
+			k.startsWith("graphiql") || /bearer/i.test(localStorage.getItem(k) ?? "") || (localStorage.getItem(k) ?? "").includes(%q))`, e.boot)))
+		if len(leaks) > 0 {
+			t.Fatalf("the playground left the token or its state in localStorage, under %q", leaks)
+		}
 		e.screenshot(t, "playground.png")
+	})
+
+	// Last: it leaves the tab signed in with a token of its own.
+	t.Run("regenerate the signed-in token without a grace period", func(t *testing.T) {
+		const own = "Own key"
+		old := e.createToken(t, map[string]any{
+			"name": own, "type": "CUSTOM",
+			"permissions": []map[string]string{
+				{"contentType": "api-token", "action": "read"},
+				{"contentType": "api-token", "action": "regenerate"},
+				{"contentType": "persona", "action": "read"},
+				{"contentType": "role", "action": "read"},
+				{"contentType": "content-type", "action": "read"},
+			},
+		})
+		e.do(t, chromedp.Navigate(e.url+"/admin/tokens"))
+		// Sign out of whatever session the tab has, then in with the new token.
+		e.waitJS(t, `!!document.querySelector("#signin-token") || !!document.querySelector(".viewer .button")`, "the admin to load")
+		if run(t, e, chromedp.Evaluate[bool](`!document.querySelector("#signin-token")`)) {
+			e.do(t, click(".viewer .button"))
+		}
+		e.do(t,
+			chromedp.WaitVisible(chromedp.CSS("#signin-token")),
+			chromedp.SendKeys(chromedp.CSS("#signin-token"), old),
+			click(".signin-card button[type=submit]"),
+			chromedp.WaitVisible(chromedp.CSS("[data-testid=viewer-name]")),
+			chromedp.WaitVisible(chromedp.CSS(`tr[data-token-name="`+own+`"]`)),
+		)
+		viewer := run(t, e, chromedp.Text(chromedp.CSS("[data-testid=viewer-name]")))
+
+		e.do(t,
+			click(`button[aria-label="Regenerate `+own+`"]`),
+			chromedp.WaitVisible(chromedp.CSS("dialog[open] select[name=grace]")),
+		)
+		if g := run(t, e, chromedp.Value(chromedp.CSS("dialog[open] select[name=grace]"))); g != "0" {
+			t.Fatalf("grace period %q, want 0 (stop working at once)", g)
+		}
+		e.do(t,
+			click("dialog[open] .dialog-actions button[type=submit]"),
+			chromedp.WaitVisible(chromedp.CSS("dialog[open] .secret-value")),
+		)
+		fresh := run(t, e, chromedp.Value(chromedp.CSS("dialog[open] .secret-value")))
+		if !strings.HasPrefix(fresh, "lk_") || fresh == old {
+			t.Fatalf("regenerated secret %q", fresh)
+		}
+		if s := e.viewerStatus(t, old); s != http.StatusUnauthorized {
+			t.Fatalf("the old secret gets HTTP %d, want 401", s)
+		}
+		// The list reloads behind the dialog; once the table shows the new
+		// hint, the dialog must still be up with the same secret and the
+		// tab still signed in, now with the new secret.
+		e.waitJS(t, fmt.Sprintf(`(async () => {
+			const ok = () => document.querySelector("dialog[open] .secret-value")?.value === %q &&
+				!!document.querySelector("[data-testid=viewer-name]") && !document.querySelector("#signin-token");
+			if (!ok()) return false;
+			const hint = document.querySelector('tr[data-token-name=%q] td[data-col=hint]')?.textContent ?? "";
+			if (!hint || !%q.startsWith(hint.replace(/…$/, ""))) return false;
+			for (let i = 0; i < 2; i++) await new Promise((r) => requestAnimationFrame(() => setTimeout(r)));
+			return ok();
+		})()`, fresh, own, fresh), "the show-once dialog to stay up while the list reloads")
+		if got := run(t, e, chromedp.Evaluate[string](`sessionStorage.getItem("latchkey.token")`)); got != fresh {
+			t.Fatal("the session token is not the regenerated secret")
+		}
+		e.do(t, click("dialog[open] .dialog-actions .button"), chromedp.WaitNotPresent(chromedp.CSS("dialog[open]")))
+		if got := run(t, e, chromedp.Text(chromedp.CSS("[data-testid=viewer-name]"))); got != viewer {
+			t.Fatalf("after closing the dialog the header shows %q, want %q", got, viewer)
+		}
+		// A fresh load signs in from sessionStorage with the new secret.
+		e.do(t,
+			chromedp.Navigate(e.url+"/admin/tokens"),
+			chromedp.WaitVisible(chromedp.CSS(`tr[data-token-name="`+own+`"]`)),
+			chromedp.WaitVisible(chromedp.CSS("[data-testid=viewer-name]")),
+		)
+		if n := run(t, e, chromedp.Evaluate[int](`document.querySelectorAll("#signin-token").length`)); n != 0 {
+			t.Fatal("the tab was signed out")
+		}
+		if got := run(t, e, chromedp.Evaluate[string](`sessionStorage.getItem("latchkey.token")`)); got != fresh {
+			t.Fatal("after reloading, the session token is not the regenerated secret")
+		}
 	})
 }

@@ -81,7 +81,7 @@ function SignIn(props: { onSignedIn: (v: Viewer) => void; notice: string }) {
             id="signin-token"
             name="token"
             type="password"
-            autocomplete="off"
+            autocomplete="one-time-code"
             spellcheck={false}
             autofocus
             value={value}

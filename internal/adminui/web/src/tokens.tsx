@@ -13,6 +13,7 @@ import {
   gql,
   message,
   nodes,
+  setToken,
 } from "./api";
 import {
   Avatar,
@@ -211,7 +212,7 @@ export function TokensPage() {
             <label for="filter-secret">Token</label>
             <input
               id="filter-secret"
-              type="search"
+              type="password"
               placeholder="The exact token value"
               autocomplete="off"
               spellcheck={false}
@@ -371,6 +372,10 @@ export function TokensPage() {
           token={modal.token}
           onClose={close}
           onDone={(token, secret) => {
+            // The viewer's own token: its old secret may already be dead, so
+            // the session switches to the new one before anything reloads
+            // (a 401 would sign out and lose the show-once dialog).
+            if (token.id === session.viewer.apiToken.id) setToken(secret);
             refresh();
             setModal({ kind: "secret", token, secret, regenerated: true });
           }}

@@ -173,6 +173,7 @@ export function FormField(props: {
   readOnly?: boolean;
   autocomplete?: string;
   spellcheck?: boolean;
+  onBlur?: () => void;
   /** Puts the control in more markup. */
   wrap?: (control: ComponentChildren) => ComponentChildren;
 }) {
@@ -198,24 +199,45 @@ export function FormField(props: {
   );
 }
 
-/** The URL of a persona's avatar, with a preview beside it. */
+/** The value as an https URL, or undefined: only those are avatars (and the CSP allows no other remote image). */
+export function httpsURL(value: string): string | undefined {
+  const v = value.trim();
+  try {
+    const u = new URL(v);
+    return u.protocol === "https:" && u.hostname ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The URL of a persona's avatar, with a preview beside it. The preview follows
+ * the text once typing pauses (or the box loses focus), and only for https
+ * URLs, so half-typed addresses make no requests.
+ */
 export function AvatarURLField(props: { name: string; control: string; errors: FormErrors; value: string; onValue: (value: string) => void; personaName: string }) {
+  const [settled, setSettled] = useState(props.value);
+  useEffect(() => {
+    const t = setTimeout(() => setSettled(props.value), 400);
+    return () => clearTimeout(t);
+  }, [props.value]);
   return (
     <FormField
       label="Avatar URL"
       name={props.name}
       control={props.control}
       errors={props.errors}
-      hint="An http or https address of an image."
+      hint="An https address of an image."
       type="url"
       placeholder="https://…"
       value={props.value}
       onValue={props.onValue}
+      onBlur={() => setSettled(props.value)}
       wrap={(control) => (
         <div class="persona-pick">
           {control}
           <span class="avatar-preview" role="img" aria-label="Avatar preview">
-            <Avatar name={props.personaName || "?"} url={props.value.trim() || undefined} size={40} />
+            <Avatar name={props.personaName || "?"} url={httpsURL(settled)} size={40} />
           </span>
         </div>
       )}

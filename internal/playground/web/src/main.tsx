@@ -47,6 +47,32 @@ function requestHeaders(given: Record<string, unknown> | undefined): Record<stri
   return headers;
 }
 
+/**
+ * Where GraphiQL keeps its state (tabs, query history, theme, pane sizes):
+ * this tab's sessionStorage, never localStorage. The history records the
+ * headers of every run, so the pasted token is kept only as long as the tab,
+ * the same rule as the admin's sign-in. Only GraphiQL's own keys are counted
+ * and cleared, so "Clear storage" leaves the admin's session alone.
+ */
+const namespace = "graphiql:";
+function ownKeys(): string[] {
+  const keys: string[] = [];
+  for (let i = 0; i < sessionStorage.length; i++) {
+    const k = sessionStorage.key(i);
+    if (k !== null && k.startsWith(namespace)) keys.push(k);
+  }
+  return keys;
+}
+const tabStorage = {
+  getItem: (key: string) => sessionStorage.getItem(key),
+  setItem: (key: string, value: string) => sessionStorage.setItem(key, value),
+  removeItem: (key: string) => sessionStorage.removeItem(key),
+  clear: () => ownKeys().forEach((k) => sessionStorage.removeItem(k)),
+  get length() {
+    return ownKeys().length;
+  },
+};
+
 async function fetcher(params: Params, opts?: Opts) {
   const res = await fetch(endpoint, {
     method: "POST",
@@ -70,5 +96,6 @@ createRoot(document.getElementById("playground")!).render(
     defaultEditorToolsVisibility="headers"
     isHeadersEditorEnabled
     shouldPersistHeaders={false}
+    storage={tabStorage}
   />,
 );
