@@ -44,18 +44,19 @@ func (a *Authenticator) Authenticate(r *http.Request) Outcome {
 	}
 	ip := request.From(r.Context()).ClientIP
 	scheme, token, ok := strings.Cut(h, " ")
+	bearer := ok && strings.EqualFold(scheme, "Bearer")
 	token = strings.TrimSpace(token)
 	if blocked, wait := a.Limiter.Blocked(ip); blocked {
 		// Tokens verified moments ago still pass, so that clients sharing an
 		// address with a guesser keep working; nothing new is looked up.
-		if p := a.Verifier.Cached(token); ok && p != nil {
+		if p := a.Verifier.Cached(token); bearer && p != nil {
 			noteCaller(r, p)
 			return Outcome{Principal: p}
 		}
 		a.Limited.Add(1)
 		return Outcome{Status: http.StatusTooManyRequests, Code: gqlerr.RateLimited, Message: "too many failed authentications; retry later", RetryAfter: wait}
 	}
-	if ok && strings.EqualFold(scheme, "Bearer") {
+	if bearer {
 		p, err := a.Verifier.Verify(r.Context(), token)
 		switch {
 		case err == nil:
