@@ -40,7 +40,13 @@ func (r *queryResolver) APITokens(ctx context.Context, after *entgql.Cursor[stri
 		return nil, err
 	}
 	return ent.FromContext(ctx).APIToken.Query().Paginate(ctx, after, first, before, last,
-		ent.WithAPITokenOrder(orderBy), ent.WithAPITokenFilter(where.Filter))
+		ent.WithAPITokenOrder(orderBy), ent.WithAPITokenFilter(func(q *ent.APITokenQuery) (*ent.APITokenQuery, error) {
+			if requested(ctx, "edges", "node", "permissions") {
+				// One query for the page's explicit permissions, not one per token.
+				q = q.WithPermissions(func(pq *ent.PermissionQuery) { pq.WithContentType() })
+			}
+			return where.Filter(q)
+		}))
 }
 
 // AuditEvents is the resolver for the auditEvents field.

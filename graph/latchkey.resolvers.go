@@ -25,9 +25,11 @@ func (r *aPITokenResolver) Status(ctx context.Context, obj *ent.APIToken) (admin
 
 // Permissions is the resolver for the permissions field.
 func (r *aPITokenResolver) Permissions(ctx context.Context, obj *ent.APIToken) ([]*perm.Permission, error) {
-	rows, err := obj.QueryPermissions().WithContentType().All(ctx)
-	if err != nil {
-		return nil, err
+	rows, err := obj.Edges.PermissionsOrErr()
+	if err != nil { // not loaded with the page
+		if rows, err = obj.QueryPermissions().WithContentType().All(ctx); err != nil {
+			return nil, err
+		}
 	}
 	return list(authz.Cells(rows)), nil
 }

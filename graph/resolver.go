@@ -104,6 +104,26 @@ func pageSize(first, last *int) (*int, error) {
 	return first, nil
 }
 
+// requested reports whether the current field's selection reaches the
+// field at path (e.g. edges → node → permissions), through fragments too.
+func requested(ctx context.Context, path ...string) bool {
+	oc := graphql.GetOperationContext(ctx)
+	fields := graphql.CollectFieldsCtx(ctx, nil)
+	for i, name := range path {
+		var next []graphql.CollectedField
+		for _, f := range fields {
+			if f.Name == name {
+				if i == len(path)-1 {
+					return true
+				}
+				next = append(next, graphql.CollectFields(oc, f.Selections, nil)...)
+			}
+		}
+		fields = next
+	}
+	return false
+}
+
 // nameProbeLimit is the most matches a name search turns into an id list.
 const nameProbeLimit = 1000
 
