@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -20,13 +19,8 @@ import (
 
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
-	"github.com/rs/zerolog"
 
-	"github.com/latchkeyhq/latchkey/internal/adminui"
-	"github.com/latchkeyhq/latchkey/internal/config"
-	"github.com/latchkeyhq/latchkey/internal/httpserver"
-	"github.com/latchkeyhq/latchkey/internal/playground"
-	"github.com/latchkeyhq/latchkey/internal/store"
+	"github.com/latchkeyhq/latchkey/internal/testserver"
 )
 
 const chromiumPath = "/usr/bin/chromium"
@@ -57,34 +51,16 @@ func newBrowserEnv(t *testing.T) *browserEnv {
 		}
 		t.Skipf("%s is missing; install Debian's chromium to run the browser tests", chromiumPath)
 	}
-	ctx := context.Background()
-	st, err := store.Open("sqlite://"+filepath.Join(t.TempDir(), "lk.db"), "test-pepper")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	cfg, _, err := config.Parse("serve", nil, func(string) string { return "" }, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httpserver.New(cfg, st, zerolog.Nop())
-	boot, err := store.Seed(ctx, st.Client, srv.Admin, "")
-	if err != nil || boot == nil || boot.Secret == "" {
-		t.Fatalf("seeding: %v", err)
-	}
-	env := &browserEnv{boot: boot.Secret}
+	srv := testserver.New(t, "sqlite", testserver.RealClock(), testserver.Quiet())
+	env := &browserEnv{boot: srv.Admin}
+	// The real server (admin UI and playground included) plus one route that
+	// counts requests for an avatar the CSP must block.
 	mux := http.NewServeMux()
 	mux.HandleFunc("/no-such-avatar.png", func(w http.ResponseWriter, r *http.Request) {
 		env.httpAvatarHits.Add(1)
 		http.NotFound(w, r)
 	})
-	mux.Handle("/admin/", adminui.Handler())
-	mux.Handle("/playground", playground.Handler())
-	mux.Handle("/playground/", playground.Handler())
-	mux.Handle("/", srv.Handler())
+	mux.Handle("/", srv.App.Handler())
 	ts := httptest.NewServer(mux)
 	t.Cleanup(ts.Close)
 	png, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(onePixelPNG, "data:image/png;base64,"))
@@ -101,7 +77,7 @@ func newBrowserEnv(t *testing.T) *browserEnv {
 	}))
 	t.Cleanup(images.Close)
 
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx,
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
 		chromedp.ExecPath(chromiumPath),
 		chromedp.Headless,
 		chromedp.NoSandbox,

@@ -305,7 +305,7 @@ func TestFailedAuthenticationRateLimit(t *testing.T) {
 		c.AuthFailureBurst, c.AuthFailureRate = 3, 0.001
 		c.TrustedProxies = append(c.TrustedProxies, mustPrefix("127.0.0.1/32"))
 	}
-	s := testserver.New(t, "sqlite", trustLoopback)
+	s := testserver.New(t, "sqlite", testserver.Config(trustLoopback))
 	from := func(ip, secret string) *http.Response {
 		req, _ := http.NewRequest(http.MethodPost, s.URL+"/graphql", strings.NewReader(`{"query":"{ viewer { persona { name } } }"}`))
 		req.Header.Set("Content-Type", "application/json")
@@ -341,7 +341,7 @@ func TestFailedAuthenticationRateLimit(t *testing.T) {
 		t.Errorf("limited IP with an uncached token: %d", res.StatusCode)
 	}
 	// Without trusted proxies, X-Forwarded-For cannot be used to dodge the limit.
-	s2 := testserver.New(t, "sqlite", func(c *config.Config) { c.AuthFailureBurst, c.AuthFailureRate = 2, 0.001 })
+	s2 := testserver.New(t, "sqlite", testserver.Config(func(c *config.Config) { c.AuthFailureBurst, c.AuthFailureRate = 2, 0.001 }))
 	for i := range 3 {
 		req, _ := http.NewRequest(http.MethodPost, s2.URL+"/graphql", strings.NewReader(`{"query":"{ __typename }"}`))
 		req.Header.Set("Authorization", "Bearer "+bad)

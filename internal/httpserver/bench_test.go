@@ -15,24 +15,17 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/rs/zerolog"
-
 	"github.com/latchkeyhq/latchkey/ent"
 	"github.com/latchkeyhq/latchkey/ent/apitoken"
 	"github.com/latchkeyhq/latchkey/internal/admin"
-	"github.com/latchkeyhq/latchkey/internal/config"
-	"github.com/latchkeyhq/latchkey/internal/httpserver"
-	"github.com/latchkeyhq/latchkey/internal/store"
 	"github.com/latchkeyhq/latchkey/internal/testserver"
 )
 
@@ -42,25 +35,8 @@ import (
 // buffer growing during the benchmark.
 func benchServer(b *testing.B) (http.Handler, string) {
 	b.Helper()
-	ctx := context.Background()
-	cfg, _, err := config.Parse("serve", nil, func(string) string { return "" }, io.Discard)
-	if err != nil {
-		b.Fatal(err)
-	}
-	st, err := store.Open("sqlite://"+filepath.Join(b.TempDir(), "latchkey.db"), "bench-pepper")
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { st.Close() })
-	if err := st.Migrate(ctx); err != nil {
-		b.Fatal(err)
-	}
-	app := httpserver.New(cfg, st, zerolog.New(io.Discard).Level(zerolog.InfoLevel))
-	boot, err := store.Seed(ctx, st.Client, app.Admin, "")
-	if err != nil {
-		b.Fatal(err)
-	}
-	return app.Handler(), boot.Secret
+	s := testserver.New(b, "sqlite", testserver.Quiet(), testserver.RealClock())
+	return s.App.Handler(), s.Admin
 }
 
 // benchBody is a GraphQL POST body.
@@ -232,7 +208,7 @@ func benchList(b *testing.B, s *testserver.Server, n int) {
 
 // BenchmarkTokenListSQLite lists 1000 tokens on SQLite.
 func BenchmarkTokenListSQLite(b *testing.B) {
-	s := testserver.New(b, "sqlite")
+	s := testserver.New(b, "sqlite", testserver.Quiet())
 	benchSeedTokens(b, s.Store.Client, 1000, 1000)
 	benchList(b, s, 1000)
 }
@@ -250,7 +226,7 @@ func BenchmarkTokenListMySQL(b *testing.B) {
 			b.Fatalf("LATCHKEY_BENCH_MYSQL_TOKENS=%q", v)
 		}
 	}
-	s := testserver.New(b, "mysql")
+	s := testserver.New(b, "mysql", testserver.Quiet())
 	benchSeedTokens(b, s.Store.Client, n, 2000)
 	// Fresh statistics, as a long-lived table would have.
 	if _, err := s.Store.DB.Exec("ANALYZE TABLE api_tokens, personas"); err != nil {

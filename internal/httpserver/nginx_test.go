@@ -244,11 +244,11 @@ func TestNginxRateLimitPerClient(t *testing.T) {
 		}
 		t.Skipf("nginx forward-auth test skipped: %s not found (apt-get install nginx)", nginxBinary)
 	}
-	s := testserver.New(t, "sqlite", func(c *config.Config) {
+	s := testserver.New(t, "sqlite", testserver.Config(func(c *config.Config) {
 		c.AuthFailureBurst = 3
 		c.AuthFailureRate = 0.001
 		c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
-	})
+	}))
 	s.MustDo(t, s.Admin, `mutation { createContentType(input: {uid: "article", displayName: "Articles",
 		actions: [{name: "read", readOnly: true}, {name: "publish", readOnly: false}]}) { id } }`, nil)
 	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))

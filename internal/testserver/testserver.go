@@ -106,8 +106,25 @@ func Dialects(t *testing.T, fn func(t *testing.T, dialect string)) {
 	})
 }
 
-// Option adjusts the configuration of a test server.
-type Option func(*config.Config)
+// Option adjusts a test server.
+type Option func(*setup)
+
+type setup struct {
+	cfg       *config.Config
+	realClock bool
+	quiet     bool
+}
+
+// Config changes the server's settings.
+func Config(change func(*config.Config)) Option { return func(s *setup) { change(s.cfg) } }
+
+// RealClock runs the server on the wall clock instead of the settable one;
+// Server.Clock is then nil.
+func RealClock() Option { return func(s *setup) { s.realClock = true } }
+
+// Quiet logs at info level into nothing, as a deployed server would cost,
+// instead of keeping every debug line in Server.Logs (benchmarks, long runs).
+func Quiet() Option { return func(s *setup) { s.quiet = true } }
 
 // New starts a server on a new database of the given dialect.
 func New(t testing.TB, dialect string, opts ...Option) *Server {
@@ -119,8 +136,9 @@ func New(t testing.TB, dialect string, opts ...Option) *Server {
 	}
 	cfg.AuthFailureBurst = 1000
 	cfg.AuthFailureRate = 1000
+	set := &setup{cfg: cfg}
 	for _, o := range opts {
-		o(cfg)
+		o(set)
 	}
 	url := "sqlite://" + filepath.Join(t.TempDir(), "latchkey.db")
 	if dialect == "mysql" {
@@ -134,9 +152,18 @@ func New(t testing.TB, dialect string, opts ...Option) *Server {
 	if err := st.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	clock := &Clock{now: time.Now().UTC().Truncate(time.Second)}
+	var clock *Clock
+	var appOpts []httpserver.Option
+	if !set.realClock {
+		clock = &Clock{now: time.Now().UTC().Truncate(time.Second)}
+		appOpts = append(appOpts, httpserver.WithClock(clock.Now))
+	}
 	logs := &SafeBuffer{}
-	app := httpserver.New(cfg, st, zerolog.New(logs).Level(zerolog.DebugLevel), httpserver.WithClock(clock.Now))
+	log := zerolog.New(logs).Level(zerolog.DebugLevel)
+	if set.quiet {
+		log = zerolog.New(io.Discard).Level(zerolog.InfoLevel)
+	}
+	app := httpserver.New(cfg, st, log, appOpts...)
 	boot, err := store.Seed(ctx, st.Client, app.Admin, "")
 	if err != nil {
 		t.Fatal(err)
@@ -154,7 +181,11 @@ func (s *Server) Another(t testing.TB) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	app := httpserver.New(cfg, s.Store, zerolog.New(s.Logs), httpserver.WithClock(s.Clock.Now))
+	var appOpts []httpserver.Option
+	if s.Clock != nil {
+		appOpts = append(appOpts, httpserver.WithClock(s.Clock.Now))
+	}
+	app := httpserver.New(cfg, s.Store, zerolog.New(s.Logs), appOpts...)
 	ts := httptest.NewServer(app.Handler())
 	t.Cleanup(ts.Close)
 	return &Server{Server: ts, App: app, Store: s.Store, Clock: s.Clock, Admin: s.Admin, Logs: s.Logs}
