@@ -28,6 +28,9 @@ func main() {
 	if err := entc.Generate("./ent/schema", &gen.Config{
 		Target:  "./ent",
 		Package: "github.com/latchkeyhq/latchkey/ent",
+		// Row locks (SELECT … FOR UPDATE) make concurrent mutations on MySQL
+		// behave as if they ran one after another.
+		Features: []gen.Feature{gen.FeatureLock},
 	}, entc.Extensions(ex)); err != nil {
 		log.Fatalf("running ent codegen: %v", err)
 	}

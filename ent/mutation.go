@@ -4207,6 +4207,9 @@ type PersonaMutation struct {
 	created_at    *time.Time
 	updated_at    *time.Time
 	name          *string
+	name_fold     *string
+	held          *[]string
+	appendheld    []string
 	avatar_url    *string
 	description   *string
 	clearedFields map[string]struct{}
@@ -4430,6 +4433,120 @@ func (m *PersonaMutation) ResetName() {
 	m.name = nil
 }
 
+// SetNameFold sets the "name_fold" field.
+func (m *PersonaMutation) SetNameFold(s string) {
+	m.name_fold = &s
+}
+
+// NameFold returns the value of the "name_fold" field in the mutation.
+func (m *PersonaMutation) NameFold() (r string, exists bool) {
+	v := m.name_fold
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNameFold returns the old "name_fold" field's value of the Persona entity.
+// If the Persona object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PersonaMutation) OldNameFold(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNameFold is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNameFold requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNameFold: %w", err)
+	}
+	return oldValue.NameFold, nil
+}
+
+// ClearNameFold clears the value of the "name_fold" field.
+func (m *PersonaMutation) ClearNameFold() {
+	m.name_fold = nil
+	m.clearedFields[persona.FieldNameFold] = struct{}{}
+}
+
+// NameFoldCleared returns if the "name_fold" field was cleared in this mutation.
+func (m *PersonaMutation) NameFoldCleared() bool {
+	_, ok := m.clearedFields[persona.FieldNameFold]
+	return ok
+}
+
+// ResetNameFold resets all changes to the "name_fold" field.
+func (m *PersonaMutation) ResetNameFold() {
+	m.name_fold = nil
+	delete(m.clearedFields, persona.FieldNameFold)
+}
+
+// SetHeld sets the "held" field.
+func (m *PersonaMutation) SetHeld(s []string) {
+	m.held = &s
+	m.appendheld = nil
+}
+
+// Held returns the value of the "held" field in the mutation.
+func (m *PersonaMutation) Held() (r []string, exists bool) {
+	v := m.held
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldHeld returns the old "held" field's value of the Persona entity.
+// If the Persona object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PersonaMutation) OldHeld(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldHeld is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldHeld requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldHeld: %w", err)
+	}
+	return oldValue.Held, nil
+}
+
+// AppendHeld adds s to the "held" field.
+func (m *PersonaMutation) AppendHeld(s []string) {
+	m.appendheld = append(m.appendheld, s...)
+}
+
+// AppendedHeld returns the list of values that were appended to the "held" field in this mutation.
+func (m *PersonaMutation) AppendedHeld() ([]string, bool) {
+	if len(m.appendheld) == 0 {
+		return nil, false
+	}
+	return m.appendheld, true
+}
+
+// ClearHeld clears the value of the "held" field.
+func (m *PersonaMutation) ClearHeld() {
+	m.held = nil
+	m.appendheld = nil
+	m.clearedFields[persona.FieldHeld] = struct{}{}
+}
+
+// HeldCleared returns if the "held" field was cleared in this mutation.
+func (m *PersonaMutation) HeldCleared() bool {
+	_, ok := m.clearedFields[persona.FieldHeld]
+	return ok
+}
+
+// ResetHeld resets all changes to the "held" field.
+func (m *PersonaMutation) ResetHeld() {
+	m.held = nil
+	m.appendheld = nil
+	delete(m.clearedFields, persona.FieldHeld)
+}
+
 // SetAvatarURL sets the "avatar_url" field.
 func (m *PersonaMutation) SetAvatarURL(s string) {
 	m.avatar_url = &s
@@ -4590,7 +4707,7 @@ func (m *PersonaMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *PersonaMutation) Fields() []string {
-	fields := make([]string, 0, 5)
+	fields := make([]string, 0, 7)
 	if m.created_at != nil {
 		fields = append(fields, persona.FieldCreatedAt)
 	}
@@ -4599,6 +4716,12 @@ func (m *PersonaMutation) Fields() []string {
 	}
 	if m.name != nil {
 		fields = append(fields, persona.FieldName)
+	}
+	if m.name_fold != nil {
+		fields = append(fields, persona.FieldNameFold)
+	}
+	if m.held != nil {
+		fields = append(fields, persona.FieldHeld)
 	}
 	if m.avatar_url != nil {
 		fields = append(fields, persona.FieldAvatarURL)
@@ -4620,6 +4743,10 @@ func (m *PersonaMutation) Field(name string) (ent.Value, bool) {
 		return m.UpdatedAt()
 	case persona.FieldName:
 		return m.Name()
+	case persona.FieldNameFold:
+		return m.NameFold()
+	case persona.FieldHeld:
+		return m.Held()
 	case persona.FieldAvatarURL:
 		return m.AvatarURL()
 	case persona.FieldDescription:
@@ -4639,6 +4766,10 @@ func (m *PersonaMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldUpdatedAt(ctx)
 	case persona.FieldName:
 		return m.OldName(ctx)
+	case persona.FieldNameFold:
+		return m.OldNameFold(ctx)
+	case persona.FieldHeld:
+		return m.OldHeld(ctx)
 	case persona.FieldAvatarURL:
 		return m.OldAvatarURL(ctx)
 	case persona.FieldDescription:
@@ -4672,6 +4803,20 @@ func (m *PersonaMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetName(v)
+		return nil
+	case persona.FieldNameFold:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNameFold(v)
+		return nil
+	case persona.FieldHeld:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetHeld(v)
 		return nil
 	case persona.FieldAvatarURL:
 		v, ok := value.(string)
@@ -4716,7 +4861,14 @@ func (m *PersonaMutation) AddField(name string, value ent.Value) error {
 // ClearedFields returns all nullable fields that were cleared during this
 // mutation.
 func (m *PersonaMutation) ClearedFields() []string {
-	return nil
+	var fields []string
+	if m.FieldCleared(persona.FieldNameFold) {
+		fields = append(fields, persona.FieldNameFold)
+	}
+	if m.FieldCleared(persona.FieldHeld) {
+		fields = append(fields, persona.FieldHeld)
+	}
+	return fields
 }
 
 // FieldCleared returns a boolean indicating if a field with the given name was
@@ -4729,6 +4881,14 @@ func (m *PersonaMutation) FieldCleared(name string) bool {
 // ClearField clears the value of the field with the given name. It returns an
 // error if the field is not defined in the schema.
 func (m *PersonaMutation) ClearField(name string) error {
+	switch name {
+	case persona.FieldNameFold:
+		m.ClearNameFold()
+		return nil
+	case persona.FieldHeld:
+		m.ClearHeld()
+		return nil
+	}
 	return fmt.Errorf("unknown Persona nullable field %s", name)
 }
 
@@ -4744,6 +4904,12 @@ func (m *PersonaMutation) ResetField(name string) error {
 		return nil
 	case persona.FieldName:
 		m.ResetName()
+		return nil
+	case persona.FieldNameFold:
+		m.ResetNameFold()
+		return nil
+	case persona.FieldHeld:
+		m.ResetHeld()
 		return nil
 	case persona.FieldAvatarURL:
 		m.ResetAvatarURL()

@@ -3,6 +3,7 @@
 package ent
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -23,6 +24,10 @@ type Persona struct {
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
 	// Name holds the value of the "name" field.
 	Name string `json:"name,omitempty"`
+	// NameFold holds the value of the "name_fold" field.
+	NameFold *string `json:"name_fold,omitempty"`
+	// Held holds the value of the "held" field.
+	Held []string `json:"held,omitempty"`
 	// AvatarURL holds the value of the "avatar_url" field.
 	AvatarURL string `json:"avatar_url,omitempty"`
 	// Description holds the value of the "description" field.
@@ -60,7 +65,9 @@ func (*Persona) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case persona.FieldID, persona.FieldName, persona.FieldAvatarURL, persona.FieldDescription:
+		case persona.FieldHeld:
+			values[i] = new([]byte)
+		case persona.FieldID, persona.FieldName, persona.FieldNameFold, persona.FieldAvatarURL, persona.FieldDescription:
 			values[i] = new(sql.NullString)
 		case persona.FieldCreatedAt, persona.FieldUpdatedAt:
 			values[i] = new(sql.NullTime)
@@ -102,6 +109,21 @@ func (_m *Persona) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field name", values[i])
 			} else if value.Valid {
 				_m.Name = value.String
+			}
+		case persona.FieldNameFold:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field name_fold", values[i])
+			} else if value.Valid {
+				_m.NameFold = new(string)
+				*_m.NameFold = value.String
+			}
+		case persona.FieldHeld:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field held", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.Held); err != nil {
+					return fmt.Errorf("unmarshal field held: %w", err)
+				}
 			}
 		case persona.FieldAvatarURL:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -164,6 +186,14 @@ func (_m *Persona) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("name=")
 	builder.WriteString(_m.Name)
+	builder.WriteString(", ")
+	if v := _m.NameFold; v != nil {
+		builder.WriteString("name_fold=")
+		builder.WriteString(*v)
+	}
+	builder.WriteString(", ")
+	builder.WriteString("held=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Held))
 	builder.WriteString(", ")
 	builder.WriteString("avatar_url=")
 	builder.WriteString(_m.AvatarURL)

@@ -55,6 +55,26 @@ func (_c *PersonaCreate) SetName(v string) *PersonaCreate {
 	return _c
 }
 
+// SetNameFold sets the "name_fold" field.
+func (_c *PersonaCreate) SetNameFold(v string) *PersonaCreate {
+	_c.mutation.SetNameFold(v)
+	return _c
+}
+
+// SetNillableNameFold sets the "name_fold" field if the given value is not nil.
+func (_c *PersonaCreate) SetNillableNameFold(v *string) *PersonaCreate {
+	if v != nil {
+		_c.SetNameFold(*v)
+	}
+	return _c
+}
+
+// SetHeld sets the "held" field.
+func (_c *PersonaCreate) SetHeld(v []string) *PersonaCreate {
+	_c.mutation.SetHeld(v)
+	return _c
+}
+
 // SetAvatarURL sets the "avatar_url" field.
 func (_c *PersonaCreate) SetAvatarURL(v string) *PersonaCreate {
 	_c.mutation.SetAvatarURL(v)
@@ -185,6 +205,11 @@ func (_c *PersonaCreate) check() error {
 			return &ValidationError{Name: "name", err: fmt.Errorf(`ent: validator failed for field "Persona.name": %w`, err)}
 		}
 	}
+	if v, ok := _c.mutation.NameFold(); ok {
+		if err := persona.NameFoldValidator(v); err != nil {
+			return &ValidationError{Name: "name_fold", err: fmt.Errorf(`ent: validator failed for field "Persona.name_fold": %w`, err)}
+		}
+	}
 	if _, ok := _c.mutation.AvatarURL(); !ok {
 		return &ValidationError{Name: "avatar_url", err: errors.New(`ent: missing required field "Persona.avatar_url"`)}
 	}
@@ -252,6 +277,14 @@ func (_c *PersonaCreate) createSpec() (*Persona, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Name(); ok {
 		_spec.SetField(persona.FieldName, field.TypeString, value)
 		_node.Name = value
+	}
+	if value, ok := _c.mutation.NameFold(); ok {
+		_spec.SetField(persona.FieldNameFold, field.TypeString, value)
+		_node.NameFold = &value
+	}
+	if value, ok := _c.mutation.Held(); ok {
+		_spec.SetField(persona.FieldHeld, field.TypeJSON, value)
+		_node.Held = value
 	}
 	if value, ok := _c.mutation.AvatarURL(); ok {
 		_spec.SetField(persona.FieldAvatarURL, field.TypeString, value)

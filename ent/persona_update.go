@@ -10,6 +10,7 @@ import (
 
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"entgo.io/ent/dialect/sql/sqljson"
 	"entgo.io/ent/schema/field"
 	"github.com/latchkeyhq/latchkey/ent/apitoken"
 	"github.com/latchkeyhq/latchkey/ent/persona"
@@ -54,6 +55,44 @@ func (_u *PersonaUpdate) SetNillableName(v *string) *PersonaUpdate {
 	if v != nil {
 		_u.SetName(*v)
 	}
+	return _u
+}
+
+// SetNameFold sets the "name_fold" field.
+func (_u *PersonaUpdate) SetNameFold(v string) *PersonaUpdate {
+	_u.mutation.SetNameFold(v)
+	return _u
+}
+
+// SetNillableNameFold sets the "name_fold" field if the given value is not nil.
+func (_u *PersonaUpdate) SetNillableNameFold(v *string) *PersonaUpdate {
+	if v != nil {
+		_u.SetNameFold(*v)
+	}
+	return _u
+}
+
+// ClearNameFold clears the value of the "name_fold" field.
+func (_u *PersonaUpdate) ClearNameFold() *PersonaUpdate {
+	_u.mutation.ClearNameFold()
+	return _u
+}
+
+// SetHeld sets the "held" field.
+func (_u *PersonaUpdate) SetHeld(v []string) *PersonaUpdate {
+	_u.mutation.SetHeld(v)
+	return _u
+}
+
+// AppendHeld appends value to the "held" field.
+func (_u *PersonaUpdate) AppendHeld(v []string) *PersonaUpdate {
+	_u.mutation.AppendHeld(v)
+	return _u
+}
+
+// ClearHeld clears the value of the "held" field.
+func (_u *PersonaUpdate) ClearHeld() *PersonaUpdate {
+	_u.mutation.ClearHeld()
 	return _u
 }
 
@@ -160,6 +199,11 @@ func (_u *PersonaUpdate) check() error {
 			return &ValidationError{Name: "name", err: fmt.Errorf(`ent: validator failed for field "Persona.name": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.NameFold(); ok {
+		if err := persona.NameFoldValidator(v); err != nil {
+			return &ValidationError{Name: "name_fold", err: fmt.Errorf(`ent: validator failed for field "Persona.name_fold": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.AvatarURL(); ok {
 		if err := persona.AvatarURLValidator(v); err != nil {
 			return &ValidationError{Name: "avatar_url", err: fmt.Errorf(`ent: validator failed for field "Persona.avatar_url": %w`, err)}
@@ -190,6 +234,23 @@ func (_u *PersonaUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.Name(); ok {
 		_spec.SetField(persona.FieldName, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.NameFold(); ok {
+		_spec.SetField(persona.FieldNameFold, field.TypeString, value)
+	}
+	if _u.mutation.NameFoldCleared() {
+		_spec.ClearField(persona.FieldNameFold, field.TypeString)
+	}
+	if value, ok := _u.mutation.Held(); ok {
+		_spec.SetField(persona.FieldHeld, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedHeld(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, persona.FieldHeld, value)
+		})
+	}
+	if _u.mutation.HeldCleared() {
+		_spec.ClearField(persona.FieldHeld, field.TypeJSON)
 	}
 	if value, ok := _u.mutation.AvatarURL(); ok {
 		_spec.SetField(persona.FieldAvatarURL, field.TypeString, value)
@@ -287,6 +348,44 @@ func (_u *PersonaUpdateOne) SetNillableName(v *string) *PersonaUpdateOne {
 	if v != nil {
 		_u.SetName(*v)
 	}
+	return _u
+}
+
+// SetNameFold sets the "name_fold" field.
+func (_u *PersonaUpdateOne) SetNameFold(v string) *PersonaUpdateOne {
+	_u.mutation.SetNameFold(v)
+	return _u
+}
+
+// SetNillableNameFold sets the "name_fold" field if the given value is not nil.
+func (_u *PersonaUpdateOne) SetNillableNameFold(v *string) *PersonaUpdateOne {
+	if v != nil {
+		_u.SetNameFold(*v)
+	}
+	return _u
+}
+
+// ClearNameFold clears the value of the "name_fold" field.
+func (_u *PersonaUpdateOne) ClearNameFold() *PersonaUpdateOne {
+	_u.mutation.ClearNameFold()
+	return _u
+}
+
+// SetHeld sets the "held" field.
+func (_u *PersonaUpdateOne) SetHeld(v []string) *PersonaUpdateOne {
+	_u.mutation.SetHeld(v)
+	return _u
+}
+
+// AppendHeld appends value to the "held" field.
+func (_u *PersonaUpdateOne) AppendHeld(v []string) *PersonaUpdateOne {
+	_u.mutation.AppendHeld(v)
+	return _u
+}
+
+// ClearHeld clears the value of the "held" field.
+func (_u *PersonaUpdateOne) ClearHeld() *PersonaUpdateOne {
+	_u.mutation.ClearHeld()
 	return _u
 }
 
@@ -406,6 +505,11 @@ func (_u *PersonaUpdateOne) check() error {
 			return &ValidationError{Name: "name", err: fmt.Errorf(`ent: validator failed for field "Persona.name": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.NameFold(); ok {
+		if err := persona.NameFoldValidator(v); err != nil {
+			return &ValidationError{Name: "name_fold", err: fmt.Errorf(`ent: validator failed for field "Persona.name_fold": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.AvatarURL(); ok {
 		if err := persona.AvatarURLValidator(v); err != nil {
 			return &ValidationError{Name: "avatar_url", err: fmt.Errorf(`ent: validator failed for field "Persona.avatar_url": %w`, err)}
@@ -453,6 +557,23 @@ func (_u *PersonaUpdateOne) sqlSave(ctx context.Context) (_node *Persona, err er
 	}
 	if value, ok := _u.mutation.Name(); ok {
 		_spec.SetField(persona.FieldName, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.NameFold(); ok {
+		_spec.SetField(persona.FieldNameFold, field.TypeString, value)
+	}
+	if _u.mutation.NameFoldCleared() {
+		_spec.ClearField(persona.FieldNameFold, field.TypeString)
+	}
+	if value, ok := _u.mutation.Held(); ok {
+		_spec.SetField(persona.FieldHeld, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedHeld(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, persona.FieldHeld, value)
+		})
+	}
+	if _u.mutation.HeldCleared() {
+		_spec.ClearField(persona.FieldHeld, field.TypeJSON)
 	}
 	if value, ok := _u.mutation.AvatarURL(); ok {
 		_spec.SetField(persona.FieldAvatarURL, field.TypeString, value)

@@ -375,14 +375,18 @@ func init() {
 			return nil
 		}
 	}()
+	// personaDescNameFold is the schema descriptor for name_fold field.
+	personaDescNameFold := personaFields[1].Descriptor()
+	// persona.NameFoldValidator is a validator for the "name_fold" field. It is called by the builders before save.
+	persona.NameFoldValidator = personaDescNameFold.Validators[0].(func(string) error)
 	// personaDescAvatarURL is the schema descriptor for avatar_url field.
-	personaDescAvatarURL := personaFields[1].Descriptor()
+	personaDescAvatarURL := personaFields[3].Descriptor()
 	// persona.DefaultAvatarURL holds the default value on creation for the avatar_url field.
 	persona.DefaultAvatarURL = personaDescAvatarURL.Default.(string)
 	// persona.AvatarURLValidator is a validator for the "avatar_url" field. It is called by the builders before save.
 	persona.AvatarURLValidator = personaDescAvatarURL.Validators[0].(func(string) error)
 	// personaDescDescription is the schema descriptor for description field.
-	personaDescDescription := personaFields[2].Descriptor()
+	personaDescDescription := personaFields[4].Descriptor()
 	// persona.DefaultDescription holds the default value on creation for the description field.
 	persona.DefaultDescription = personaDescDescription.Default.(string)
 	// persona.DescriptionValidator is a validator for the "description" field. It is called by the builders before save.

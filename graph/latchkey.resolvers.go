@@ -138,9 +138,16 @@ func (r *queryResolver) Authorize(ctx context.Context, contentType string, actio
 
 // IntrospectToken is the resolver for the introspectToken field.
 func (r *queryResolver) IntrospectToken(ctx context.Context, secret string) (*model.TokenIntrospection, error) {
+	if err := r.Guesses.Allow(ctx); err != nil {
+		return nil, err
+	}
 	p, err := r.Verifier.Lookup(ctx, secret)
-	if err != nil || p == nil {
-		return &model.TokenIntrospection{Active: false, Permissions: []*perm.Permission{}}, err
+	if err != nil {
+		return nil, err
+	}
+	if p == nil {
+		r.Guesses.Miss(ctx)
+		return &model.TokenIntrospection{Active: false, Permissions: []*perm.Permission{}}, nil
 	}
 	return &model.TokenIntrospection{
 		Active:      true,
@@ -170,9 +177,14 @@ func (r *aPITokenWhereInputResolver) Status(ctx context.Context, obj *ent.APITok
 
 // Secret is the resolver for the secret field.
 func (r *aPITokenWhereInputResolver) Secret(ctx context.Context, obj *ent.APITokenWhereInput, data *string) error {
-	if data != nil {
-		obj.AddPredicates(admin.SecretIs(r.Hasher, *data, r.Now()))
+	if data == nil {
+		return nil
 	}
+	match, err := secretFilter(ctx, r.Resolver, *data)
+	if err != nil {
+		return err
+	}
+	obj.AddPredicates(match)
 	return nil
 }
 

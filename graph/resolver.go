@@ -12,6 +12,7 @@ import (
 
 	"github.com/latchkeyhq/latchkey/ent"
 	"github.com/latchkeyhq/latchkey/ent/apitoken"
+	"github.com/latchkeyhq/latchkey/ent/predicate"
 	"github.com/latchkeyhq/latchkey/internal/admin"
 	"github.com/latchkeyhq/latchkey/internal/auth"
 	"github.com/latchkeyhq/latchkey/internal/authz"
@@ -27,6 +28,7 @@ type Resolver struct {
 	Admin    *admin.Service
 	Hasher   secret.Hasher
 	Verifier *auth.Verifier
+	Guesses  admin.Guesses
 	Now      func() time.Time
 }
 
@@ -154,4 +156,30 @@ func foldNameFilter(ctx context.Context, w *ent.APITokenWhereInput) error {
 		}
 	}
 	return nil
+}
+
+// secretFilter is the predicate of the secret filter. Filtering by a secret
+// answers whether it exists, so it spends the failed-attempt budget of
+// bearer authentication on a miss. It matches only a secret that
+// authenticates now (a token's current one, or a replaced one in its grace
+// period, of a token that is active) unless the caller may revoke and
+// restore tokens: only those may look up what a leaked secret belonged to
+// once it stopped working.
+func secretFilter(ctx context.Context, r *Resolver, value string) (predicate.APIToken, error) {
+	if err := r.Guesses.Allow(ctx); err != nil {
+		return nil, err
+	}
+	now := r.Now()
+	match := admin.SecretIs(r.Hasher, value, now)
+	if p := authz.FromContext(ctx); p == nil || !p.Can("api-token", "revoke") {
+		match = apitoken.And(match, admin.StatusIs(admin.StatusActive, now))
+	}
+	found, err := ent.FromContext(ctx).APIToken.Query().Where(match).Exist(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		r.Guesses.Miss(ctx)
+	}
+	return match, nil
 }

@@ -205,6 +205,8 @@ var (
 		{Name: "created_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
 		{Name: "updated_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
 		{Name: "name", Type: field.TypeString, Size: 100},
+		{Name: "name_fold", Type: field.TypeString, Unique: true, Nullable: true, Size: 400},
+		{Name: "held", Type: field.TypeJSON, Nullable: true},
 		{Name: "avatar_url", Type: field.TypeString, Size: 2048, Default: ""},
 		{Name: "description", Type: field.TypeString, Size: 1000, Default: ""},
 	}

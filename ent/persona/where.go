@@ -80,6 +80,11 @@ func Name(v string) predicate.Persona {
 	return predicate.Persona(sql.FieldEQ(FieldName, v))
 }
 
+// NameFold applies equality check predicate on the "name_fold" field. It's identical to NameFoldEQ.
+func NameFold(v string) predicate.Persona {
+	return predicate.Persona(sql.FieldEQ(FieldNameFold, v))
+}
+
 // AvatarURL applies equality check predicate on the "avatar_url" field. It's identical to AvatarURLEQ.
 func AvatarURL(v string) predicate.Persona {
 	return predicate.Persona(sql.FieldEQ(FieldAvatarURL, v))
@@ -233,6 +238,91 @@ func NameEqualFold(v string) predicate.Persona {
 // NameContainsFold applies the ContainsFold predicate on the "name" field.
 func NameContainsFold(v string) predicate.Persona {
 	return predicate.Persona(sql.FieldContainsFold(FieldName, v))
+}
+
+// NameFoldEQ applies the EQ predicate on the "name_fold" field.
+func NameFoldEQ(v string) predicate.Persona {
+	return predicate.Persona(sql.FieldEQ(FieldNameFold, v))
+}
+
+// NameFoldNEQ applies the NEQ predicate on the "name_fold" field.
+func NameFoldNEQ(v string) predicate.Persona {
+	return predicate.Persona(sql.FieldNEQ(FieldNameFold, v))
+}
+
+// NameFoldIn applies the In predicate on the "name_fold" field.
+func NameFoldIn(vs ...string) predicate.Persona {
+	return predicate.Persona(sql.FieldIn(FieldNameFold, vs...))
+}
+
+// NameFoldNotIn applies the NotIn predicate on the "name_fold" field.
+func NameFoldNotIn(vs ...string) predicate.Persona {
+	return predicate.Persona(sql.FieldNotIn(FieldNameFold, vs...))
+}
+
+// NameFoldGT applies the GT predicate on the "name_fold" field.
+func NameFoldGT(v string) predicate.Persona {
+	return predicate.Persona(sql.FieldGT(FieldNameFold, v))
+}
+
+// NameFoldGTE applies the GTE predicate on the "name_fold" field.
+func NameFoldGTE(v string) predicate.Persona {
+	return predicate.Persona(sql.FieldGTE(FieldNameFold, v))
+}
+
+// NameFoldLT applies the LT predicate on the "name_fold" field.
+func NameFoldLT(v string) predicate.Persona {
+	return predicate.Persona(sql.FieldLT(FieldNameFold, v))
+}
+
+// NameFoldLTE applies the LTE predicate on the "name_fold" field.
+func NameFoldLTE(v string) predicate.Persona {
+	return predicate.Persona(sql.FieldLTE(FieldNameFold, v))
+}
+
+// NameFoldContains applies the Contains predicate on the "name_fold" field.
+func NameFoldContains(v string) predicate.Persona {
+	return predicate.Persona(sql.FieldContains(FieldNameFold, v))
+}
+
+// NameFoldHasPrefix applies the HasPrefix predicate on the "name_fold" field.
+func NameFoldHasPrefix(v string) predicate.Persona {
+	return predicate.Persona(sql.FieldHasPrefix(FieldNameFold, v))
+}
+
+// NameFoldHasSuffix applies the HasSuffix predicate on the "name_fold" field.
+func NameFoldHasSuffix(v string) predicate.Persona {
+	return predicate.Persona(sql.FieldHasSuffix(FieldNameFold, v))
+}
+
+// NameFoldIsNil applies the IsNil predicate on the "name_fold" field.
+func NameFoldIsNil() predicate.Persona {
+	return predicate.Persona(sql.FieldIsNull(FieldNameFold))
+}
+
+// NameFoldNotNil applies the NotNil predicate on the "name_fold" field.
+func NameFoldNotNil() predicate.Persona {
+	return predicate.Persona(sql.FieldNotNull(FieldNameFold))
+}
+
+// NameFoldEqualFold applies the EqualFold predicate on the "name_fold" field.
+func NameFoldEqualFold(v string) predicate.Persona {
+	return predicate.Persona(sql.FieldEqualFold(FieldNameFold, v))
+}
+
+// NameFoldContainsFold applies the ContainsFold predicate on the "name_fold" field.
+func NameFoldContainsFold(v string) predicate.Persona {
+	return predicate.Persona(sql.FieldContainsFold(FieldNameFold, v))
+}
+
+// HeldIsNil applies the IsNil predicate on the "held" field.
+func HeldIsNil() predicate.Persona {
+	return predicate.Persona(sql.FieldIsNull(FieldHeld))
+}
+
+// HeldNotNil applies the NotNil predicate on the "held" field.
+func HeldNotNil() predicate.Persona {
+	return predicate.Persona(sql.FieldNotNull(FieldHeld))
 }
 
 // AvatarURLEQ applies the EQ predicate on the "avatar_url" field.

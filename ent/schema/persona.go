@@ -24,6 +24,14 @@ func (Persona) Mixin() []ent.Mixin {
 func (Persona) Fields() []ent.Field {
 	return []ent.Field{
 		field.String("name").NotEmpty().MaxLen(100).Annotations(entgql.OrderField("NAME")),
+		// name_fold keeps names unique regardless of case and spacing: a persona
+		// is an identity that gateways pass upstream by name. NULL only on rows
+		// from before it existed, until the migration fills it in.
+		field.String("name_fold").MaxLen(400).Optional().Nillable().Unique().Annotations(hidden()),
+		// held records the most any token acting as this persona has ever been
+		// given ("FULL_ACCESS", "READ_ONLY" or "content-type:action" cells), so
+		// that a persona stays out of weaker callers' reach after its tokens go.
+		field.Strings("held").Optional().Annotations(hidden()),
 		field.String("avatar_url").MaxLen(2048).Default("").Annotations(entgql.MapsTo("avatarURL")),
 		field.String("description").MaxLen(1000).Default(""),
 	}

@@ -14,11 +14,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/latchkeyhq/latchkey/ent"
-	"github.com/latchkeyhq/latchkey/ent/apitoken"
-	"github.com/latchkeyhq/latchkey/internal/authz"
 	"github.com/latchkeyhq/latchkey/internal/gqlerr"
 	"github.com/latchkeyhq/latchkey/internal/ids"
-	"github.com/latchkeyhq/latchkey/internal/perm"
 	"github.com/latchkeyhq/latchkey/internal/secret"
 )
 
@@ -30,6 +27,21 @@ type Service struct {
 	// Changed runs after a change to tokens, roles, personas or content types
 	// is committed, so that cached verifications are dropped. May be nil.
 	Changed func()
+	// Locking makes mutations read the rows they rely on FOR UPDATE (MySQL).
+	Locking bool
+	// Guesses counts the misses of every path that matches a secret against
+	// the failed-authentication limit. May be nil.
+	Guesses Guesses
+}
+
+// Guesses is the failed-attempt budget shared by every path on which a
+// caller can test whether a secret exists.
+type Guesses interface {
+	// Allow returns RATE_LIMITED when the request's client IP or caller has
+	// used up its failed attempts.
+	Allow(ctx context.Context) error
+	// Miss spends one failed attempt of the client IP and of the caller.
+	Miss(ctx context.Context)
 }
 
 // New returns a Service with the real clock.
@@ -70,51 +82,6 @@ func AsSystem(ctx context.Context) context.Context {
 	return context.WithValue(ctx, systemKey{}, true)
 }
 
-// ceiling checks a grant against the caller; fails closed without one.
-func ceiling(ctx context.Context, typ apitoken.Type, grant perm.Set) error {
-	if ctx.Value(systemKey{}) != nil {
-		return nil
-	}
-	caller, err := authz.Require(ctx)
-	if err != nil {
-		return err
-	}
-	return authz.Ceiling(caller, typ, grant)
-}
-
-// ceilingForToken refuses to act on a token that can do more than the caller.
-func ceilingForToken(ctx context.Context, t *ent.APIToken) error {
-	if ctx.Value(systemKey{}) != nil {
-		return nil
-	}
-	caller, err := authz.Require(ctx)
-	if err != nil {
-		return err
-	}
-	return authz.CeilingForToken(ctx, db(ctx), caller, t)
-}
-
-// ceilingForPersona refuses to let a caller take on or change the identity
-// of tokens stronger than itself.
-func ceilingForPersona(ctx context.Context, p *ent.Persona) error {
-	if ctx.Value(systemKey{}) != nil {
-		return nil
-	}
-	if caller := authz.FromContext(ctx); caller != nil && caller.FullAccess() {
-		return nil
-	}
-	tokens, err := p.QueryTokens().All(ctx)
-	if err != nil {
-		return err
-	}
-	for _, t := range tokens {
-		if err := ceilingForToken(ctx, t); err != nil {
-			return gqlerr.New(gqlerr.Forbidden, "persona %q is the identity of tokens that can do more than this token", p.Name)
-		}
-	}
-	return nil
-}
-
 var slugRE = regexp.MustCompile(`^[a-z0-9]+(?:-[a-z0-9]+)*$`)
 
 // text trims v and checks its length in characters.
@@ -140,8 +107,8 @@ func checkName(field, v string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if strings.IndexFunc(v, unicode.IsControl) >= 0 {
-		return "", gqlerr.BadInput(field, "%s must not contain control characters", field)
+	if strings.IndexFunc(v, invisible) >= 0 {
+		return "", gqlerr.BadInput(field, "%s must not contain control or invisible formatting characters", field)
 	}
 	return v, nil
 }
@@ -199,8 +166,17 @@ func avatarURL(field string, v *string) (string, error) {
 	return s, nil
 }
 
-// fold is the case-insensitive key of a name.
-func fold(name string) string { return strings.ToLower(name) }
+// invisible reports control characters and formatting characters such as
+// zero-width spaces and bidirectional overrides, which would let two names
+// look alike.
+func invisible(r rune) bool { return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) }
+
+// fold is the key that makes names unique: lower-cased, with runs of white
+// space made one space.
+func fold(name string) string { return strings.ToLower(strings.Join(strings.Fields(name), " ")) }
+
+// Fold is fold for the migration that fills in keys of older rows.
+func Fold(name string) string { return fold(name) }
 
 // notFound is the error for an id that names no record of the wanted type,
 // whether it is malformed, of another type, or deleted.

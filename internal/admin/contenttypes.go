@@ -4,10 +4,10 @@ import (
 	"context"
 
 	"github.com/latchkeyhq/latchkey/ent"
-	"github.com/latchkeyhq/latchkey/ent/apitoken"
 	"github.com/latchkeyhq/latchkey/ent/contenttype"
 	"github.com/latchkeyhq/latchkey/ent/permission"
 	"github.com/latchkeyhq/latchkey/internal/audit"
+	"github.com/latchkeyhq/latchkey/internal/authz"
 	"github.com/latchkeyhq/latchkey/internal/gqlerr"
 	"github.com/latchkeyhq/latchkey/internal/perm"
 )
@@ -49,11 +49,18 @@ func SystemContentTypes() []CreateContentTypeInput {
 
 // CreateContentType registers a content type with its actions (default:
 // read, create, update, delete) and a permission row for each.
+// Read-only actions are granted to every READ_ONLY token, so only
+// FULL_ACCESS callers may create a content type with any (the default
+// actions include read).
 func (s *Service) CreateContentType(ctx context.Context, in CreateContentTypeInput) (*ent.ContentType, error) {
 	return s.createContentType(ctx, in, false)
 }
 
 func (s *Service) createContentType(ctx context.Context, in CreateContentTypeInput, system bool) (*ent.ContentType, error) {
+	c, err := s.caller(ctx, createCT)
+	if err != nil {
+		return nil, err
+	}
 	uid, err := slug("uid", in.UID, 64)
 	if err != nil {
 		return nil, err
@@ -79,6 +86,9 @@ func (s *Service) createContentType(ctx context.Context, in CreateContentTypeInp
 			return nil, err
 		}
 	}
+	if err := catalogCeiling(ctx, c, &ent.ContentType{UID: uid}, nil, actions); err != nil {
+		return nil, err
+	}
 	now := s.now()
 	ct, err := db(ctx).ContentType.Create().
 		SetUID(uid).
@@ -102,7 +112,7 @@ func (s *Service) createContentType(ctx context.Context, in CreateContentTypeInp
 // Removing an action that roles or tokens grant needs detach, which revokes
 // those grants.
 func (s *Service) UpdateContentType(ctx context.Context, id string, in UpdateContentTypeInput, detach bool) (*ent.ContentType, error) {
-	ct, err := s.mutableContentType(ctx, id, "changed")
+	c, ct, err := s.mutableContentType(ctx, updateCT, id, "changed")
 	if err != nil {
 		return nil, err
 	}
@@ -130,29 +140,19 @@ func (s *Service) UpdateContentType(ctx context.Context, id string, in UpdateCon
 		if err != nil {
 			return nil, err
 		}
-		keep := map[string]bool{}
+		if err := catalogCeiling(ctx, c, ct, ct.Actions, actions); err != nil {
+			return nil, err
+		}
+		keep, had := map[string]bool{}, map[string]bool{}
 		for _, a := range actions {
 			keep[a.Name] = true
 		}
-		had := map[string]bool{}
 		var removed []string
-		// Making an action read-only hands it to every READ_ONLY token.
-		madeReadOnly := perm.Set{}
 		for _, a := range ct.Actions {
 			had[a.Name] = true
 			if !keep[a.Name] {
 				removed = append(removed, a.Name)
 			}
-		}
-		for _, a := range actions {
-			for _, old := range ct.Actions {
-				if old.Name == a.Name && a.ReadOnly && !old.ReadOnly {
-					madeReadOnly.Add(perm.Permission{ContentType: ct.UID, Action: a.Name})
-				}
-			}
-		}
-		if err := ceiling(ctx, apitoken.TypeCUSTOM, madeReadOnly); err != nil {
-			return nil, err
 		}
 		for _, a := range actions {
 			if !had[a.Name] {
@@ -177,8 +177,11 @@ func (s *Service) UpdateContentType(ctx context.Context, id string, in UpdateCon
 // DeleteContentType removes a content type that is not a system one. If
 // roles or tokens grant any of its actions, detach must be true.
 func (s *Service) DeleteContentType(ctx context.Context, id string, detach bool) (string, error) {
-	ct, err := s.mutableContentType(ctx, id, "deleted")
+	c, ct, err := s.mutableContentType(ctx, deleteCT, id, "deleted")
 	if err != nil {
+		return "", err
+	}
+	if err := catalogCeiling(ctx, c, ct, ct.Actions, nil); err != nil {
 		return "", err
 	}
 	names := make([]string, len(ct.Actions))
@@ -194,21 +197,27 @@ func (s *Service) DeleteContentType(ctx context.Context, id string, detach bool)
 	return ct.ID, s.auditContentType(ctx, "content-type.delete", ct, nil)
 }
 
-func (s *Service) mutableContentType(ctx context.Context, id, verb string) (*ent.ContentType, error) {
-	if err := checkID("ContentType", id); err != nil {
-		return nil, err
+// mutableContentType loads (and on MySQL locks) a content type that is not
+// a system one, for a mutation needing need.
+func (s *Service) mutableContentType(ctx context.Context, need perm.Permission, id, verb string) (*authz.Principal, *ent.ContentType, error) {
+	c, err := s.caller(ctx, need)
+	if err != nil {
+		return nil, nil, err
 	}
-	ct, err := db(ctx).ContentType.Get(ctx, id)
+	if err := checkID("ContentType", id); err != nil {
+		return nil, nil, err
+	}
+	ct, err := locked(s, db(ctx).ContentType.Query().Where(contenttype.ID(id))).Only(ctx)
 	if ent.IsNotFound(err) {
-		return nil, notFound("ContentType", id)
+		return nil, nil, notFound("ContentType", id)
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if ct.System {
-		return nil, gqlerr.New(gqlerr.Forbidden, "%q is a system content type and cannot be %s", ct.UID, verb)
+		return nil, nil, gqlerr.New(gqlerr.Forbidden, "%q is a system content type and cannot be %s", ct.UID, verb)
 	}
-	return ct, nil
+	return c, ct, nil
 }
 
 func validActions(in []*perm.Action) ([]perm.Action, error) {
@@ -251,6 +260,8 @@ func dropPermissionRows(ctx context.Context, ct *ent.ContentType, actions []stri
 		return nil
 	}
 	cells := permission.And(permission.ContentTypeID(ct.ID), permission.ActionIn(actions...))
+	// The content type row is locked, and so is every cell a grant reads
+	// (see permissions): no new grant of these cells can slip in.
 	if !detach {
 		used, err := db(ctx).Permission.Query().
 			Where(cells, permission.Or(permission.HasRoles(), permission.HasTokens())).

@@ -7,14 +7,13 @@ import (
 	"github.com/latchkeyhq/latchkey/ent/contenttype"
 	"github.com/latchkeyhq/latchkey/ent/permission"
 	"github.com/latchkeyhq/latchkey/ent/role"
-	"github.com/latchkeyhq/latchkey/internal/authz"
 	"github.com/latchkeyhq/latchkey/internal/gqlerr"
 	"github.com/latchkeyhq/latchkey/internal/perm"
 )
 
 // permissions resolves requested cells to their rows; every cell must name
 // an existing content type and one of its actions.
-func permissions(ctx context.Context, field string, in []perm.Permission) ([]*ent.Permission, perm.Set, error) {
+func (s *Service) permissions(ctx context.Context, field string, in []perm.Permission) ([]*ent.Permission, perm.Set, error) {
 	want := perm.NewSet(in...)
 	if len(want) == 0 {
 		return nil, perm.Set{}, nil
@@ -23,8 +22,8 @@ func permissions(ctx context.Context, field string, in []perm.Permission) ([]*en
 	for p := range want {
 		uids = append(uids, p.ContentType)
 	}
-	rows, err := db(ctx).Permission.Query().
-		Where(permission.HasContentTypeWith(contenttype.UIDIn(uids...))).
+	rows, err := locked(s, db(ctx).Permission.Query().
+		Where(permission.HasContentTypeWith(contenttype.UIDIn(uids...)))).
 		WithContentType().
 		All(ctx)
 	if err != nil {
@@ -50,9 +49,9 @@ func permissions(ctx context.Context, field string, in []perm.Permission) ([]*en
 	return out, want, nil
 }
 
-// roles resolves role ids; every one must exist. The set is the union of
-// the roles' permissions: assigning a role grants them.
-func roles(ctx context.Context, field string, idList []string) ([]*ent.Role, perm.Set, error) {
+// roles resolves (and on MySQL locks) role ids, with their permissions;
+// every one must exist.
+func (s *Service) roles(ctx context.Context, field string, idList []string) ([]*ent.Role, error) {
 	uniq := map[string]bool{}
 	for _, id := range idList {
 		uniq[id] = true
@@ -61,12 +60,12 @@ func roles(ctx context.Context, field string, idList []string) ([]*ent.Role, per
 	for id := range uniq {
 		list = append(list, id)
 	}
-	found, err := db(ctx).Role.Query().
-		Where(role.IDIn(list...)).
+	found, err := locked(s, db(ctx).Role.Query().
+		Where(role.IDIn(list...))).
 		WithPermissions(func(q *ent.PermissionQuery) { q.WithContentType() }).
 		All(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if len(found) != len(list) {
 		have := map[string]bool{}
@@ -75,17 +74,11 @@ func roles(ctx context.Context, field string, idList []string) ([]*ent.Role, per
 		}
 		for _, id := range idList {
 			if !have[id] {
-				return nil, nil, gqlerr.BadInput(field, "unknown role %q", id)
+				return nil, gqlerr.BadInput(field, "unknown role %q", id)
 			}
 		}
 	}
-	grant := perm.Set{}
-	for _, r := range found {
-		for p := range authz.Cells(r.Edges.Permissions) {
-			grant.Add(p)
-		}
-	}
-	return found, grant, nil
+	return found, nil
 }
 
 // cellsOf lists permission inputs given as pointers, as gqlgen passes them.

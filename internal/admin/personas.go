@@ -2,10 +2,13 @@ package admin
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/latchkeyhq/latchkey/ent"
 	"github.com/latchkeyhq/latchkey/ent/apitoken"
+	"github.com/latchkeyhq/latchkey/ent/persona"
 	"github.com/latchkeyhq/latchkey/internal/audit"
+	"github.com/latchkeyhq/latchkey/internal/authz"
 	"github.com/latchkeyhq/latchkey/internal/gqlerr"
 )
 
@@ -25,7 +28,10 @@ type UpdatePersonaInput struct {
 
 // CreatePersona makes a persona.
 func (s *Service) CreatePersona(ctx context.Context, in CreatePersonaInput) (*ent.Persona, error) {
-	p, err := s.newPersona(ctx, "", in)
+	if _, err := s.caller(ctx, createPersona); err != nil {
+		return nil, err
+	}
+	p, err := s.newPersona(ctx, "", in, false)
 	if err != nil {
 		return nil, err
 	}
@@ -33,9 +39,19 @@ func (s *Service) CreatePersona(ctx context.Context, in CreatePersonaInput) (*en
 }
 
 // newPersona validates and creates a persona; field prefixes error fields
-// when the persona is nested in another input.
-func (s *Service) newPersona(ctx context.Context, field string, in CreatePersonaInput) (*ent.Persona, error) {
+// when the persona is nested in another input. Names are unique regardless
+// of case: a persona's name is what gateways pass upstream and what the
+// audit log records. A name Latchkey chose (numbered) is numbered when taken.
+func (s *Service) newPersona(ctx context.Context, field string, in CreatePersonaInput, numbered bool) (*ent.Persona, error) {
 	name, err := checkName(field+"name", in.Name)
+	if err != nil {
+		return nil, err
+	}
+	if numbered {
+		name, err = s.freePersonaName(ctx, name)
+	} else {
+		err = s.personaNameFree(ctx, field+"name", name, "")
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -50,6 +66,7 @@ func (s *Service) newPersona(ctx context.Context, field string, in CreatePersona
 	now := s.now()
 	return db(ctx).Persona.Create().
 		SetName(name).
+		SetNameFold(fold(name)).
 		SetAvatarURL(avatar).
 		SetDescription(desc).
 		SetCreatedAt(now).
@@ -57,14 +74,53 @@ func (s *Service) newPersona(ctx context.Context, field string, in CreatePersona
 		Save(ctx)
 }
 
+func (s *Service) personaNameFree(ctx context.Context, field, name, self string) error {
+	taken, err := db(ctx).Persona.Query().Where(persona.NameFold(fold(name)), persona.IDNEQ(self)).Exist(ctx)
+	if err != nil {
+		return err
+	}
+	if taken {
+		return gqlerr.Field(gqlerr.Conflict, field, "a persona named %q already exists", name)
+	}
+	return nil
+}
+
+// freePersonaName is name, or name (2), name (3), … when it is taken.
+func (s *Service) freePersonaName(ctx context.Context, name string) (string, error) {
+	for n := 1; ; n++ {
+		candidate := name
+		if n > 1 {
+			suffix := fmt.Sprintf(" (%d)", n)
+			candidate = truncateRunes(name, 100-len(suffix)) + suffix
+		}
+		taken, err := db(ctx).Persona.Query().Where(persona.NameFold(fold(candidate))).Exist(ctx)
+		if err != nil || !taken {
+			return candidate, err
+		}
+	}
+}
+
+func truncateRunes(s string, n int) string {
+	r := []rune(s)
+	if len(r) > n {
+		return string(r[:n])
+	}
+	return s
+}
+
 // UpdatePersona changes what is given in in. The persona is the identity
-// of its tokens, so the caller must be at least as strong as each of them.
+// of its tokens, so the caller must be at least as strong as each of them,
+// now and before.
 func (s *Service) UpdatePersona(ctx context.Context, id string, in UpdatePersonaInput) (*ent.Persona, error) {
+	c, err := s.caller(ctx, updatePersona)
+	if err != nil {
+		return nil, err
+	}
 	p, err := s.persona(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	if err := ceilingForPersona(ctx, p); err != nil {
+	if err := personaCeiling(ctx, c, p); err != nil {
 		return nil, err
 	}
 	upd := db(ctx).Persona.UpdateOne(p).SetUpdatedAt(s.now())
@@ -74,7 +130,10 @@ func (s *Service) UpdatePersona(ctx context.Context, id string, in UpdatePersona
 		if err != nil {
 			return nil, err
 		}
-		upd.SetName(name)
+		if err := s.personaNameFree(ctx, "name", name, p.ID); err != nil {
+			return nil, err
+		}
+		upd.SetName(name).SetNameFold(fold(name))
 		changes = append(changes, "name")
 	}
 	if in.AvatarURL != nil {
@@ -99,10 +158,19 @@ func (s *Service) UpdatePersona(ctx context.Context, id string, in UpdatePersona
 	return p, s.auditPersona(ctx, "persona.update", p, changes)
 }
 
-// DeletePersona removes a persona no token acts as.
+// DeletePersona removes a persona no token acts as. Deleting the identity
+// of a stronger token (one that once acted as it) would free its name for
+// anyone to take, so the ceiling applies.
 func (s *Service) DeletePersona(ctx context.Context, id string) (string, error) {
+	c, err := s.caller(ctx, deletePersona)
+	if err != nil {
+		return "", err
+	}
 	p, err := s.persona(ctx, id)
 	if err != nil {
+		return "", err
+	}
+	if err := personaCeiling(ctx, c, p); err != nil {
 		return "", err
 	}
 	n, err := db(ctx).APIToken.Query().Where(apitoken.PersonaID(p.ID)).Count(ctx)
@@ -119,8 +187,9 @@ func (s *Service) DeletePersona(ctx context.Context, id string) (string, error) 
 }
 
 // personaFor returns the persona a token will act as: an existing one by id,
-// a new one from input, or, when neither is given, a new one named after the token.
-func (s *Service) personaFor(ctx context.Context, id *string, in *CreatePersonaInput, tokenName string) (*ent.Persona, error) {
+// a new one from input, or, when neither is given, a new one named after the
+// token (numbered when that name is taken).
+func (s *Service) personaFor(ctx context.Context, c *authz.Principal, id *string, in *CreatePersonaInput, tokenName string) (*ent.Persona, error) {
 	switch {
 	case id != nil && in != nil:
 		return nil, gqlerr.BadInput("persona", "give personaID or persona, not both")
@@ -132,20 +201,21 @@ func (s *Service) personaFor(ctx context.Context, id *string, in *CreatePersonaI
 		if err != nil {
 			return nil, err
 		}
-		// Acting as a persona means acting as every token that has it.
-		return p, ceilingForPersona(ctx, p)
+		// Acting as a persona means acting as every token that has or had it.
+		return p, personaCeiling(ctx, c, p)
 	case in != nil:
-		return s.newPersona(ctx, "persona.", *in)
+		return s.newPersona(ctx, "persona.", *in, false)
 	}
 	// The token's own audit event records the persona it was given.
-	return s.newPersona(ctx, "persona.", CreatePersonaInput{Name: tokenName})
+	return s.newPersona(ctx, "persona.", CreatePersonaInput{Name: tokenName}, true)
 }
 
+// persona loads (and on MySQL locks) a persona by id.
 func (s *Service) persona(ctx context.Context, id string) (*ent.Persona, error) {
 	if err := checkID("Persona", id); err != nil {
 		return nil, err
 	}
-	p, err := db(ctx).Persona.Get(ctx, id)
+	p, err := locked(s, db(ctx).Persona.Query().Where(persona.ID(id))).Only(ctx)
 	if ent.IsNotFound(err) {
 		return nil, notFound("Persona", id)
 	}

@@ -29,6 +29,10 @@ type UpdateRoleInput struct {
 // CreateRole makes a role. A role can be handed to tokens, so its
 // permissions must be within the caller's own.
 func (s *Service) CreateRole(ctx context.Context, in CreateRoleInput) (*ent.Role, error) {
+	c, err := s.caller(ctx, createRole)
+	if err != nil {
+		return nil, err
+	}
 	name, err := s.roleName(ctx, in.Name, "")
 	if err != nil {
 		return nil, err
@@ -37,11 +41,11 @@ func (s *Service) CreateRole(ctx context.Context, in CreateRoleInput) (*ent.Role
 	if err != nil {
 		return nil, err
 	}
-	rows, grant, err := permissions(ctx, "permissions", cellsOf(in.Permissions))
+	rows, grant, err := s.permissions(ctx, "permissions", cellsOf(in.Permissions))
 	if err != nil {
 		return nil, err
 	}
-	if err := ceiling(ctx, apitoken.TypeCUSTOM, grant); err != nil {
+	if err := grantCeiling(c, apitoken.TypeCUSTOM, grant); err != nil {
 		return nil, err
 	}
 	now := s.now()
@@ -60,17 +64,11 @@ func (s *Service) CreateRole(ctx context.Context, in CreateRoleInput) (*ent.Role
 }
 
 // UpdateRole changes what is given. Editing a role changes every token that
-// has it, so both its old and its new permissions must be within the caller's.
+// has it, so both its old and its new permissions must be within the
+// caller's, and a token that would lose permissions must be too.
 func (s *Service) UpdateRole(ctx context.Context, id string, in UpdateRoleInput) (*ent.Role, error) {
-	r, err := s.role(ctx, id)
+	c, r, current, err := s.roleFor(ctx, updateRole, id)
 	if err != nil {
-		return nil, err
-	}
-	current, err := r.QueryPermissions().WithContentType().All(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if err := ceiling(ctx, apitoken.TypeCUSTOM, authz.Cells(current)); err != nil {
 		return nil, err
 	}
 	upd := db(ctx).Role.UpdateOne(r).SetUpdatedAt(s.now())
@@ -91,13 +89,20 @@ func (s *Service) UpdateRole(ctx context.Context, id string, in UpdateRoleInput)
 		upd.SetDescription(desc)
 		changes = append(changes, "description")
 	}
+	var grant perm.Set
 	if in.Permissions != nil {
-		rows, grant, err := permissions(ctx, "permissions", cellsOf(in.Permissions))
+		var rows []*ent.Permission
+		rows, grant, err = s.permissions(ctx, "permissions", cellsOf(in.Permissions))
 		if err != nil {
 			return nil, err
 		}
-		if err := ceiling(ctx, apitoken.TypeCUSTOM, grant); err != nil {
+		if err := grantCeiling(c, apitoken.TypeCUSTOM, grant); err != nil {
 			return nil, err
+		}
+		if !grant.Contains(current) {
+			if err := s.holdersCeiling(ctx, c, r); err != nil {
+				return nil, err
+			}
 		}
 		upd.ClearPermissions().AddPermissions(rows...)
 		changes = append(changes, "permissions")
@@ -105,22 +110,37 @@ func (s *Service) UpdateRole(ctx context.Context, id string, in UpdateRoleInput)
 	if r, err = upd.Save(ctx); err != nil {
 		return nil, err
 	}
+	if grant != nil {
+		personas, err := db(ctx).APIToken.Query().Where(apitoken.HasRolesWith(role.ID(r.ID))).Select(apitoken.FieldPersonaID).Strings(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if err := noteHeld(ctx, personas, apitoken.TypeCUSTOM, grant); err != nil {
+			return nil, err
+		}
+	}
 	return r, s.auditRole(ctx, "role.update", r, changes)
 }
 
 // DeleteRole removes a role. If tokens have it, detach must be true, and the
 // tokens lose the role (and what it granted).
 func (s *Service) DeleteRole(ctx context.Context, id string, detach bool) (string, error) {
-	r, err := s.role(ctx, id)
+	c, r, _, err := s.roleFor(ctx, deleteRole, id)
 	if err != nil {
 		return "", err
 	}
+	// The role row is locked: no token can be given it until this commits.
 	n, err := r.QueryTokens().Count(ctx)
 	if err != nil {
 		return "", err
 	}
 	if n > 0 && !detach {
 		return "", gqlerr.New(gqlerr.Conflict, "%d API token(s) have role %q; pass detach: true to take it off them", n, r.Name)
+	}
+	if n > 0 {
+		if err := s.holdersCeiling(ctx, c, r); err != nil {
+			return "", err
+		}
 	}
 	if err := db(ctx).Role.DeleteOne(r).Exec(ctx); err != nil {
 		return "", err
@@ -132,15 +152,49 @@ func (s *Service) DeleteRole(ctx context.Context, id string, detach bool) (strin
 	return r.ID, s.auditRole(ctx, "role.delete", r, changes)
 }
 
-func (s *Service) role(ctx context.Context, id string) (*ent.Role, error) {
+// roleFor loads (and on MySQL locks) the role a mutation needing need acts
+// on, with its permissions, and refuses a caller that may not edit it: a
+// role that grants more than the caller may not be edited, detached or
+// deleted by it.
+func (s *Service) roleFor(ctx context.Context, need perm.Permission, id string) (*authz.Principal, *ent.Role, perm.Set, error) {
+	c, err := s.caller(ctx, need)
+	if err != nil {
+		return nil, nil, nil, err
+	}
 	if err := checkID("Role", id); err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
-	r, err := db(ctx).Role.Get(ctx, id)
+	r, err := locked(s, db(ctx).Role.Query().Where(role.ID(id))).Only(ctx)
 	if ent.IsNotFound(err) {
-		return nil, notFound("Role", id)
+		return nil, nil, nil, notFound("Role", id)
 	}
-	return r, err
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	rows, err := r.QueryPermissions().WithContentType().All(ctx)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	current := authz.Cells(rows)
+	return c, r, current, roleCeiling(c, r, current)
+}
+
+// holdersCeiling refuses a change that takes permissions from the tokens
+// that have role r unless the caller is at least as strong as each of them.
+func (s *Service) holdersCeiling(ctx context.Context, c *authz.Principal, r *ent.Role) error {
+	if c == nil || c.FullAccess() {
+		return nil
+	}
+	tokens, err := r.QueryTokens().All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, t := range tokens {
+		if err := tokenCeiling(ctx, c, t); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (s *Service) roleName(ctx context.Context, v, self string) (string, error) {

@@ -55,6 +55,10 @@ const MaxGracePeriod = 7 * 24 * time.Hour
 
 // CreateToken makes a token and returns it with its secret.
 func (s *Service) CreateToken(ctx context.Context, in CreateTokenInput) (*TokenWithSecret, error) {
+	c, err := s.caller(ctx, createToken)
+	if err != nil {
+		return nil, err
+	}
 	now := s.now()
 	name, err := s.tokenName(ctx, in.Name, "")
 	if err != nil {
@@ -77,7 +81,10 @@ func (s *Service) CreateToken(ctx context.Context, in CreateTokenInput) (*TokenW
 	if err != nil {
 		return nil, err
 	}
-	grants, err := s.grants(ctx, in.Type, in.RoleIDs, in.Permissions, nil)
+	if err := expiryCeiling(c, exp); err != nil {
+		return nil, err
+	}
+	grants, err := s.grants(ctx, c, in.Type, in.RoleIDs, in.Permissions, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -87,12 +94,20 @@ func (s *Service) CreateToken(ctx context.Context, in CreateTokenInput) (*TokenW
 		if err := secret.Check(plain); err != nil {
 			return nil, gqlerr.BadInput("secret", "%s", err.Error())
 		}
+		// Whether a chosen secret is taken is an answer about a secret:
+		// it spends the same failed-attempt budget as a wrong bearer token.
+		if err := s.guessAllowed(ctx); err != nil {
+			return nil, err
+		}
 	}
 	hash := s.Hasher.Hash(plain)
 	if err := s.secretUnused(ctx, hash); err != nil {
+		if in.Secret != nil && gqlerr.CodeOf(err) == gqlerr.Conflict {
+			s.guessMissed(ctx)
+		}
 		return nil, err
 	}
-	persona, err := s.personaFor(ctx, in.PersonaID, in.Persona, name)
+	persona, err := s.personaFor(ctx, c, in.PersonaID, in.Persona, name)
 	if err != nil {
 		return nil, err
 	}
@@ -112,11 +127,14 @@ func (s *Service) CreateToken(ctx context.Context, in CreateTokenInput) (*TokenW
 		AddPermissions(grants.cells...).
 		SetCreatedAt(now).
 		SetUpdatedAt(now)
-	if caller := authz.FromContext(ctx); caller != nil {
-		create.SetCreatedByID(caller.Token.ID)
+	if c != nil {
+		create.SetCreatedByID(c.Token.ID)
 	}
 	t, err := create.Save(ctx)
 	if err != nil {
+		return nil, err
+	}
+	if err := noteHeld(ctx, []string{persona.ID}, t.Type, grants.grant); err != nil {
 		return nil, err
 	}
 	changes := []string{"name", "code", "type", "persona", "secret"}
@@ -140,11 +158,8 @@ func (s *Service) CreateToken(ctx context.Context, in CreateTokenInput) (*TokenW
 
 // UpdateToken changes what is given in in and leaves the rest.
 func (s *Service) UpdateToken(ctx context.Context, id string, in UpdateTokenInput) (*ent.APIToken, error) {
-	t, err := s.token(ctx, id)
+	c, t, err := s.tokenFor(ctx, updateToken, id, "update")
 	if err != nil {
-		return nil, err
-	}
-	if err := ceilingForToken(ctx, t); err != nil {
 		return nil, err
 	}
 	now := s.now()
@@ -177,6 +192,9 @@ func (s *Service) UpdateToken(ctx context.Context, id string, in UpdateTokenInpu
 	if exp, given, err := expiry(in.Lifespan, in.ExpiresAt, now); err != nil {
 		return nil, err
 	} else if given {
+		if err := expiryCeiling(c, exp); err != nil {
+			return nil, err
+		}
 		upd.SetNillableExpiresAt(exp).SetExpiresSort(ExpirySortKey(exp))
 		if exp == nil {
 			upd.ClearExpiresAt()
@@ -184,7 +202,7 @@ func (s *Service) UpdateToken(ctx context.Context, id string, in UpdateTokenInpu
 		changes = append(changes, "expiresAt")
 	}
 	if in.PersonaID != nil || in.Persona != nil {
-		p, err := s.personaFor(ctx, in.PersonaID, in.Persona, t.Name)
+		p, err := s.personaFor(ctx, c, in.PersonaID, in.Persona, t.Name)
 		if err != nil {
 			return nil, err
 		}
@@ -197,7 +215,7 @@ func (s *Service) UpdateToken(ctx context.Context, id string, in UpdateTokenInpu
 			typ = *in.Type
 			changes = append(changes, "type")
 		}
-		grants, err := s.grants(ctx, typ, in.RoleIDs, in.Permissions, t)
+		grants, err := s.grants(ctx, c, typ, in.RoleIDs, in.Permissions, t)
 		if err != nil {
 			return nil, err
 		}
@@ -213,6 +231,16 @@ func (s *Service) UpdateToken(ctx context.Context, id string, in UpdateTokenInpu
 	if err != nil {
 		return nil, err
 	}
+	// The persona now acts for this token as it is after the change.
+	grant := perm.Set{}
+	if t.Type == apitoken.TypeCUSTOM {
+		if grant, err = authz.Effective(ctx, db(ctx), t); err != nil {
+			return nil, err
+		}
+	}
+	if err := noteHeld(ctx, []string{t.PersonaID}, t.Type, grant); err != nil {
+		return nil, err
+	}
 	if err := s.auditToken(ctx, "api-token.update", t, changes); err != nil {
 		return nil, err
 	}
@@ -222,11 +250,8 @@ func (s *Service) UpdateToken(ctx context.Context, id string, in UpdateTokenInpu
 // RegenerateToken gives a token a new secret. The old one stops working at
 // once, or when grace has passed.
 func (s *Service) RegenerateToken(ctx context.Context, id string, graceSeconds *int) (*TokenWithSecret, error) {
-	t, err := s.token(ctx, id)
+	_, t, err := s.tokenFor(ctx, regenerateToken, id, "regenerate")
 	if err != nil {
-		return nil, err
-	}
-	if err := ceilingForToken(ctx, t); err != nil {
 		return nil, err
 	}
 	var grace time.Duration
@@ -262,6 +287,9 @@ func (s *Service) RegenerateToken(ctx context.Context, id string, graceSeconds *
 // Anyone allowed to revoke may revoke any token: stopping a leaked token must
 // never wait for a more powerful caller.
 func (s *Service) RevokeToken(ctx context.Context, id string) (*ent.APIToken, error) {
+	if _, err := s.caller(ctx, revokeToken); err != nil {
+		return nil, err
+	}
 	t, err := s.token(ctx, id)
 	if err != nil {
 		return nil, err
@@ -280,11 +308,8 @@ func (s *Service) RevokeToken(ctx context.Context, id string) (*ent.APIToken, er
 // RestoreToken undoes a revocation. Restoring re-arms the token's powers, so
 // the privilege ceiling applies.
 func (s *Service) RestoreToken(ctx context.Context, id string) (*ent.APIToken, error) {
-	t, err := s.token(ctx, id)
+	_, t, err := s.tokenFor(ctx, revokeToken, id, "restore")
 	if err != nil {
-		return nil, err
-	}
-	if err := ceilingForToken(ctx, t); err != nil {
 		return nil, err
 	}
 	if t.RevokedAt != nil {
@@ -301,11 +326,8 @@ func (s *Service) RestoreToken(ctx context.Context, id string) (*ent.APIToken, e
 // DeleteToken removes a token for good. Unlike revoking, it cannot be
 // undone, so the caller must be at least as strong as the token.
 func (s *Service) DeleteToken(ctx context.Context, id string) (string, error) {
-	t, err := s.token(ctx, id)
+	_, t, err := s.tokenFor(ctx, deleteToken, id, "delete")
 	if err != nil {
-		return "", err
-	}
-	if err := ceilingForToken(ctx, t); err != nil {
 		return "", err
 	}
 	if err := db(ctx).APIToken.DeleteOne(t).Exec(ctx); err != nil {
@@ -322,12 +344,30 @@ func (s *Service) auditToken(ctx context.Context, action string, t *ent.APIToken
 	return audit.Record(ctx, audit.Event{Action: action, TargetType: "api-token", TargetID: t.ID, TargetName: t.Name, Changes: changes, At: s.now()})
 }
 
-// token loads a token by id; anything else is NOT_FOUND.
+// tokenFor loads the token a mutation needing need acts on, as verb, and
+// applies the rules of acting on a token: the caller must be at least as
+// strong as the token, and a grace-period secret may not act on its own.
+func (s *Service) tokenFor(ctx context.Context, need perm.Permission, id, verb string) (*authz.Principal, *ent.APIToken, error) {
+	c, err := s.caller(ctx, need)
+	if err != nil {
+		return nil, nil, err
+	}
+	t, err := s.token(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := notOwnInGrace(c, t, verb); err != nil {
+		return nil, nil, err
+	}
+	return c, t, tokenCeiling(ctx, c, t)
+}
+
+// token loads (and on MySQL locks) a token by id; anything else is NOT_FOUND.
 func (s *Service) token(ctx context.Context, id string) (*ent.APIToken, error) {
 	if err := checkID("APIToken", id); err != nil {
 		return nil, err
 	}
-	t, err := db(ctx).APIToken.Get(ctx, id)
+	t, err := locked(s, db(ctx).APIToken.Query().Where(apitoken.ID(id))).Only(ctx)
 	if ent.IsNotFound(err) {
 		return nil, notFound("APIToken", id)
 	}
@@ -420,12 +460,13 @@ func expiry(lifespan *Lifespan, at *time.Time, now time.Time) (exp *time.Time, g
 type tokenGrants struct {
 	roles []*ent.Role
 	cells []*ent.Permission
+	grant perm.Set // what roles and cells hold together
 }
 
 // grants validates the roles and explicit permissions of a token of type
 // typ and checks the result against the caller's ceiling. When existing is
 // given, roles or permissions left nil keep their current value.
-func (s *Service) grants(ctx context.Context, typ apitoken.Type, roleIDs []string, cells []*perm.Permission, existing *ent.APIToken) (tokenGrants, error) {
+func (s *Service) grants(ctx context.Context, c *authz.Principal, typ apitoken.Type, roleIDs []string, cells []*perm.Permission, existing *ent.APIToken) (tokenGrants, error) {
 	var g tokenGrants
 	if typ != apitoken.TypeCUSTOM {
 		if len(roleIDs) > 0 {
@@ -438,7 +479,7 @@ func (s *Service) grants(ctx context.Context, typ apitoken.Type, roleIDs []strin
 		if err != nil {
 			return g, err
 		}
-		return g, ceiling(ctx, typ, authz.Grant(typ, all, readOnly, nil))
+		return g, grantCeiling(c, typ, authz.Grant(typ, all, readOnly, nil))
 	}
 	if roleIDs == nil && existing != nil {
 		current, err := existing.QueryRoles().IDs(ctx)
@@ -456,17 +497,26 @@ func (s *Service) grants(ctx context.Context, typ apitoken.Type, roleIDs []strin
 			cells = append(cells, &p)
 		}
 	}
-	roleRows, fromRoles, err := roles(ctx, "roleIDs", roleIDs)
+	roleRows, err := s.roles(ctx, "roleIDs", roleIDs)
 	if err != nil {
 		return g, err
 	}
-	cellRows, own, err := permissions(ctx, "permissions", cellsOf(cells))
+	cellRows, own, err := s.permissions(ctx, "permissions", cellsOf(cells))
 	if err != nil {
 		return g, err
 	}
-	own.Add(fromRoles.List()...)
-	if err := ceiling(ctx, typ, own); err != nil {
+	// The cells were spelled out by the caller and may be named in the
+	// refusal; what a role holds may not (the caller may not read roles).
+	if err := grantCeiling(c, typ, own); err != nil {
 		return g, err
 	}
-	return tokenGrants{roles: roleRows, cells: cellRows}, nil
+	grant := perm.NewSet(own.List()...)
+	for _, r := range roleRows {
+		cells := authz.Cells(r.Edges.Permissions)
+		if c != nil && !authz.Within(c, typ, cells) {
+			return g, gqlerr.Field(gqlerr.Forbidden, "roleIDs", "role %s grants permissions this token does not hold", r.ID)
+		}
+		grant.Add(cells.List()...)
+	}
+	return tokenGrants{roles: roleRows, cells: cellRows, grant: grant}, nil
 }

@@ -128,7 +128,7 @@ func (v *Verifier) lookup(ctx context.Context, hash string, now time.Time) (*aut
 	if err != nil {
 		return nil, err
 	}
-	p := &authz.Principal{Token: t, Persona: t.Edges.Persona, Permissions: perms}
+	p := &authz.Principal{Token: t, Persona: t.Edges.Persona, Permissions: perms, SecretHash: hash, Grace: t.SecretHash != hash}
 	if v.recorder != nil {
 		id := t.ID
 		p.Used = func(ctx context.Context) { v.recorder.Touch(id, request.From(ctx).ClientIP) }

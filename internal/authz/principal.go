@@ -17,6 +17,12 @@ type Principal struct {
 	Token       *ent.APIToken
 	Persona     *ent.Persona
 	Permissions perm.Set
+	// SecretHash is the hash of the secret the caller presented.
+	SecretHash string
+	// Grace is set when that secret is one that regenerate replaced and that
+	// still works for its grace period: it authenticates for use only and
+	// may not take control of its own token (see internal/admin).
+	Grace bool
 	// Used is called once the caller has been authorized to do something;
 	// it notes the last use, from the client of ctx. It may be nil.
 	// Principals are shared between requests and must not be modified.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"entgo.io/contrib/entgql"
+	"entgo.io/ent/dialect"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
@@ -64,11 +65,12 @@ func New(cfg *config.Config, st *store.Store, log zerolog.Logger, opts ...Option
 	s.now = func() time.Time { return clock().UTC() }
 	s.Recorder = auth.NewRecorder(st.Client, s.now)
 	s.Verifier = auth.NewVerifier(st.Client, hasher, cfg.CacheSize, cfg.CacheTTL, s.Recorder, s.now)
-	s.Admin = &admin.Service{Hasher: hasher, Now: s.now, Changed: s.Verifier.Invalidate}
 	s.auth = &auth.Authenticator{Verifier: s.Verifier, Limiter: auth.NewLimiter(cfg.AuthFailureRate, cfg.AuthFailureBurst)}
+	guesses := &auth.Guesses{Limiter: s.auth.Limiter, Misses: &s.auth.Failures}
+	s.Admin = &admin.Service{Hasher: hasher, Now: s.now, Changed: s.Verifier.Invalidate, Locking: st.Dialect == dialect.MySQL, Guesses: guesses}
 
 	s.metrics.watch(s.Verifier, s.auth)
-	gql := s.graphQL(&graph.Resolver{Admin: s.Admin, Hasher: hasher, Verifier: s.Verifier, Now: s.now})
+	gql := s.graphQL(&graph.Resolver{Admin: s.Admin, Hasher: hasher, Verifier: s.Verifier, Guesses: guesses, Now: s.now})
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", s.observe("graphql", s.auth.Middleware(s.withClient(gql))))
 	mux.Handle("GET /auth/verify", s.observe("verify", http.HandlerFunc(s.verify)))
@@ -109,7 +111,7 @@ func (s *Server) graphQL(r *graph.Resolver) http.Handler {
 	h.Use(extension.Introspection{})
 	h.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
 	h.Use(extension.FixedComplexityLimit(s.cfg.ComplexityLimit))
-	h.Use(entgql.Transactioner{TxOpener: s.store.Client})
+	h.Use(entgql.Transactioner{TxOpener: entgql.TxOpenerFunc(s.store.OpenTx)})
 	h.SetErrorPresenter(gqlerr.Presenter)
 	h.SetRecoverFunc(func(ctx context.Context, v any) error {
 		zerolog.Ctx(ctx).Error().Interface("panic", v).Msg("resolver panicked")

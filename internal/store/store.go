@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/rand"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -21,6 +22,8 @@ import (
 	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" driver
 
 	"github.com/latchkeyhq/latchkey/ent"
+	"github.com/latchkeyhq/latchkey/ent/persona"
+	"github.com/latchkeyhq/latchkey/internal/admin"
 )
 
 // DefaultSQLiteFile is where Latchkey keeps its data when no URL is given.
@@ -81,7 +84,58 @@ func newStore(db *sql.DB, dialectName string, pepper []byte) *Store {
 
 // Migrate brings the schema up to date; it is safe to run again.
 func (s *Store) Migrate(ctx context.Context) error {
-	return s.Client.Schema.Create(ctx)
+	if err := s.Client.Schema.Create(ctx); err != nil {
+		return err
+	}
+	return foldPersonaNames(ctx, s.Client)
+}
+
+// foldPersonaNames fills in the case-insensitive key of personas made
+// before persona names were unique. Where two such names now collide, the
+// later one is numbered, "Name (2)", so that both stay distinguishable.
+func foldPersonaNames(ctx context.Context, client *ent.Client) error {
+	old, err := client.Persona.Query().Where(persona.NameFoldIsNil()).Order(ent.Asc(persona.FieldCreatedAt), ent.Asc(persona.FieldID)).All(ctx)
+	if err != nil || len(old) == 0 {
+		return err
+	}
+	for _, p := range old {
+		name := p.Name
+		for n := 2; ; n++ {
+			taken, err := client.Persona.Query().Where(persona.NameFold(admin.Fold(name))).Exist(ctx)
+			if err != nil {
+				return err
+			}
+			if !taken {
+				break
+			}
+			suffix := fmt.Sprintf(" (%d)", n)
+			r := []rune(p.Name)
+			if len(r) > 100-len(suffix) {
+				r = r[:100-len(suffix)]
+			}
+			name = string(r) + suffix
+		}
+		if err := client.Persona.UpdateOne(p).SetName(name).SetNameFold(admin.Fold(name)).Exec(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// OpenTx opens the transaction of one GraphQL mutation operation. On MySQL
+// it reads committed data (READ COMMITTED): together with the row locks that
+// internal/admin takes, every check a mutation makes sees what concurrent
+// mutations committed, instead of a snapshot from before they did.
+func (s *Store) OpenTx(ctx context.Context) (context.Context, driver.Tx, error) {
+	var opts *sql.TxOptions
+	if s.Dialect == dialect.MySQL {
+		opts = &sql.TxOptions{Isolation: sql.LevelReadCommitted}
+	}
+	tx, err := s.Client.BeginTx(ctx, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	return ent.NewContext(ent.NewTxContext(ctx, tx), tx.Client()), tx, nil
 }
 
 // Close releases the database.
