@@ -83,21 +83,21 @@ func Presenter(ctx context.Context, err error) *gqlerror.Error {
 		gerr.Extensions["code"] = string(BadUserInput)
 		return gerr
 	}
-	if inputError(ctx, err, gerr) {
-		gerr.Extensions["code"] = string(BadUserInput)
-		return gerr
-	}
 	var (
 		e  *Error
 		ve *ent.ValidationError
 	)
 	switch {
 	case errors.As(err, &e):
+		// Our own errors keep their code wherever they arise, including
+		// in argument resolvers (a rate-limited secret filter).
 		gerr.Message = e.Message
 		gerr.Extensions["code"] = string(e.Code)
 		if e.Field != "" {
 			gerr.Extensions["field"] = e.Field
 		}
+	case inputError(ctx, err, gerr):
+		gerr.Extensions["code"] = string(BadUserInput)
 	case errors.As(err, &ve):
 		gerr.Message = "invalid value for " + graphQLName(ve.Name)
 		gerr.Extensions["code"] = string(BadUserInput)
