@@ -114,3 +114,45 @@ func TestConcurrentSeeding(t *testing.T) {
 		t.Fatalf("%d instances seeded, want 1", seeded)
 	}
 }
+
+// Personas from before names were unique get their key on migration, and a
+// name that now collides is numbered rather than lost.
+func TestMigrateFoldsOldPersonaNames(t *testing.T) {
+	ctx := context.Background()
+	st, err := Open("sqlite://"+filepath.Join(t.TempDir(), "lk.db"), "pepper")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for i, name := range []string{"Deploy Bot", "deploy  bot", "Other"} {
+		if _, err := st.DB.Exec(`INSERT INTO personas (id, name, avatar_url, description, created_at, updated_at) VALUES (?, ?, '', '', datetime('now', ?), datetime('now'))`,
+			"per_old"+string(rune('a'+i)), name, "+"+string(rune('0'+i))+" seconds"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	rows, err := st.DB.Query(`SELECT name, name_fold FROM personas`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name, key string
+		if err := rows.Scan(&name, &key); err != nil {
+			t.Fatal(err)
+		}
+		got[name] = key
+	}
+	want := map[string]string{"Deploy Bot": "deploy bot", "deploy  bot (2)": "deploy bot (2)", "Other": "other"}
+	for name, key := range want {
+		if got[name] != key {
+			t.Errorf("persona %q: key %q, want %q (all: %v)", name, got[name], key, got)
+		}
+	}
+}
