@@ -51,7 +51,8 @@ func New(h secret.Hasher, changed func()) *Service {
 
 func (s *Service) now() time.Time { return s.Now().UTC().Truncate(time.Microsecond) }
 
-// changed arranges for s.Changed to run once the current transaction commits.
+// changed arranges for s.Changed to run once the current transaction has
+// tried to commit, whatever the outcome.
 func (s *Service) changed(ctx context.Context) {
 	if s.Changed == nil {
 		return
@@ -63,10 +64,11 @@ func (s *Service) changed(ctx context.Context) {
 	}
 	tx.OnCommit(func(next ent.Committer) ent.Committer {
 		return ent.CommitFunc(func(ctx context.Context, tx *ent.Tx) error {
+			// A commit that failed may still have committed (the
+			// connection broke after the server applied it): drop cached
+			// verifications either way.
 			err := next.Commit(ctx, tx)
-			if err == nil {
-				s.Changed()
-			}
+			s.Changed()
 			return err
 		})
 	})
