@@ -10,6 +10,7 @@ import (
 	"github.com/latchkeyhq/latchkey/ent"
 	"github.com/latchkeyhq/latchkey/graph"
 	"github.com/latchkeyhq/latchkey/internal/authz"
+	"github.com/latchkeyhq/latchkey/internal/gqlerr"
 	"github.com/latchkeyhq/latchkey/internal/perm"
 )
 
@@ -34,5 +35,20 @@ func BenchmarkGuardField(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// Without a principal a guarded field is UNAUTHENTICATED, an unguarded one runs.
+func TestGuardAnonymous(t *testing.T) {
+	g := authz.NewGuard(graph.NewExecutableSchema(graph.Config{}).Schema())
+	next := func(context.Context) (any, error) { return "v", nil }
+	field := func(object, name string) context.Context {
+		return graphql.WithFieldContext(context.Background(), &graphql.FieldContext{Object: object, Field: graphql.CollectedField{Field: &ast.Field{Name: name}}})
+	}
+	if _, err := g.Field(field("Persona", "name"), next); gqlerr.CodeOf(err) != gqlerr.Unauthenticated {
+		t.Errorf("Persona.name anonymously: %v", err)
+	}
+	if v, err := g.Field(field("PageInfo", "hasNextPage"), next); err != nil || v != "v" {
+		t.Errorf("PageInfo.hasNextPage anonymously: %v %v", v, err)
 	}
 }
