@@ -1333,7 +1333,7 @@ type APIToken implements Node {
   lastUsedIP: String
   persona: Persona!
   roles: [Role!]
-  createdBy: APIToken @hasPermission(contentType: "api-token", action: "read")
+  createdBy: APIToken
 }
 """
 A connection to a list of items.
@@ -2100,7 +2100,7 @@ type Persona implements Node {
     Ordering options for APITokens returned from the connection.
     """
     orderBy: APITokenOrder
-  ): APITokenConnection! @hasPermission(contentType: "api-token", action: "read")
+  ): APITokenConnection!
 }
 """
 A connection to a list of items.
@@ -4311,30 +4311,7 @@ func (ec *executionContext) _APIToken_createdBy(ctx context.Context, field graph
 		func(ctx context.Context) (any, error) {
 			return obj.CreatedBy(ctx)
 		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				contentType, err := ec.unmarshalNString2string(ctx, "api-token")
-				if err != nil {
-					var zeroVal *ent.APIToken
-					return zeroVal, err
-				}
-				action, err := ec.unmarshalNString2string(ctx, "read")
-				if err != nil {
-					var zeroVal *ent.APIToken
-					return zeroVal, err
-				}
-				if ec.Directives.HasPermission == nil {
-					var zeroVal *ent.APIToken
-					return zeroVal, errors.New("directive hasPermission is not implemented")
-				}
-				return ec.Directives.HasPermission(ctx, obj, directive0, contentType, action)
-			}
-
-			next = directive1
-			return next
-		},
+		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.APIToken) graphql.Marshaler {
 			return ec.marshalOAPIToken2ᚖgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋentᚐAPIToken(ctx, selections, v)
 		},
@@ -6777,30 +6754,7 @@ func (ec *executionContext) _Persona_tokens(ctx context.Context, field graphql.C
 			fc := graphql.GetFieldContext(ctx)
 			return obj.Tokens(ctx, fc.Args["after"].(*entgql.Cursor[string]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[string]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.APITokenOrder))
 		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				contentType, err := ec.unmarshalNString2string(ctx, "api-token")
-				if err != nil {
-					var zeroVal *ent.APITokenConnection
-					return zeroVal, err
-				}
-				action, err := ec.unmarshalNString2string(ctx, "read")
-				if err != nil {
-					var zeroVal *ent.APITokenConnection
-					return zeroVal, err
-				}
-				if ec.Directives.HasPermission == nil {
-					var zeroVal *ent.APITokenConnection
-					return zeroVal, errors.New("directive hasPermission is not implemented")
-				}
-				return ec.Directives.HasPermission(ctx, obj, directive0, contentType, action)
-			}
-
-			next = directive1
-			return next
-		},
+		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.APITokenConnection) graphql.Marshaler {
 			return ec.marshalNAPITokenConnection2ᚖgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋentᚐAPITokenConnection(ctx, selections, v)
 		},

@@ -57,11 +57,10 @@ func (APIToken) Edges() []ent.Edge {
 		edge.From("persona", Persona.Type).Ref("tokens").Field("persona_id").Unique().Required(),
 		edge.To("roles", Role.Type),
 		edge.To("permissions", Permission.Type).Annotations(entgql.Skip()),
-		// Another token: reachable from viewer, so it needs api-token:read.
+		// Another token: even from viewer it needs api-token:read (authz.Guard).
 		edge.To("created_tokens", APIToken.Type).
 			Annotations(entgql.Skip()).
-			From("created_by").Field("created_by_id").Unique().
-			Annotations(entgql.Directives(hasPermission("api-token", "read"))),
+			From("created_by").Field("created_by_id").Unique(),
 	}
 }
 

@@ -24,6 +24,7 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/admin"
 	"github.com/latchkeyhq/latchkey/internal/adminui"
 	"github.com/latchkeyhq/latchkey/internal/auth"
+	"github.com/latchkeyhq/latchkey/internal/authz"
 	"github.com/latchkeyhq/latchkey/internal/config"
 	"github.com/latchkeyhq/latchkey/internal/gqlerr"
 	"github.com/latchkeyhq/latchkey/internal/playground"
@@ -102,7 +103,8 @@ func (s *Server) withClient(next http.Handler) http.Handler {
 }
 
 func (s *Server) graphQL(r *graph.Resolver) http.Handler {
-	h := handler.New(graph.NewSchema(r))
+	schema := graph.NewSchema(r)
+	h := handler.New(schema)
 	h.AddTransport(transport.Options{})
 	h.AddTransport(transport.GET{})
 	h.AddTransport(transport.POST{})
@@ -111,7 +113,10 @@ func (s *Server) graphQL(r *graph.Resolver) http.Handler {
 	h.Use(extension.Introspection{})
 	h.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
 	h.Use(extension.FixedComplexityLimit(s.cfg.ComplexityLimit))
+	// A mutation whose payload selects a field the caller may not read
+	// answers with that error, so the Transactioner rolls it back.
 	h.Use(entgql.Transactioner{TxOpener: entgql.TxOpenerFunc(s.store.OpenTx)})
+	h.AroundFields(authz.NewGuard(schema.Schema()).Field)
 	h.SetErrorPresenter(gqlerr.Presenter)
 	h.SetRecoverFunc(func(ctx context.Context, v any) error {
 		zerolog.Ctx(ctx).Error().Interface("panic", v).Msg("resolver panicked")
