@@ -205,7 +205,8 @@ func (f *readFixtures) args(t *testing.T, root *ast.FieldDefinition, on string) 
 	case "updatePersona":
 		return fmt.Sprintf(`(id: %q, input: {description: %q})`, f.persona, u)
 	case "createContentType":
-		return fmt.Sprintf(`(input: {uid: %q, displayName: %q})`, fmt.Sprintf("type-%d", f.n), u)
+		// No read-only action: a new one is FULL_ACCESS's alone to make.
+		return fmt.Sprintf(`(input: {uid: %q, displayName: %q, actions: [{name: "write", readOnly: false}]})`, fmt.Sprintf("type-%d", f.n), u)
 	case "updateContentType":
 		return fmt.Sprintf(`(id: %q, input: {description: %q})`, f.ctype, u)
 	}
