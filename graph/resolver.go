@@ -4,7 +4,6 @@ package graph
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"entgo.io/contrib/entgql"
@@ -139,7 +138,7 @@ func foldNameFilter(ctx context.Context, w *ent.APITokenWhereInput) error {
 		return nil
 	}
 	if w.NameContainsFold != nil {
-		match := apitoken.NameFoldContains(strings.ToLower(*w.NameContainsFold))
+		match := apitoken.NameFoldContains(admin.Fold(*w.NameContainsFold))
 		w.NameContainsFold = nil
 		ids, err := ent.FromContext(ctx).APIToken.Query().Where(match).Limit(nameProbeLimit + 1).IDs(ctx)
 		if err != nil {

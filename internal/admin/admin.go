@@ -13,6 +13,9 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"golang.org/x/text/cases"
+	"golang.org/x/text/unicode/norm"
+
 	"github.com/latchkeyhq/latchkey/ent"
 	"github.com/latchkeyhq/latchkey/internal/gqlerr"
 	"github.com/latchkeyhq/latchkey/internal/ids"
@@ -168,14 +171,23 @@ func avatarURL(field string, v *string) (string, error) {
 	return s, nil
 }
 
-// invisible reports control characters and formatting characters such as
-// zero-width spaces and bidirectional overrides, which would let two names
-// look alike.
-func invisible(r rune) bool { return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) }
+// invisible reports characters that show as nothing or as a blank:
+// controls, formatting characters (zero-width spaces, bidirectional
+// overrides), variation selectors and the other default-ignorable code
+// points, and the Braille blank. They would let two names look alike.
+func invisible(r rune) bool {
+	return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || unicode.Is(unicode.Variation_Selector, r) ||
+		unicode.Is(unicode.Other_Default_Ignorable_Code_Point, r) || r == '\u2800'
+}
 
-// fold is the key that makes names unique: lower-cased, with runs of white
-// space made one space.
-func fold(name string) string { return strings.ToLower(strings.Join(strings.Fields(name), " ")) }
+// fold is the key that makes names unique: compatibility-normalized (NFKC:
+// full-width letters become plain ones), case-folded (ſ is s), with runs of
+// white space made one space. Look-alikes across scripts (a Cyrillic А) are
+// not folded.
+func fold(name string) string {
+	folded := cases.Fold().String(norm.NFKC.String(name))
+	return strings.Join(strings.Fields(folded), " ")
+}
 
 // Fold is fold for the migration that fills in keys of older rows.
 func Fold(name string) string { return fold(name) }

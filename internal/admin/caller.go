@@ -57,8 +57,11 @@ func (s *Service) caller(ctx context.Context, need perm.Permission) (*authz.Prin
 	if !fresh.Can(need.ContentType, need.Action) {
 		return nil, gqlerr.New(gqlerr.Forbidden, "this token may not %s %s", need.Action, need.ContentType)
 	}
-	if fresh.Grace && need == createToken {
-		return nil, gqlerr.New(gqlerr.Forbidden, "a secret in its grace period authenticates for use only; it may not create API tokens")
+	// A replaced secret may keep a deployment running while it moves to the
+	// new one; it manages nothing. Otherwise a leaked old secret could
+	// regenerate its token (or any token it may manage) into a permanent one.
+	if fresh.Grace {
+		return nil, gqlerr.New(gqlerr.Forbidden, "a secret in its grace period authenticates for use only; it may not change anything")
 	}
 	return fresh, nil
 }
@@ -80,16 +83,6 @@ var (
 	updateCT        = perm.Permission{ContentType: "content-type", Action: "update"}
 	deleteCT        = perm.Permission{ContentType: "content-type", Action: "delete"}
 )
-
-// notOwnInGrace refuses a grace-period secret control over its own token:
-// a secret that was replaced may keep a deployment running, but it must not
-// regenerate, update, restore or delete the token it used to be.
-func notOwnInGrace(c *authz.Principal, t *ent.APIToken, verb string) error {
-	if c != nil && c.Grace && c.Token.ID == t.ID {
-		return gqlerr.New(gqlerr.Forbidden, "a secret in its grace period authenticates for use only; it may not %s its own token", verb)
-	}
-	return nil
-}
 
 // grantCeiling checks a grant the caller spelled out against its ceiling.
 func grantCeiling(c *authz.Principal, typ apitoken.Type, grant perm.Set) error {
@@ -189,10 +182,12 @@ func personaCeiling(ctx context.Context, c *authz.Principal, p *ent.Persona) err
 	}
 	stronger := authz.Stronger("persona", p.Name)
 	if len(p.Held) > 0 {
-		all, readOnly, err := authz.Catalog(ctx, db(ctx))
+		_, readOnly, err := authz.Catalog(ctx, db(ctx))
 		if err != nil {
 			return err
 		}
+		// A cell that has left the catalog still counts: no caller but
+		// FULL_ACCESS holds it, so removing an action cannot free a persona.
 		cells := perm.Set{}
 		for _, m := range p.Held {
 			switch m {
@@ -202,9 +197,7 @@ func personaCeiling(ctx context.Context, c *authz.Principal, p *ent.Persona) err
 				cells.Add(readOnly.List()...)
 			default:
 				ct, action, _ := strings.Cut(m, ":")
-				if cell := (perm.Permission{ContentType: ct, Action: action}); all.Has(cell) {
-					cells.Add(cell)
-				}
+				cells.Add(perm.Permission{ContentType: ct, Action: action})
 			}
 		}
 		if !c.Permissions.Contains(cells) {
@@ -264,6 +257,15 @@ func catalogCeiling(ctx context.Context, c *authz.Principal, ct *ent.ContentType
 	}
 	if len(made) > 0 {
 		slices.Sort(made)
+		// Only a caller that could create a READ_ONLY token holding the
+		// action may: it holds every read-only action and this one.
+		_, readOnly, err := authz.Catalog(ctx, db(ctx))
+		if err != nil {
+			return err
+		}
+		if !authz.Within(c, apitoken.TypeREAD_ONLY, readOnly) {
+			return gqlerr.Field(gqlerr.Forbidden, "actions", "making %s read-only grants it to every READ_ONLY token; only a token that could create READ_ONLY tokens holding it may", strings.Join(made, ", "))
+		}
 		for _, m := range made {
 			ct, action, _ := strings.Cut(m, ":")
 			if !c.Can(ct, action) {

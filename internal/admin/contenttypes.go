@@ -217,6 +217,14 @@ func (s *Service) mutableContentType(ctx context.Context, need perm.Permission, 
 	if ct.System {
 		return nil, nil, gqlerr.New(gqlerr.Forbidden, "%q is a system content type and cannot be %s", ct.UID, verb)
 	}
+	// Lock its cells too: a grant of one of them (which locks the cells it
+	// names) either commits before this change looks at who holds them, or
+	// waits for it and finds the cell gone.
+	if s.Locking {
+		if _, err := db(ctx).Permission.Query().Where(permission.ContentTypeID(ct.ID)).ForUpdate().IDs(ctx); err != nil {
+			return nil, nil, err
+		}
+	}
 	return c, ct, nil
 }
 

@@ -189,9 +189,10 @@ func (s *Service) UpdateToken(ctx context.Context, id string, in UpdateTokenInpu
 		upd.SetDescription(desc)
 		changes = append(changes, "description")
 	}
-	if exp, given, err := expiry(in.Lifespan, in.ExpiresAt, now); err != nil {
+	exp, expGiven, err := expiry(in.Lifespan, in.ExpiresAt, now)
+	if err != nil {
 		return nil, err
-	} else if given {
+	} else if expGiven {
 		if err := expiryCeiling(c, exp); err != nil {
 			return nil, err
 		}
@@ -210,6 +211,12 @@ func (s *Service) UpdateToken(ctx context.Context, id string, in UpdateTokenInpu
 		changes = append(changes, "persona")
 	}
 	if in.Type != nil || in.RoleIDs != nil || in.Permissions != nil {
+		// New powers for a token that outlives the caller would outlast it.
+		if !expGiven {
+			if err := expiryCeiling(c, t.ExpiresAt); err != nil {
+				return nil, err
+			}
+		}
 		typ := t.Type
 		if in.Type != nil {
 			typ = *in.Type
@@ -346,7 +353,8 @@ func (s *Service) auditToken(ctx context.Context, action string, t *ent.APIToken
 
 // tokenFor loads the token a mutation needing need acts on, as verb, and
 // applies the rules of acting on a token: the caller must be at least as
-// strong as the token, and a grace-period secret may not act on its own.
+// strong as the token, and may not regenerate or restore a token that
+// outlives it.
 func (s *Service) tokenFor(ctx context.Context, need perm.Permission, id, verb string) (*authz.Principal, *ent.APIToken, error) {
 	c, err := s.caller(ctx, need)
 	if err != nil {
@@ -356,10 +364,17 @@ func (s *Service) tokenFor(ctx context.Context, need perm.Permission, id, verb s
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := notOwnInGrace(c, t, verb); err != nil {
+	if err := tokenCeiling(ctx, c, t); err != nil {
 		return nil, nil, err
 	}
-	return c, t, tokenCeiling(ctx, c, t)
+	// A caller that expires may not hand a token that outlives it a new
+	// secret or a new life: its powers would outlast it.
+	if verb == "regenerate" || verb == "restore" {
+		if err := expiryCeiling(c, t.ExpiresAt); err != nil {
+			return nil, nil, err
+		}
+	}
+	return c, t, nil
 }
 
 // token loads (and on MySQL locks) a token by id; anything else is NOT_FOUND.

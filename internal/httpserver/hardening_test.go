@@ -88,6 +88,10 @@ func TestReadOnlyFlagIsAGrant(t *testing.T) {
 		expectCode(t, s, editor, "FORBIDDEN", updateCT, vars("read*", "create", "publish*"))
 		// A brand-new read-only action.
 		expectCode(t, s, editor, "FORBIDDEN", updateCT, vars("read*", "create", "review*"))
+		// Holding the action is not enough: the caller must be able to
+		// create READ_ONLY tokens holding it.
+		publisher, _ := mint(t, s, map[string]any{"name": "publisher", "type": "CUSTOM", "permissions": cells("content-type:update", "article:create")})
+		expectCode(t, s, publisher, "FORBIDDEN", updateCT, vars("read*", "create*"))
 		// Both halves as aliased mutations in one request.
 		s.MustDo(t, s.Admin, updateCT, vars("read*", "create", "publish"))
 		expectCode(t, s, editor, "FORBIDDEN", `mutation($id: ID!) {
@@ -141,9 +145,11 @@ func TestGraceSecretCannotControlItsToken(t *testing.T) {
 				}
 			})
 		}
-		// It still works for use, and for acting on other tokens.
+		// It still works for use, but it manages nothing: not even other
+		// tokens (regenerating one would give it a permanent secret).
 		s.MustDo(t, old, viewerQuery, nil)
-		s.MustDo(t, old, `mutation($id: ID!) { updateAPIToken(id: $id, input: {description: "touched"}) { id } }`, map[string]any{"id": other})
+		expectCode(t, s, old, "FORBIDDEN", `mutation($id: ID!) { updateAPIToken(id: $id, input: {description: "touched"}) { id } }`, map[string]any{"id": other})
+		expectCode(t, s, old, "FORBIDDEN", `mutation($id: ID!) { regenerateAPIToken(id: $id) { secret } }`, map[string]any{"id": other})
 		// The owner's new secret is untouched and fully in control.
 		s.MustDo(t, fresh, `mutation($id: ID!) { updateAPIToken(id: $id, input: {description: "mine"}) { id } }`, v)
 		// The same rule holds when the grace secret authenticated before the
@@ -162,7 +168,8 @@ func TestPersonaIdentityCannotBeBorrowed(t *testing.T) {
 		s := testserver.New(t, dialect)
 		creator, _ := mint(t, s, map[string]any{"name": "creator", "type": "CUSTOM", "permissions": cells(
 			"api-token:create", "persona:create", "persona:update", "persona:delete", "persona:read")})
-		for _, name := range []string{"Administrator", "administrator", "  ADMINISTRATOR ", "Admini\u200bstrator"} {
+		for _, name := range []string{"Administrator", "administrator", "  ADMINISTRATOR ", "Admini\u200bstrator",
+			"Adminiſtrator", "Ａdministrator", "Administrator\ufe0f", "Administrator\u034f", "Administrator\u3164", "Administrator\u2800"} {
 			r := s.Do(t, creator, `mutation($n: String!) { createAPIToken(input: {name: "x", type: CUSTOM, lifespan: DAYS_7, persona: {name: $n}}) { secret } }`, map[string]any{"n": name})
 			if c := r.Code(); c != "CONFLICT" && c != "BAD_USER_INPUT" {
 				t.Fatalf("persona named %q: %s", name, r.Raw)
@@ -179,6 +186,15 @@ func TestPersonaIdentityCannotBeBorrowed(t *testing.T) {
 		expectCode(t, s, creator, "FORBIDDEN", `mutation($p: ID!) { createAPIToken(input: {name: "borrower", type: CUSTOM, lifespan: DAYS_7, personaID: $p}) { secret } }`, map[string]any{"p": persona})
 		expectCode(t, s, creator, "FORBIDDEN", `mutation($p: ID!) { updatePersona(id: $p, input: {name: "Mine now"}) { id } }`, map[string]any{"p": persona})
 		expectCode(t, s, creator, "FORBIDDEN", `mutation($p: ID!) { deletePersona(id: $p) }`, map[string]any{"p": persona})
+		// A persona whose strongest holder's action left the catalog stays
+		// out of reach: removing the action does not free it.
+		s.MustDo(t, s.Admin, createCT, map[string]any{"input": map[string]any{"uid": "article", "displayName": "Articles", "actions": actions("read*", "publish")}})
+		pub := s.MustDo(t, s.Admin, `mutation { createAPIToken(input: {name: "pub", type: CUSTOM, permissions: [{contentType: "article", action: "publish"}], persona: {name: "Publisher Bot"}}) { apiToken { id persona { id } } } }`, nil)
+		pubPersona := pub.Str("createAPIToken.apiToken.persona.id")
+		s.MustDo(t, s.Admin, `mutation($id: ID!) { deleteAPIToken(id: $id) }`, map[string]any{"id": pub.Str("createAPIToken.apiToken.id")})
+		ct := s.MustDo(t, s.Admin, `{ contentTypes(where: {uid: "article"}) { edges { node { id } } } }`, nil).Get("contentTypes.edges").([]any)[0].(map[string]any)["node"].(map[string]any)["id"].(string)
+		s.MustDo(t, s.Admin, updateCT, map[string]any{"id": ct, "input": map[string]any{"actions": actions("read*")}})
+		expectCode(t, s, creator, "FORBIDDEN", `mutation($p: ID!) { updatePersona(id: $p, input: {name: "Renamed"}) { id } }`, map[string]any{"p": pubPersona})
 		// A token name taken by a persona gets a numbered persona, not a failure.
 		r := s.MustDo(t, s.Admin, `mutation { createAPIToken(input: {name: "root", type: READ_ONLY}) { apiToken { persona { name } } } }`, nil)
 		if got := r.Str("createAPIToken.apiToken.persona.name"); got != "root (2)" {
@@ -235,6 +251,12 @@ func TestLifetimeCeiling(t *testing.T) {
 			}
 		}
 		expectCode(t, s, short, "FORBIDDEN", `mutation { createAPIToken(input: {name: "forever", type: CUSTOM}) { secret } }`, nil)
+		// Nor may it launder its powers into a token that outlives it: no
+		// new grants, secret or life for a token that expires later.
+		expectCode(t, s, short, "FORBIDDEN", `mutation($id: ID!) { updateAPIToken(id: $id, input: {permissions: [{contentType: "api-token", action: "create"}]}) { id } }`, map[string]any{"id": other})
+		expectCode(t, s, short, "FORBIDDEN", `mutation($id: ID!) { updateAPIToken(id: $id, input: {type: READ_ONLY}) { id } }`, map[string]any{"id": other})
+		// A harmless edit is fine.
+		s.MustDo(t, short, `mutation($id: ID!) { updateAPIToken(id: $id, input: {description: "noted"}) { id } }`, map[string]any{"id": other})
 		// Within its own lifetime it may.
 		s.MustDo(t, short, `mutation($id: ID!, $at: Time!) { updateAPIToken(id: $id, input: {expiresAt: $at}) { id } }`,
 			map[string]any{"id": other, "at": s.Clock.Now().Add(30 * time.Minute).Format(time.RFC3339)})
