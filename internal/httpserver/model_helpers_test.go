@@ -145,7 +145,9 @@ func takeSnapshot(t testing.TB, s *testserver.Server) *snapshot {
 			}
 		}
 		Personas struct {
-			Edges []struct{ Node struct{ ID, Name, AvatarURL string } }
+			Edges []struct {
+				Node struct{ ID, Name, AvatarURL string }
+			}
 		}
 		Roles struct {
 			Edges []struct {
