@@ -24,8 +24,8 @@ import (
 //
 // LATCHKEY_MODEL_SEQS, LATCHKEY_MODEL_STEPS and LATCHKEY_MODEL_SEED do what the flags do.
 var (
-	modelSeqs  = flag.Int("model.seqs", 0, "escalation model: sequences per dialect (default 4 on SQLite, 2 on MySQL)")
-	modelSteps = flag.Int("model.steps", 0, "escalation model: steps per sequence (default 30 on SQLite, 20 on MySQL)")
+	modelSeqs  = flag.Int("model.seqs", 0, "escalation model: sequences per dialect (default 8 on SQLite, 3 on MySQL)")
+	modelSteps = flag.Int("model.steps", 0, "escalation model: steps per sequence (default 40 on SQLite, 30 on MySQL)")
 	modelSeed  = flag.Int("model.seed", 0, "escalation model: seed of the first sequence (default 1)")
 )
 
@@ -41,9 +41,9 @@ func knob(v int, env string, def int) int {
 
 func TestEscalationModel(t *testing.T) {
 	testserver.Dialects(t, func(t *testing.T, dialect string) {
-		seqs, steps := knob(*modelSeqs, "LATCHKEY_MODEL_SEQS", 4), knob(*modelSteps, "LATCHKEY_MODEL_STEPS", 30)
+		seqs, steps := knob(*modelSeqs, "LATCHKEY_MODEL_SEQS", 8), knob(*modelSteps, "LATCHKEY_MODEL_STEPS", 40)
 		if dialect == "mysql" {
-			seqs, steps = knob(*modelSeqs, "LATCHKEY_MODEL_SEQS", 2), knob(*modelSteps, "LATCHKEY_MODEL_STEPS", 20)
+			seqs, steps = knob(*modelSeqs, "LATCHKEY_MODEL_SEQS", 3), knob(*modelSteps, "LATCHKEY_MODEL_STEPS", 30)
 		}
 		first := knob(*modelSeed, "LATCHKEY_MODEL_SEED", 1)
 		for seed := first; seed < first+seqs; seed++ {
@@ -233,8 +233,8 @@ func (m *model) cellsFor(c *caller) []string {
 	for _, x := range m.someCells(held, 0.35) {
 		set[x] = true
 	}
-	for _, x := range m.someCells(m.cur.all, 0.04) {
-		set[x] = true
+	if m.chance(0.25) {
+		set[m.pick(m.cur.all)] = true
 	}
 	return sortedKeys(set)
 }
@@ -258,18 +258,15 @@ func (m *model) targetToken(c *caller, own float64) string {
 	return m.pick(withoutString(m.tokens, m.bootstrap))
 }
 
+// someRoles is no role, one, or (rarely) several, deleted ones included.
 func (m *model) someRoles() []string {
-	var out []string
-	for _, id := range m.roles {
-		p := 0.25
-		if m.cur.roles[id] == nil {
-			p = 0.03
-		}
-		if m.chance(p) {
-			out = append(out, id)
-		}
+	switch r := m.rng.IntN(10); {
+	case r < 4:
+		return nil
+	case r < 9:
+		return []string{m.pick(m.roles)}
 	}
-	return out
+	return m.someCells(m.roles, 0.3)
 }
 
 // strongPersonas are personas that a token the caller does not cover has
@@ -285,11 +282,22 @@ func (m *model) strongPersonas(c *caller) []string {
 	return out
 }
 
+// personaHistory is what the tokens but except have held while acting as
+// persona, limited to cells that exist now: a deleted content type's cells
+// keep nobody out.
 func (m *model) personaHistory(persona, except string) power {
 	h := power{cells: map[string]bool{}}
 	for tok, p := range m.history[persona] {
 		if tok != except {
 			h = h.union(p)
+		}
+	}
+	if h.full {
+		return h
+	}
+	for c := range h.cells {
+		if _, ok := slices.BinarySearch(m.cur.all, c); !ok {
+			delete(h.cells, c)
 		}
 	}
 	return h
