@@ -337,7 +337,10 @@ func (m *model) expiryInput(in obj) obj {
 	case r < 5:
 		return append(in, kv{"lifespan", enum([]string{"DAYS_7", "DAYS_30", "DAYS_90", "UNLIMITED"}[m.rng.IntN(4)])})
 	case r < 8:
-		return append(in, kv{"expiresAt", m.now.Add(time.Duration(1+m.rng.IntN(400)) * 24 * time.Hour)})
+		days := 1 + m.rng.IntN(400)
+		at := m.now.Add(time.Duration(days) * 24 * time.Hour)
+		m.labels[at.UTC().Format(time.RFC3339)] = fmt.Sprintf("now+%dd", days) // the trace reads the same on every run
+		return append(in, kv{"expiresAt", at})
 	}
 	return in
 }
@@ -759,7 +762,9 @@ func (m *model) check(c *caller, before, after *snapshot, ops []op, ok bool) {
 		if other, dup := seen[key]; dup {
 			b1, b2 := before.personas[id], before.personas[other]
 			if b1 == nil || b2 == nil || strings.ToLower(b1.Name) != strings.ToLower(b2.Name) {
-				m.violate("rule 4 (persona names)", "%s: personas %q and %q now share a name case-insensitively", who, after.personas[other].Name, p.Name)
+				names := []string{after.personas[other].Name, p.Name}
+				sort.Strings(names)
+				m.violate("rule 4 (persona names)", "%s: personas %q and %q now share a name case-insensitively", who, names[0], names[1])
 			}
 		}
 		seen[key] = id
@@ -922,9 +927,9 @@ func (m *model) absorb(after *snapshot) {
 	add(&m.personas, sortedKeys(after.personas), func(id string) string { return after.personas[id].Name }, "persona")
 	add(&m.roles, sortedKeys(after.roles), func(id string) string { return after.roles[id].Name }, "role")
 	add(&m.cts, sortedKeys(after.cts), func(id string) string { return after.cts[id].UID }, "content type")
-	for _, id := range sortedKeys(after.cts) {
+	for _, id := range m.cts { // in the model's order, not the random ids'
 		ct := after.cts[id]
-		if ct.System {
+		if ct == nil || ct.System {
 			continue
 		}
 		if !slices.Contains(m.uids, ct.UID) {
@@ -961,9 +966,23 @@ func (m *model) report() {
 	}
 	var pairs []string
 	for _, id := range sortedKeys(m.labels) {
-		pairs = append(pairs, strconv.Quote(id), m.labels[id])
+		pairs = append(pairs, strconv.Quote(id), m.labels[id], `\"`+id+`\"`, m.labels[id])
 	}
 	names := strings.NewReplacer(pairs...)
+	// Ids are random: order what one step found by what it says.
+	for i := range m.violations {
+		m.violations[i].text = names.Replace(m.violations[i].text)
+	}
+	sort.SliceStable(m.violations, func(i, j int) bool {
+		a, b := m.violations[i], m.violations[j]
+		if a.step != b.step {
+			return a.step < b.step
+		}
+		if a.rule != b.rule {
+			return a.rule < b.rule
+		}
+		return a.text < b.text
+	})
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s: %d violation(s)\n", m.name, len(m.violations))
 	counts := map[string]int{}
