@@ -45,7 +45,7 @@ func Open(rawURL, pepper string) (*Store, error) {
 	switch {
 	case rawURL == "" || strings.HasPrefix(rawURL, "sqlite:") || strings.HasPrefix(rawURL, "file:"):
 		path := sqlitePath(rawURL)
-		db, err := sql.Open("sqlite", "file:"+path+"?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_txlock=immediate&_time_format=sqlite")
+		db, err := sql.Open("sqlite", "file:"+uriPath.Replace(path)+"?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_txlock=immediate&_time_format=sqlite")
 		if err != nil {
 			return nil, err
 		}
@@ -143,6 +143,9 @@ func (s *Store) Close() error { return s.Client.Close() }
 
 // Ping reports whether the database answers.
 func (s *Store) Ping(ctx context.Context) error { return s.DB.PingContext(ctx) }
+
+// uriPath escapes what would end the path of an SQLite file: URI early.
+var uriPath = strings.NewReplacer("%", "%25", "#", "%23", "?", "%3f")
 
 func sqlitePath(rawURL string) string {
 	switch {
