@@ -4,6 +4,8 @@
 // and a cap on the size of the answer (ResponseLimit).
 package cost
 
+import "slices"
+
 // The cost model, in the spirit of GitHub's and Shopify's: every object in
 // the answer costs Object, every field whose resolver asks the database
 // costs Database more (once per object it is resolved on), a connection
@@ -54,3 +56,13 @@ const (
 	// MaxDepth is the deepest nesting of fields.
 	MaxDepth = 20
 )
+
+// DatabaseFields lists the per-row database fields, sorted.
+func DatabaseFields() []string {
+	out := make([]string, 0, len(databaseFields))
+	for k := range databaseFields {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}

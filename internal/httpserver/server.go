@@ -91,6 +91,9 @@ func New(cfg *config.Config, st *store.Store, log zerolog.Logger, opts ...Option
 	return s
 }
 
+// Config is the settings the server runs with.
+func (s *Server) Config() *config.Config { return s.cfg }
+
 // Handler is the root HTTP handler.
 func (s *Server) Handler() http.Handler { return s.handler }
 
