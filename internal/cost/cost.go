@@ -19,6 +19,8 @@ type Limit struct {
 	Budget func(ctx context.Context) int
 	// DefaultPage is the page size of a connection given neither first nor last.
 	DefaultPage int
+	// Cache, when set, forgets the documents refused.
+	Cache *QueryCache
 
 	model *Model
 }
@@ -40,6 +42,9 @@ func (l *Limit) MutateOperationContext(ctx context.Context, oc *graphql.Operatio
 	c := l.model.Cost(oc.Operation, oc.Variables, budget)
 	if c <= budget {
 		return nil
+	}
+	if l.Cache != nil {
+		l.Cache.Forget(oc.RawQuery)
 	}
 	return Refusal(gqlerror.Errorf("the query costs %d, more than the %d allowed; ask for smaller pages or fewer fields", c, budget), c, budget)
 }

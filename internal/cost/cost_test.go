@@ -1,11 +1,13 @@
 package cost_test
 
 import (
+	"context"
 	"os"
 	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 
@@ -181,7 +183,8 @@ func TestMeasure(t *testing.T) {
 		ok          bool
 	}{
 		{"small", `{ __typename }`, true},
-		{"too many tokens", "{ " + many(cost.MaxTokens, "__typename ") + "}", false},
+		{"too long", "{ " + many(cost.MaxQueryBytes/10, "__typename ") + "}", false},
+		{"too many tokens", "{ " + many(cost.MaxTokens, "a ") + "}", false},
 		{"too many selections", "{ " + many(cost.MaxSelections+1, "__typename ") + "}", false},
 		{"fragments count where spread", `{ ...A ...A } fragment A on Query { ...B ...B } fragment B on Query { ...C ...C } fragment C on Query { ...D ...D } fragment D on Query { ...E ...E } fragment E on Query { ...F ...F } fragment F on Query { ...G ...G } fragment G on Query { ...H ...H } fragment H on Query { ...I ...I } fragment I on Query { __typename __typename }`, false},
 		{"fragment cycle left to validation", `{ ...A } fragment A on Query { ...A }`, true},
@@ -198,5 +201,32 @@ func TestMeasure(t *testing.T) {
 				t.Errorf("refusal extensions: %v", err.Extensions)
 			}
 		})
+	}
+}
+
+// A refused document leaves the query cache: distinct refused documents
+// must not fill it.
+func TestRefusedDocumentsLeaveTheCache(t *testing.T) {
+	cache := cost.NewQueryCache(10)
+	l := &cost.Limit{Budget: func(context.Context) int { return 100 }, DefaultPage: graph.DefaultPage, Cache: cache}
+	if err := l.Validate(graph.NewExecutableSchema(graph.Config{})); err != nil {
+		t.Fatal(err)
+	}
+	for q, refused := range map[string]bool{
+		`{ apiTokens(first: 1000) { edges { node { id } } } }`: true,
+		`{ apiTokens(first: 10) { edges { node { id } } } }`:   false,
+	} {
+		doc, errs := gqlparser.LoadQuery(schema, q)
+		if len(errs) > 0 {
+			t.Fatal(errs)
+		}
+		cache.Add(context.Background(), q, doc) // as gqlgen does once a document validates
+		err := l.MutateOperationContext(context.Background(), &graphql.OperationContext{RawQuery: q, Doc: doc, Operation: doc.Operations[0]})
+		if (err != nil) != refused {
+			t.Errorf("%s: %v", q, err)
+		}
+		if _, cached := cache.Get(context.Background(), q); cached == refused {
+			t.Errorf("%s: cached %v after refused %v", q, cached, refused)
+		}
 	}
 }

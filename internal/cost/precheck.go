@@ -38,10 +38,14 @@ func (p Precheck) MutateOperationParameters(ctx context.Context, params *graphql
 	return Measure(params.Query)
 }
 
-// Measure parses query with the token limit and refuses it when it has too
-// many selections or aliases or nests too deep. A document that does not
+// Measure refuses a document over MaxQueryBytes, then parses it with the
+// token limit and refuses it when it has too many selections or aliases or
+// nests too deep. A document that does not
 // parse is left for the executor to report.
 func Measure(query string) *gqlerror.Error {
+	if len(query) > MaxQueryBytes {
+		return Refusal(gqlerror.Errorf("the document is longer than %d bytes", MaxQueryBytes), len(query), MaxQueryBytes)
+	}
 	doc, err := parser.ParseQueryWithTokenLimit(&ast.Source{Input: query}, MaxTokens)
 	if err != nil {
 		if m, ok := err.(*gqlerror.Error); ok && isTokenLimit(m) {

@@ -45,8 +45,10 @@ var listSizes = map[string]int{}
 // validated; GraphiQL's introspection query (about 100 selections, depth
 // 15, no aliases) and the admin UI's queries fit well inside.
 const (
+	// MaxQueryBytes is the longest document, checked before anything else.
+	MaxQueryBytes = 64 << 10
 	// MaxTokens is the most lexical tokens a document may have.
-	MaxTokens = 10_000
+	MaxTokens = 5_000
 	// MaxSelections is the most selections (fields, fragment spreads,
 	// inline fragments) a document may have, fragments counted where they
 	// are spread.

@@ -59,8 +59,10 @@ func refused(t *testing.T, r *testserver.Response, limit int) {
 func TestIntrospectionBomb(t *testing.T) {
 	s := testserver.New(t, "sqlite")
 	cfg := s.App.Config()
-	// 2,000 aliases: refused by the parser's token limit, before validation.
-	refused(t, s.Do(t, "", introspectionBomb(2000), nil), cost.MaxTokens)
+	// 2,000 aliases: refused for its length, before parsing.
+	refused(t, s.Do(t, "", introspectionBomb(2000), nil), cost.MaxQueryBytes)
+	// 250: by the parser's token limit, before validation.
+	refused(t, s.Do(t, "", introspectionBomb(250), nil), cost.MaxTokens)
 	// 60: by the alias cap.
 	refused(t, s.Do(t, "", introspectionBomb(60), nil), cost.MaxAliases)
 	// 30: valid, but over the anonymous budget.
@@ -73,10 +75,12 @@ func TestIntrospectionBomb(t *testing.T) {
 
 func TestTypenameBomb(t *testing.T) {
 	s := testserver.New(t, "sqlite")
-	// 15,000 fields: over the parser's token limit.
-	refused(t, s.Do(t, "", typenameBomb(15_000), nil), cost.MaxTokens)
+	// 15,000 fields: over the length limit.
+	refused(t, s.Do(t, "", typenameBomb(15_000), nil), cost.MaxQueryBytes)
+	// 6,000 short fields: over the parser's token limit.
+	refused(t, s.Do(t, "", "{ "+strings.Repeat("a ", 6_000)+"}", nil), cost.MaxTokens)
 	// Under the token limit, over the selection cap: refused before validation.
-	refused(t, s.Do(t, s.Admin, typenameBomb(5_000), nil), cost.MaxSelections)
+	refused(t, s.Do(t, s.Admin, typenameBomb(4_000), nil), cost.MaxSelections)
 	if r := s.Do(t, "", typenameBomb(100), nil); len(r.Errors) > 0 {
 		t.Fatalf("100 fields: %.300s", r.Raw)
 	}

@@ -15,7 +15,6 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/rs/zerolog"
-	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/latchkeyhq/latchkey/ent"
@@ -128,7 +127,7 @@ func (s *Server) graphQL(r *graph.Resolver) http.Handler {
 	h.AddTransport(transport.Options{})
 	h.AddTransport(transport.GET{})
 	h.AddTransport(transport.POST{})
-	queries := lru.New[*ast.QueryDocument](1000)
+	queries := cost.NewQueryCache(1000)
 	h.SetQueryCache(queries)
 	h.SetParserTokenLimit(cost.MaxTokens)
 	h.Use(codeEveryError{}) // first, so it sees what every other extension answers
@@ -138,7 +137,7 @@ func (s *Server) graphQL(r *graph.Resolver) http.Handler {
 	// After APQ, which may supply the query; before validation, which is
 	// what a huge document makes slow.
 	h.Use(cost.Precheck{Cache: queries})
-	h.Use(&cost.Limit{Budget: s.budget, DefaultPage: graph.DefaultPage})
+	h.Use(&cost.Limit{Budget: s.budget, DefaultPage: graph.DefaultPage, Cache: queries})
 	h.Use(entgql.Transactioner{TxOpener: s.store.Client})
 	h.SetErrorPresenter(gqlerr.Presenter)
 	h.SetRecoverFunc(func(ctx context.Context, v any) error {
