@@ -74,7 +74,7 @@ func newLogger(cfg *config.Config) zerolog.Logger {
 }
 
 func open(ctx context.Context, cfg *config.Config) (*store.Store, error) {
-	st, err := store.Open(cfg.DatabaseURL, cfg.TokenPepper)
+	st, err := store.Open(cfg.DatabaseURL, cfg.TokenPepper, store.MaxConns(cfg.DBMaxConns))
 	if err != nil {
 		return nil, err
 	}

@@ -6,7 +6,6 @@ import (
 	"context"
 	"time"
 
-	"entgo.io/contrib/entgql"
 	"github.com/99designs/gqlgen/graphql"
 
 	"github.com/latchkeyhq/latchkey/ent"
@@ -42,17 +41,7 @@ func NewSchema(r *Resolver) graphql.ExecutableSchema {
 			Public:            authz.Public,
 		},
 	}
-	// A persona's tokens are a connection inside a connection: its cost is
-	// its page size times what each token asks for.
-	cfg.Complexity.Persona.Tokens = func(child int, _ *entgql.Cursor[string], first *int, _ *entgql.Cursor[string], last *int, _ *ent.APITokenOrder) int {
-		n := defaultPage
-		for _, v := range []*int{first, last} {
-			if v != nil && *v >= 0 {
-				n = *v
-			}
-		}
-		return 1 + n*child
-	}
+	// Query cost is bounded by internal/cost, not by gqlgen's complexity.
 	return NewExecutableSchema(cfg)
 }
 
@@ -84,10 +73,10 @@ func list(s perm.Set) []*perm.Permission {
 
 func boolValue(b *bool) bool { return b != nil && *b }
 
-// Pages hold defaultPage records unless first or last says otherwise, and
-// never more than maxPage.
+// Pages hold DefaultPage records unless first or last says otherwise, and
+// never more than maxPage. Query costs (internal/cost) assume the same.
 const (
-	defaultPage = 100
+	DefaultPage = 100
 	maxPage     = 1000
 )
 
@@ -99,7 +88,7 @@ func pageSize(first, last *int) (*int, error) {
 		}
 	}
 	if first == nil && last == nil {
-		n := defaultPage
+		n := DefaultPage
 		return &n, nil
 	}
 	return first, nil

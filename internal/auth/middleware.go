@@ -36,8 +36,12 @@ type Outcome struct {
 
 // Authenticate reads the Authorization header. No header means anonymous;
 // a header that does not carry a valid bearer token is refused with 401,
-// and too many of those from one IP with 429.
+// and too many of those from one IP with 429. Two headers are refused with
+// 400: which one a proxy or Latchkey would honour is ambiguous.
 func (a *Authenticator) Authenticate(r *http.Request) Outcome {
+	if len(r.Header.Values("Authorization")) > 1 {
+		return Outcome{Status: http.StatusBadRequest, Code: gqlerr.BadUserInput, Message: "more than one Authorization header"}
+	}
 	h := r.Header.Get("Authorization")
 	if h == "" {
 		return Outcome{}

@@ -29,7 +29,14 @@ type Config struct {
 	AuthFailureRate    float64
 	AuthFailureBurst   int
 	TrustedProxies     []netip.Prefix
-	ComplexityLimit    int
+	// ComplexityLimit and AnonymousComplexityLimit are the query cost
+	// budgets (internal/cost) of authenticated and anonymous requests.
+	ComplexityLimit          int
+	AnonymousComplexityLimit int
+	MaxResponseBytes         int
+	RequestTimeout           time.Duration
+	// DBMaxConns caps the database pool; 0 means the dialect's default.
+	DBMaxConns int
 }
 
 // Parse reads settings from args (without the program or subcommand name)
@@ -79,7 +86,11 @@ func Parse(cmd string, args []string, getenv func(string) string, out io.Writer)
 	fromEnv("auth-failure-rate", "LATCHKEY_AUTH_FAILURE_RATE")
 	num(&c.AuthFailureBurst, "auth-failure-burst", "LATCHKEY_AUTH_FAILURE_BURST", 20, "failed authentications allowed in a burst per client IP")
 	str(&proxies, "trusted-proxies", "LATCHKEY_TRUSTED_PROXIES", "", "comma-separated CIDRs of proxies whose X-Forwarded-For is believed")
-	num(&c.ComplexityLimit, "complexity-limit", "LATCHKEY_COMPLEXITY_LIMIT", 1000, "maximum GraphQL query complexity")
+	num(&c.ComplexityLimit, "complexity-limit", "LATCHKEY_COMPLEXITY_LIMIT", 25000, "most a GraphQL query of an authenticated caller may cost (see README, Query cost limits)")
+	num(&c.AnonymousComplexityLimit, "anonymous-complexity-limit", "LATCHKEY_ANONYMOUS_COMPLEXITY_LIMIT", 12000, "most a GraphQL query without a token may cost; enough for GraphiQL's introspection query")
+	num(&c.MaxResponseBytes, "max-response-bytes", "LATCHKEY_MAX_RESPONSE_BYTES", 8<<20, "largest GraphQL answer, in bytes")
+	dur(&c.RequestTimeout, "request-timeout", "LATCHKEY_REQUEST_TIMEOUT", 10*time.Second, "deadline of every /graphql and /auth/verify request")
+	num(&c.DBMaxConns, "db-max-conns", "LATCHKEY_DB_MAX_CONNS", 0, "most open database connections (0: 8 for SQLite, 50 for MySQL)")
 
 	if err := errors.Join(envErrs...); err != nil {
 		return nil, nil, err
@@ -103,6 +114,9 @@ func Parse(cmd string, args []string, getenv func(string) string, out io.Writer)
 	}
 	if c.CacheSize < 0 || c.AuthFailureBurst < 1 || c.AuthFailureRate <= 0 {
 		return nil, nil, errors.New("cache-size must be ≥ 0, auth-failure-rate > 0 and auth-failure-burst ≥ 1")
+	}
+	if c.ComplexityLimit < 1 || c.AnonymousComplexityLimit < 1 || c.MaxResponseBytes < 1 || c.RequestTimeout <= 0 || c.DBMaxConns < 0 {
+		return nil, nil, errors.New("complexity-limit, anonymous-complexity-limit, max-response-bytes and request-timeout must be > 0, db-max-conns ≥ 0")
 	}
 	return c, fs.Args(), nil
 }

@@ -15,7 +15,7 @@ func TestHelpListsEverySetting(t *testing.T) {
 	if !errors.Is(err, flag.ErrHelp) {
 		t.Fatalf("want ErrHelp, got %v", err)
 	}
-	for _, env := range []string{"LATCHKEY_ADDR", "LATCHKEY_DATABASE_URL", "LATCHKEY_TOKEN_PEPPER", "LATCHKEY_BOOTSTRAP_TOKEN", "LATCHKEY_LOG_LEVEL", "LATCHKEY_CACHE_TTL", "LATCHKEY_CACHE_SIZE", "LATCHKEY_AUTH_FAILURE_RATE", "LATCHKEY_AUTH_FAILURE_BURST", "LATCHKEY_TRUSTED_PROXIES", "LATCHKEY_LAST_USED_FLUSH_INTERVAL"} {
+	for _, env := range []string{"LATCHKEY_ADDR", "LATCHKEY_DATABASE_URL", "LATCHKEY_TOKEN_PEPPER", "LATCHKEY_BOOTSTRAP_TOKEN", "LATCHKEY_LOG_LEVEL", "LATCHKEY_CACHE_TTL", "LATCHKEY_CACHE_SIZE", "LATCHKEY_AUTH_FAILURE_RATE", "LATCHKEY_AUTH_FAILURE_BURST", "LATCHKEY_TRUSTED_PROXIES", "LATCHKEY_LAST_USED_FLUSH_INTERVAL", "LATCHKEY_COMPLEXITY_LIMIT", "LATCHKEY_ANONYMOUS_COMPLEXITY_LIMIT", "LATCHKEY_MAX_RESPONSE_BYTES", "LATCHKEY_REQUEST_TIMEOUT", "LATCHKEY_DB_MAX_CONNS"} {
 		if !strings.Contains(out.String(), env) {
 			t.Errorf("--help does not mention %s", env)
 		}
@@ -38,6 +38,22 @@ func TestEnvironmentAndFlags(t *testing.T) {
 	for env, bad := range map[string]string{"LATCHKEY_TRUSTED_PROXIES": "nope", "LATCHKEY_CACHE_TTL": "soon", "LATCHKEY_CACHE_SIZE": "many"} {
 		if _, _, err := Parse("serve", nil, func(k string) string { return map[string]string{env: bad}[k] }, &bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), env) {
 			t.Errorf("bad %s accepted or not named: %v", env, err)
+		}
+	}
+}
+
+func TestCostAndPoolSettings(t *testing.T) {
+	env := map[string]string{"LATCHKEY_ANONYMOUS_COMPLEXITY_LIMIT": "500", "LATCHKEY_REQUEST_TIMEOUT": "3s", "LATCHKEY_DB_MAX_CONNS": "4"}
+	c, _, err := Parse("serve", []string{"--complexity-limit=9000"}, func(k string) string { return env[k] }, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.ComplexityLimit != 9000 || c.AnonymousComplexityLimit != 500 || c.RequestTimeout != 3*time.Second || c.DBMaxConns != 4 || c.MaxResponseBytes != 8<<20 {
+		t.Fatalf("%+v", c)
+	}
+	for _, args := range [][]string{{"--complexity-limit=0"}, {"--anonymous-complexity-limit=-1"}, {"--request-timeout=0s"}, {"--db-max-conns=-1"}, {"--max-response-bytes=0"}} {
+		if _, _, err := Parse("serve", args, func(string) string { return "" }, &bytes.Buffer{}); err == nil {
+			t.Errorf("%v accepted", args)
 		}
 	}
 }

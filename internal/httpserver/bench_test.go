@@ -131,7 +131,7 @@ var benchWords = []string{"deploy", "billing", "search", "reporting", "partner",
 // benchSeedTokens inserts n tokens, each with its own persona, straight
 // through ent in bulk (no audit events: the list does not read them).
 // Token i is named "<word> token <i>" with word benchWords[i%8].
-func benchSeedTokens(b *testing.B, client *ent.Client, n, batch int) {
+func benchSeedTokens(b testing.TB, client *ent.Client, n, batch int) {
 	b.Helper()
 	ctx := context.Background()
 	start := time.Now()

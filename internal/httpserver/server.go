@@ -16,7 +16,6 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/rs/zerolog"
-	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/latchkeyhq/latchkey/ent"
@@ -26,6 +25,7 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/auth"
 	"github.com/latchkeyhq/latchkey/internal/authz"
 	"github.com/latchkeyhq/latchkey/internal/config"
+	"github.com/latchkeyhq/latchkey/internal/cost"
 	"github.com/latchkeyhq/latchkey/internal/gqlerr"
 	"github.com/latchkeyhq/latchkey/internal/playground"
 	"github.com/latchkeyhq/latchkey/internal/secret"
@@ -42,6 +42,7 @@ type Server struct {
 	Recorder *auth.Recorder
 	Admin    *admin.Service
 	auth     *auth.Authenticator
+	catalog  *catalog
 	handler  http.Handler
 	now      func() time.Time
 }
@@ -66,15 +67,19 @@ func New(cfg *config.Config, st *store.Store, log zerolog.Logger, opts ...Option
 	s.now = func() time.Time { return clock().UTC() }
 	s.Recorder = auth.NewRecorder(st.Client, s.now)
 	s.Verifier = auth.NewVerifier(st.Client, hasher, cfg.CacheSize, cfg.CacheTTL, s.Recorder, s.now)
+	s.catalog = newCatalog(st.Client, cfg.CacheTTL, s.now)
 	s.auth = &auth.Authenticator{Verifier: s.Verifier, Limiter: auth.NewLimiter(cfg.AuthFailureRate, cfg.AuthFailureBurst)}
 	guesses := &auth.Guesses{Limiter: s.auth.Limiter, Misses: &s.auth.Failures}
-	s.Admin = &admin.Service{Hasher: hasher, Now: s.now, Changed: s.Verifier.Invalidate, Locking: st.Dialect == dialect.MySQL, Guesses: guesses}
+	s.Admin = &admin.Service{Hasher: hasher, Now: s.now, Locking: st.Dialect == dialect.MySQL, Guesses: guesses, Changed: func() {
+		s.Verifier.Invalidate()
+		s.catalog.Invalidate()
+	}}
 
 	s.metrics.watch(s.Verifier, s.auth)
 	gql := s.graphQL(&graph.Resolver{Admin: s.Admin, Hasher: hasher, Verifier: s.Verifier, Guesses: guesses, Now: s.now})
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", s.observe("graphql", s.auth.Middleware(s.withClient(gql))))
-	mux.Handle("GET /auth/verify", s.observe("verify", http.HandlerFunc(s.verify)))
+	mux.Handle("/graphql", s.observe("graphql", s.deadline(s.auth.Middleware(graphQLBody(s.withClient(gql))))))
+	mux.Handle("GET /auth/verify", s.observe("verify", s.deadline(http.HandlerFunc(s.verify))))
 	mux.Handle("GET /healthz", s.observe("health", http.HandlerFunc(healthz)))
 	mux.Handle("GET /readyz", s.observe("health", http.HandlerFunc(s.readyz)))
 	mux.Handle("/admin/", s.observe("admin", adminui.Handler()))
@@ -87,19 +92,36 @@ func New(cfg *config.Config, st *store.Store, log zerolog.Logger, opts ...Option
 	return s
 }
 
+// Config is the settings the server runs with.
+func (s *Server) Config() *config.Config { return s.cfg }
+
 // Handler is the root HTTP handler.
 func (s *Server) Handler() http.Handler { return s.handler }
 
-// maxRequestBytes bounds a GraphQL request body.
-const maxRequestBytes = 1 << 20
-
 // withClient makes the ent client available to resolvers (mutations replace
-// it with their transaction) and bounds the request body.
+// it with their transaction).
 func (s *Server) withClient(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r.Body = http.MaxBytesReader(w, r.Body, maxRequestBytes)
 		next.ServeHTTP(w, r.WithContext(ent.NewContext(r.Context(), s.store.Client)))
 	})
+}
+
+// deadline gives a request LATCHKEY_REQUEST_TIMEOUT to finish: database
+// queries and resolvers stop when it passes.
+func (s *Server) deadline(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
+		defer cancel()
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// budget is the most a query may cost its caller (internal/cost).
+func (s *Server) budget(ctx context.Context) int {
+	if authz.FromContext(ctx) == nil {
+		return s.cfg.AnonymousComplexityLimit
+	}
+	return s.cfg.ComplexityLimit
 }
 
 func (s *Server) graphQL(r *graph.Resolver) http.Handler {
@@ -108,11 +130,17 @@ func (s *Server) graphQL(r *graph.Resolver) http.Handler {
 	h.AddTransport(transport.Options{})
 	h.AddTransport(transport.GET{})
 	h.AddTransport(transport.POST{})
-	h.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	queries := cost.NewQueryCache(1000)
+	h.SetQueryCache(queries)
+	h.SetParserTokenLimit(cost.MaxTokens)
 	h.Use(codeEveryError{}) // first, so it sees what every other extension answers
+	h.Use(cost.ResponseLimit{MaxBytes: s.cfg.MaxResponseBytes})
 	h.Use(extension.Introspection{})
 	h.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
-	h.Use(extension.FixedComplexityLimit(s.cfg.ComplexityLimit))
+	// After APQ, which may supply the query; before validation, which is
+	// what a huge document makes slow.
+	h.Use(cost.Precheck{Cache: queries})
+	h.Use(&cost.Limit{Budget: s.budget, DefaultPage: graph.DefaultPage, Cache: queries})
 	// A mutation whose payload selects a field the caller may not read
 	// answers with that error, so the Transactioner rolls it back.
 	h.Use(entgql.Transactioner{TxOpener: entgql.TxOpenerFunc(s.store.OpenTx)})

@@ -3,21 +3,29 @@ package httpserver
 import (
 	"net/http"
 	"strconv"
+
+	"github.com/rs/zerolog"
 )
 
 // verify is forward authentication for gateways (nginx auth_request,
 // Traefik ForwardAuth, Envoy ext_authz): 200 with the caller's identity in
 // headers when the bearer token may do the action on the content type, 401
-// when there is no valid token, 403 when the token may not.
+// when there is no valid token, 403 when the token may not. A request that
+// does not name a content type and an action the catalog knows is a
+// gateway's misconfiguration: 400, never a pass.
 func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
 	contentType := firstOf(r.URL.Query().Get("contentType"), r.Header.Get("X-Latchkey-Content-Type"))
 	action := firstOf(r.URL.Query().Get("action"), r.Header.Get("X-Latchkey-Action"))
 	w.Header().Set("Cache-Control", "no-store")
-	if (contentType == "") != (action == "") {
-		s.verifyAnswer(w, http.StatusBadRequest)
+	if contentType == "" || action == "" {
+		s.verifyRefuse(w, http.StatusBadRequest, "name the content type and the action: contentType and action query parameters, or X-Latchkey-Content-Type and X-Latchkey-Action headers")
 		return
 	}
 	o := s.auth.Authenticate(r)
+	if o.Status == http.StatusBadRequest {
+		s.verifyRefuse(w, o.Status, o.Message)
+		return
+	}
 	if o.Status != 0 {
 		s.metrics.verify.WithLabelValues(strconv.Itoa(o.Status)).Inc()
 		o.WriteRefusal(w, false)
@@ -29,7 +37,18 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
 		s.verifyAnswer(w, http.StatusUnauthorized)
 		return
 	}
-	if contentType != "" && !p.Can(contentType, action) {
+	// Only a caller with a valid token learns whether a permission exists.
+	known, err := s.catalog.Has(r.Context(), contentType, action)
+	if err != nil {
+		zerolog.Ctx(r.Context()).Error().Err(err).Msg("loading the permission catalog")
+		s.verifyRefuse(w, http.StatusServiceUnavailable, "the permission catalog is unavailable")
+		return
+	}
+	if !known {
+		s.verifyRefuse(w, http.StatusBadRequest, "unknown permission "+strconv.Quote(contentType+":"+action)+": no such content type or action")
+		return
+	}
+	if !p.Can(contentType, action) {
 		w.Header().Set("WWW-Authenticate", `Bearer error="insufficient_scope"`)
 		s.verifyAnswer(w, http.StatusForbidden)
 		return
@@ -46,6 +65,15 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
 func (s *Server) verifyAnswer(w http.ResponseWriter, status int) {
 	s.metrics.verify.WithLabelValues(strconv.Itoa(status)).Inc()
 	w.WriteHeader(status)
+}
+
+// verifyRefuse answers a request Latchkey cannot decide, with the reason
+// in X-Latchkey-Error and the body, for whoever reads the gateway's logs.
+func (s *Server) verifyRefuse(w http.ResponseWriter, status int, reason string) {
+	w.Header().Set("X-Latchkey-Error", reason)
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	s.verifyAnswer(w, status)
+	_, _ = w.Write([]byte(reason + "\n"))
 }
 
 func firstOf(vals ...string) string {

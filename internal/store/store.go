@@ -38,17 +38,50 @@ type Store struct {
 	Pepper []byte
 }
 
+// Pool sizes when LATCHKEY_DB_MAX_CONNS is not set. Every SQLite
+// connection holds three files open (database, -wal, -shm) and one writer
+// works at a time, so a few connections serve best and a burst of slow
+// queries cannot exhaust the process's file descriptors.
+const (
+	DefaultSQLiteMaxConns = 8
+	DefaultMySQLMaxConns  = 50
+)
+
+// Option adjusts how a store is opened.
+type Option func(*options)
+
+type options struct{ maxConns int }
+
+// MaxConns caps the open database connections; 0 keeps the dialect's default.
+func MaxConns(n int) Option { return func(o *options) { o.maxConns = n } }
+
 // Open connects to the database named by rawURL ("" means ./latchkey.db)
 // and settles the pepper: the configured one, or for SQLite one generated
 // once into a 0600 file beside the database.
-func Open(rawURL, pepper string) (*Store, error) {
+func Open(rawURL, pepper string, opts ...Option) (*Store, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	pool := func(db *sql.DB, def int) {
+		n := o.maxConns
+		if n <= 0 {
+			n = def
+		}
+		db.SetMaxOpenConns(n)
+		db.SetMaxIdleConns(n)
+	}
 	switch {
 	case rawURL == "" || strings.HasPrefix(rawURL, "sqlite:") || strings.HasPrefix(rawURL, "file:"):
 		path := sqlitePath(rawURL)
+		if err := createPrivate(path); err != nil {
+			return nil, err
+		}
 		db, err := sql.Open("sqlite", "file:"+uriPath.Replace(path)+"?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_txlock=immediate&_time_format=sqlite")
 		if err != nil {
 			return nil, err
 		}
+		pool(db, DefaultSQLiteMaxConns)
 		p := []byte(pepper)
 		if pepper == "" {
 			if p, err = pepperFile(path + ".pepper"); err != nil {
@@ -69,8 +102,7 @@ func Open(rawURL, pepper string) (*Store, error) {
 		if err != nil {
 			return nil, err
 		}
-		db.SetMaxOpenConns(50)
-		db.SetMaxIdleConns(25)
+		pool(db, DefaultMySQLMaxConns)
 		db.SetConnMaxLifetime(5 * time.Minute)
 		return newStore(db, dialect.MySQL, []byte(pepper)), nil
 	}
@@ -146,6 +178,25 @@ func (s *Store) Ping(ctx context.Context) error { return s.DB.PingContext(ctx) }
 
 // uriPath escapes what would end the path of an SQLite file: URI early.
 var uriPath = strings.NewReplacer("%", "%25", "#", "%23", "?", "%3f")
+
+// createPrivate creates the SQLite database file readable by its owner
+// only, before SQLite opens it; SQLite gives the -wal and -shm files the
+// database file's mode. An existing file is left as it is.
+func createPrivate(path string) error {
+	if path == ":memory:" || strings.HasPrefix(path, ":memory:?") {
+		return nil
+	}
+	if dir := filepath.Dir(path); dir != "." {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return err
+		}
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("creating the database file: %w", err)
+	}
+	return f.Close()
+}
 
 func sqlitePath(rawURL string) string {
 	switch {

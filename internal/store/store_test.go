@@ -115,6 +115,57 @@ func TestConcurrentSeeding(t *testing.T) {
 	}
 }
 
+// The database and SQLite's -wal and -shm files are the owner's only: they
+// hold every token's hash and the audit log.
+func TestSQLiteFilesArePrivate(t *testing.T) {
+	old := syscallUmask(0o022)
+	defer syscallUmask(old)
+	path := filepath.Join(t.TempDir(), "data", "lk.db")
+	st, err := Open("sqlite://"+path, "p")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{path, path + "-wal", path + "-shm"} {
+		info, err := os.Stat(f)
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		if perm := info.Mode().Perm(); perm != 0o600 {
+			t.Errorf("%s has mode %o, want 600", filepath.Base(f), perm)
+		}
+	}
+}
+
+func TestPoolIsBounded(t *testing.T) {
+	st, err := Open("sqlite://"+filepath.Join(t.TempDir(), "lk.db"), "p")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if n := st.DB.Stats().MaxOpenConnections; n != DefaultSQLiteMaxConns {
+		t.Errorf("SQLite pool: %d connections, want %d", n, DefaultSQLiteMaxConns)
+	}
+	st2, err := Open("sqlite://"+filepath.Join(t.TempDir(), "lk.db"), "p", MaxConns(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st2.Close()
+	if n := st2.DB.Stats().MaxOpenConnections; n != 3 {
+		t.Errorf("configured pool: %d connections, want 3", n)
+	}
+	my, err := Open("mysql://root@127.0.0.1:3306/latchkey", "p", MaxConns(7))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer my.Close()
+	if n := my.DB.Stats().MaxOpenConnections; n != 7 {
+		t.Errorf("MySQL pool: %d connections, want 7", n)
+	}
+}
 // Personas from before names were unique get their key on migration, and a
 // name that now collides is numbered rather than lost.
 func TestMigrateFoldsOldPersonaNames(t *testing.T) {
@@ -156,3 +207,4 @@ func TestMigrateFoldsOldPersonaNames(t *testing.T) {
 		}
 	}
 }
+

@@ -144,7 +144,7 @@ func New(t testing.TB, dialect string, opts ...Option) *Server {
 	if dialect == "mysql" {
 		url = mysqlDatabase(t)
 	}
-	st, err := store.Open(url, "test-pepper-"+base62.Random(8))
+	st, err := store.Open(url, "test-pepper-"+base62.Random(8), store.MaxConns(cfg.DBMaxConns))
 	if err != nil {
 		t.Fatal(err)
 	}
