@@ -220,6 +220,14 @@ func (w *walk) field(f *ast.Field, mult float64, root string, page float64, intr
 		n = page
 	case f.Definition.Type.Elem != nil:
 		n = w.listSize(key, intro)
+		// A list of records asked for by id (nodes) holds at most one per id.
+		if ids := f.Arguments.ForName("ids"); ids != nil && ids.Value != nil {
+			if v, err := ids.Value.Value(w.vars); err == nil {
+				if l, ok := v.([]any); ok {
+					n = float64(len(l))
+				}
+			}
+		}
 	}
 	if composite {
 		w.total += mult * n * Object

@@ -68,7 +68,7 @@ func TestTokenReaderSeesNoRolesOrPersonas(t *testing.T) {
 		personaID := mgr.Str("createAPIToken.apiToken.persona.id")
 
 		for _, q := range []string{
-			`{ apiTokens { edges { node { name roles { name permissions { contentType action } } } } } }`,
+			`{ apiTokens(first: 10) { edges { node { name roles { name permissions { contentType action } } } } } }`,
 			`{ apiTokens { edges { node { name roles { id } } } } }`,
 			`{ apiTokens { edges { node { name persona { name avatarURL } } } } }`,
 			`{ apiTokens { edges { node { name persona { id } } } } }`,

@@ -125,10 +125,10 @@ type snapshot struct {
 }
 
 const snapshotQuery = `{
-	apiTokens(first: 1000) { edges { node { id name type status expiresAt persona { id } effectivePermissions { contentType action } } } }
-	personas(first: 1000) { edges { node { id name avatarURL } } }
-	roles(first: 1000) { edges { node { id name permissions { contentType action } } } }
-	contentTypes(first: 1000) { edges { node { id uid system actions { name readOnly } } } } }`
+	apiTokens(first: 200) { edges { node { id name type status expiresAt persona { id } effectivePermissions { contentType action } } } }
+	personas(first: 200) { edges { node { id name avatarURL } } }
+	roles(first: 100) { edges { node { id name permissions { contentType action } } } }
+	contentTypes(first: 100) { edges { node { id uid system actions { name readOnly } } } } }`
 
 func takeSnapshot(t testing.TB, s *testserver.Server) *snapshot {
 	t.Helper()
