@@ -119,8 +119,8 @@ export interface APIToken {
   expiresAt: string | null;
   lastUsedAt: string | null;
   createdAt: string;
-  persona: Persona;
-  roles: { id: string; name: string }[] | null;
+  persona?: Persona;
+  roles?: { id: string; name: string }[] | null;
   permissions: Permission[];
 }
 export interface Viewer {
@@ -144,19 +144,29 @@ export function nodes<T>(c: Connection<T>): T[] {
 
 // ---- Documents ----
 
+// A token's persona and roles are records of their own: the server only
+// shows them to a viewer that may read personas and roles, so the documents
+// ask for them only then (see readable).
 const tokenFields = `id name code description type status hint expiresAt lastUsedAt createdAt
-  persona { id name avatarURL } roles { id name } permissions { contentType action }`;
+  persona @include(if: $withPersona) { id name avatarURL } roles @include(if: $withRoles) { id name }
+  permissions { contentType action }`;
+const readableVars = `$withPersona: Boolean = false, $withRoles: Boolean = false`;
+
+/** The variables that let token documents ask for what the viewer may read. */
+export function readable(can: (contentType: string, action: string) => boolean) {
+  return { withPersona: can("persona", "read"), withRoles: can("role", "read") };
+}
 
 export const Q = {
   viewer: `query Viewer { viewer { apiToken { id name type } persona { id name avatarURL } permissions { contentType action } } }`,
-  tokens: `query Tokens($first: Int, $after: Cursor, $orderBy: APITokenOrder, $where: APITokenWhereInput) {
+  tokens: `query Tokens($first: Int, $after: Cursor, $orderBy: APITokenOrder, $where: APITokenWhereInput, ${readableVars}) {
     apiTokens(first: $first, after: $after, orderBy: $orderBy, where: $where) {
       totalCount pageInfo { hasNextPage endCursor } edges { node { ${tokenFields} } } } }`,
-  createToken: `mutation CreateToken($input: CreateAPITokenInput!) {
+  createToken: `mutation CreateToken($input: CreateAPITokenInput!, ${readableVars}) {
     createAPIToken(input: $input) { secret apiToken { ${tokenFields} } } }`,
-  updateToken: `mutation UpdateToken($id: ID!, $input: UpdateAPITokenInput!) {
+  updateToken: `mutation UpdateToken($id: ID!, $input: UpdateAPITokenInput!, ${readableVars}) {
     updateAPIToken(id: $id, input: $input) { ${tokenFields} } }`,
-  regenerateToken: `mutation RegenerateToken($id: ID!, $grace: Int) {
+  regenerateToken: `mutation RegenerateToken($id: ID!, $grace: Int, ${readableVars}) {
     regenerateAPIToken(id: $id, gracePeriodSeconds: $grace) { secret apiToken { ${tokenFields} } } }`,
   revokeToken: `mutation RevokeToken($id: ID!) { revokeAPIToken(id: $id) { id status } }`,
   restoreToken: `mutation RestoreToken($id: ID!) { restoreAPIToken(id: $id) { id status } }`,

@@ -13,6 +13,7 @@ import {
   gql,
   message,
   nodes,
+  readable,
   setToken,
 } from "./api";
 import {
@@ -81,12 +82,13 @@ const columns: Column[] = [
   {
     key: "persona",
     label: "Persona",
-    render: (t) => (
-      <span class="persona-cell">
-        <Avatar name={t.persona.name} url={t.persona.avatarURL} size={22} />
-        {t.persona.name}
-      </span>
-    ),
+    render: (t) =>
+      t.persona && (
+        <span class="persona-cell">
+          <Avatar name={t.persona.name} url={t.persona.avatarURL} size={22} />
+          {t.persona.name}
+        </span>
+      ),
   },
   {
     key: "created",
@@ -152,7 +154,7 @@ export function TokensPage() {
     setError,
     pager,
   } = usePages<APIToken>(
-    (after) => gql<{ apiTokens: Connection<APIToken> }>(Q.tokens, { first: pageSize, after, orderBy: sort, where }).then((d) => d.apiTokens),
+    (after) => gql<{ apiTokens: Connection<APIToken> }>(Q.tokens, { first: pageSize, after, orderBy: sort, where, ...readable(session.can) }).then((d) => d.apiTokens),
     [sort, where],
     [reload],
   );
@@ -440,7 +442,7 @@ export function TokenDialog(props: {
   const [duration, setDuration] = useState<Duration>(editing ? "KEEP" : "DAYS_30");
   const [date, setDate] = useState(isoDate(new Date(Date.now() + 30 * 86400e3)));
   const [personaMode, setPersonaMode] = useState<PersonaMode>(editing ? "existing" : "token");
-  const [personaID, setPersonaID] = useState(editing?.persona.id ?? "");
+  const [personaID, setPersonaID] = useState(editing?.persona?.id ?? "");
   const [personaName, setPersonaName] = useState("");
   const [avatarURL, setAvatarURL] = useState("");
   const [roleIDs, setRoleIDs] = useState<Set<string>>(new Set((editing?.roles ?? []).map((r) => r.id)));
@@ -466,7 +468,7 @@ export function TokenDialog(props: {
         }
         input.expiresAt = d.toISOString();
       } else if (duration !== "KEEP") input.lifespan = duration;
-      if (personaMode === "existing" && personaID && personaID !== editing?.persona.id) input.personaID = personaID;
+      if (personaMode === "existing" && personaID && personaID !== editing?.persona?.id) input.personaID = personaID;
       if (personaMode === "new") input.persona = { name: personaName, avatarURL: avatarURL.trim() || undefined };
       if (type === "CUSTOM") {
         input.roleIDs = [...roleIDs];
@@ -475,10 +477,10 @@ export function TokenDialog(props: {
       }
       if (!editing && ownSecret) input.secret = secret;
       if (editing) {
-        const d = await gql<{ updateAPIToken: APIToken }>(Q.updateToken, { id: editing.id, input });
+        const d = await gql<{ updateAPIToken: APIToken }>(Q.updateToken, { id: editing.id, input, ...readable(session.can) });
         props.onSaved(d.updateAPIToken);
       } else {
-        const d = await gql<{ createAPIToken: { apiToken: APIToken; secret: string } }>(Q.createToken, { input });
+        const d = await gql<{ createAPIToken: { apiToken: APIToken; secret: string } }>(Q.createToken, { input, ...readable(session.can) });
         props.onSaved(d.createAPIToken.apiToken, d.createAPIToken.secret);
       }
     },
@@ -574,7 +576,7 @@ export function TokenDialog(props: {
             onValue={setPersonaID}
             options={
               <>
-                {editing && !personas.some((p) => p.id === editing.persona.id) && <option value={editing.persona.id}>{editing.persona.name}</option>}
+                {editing?.persona && !personas.some((p) => p.id === editing.persona?.id) && <option value={editing.persona.id}>{editing.persona.name}</option>}
                 {personas.map((p) => (
                   <option key={p.id} value={p.id}>
                     {p.name}
@@ -799,6 +801,7 @@ const graceChoices: [string, number][] = [
 ];
 
 function RegenerateDialog(props: { token: APIToken; onClose: () => void; onDone: (t: APIToken, secret: string) => void }) {
+  const session = useSession();
   const [grace, setGrace] = useState(0);
   const [errors, setErrors] = useState(new FormErrors());
   const [busy, setBusy] = useState(false);
@@ -807,6 +810,7 @@ function RegenerateDialog(props: { token: APIToken; onClose: () => void; onDone:
     setBusy(true);
     try {
       const d = await gql<{ regenerateAPIToken: { apiToken: APIToken; secret: string } }>(Q.regenerateToken, {
+        ...readable(session.can),
         id: props.token.id,
         grace: grace || null,
       });
