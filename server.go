@@ -202,6 +202,8 @@ func serve(args []string, ready func(addr string)) error {
 		srv.Recorder.Run(recCtx, cfg.LastUsedFlushEvery)
 		close(flushed)
 	}()
+	// Changes made by any instance reach this one's caches through the feed.
+	go srv.Follow(recCtx)
 	errc := make(chan error, 1)
 	go func() { errc <- httpSrv.Serve(ln) }()
 	log.Info().Str("addr", ln.Addr().String()).Str("dialect", st.Dialect).Msg("latchkey is serving")

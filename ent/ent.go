@@ -14,6 +14,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/latchkeyhq/latchkey/ent/apitoken"
 	"github.com/latchkeyhq/latchkey/ent/auditevent"
+	"github.com/latchkeyhq/latchkey/ent/change"
 	"github.com/latchkeyhq/latchkey/ent/contenttype"
 	"github.com/latchkeyhq/latchkey/ent/permission"
 	"github.com/latchkeyhq/latchkey/ent/persona"
@@ -80,6 +81,7 @@ func checkColumn(t, c string) error {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
 			apitoken.Table:    apitoken.ValidColumn,
 			auditevent.Table:  auditevent.ValidColumn,
+			change.Table:      change.ValidColumn,
 			contenttype.Table: contenttype.ValidColumn,
 			permission.Table:  permission.ValidColumn,
 			persona.Table:     persona.ValidColumn,

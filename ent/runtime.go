@@ -7,6 +7,7 @@ import (
 
 	"github.com/latchkeyhq/latchkey/ent/apitoken"
 	"github.com/latchkeyhq/latchkey/ent/auditevent"
+	"github.com/latchkeyhq/latchkey/ent/change"
 	"github.com/latchkeyhq/latchkey/ent/contenttype"
 	"github.com/latchkeyhq/latchkey/ent/permission"
 	"github.com/latchkeyhq/latchkey/ent/persona"
@@ -214,6 +215,20 @@ func init() {
 			return nil
 		}
 	}()
+	changeFields := schema.Change{}.Fields()
+	_ = changeFields
+	// changeDescKind is the schema descriptor for kind field.
+	changeDescKind := changeFields[0].Descriptor()
+	// change.KindValidator is a validator for the "kind" field. It is called by the builders before save.
+	change.KindValidator = changeDescKind.Validators[0].(func(string) error)
+	// changeDescRef is the schema descriptor for ref field.
+	changeDescRef := changeFields[1].Descriptor()
+	// change.RefValidator is a validator for the "ref" field. It is called by the builders before save.
+	change.RefValidator = changeDescRef.Validators[0].(func(string) error)
+	// changeDescCreatedAt is the schema descriptor for created_at field.
+	changeDescCreatedAt := changeFields[2].Descriptor()
+	// change.DefaultCreatedAt holds the default value on creation for the created_at field.
+	change.DefaultCreatedAt = changeDescCreatedAt.Default.(func() time.Time)
 	contenttypeMixin := schema.ContentType{}.Mixin()
 	contenttypeMixinFields0 := contenttypeMixin[0].Fields()
 	_ = contenttypeMixinFields0

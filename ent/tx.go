@@ -16,6 +16,8 @@ type Tx struct {
 	APIToken *APITokenClient
 	// AuditEvent is the client for interacting with the AuditEvent builders.
 	AuditEvent *AuditEventClient
+	// Change is the client for interacting with the Change builders.
+	Change *ChangeClient
 	// ContentType is the client for interacting with the ContentType builders.
 	ContentType *ContentTypeClient
 	// Permission is the client for interacting with the Permission builders.
@@ -157,6 +159,7 @@ func (tx *Tx) Client() *Client {
 func (tx *Tx) init() {
 	tx.APIToken = NewAPITokenClient(tx.config)
 	tx.AuditEvent = NewAuditEventClient(tx.config)
+	tx.Change = NewChangeClient(tx.config)
 	tx.ContentType = NewContentTypeClient(tx.config)
 	tx.Permission = NewPermissionClient(tx.config)
 	tx.Persona = NewPersonaClient(tx.config)

@@ -143,6 +143,26 @@ var (
 			},
 		},
 	}
+	// ChangesColumns holds the columns for the "changes" table.
+	ChangesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "kind", Type: field.TypeString, Size: 16},
+		{Name: "ref", Type: field.TypeString, Size: 32},
+		{Name: "created_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+	}
+	// ChangesTable holds the schema information for the "changes" table.
+	ChangesTable = &schema.Table{
+		Name:       "changes",
+		Columns:    ChangesColumns,
+		PrimaryKey: []*schema.Column{ChangesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "change_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{ChangesColumns[3]},
+			},
+		},
+	}
 	// ContentTypesColumns holds the columns for the "content_types" table.
 	ContentTypesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString, Size: 32},
@@ -334,6 +354,7 @@ var (
 	Tables = []*schema.Table{
 		APITokensTable,
 		AuditEventsTable,
+		ChangesTable,
 		ContentTypesTable,
 		PermissionsTable,
 		PersonasTable,

@@ -12,6 +12,9 @@ type APIToken func(*sql.Selector)
 // AuditEvent is the predicate function for auditevent builders.
 type AuditEvent func(*sql.Selector)
 
+// Change is the predicate function for change builders.
+type Change func(*sql.Selector)
+
 // ContentType is the predicate function for contenttype builders.
 type ContentType func(*sql.Selector)
 

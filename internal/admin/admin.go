@@ -17,6 +17,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/latchkeyhq/latchkey/ent"
+	feed "github.com/latchkeyhq/latchkey/internal/changes"
 	"github.com/latchkeyhq/latchkey/internal/gqlerr"
 	"github.com/latchkeyhq/latchkey/internal/ids"
 	"github.com/latchkeyhq/latchkey/internal/secret"
@@ -27,9 +28,10 @@ type Service struct {
 	Hasher secret.Hasher
 	// Now is the clock; tests replace it.
 	Now func() time.Time
-	// Changed runs after a change to tokens, roles, personas or content types
-	// is committed, so that cached verifications are dropped. May be nil.
-	Changed func()
+	// Changed runs after a change to a token, role, persona or content type
+	// (kind and id, as in internal/changes) is committed, so that cached
+	// verifications are dropped. May be nil.
+	Changed func(kind, ref string)
 	// Locking makes mutations read the rows they rely on FOR UPDATE (MySQL).
 	Locking bool
 	// Guesses counts the misses of every path that matches a secret against
@@ -48,33 +50,37 @@ type Guesses interface {
 }
 
 // New returns a Service with the real clock.
-func New(h secret.Hasher, changed func()) *Service {
+func New(h secret.Hasher, changed func(kind, ref string)) *Service {
 	return &Service{Hasher: h, Now: time.Now, Changed: changed}
 }
 
 func (s *Service) now() time.Time { return s.Now().UTC().Truncate(time.Microsecond) }
 
-// changed arranges for s.Changed to run once the current transaction has
-// tried to commit, whatever the outcome.
-func (s *Service) changed(ctx context.Context) {
+// changed records a change of the record kind/ref in the change feed, in
+// the current transaction, and arranges for s.Changed to run once that
+// transaction has tried to commit, whatever the outcome: a commit that
+// failed may still have committed (the connection broke after the server
+// applied it), so the cached verifications go either way.
+func (s *Service) changed(ctx context.Context, kind, ref string) error {
+	if err := feed.Record(ctx, db(ctx), kind, ref, s.now()); err != nil {
+		return err
+	}
 	if s.Changed == nil {
-		return
+		return nil
 	}
 	tx := ent.TxFromContext(ctx)
 	if tx == nil {
-		s.Changed()
-		return
+		s.Changed(kind, ref)
+		return nil
 	}
 	tx.OnCommit(func(next ent.Committer) ent.Committer {
 		return ent.CommitFunc(func(ctx context.Context, tx *ent.Tx) error {
-			// A commit that failed may still have committed (the
-			// connection broke after the server applied it): drop cached
-			// verifications either way.
 			err := next.Commit(ctx, tx)
-			s.Changed()
+			s.Changed(kind, ref)
 			return err
 		})
 	})
+	return nil
 }
 
 func db(ctx context.Context) *ent.Client { return ent.FromContext(ctx) }

@@ -8,6 +8,7 @@ import (
 	"github.com/latchkeyhq/latchkey/ent/permission"
 	"github.com/latchkeyhq/latchkey/internal/audit"
 	"github.com/latchkeyhq/latchkey/internal/authz"
+	feed "github.com/latchkeyhq/latchkey/internal/changes"
 	"github.com/latchkeyhq/latchkey/internal/gqlerr"
 	"github.com/latchkeyhq/latchkey/internal/perm"
 )
@@ -286,7 +287,9 @@ func dropPermissionRows(ctx context.Context, ct *ent.ContentType, actions []stri
 }
 
 func (s *Service) auditContentType(ctx context.Context, action string, ct *ent.ContentType, changes []string) error {
-	s.changed(ctx)
+	if err := s.changed(ctx, feed.ContentType, ct.ID); err != nil {
+		return err
+	}
 	return audit.Record(ctx, audit.Event{Action: action, TargetType: "content-type", TargetID: ct.ID, TargetName: ct.UID, Changes: changes, At: s.now()})
 }
 

@@ -9,6 +9,7 @@ import (
 	"github.com/latchkeyhq/latchkey/ent/persona"
 	"github.com/latchkeyhq/latchkey/internal/audit"
 	"github.com/latchkeyhq/latchkey/internal/authz"
+	feed "github.com/latchkeyhq/latchkey/internal/changes"
 	"github.com/latchkeyhq/latchkey/internal/gqlerr"
 )
 
@@ -223,6 +224,8 @@ func (s *Service) persona(ctx context.Context, id string) (*ent.Persona, error) 
 }
 
 func (s *Service) auditPersona(ctx context.Context, action string, p *ent.Persona, changes []string) error {
-	s.changed(ctx)
+	if err := s.changed(ctx, feed.Persona, p.ID); err != nil {
+		return err
+	}
 	return audit.Record(ctx, audit.Event{Action: action, TargetType: "persona", TargetID: p.ID, TargetName: p.Name, Changes: changes, At: s.now()})
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/latchkeyhq/latchkey/ent/role"
 	"github.com/latchkeyhq/latchkey/internal/audit"
 	"github.com/latchkeyhq/latchkey/internal/authz"
+	feed "github.com/latchkeyhq/latchkey/internal/changes"
 	"github.com/latchkeyhq/latchkey/internal/gqlerr"
 	"github.com/latchkeyhq/latchkey/internal/perm"
 )
@@ -213,6 +214,8 @@ func (s *Service) roleName(ctx context.Context, v, self string) (string, error) 
 }
 
 func (s *Service) auditRole(ctx context.Context, action string, r *ent.Role, changes []string) error {
-	s.changed(ctx)
+	if err := s.changed(ctx, feed.Role, r.ID); err != nil {
+		return err
+	}
 	return audit.Record(ctx, audit.Event{Action: action, TargetType: "role", TargetID: r.ID, TargetName: r.Name, Changes: changes, At: s.now()})
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/latchkeyhq/latchkey/ent/apitoken"
 	"github.com/latchkeyhq/latchkey/internal/audit"
 	"github.com/latchkeyhq/latchkey/internal/authz"
+	feed "github.com/latchkeyhq/latchkey/internal/changes"
 	"github.com/latchkeyhq/latchkey/internal/gqlerr"
 	"github.com/latchkeyhq/latchkey/internal/perm"
 	"github.com/latchkeyhq/latchkey/internal/secret"
@@ -347,7 +348,9 @@ func (s *Service) DeleteToken(ctx context.Context, id string) (string, error) {
 }
 
 func (s *Service) auditToken(ctx context.Context, action string, t *ent.APIToken, changes []string) error {
-	s.changed(ctx)
+	if err := s.changed(ctx, feed.Token, t.ID); err != nil {
+		return err
+	}
 	return audit.Record(ctx, audit.Event{Action: action, TargetType: "api-token", TargetID: t.ID, TargetName: t.Name, Changes: changes, At: s.now()})
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/latchkeyhq/latchkey/ent"
 	"github.com/latchkeyhq/latchkey/internal/admin"
 	"github.com/latchkeyhq/latchkey/internal/authz"
+	"github.com/latchkeyhq/latchkey/internal/changes"
 	"github.com/latchkeyhq/latchkey/internal/request"
 	"github.com/latchkeyhq/latchkey/internal/secret"
 )
@@ -30,7 +31,8 @@ type Verifier struct {
 	now      func() time.Time
 	cache    *expirable.LRU[string, cached] // nil when caching is off
 	mu       sync.Mutex                     // orders cache fills against Invalidate
-	gen      atomic.Uint64                  // bumped by Invalidate
+	gen      atomic.Uint64                  // bumped by Forget
+	trusted  atomic.Int64                   // unix nanoseconds; see TrustUntil
 	recorder *Recorder
 	ttl      time.Duration
 	// Lookups counts database lookups and Hits answers from the cache;
@@ -54,16 +56,43 @@ func NewVerifier(client *ent.Client, h secret.Hasher, size int, ttl time.Duratio
 	return v
 }
 
-// Invalidate drops every cached verification. It runs after each committed
-// change to tokens, roles, personas or content types.
-func (v *Verifier) Invalidate() {
+// Invalidate drops every cached verification.
+func (v *Verifier) Invalidate() { v.Forget(changes.All, "") }
+
+// Forget drops the cached verifications a change affects: those of one
+// token, or of the tokens acting as one persona; a change to a role or a
+// content type can change any token, so it drops them all. It runs at once
+// after this instance commits a change, and for every instance's changes
+// when the change feed is read (internal/changes).
+func (v *Verifier) Forget(kind, ref string) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	v.gen.Add(1)
-	if v.cache != nil {
+	if v.cache == nil {
+		return
+	}
+	var match func(p *authz.Principal) bool
+	switch kind {
+	case changes.Token:
+		match = func(p *authz.Principal) bool { return p.Token.ID == ref }
+	case changes.Persona:
+		match = func(p *authz.Principal) bool { return p.Persona.ID == ref }
+	default:
 		v.cache.Purge()
+		return
+	}
+	for _, k := range v.cache.Keys() {
+		if c, ok := v.cache.Peek(k); ok && match(c.p) {
+			v.cache.Remove(k)
+		}
 	}
 }
+
+// TrustUntil is told by the change feed's reader until when the cache may
+// be trusted: after that, with no fresh read of the feed, every
+// verification goes to the database. Until it is first called (no reader),
+// entries are trusted for their TTL alone.
+func (v *Verifier) TrustUntil(t time.Time) { v.trusted.Store(t.UnixNano()) }
 
 // Verify returns the principal a presented secret authenticates, or
 // ErrInvalidToken. The principal is shared: callers must not modify it.
@@ -89,6 +118,9 @@ func (v *Verifier) Cached(presented string) *authz.Principal {
 
 func (v *Verifier) fromCache(hash string, now time.Time) *authz.Principal {
 	if v.cache == nil {
+		return nil
+	}
+	if until := v.trusted.Load(); until != 0 && time.Now().UnixNano() > until {
 		return nil
 	}
 	if c, ok := v.cache.Get(hash); ok && now.Before(c.validUntil) {

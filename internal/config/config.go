@@ -25,6 +25,7 @@ type Config struct {
 
 	CacheSize          int
 	CacheTTL           time.Duration
+	ChangePollInterval time.Duration
 	LastUsedFlushEvery time.Duration
 	AuthFailureRate    float64
 	AuthFailureBurst   int
@@ -80,7 +81,8 @@ func Parse(cmd string, args []string, getenv func(string) string, out io.Writer)
 	str(&c.LogFormat, "log-format", "LATCHKEY_LOG_FORMAT", "auto", "log format: json, pretty, or auto (pretty on a terminal)")
 	dur(&c.ShutdownTimeout, "shutdown-timeout", "LATCHKEY_SHUTDOWN_TIMEOUT", 15*time.Second, "how long to wait for requests in flight on SIGINT/SIGTERM")
 	num(&c.CacheSize, "cache-size", "LATCHKEY_CACHE_SIZE", 10000, "verified tokens kept in memory")
-	dur(&c.CacheTTL, "cache-ttl", "LATCHKEY_CACHE_TTL", 5*time.Second, "how long a verified token is trusted without the database; bounds how stale another instance's view of a revocation can be")
+	dur(&c.CacheTTL, "cache-ttl", "LATCHKEY_CACHE_TTL", time.Minute, "how long a verified token stays cached; changes reach every instance sooner, through the change feed")
+	dur(&c.ChangePollInterval, "change-poll-interval", "LATCHKEY_CHANGE_POLL_INTERVAL", 250*time.Millisecond, "how often the change feed is read; a change on another instance reaches this one's cache within it (and the cache is not trusted 1 s after a failed read)")
 	dur(&c.LastUsedFlushEvery, "last-used-flush-interval", "LATCHKEY_LAST_USED_FLUSH_INTERVAL", 10*time.Second, "how often last-used times are written to the database")
 	fs.Float64Var(&c.AuthFailureRate, "auth-failure-rate", 1, "failed authentications allowed per second and client IP (LATCHKEY_AUTH_FAILURE_RATE)")
 	fromEnv("auth-failure-rate", "LATCHKEY_AUTH_FAILURE_RATE")
@@ -114,6 +116,9 @@ func Parse(cmd string, args []string, getenv func(string) string, out io.Writer)
 	}
 	if c.CacheSize < 0 || c.AuthFailureBurst < 1 || c.AuthFailureRate <= 0 {
 		return nil, nil, errors.New("cache-size must be ≥ 0, auth-failure-rate > 0 and auth-failure-burst ≥ 1")
+	}
+	if c.ChangePollInterval <= 0 || c.ChangePollInterval >= time.Second {
+		return nil, nil, errors.New("change-poll-interval must be between 0 and 1s: revocations must reach every instance within a second")
 	}
 	if c.ComplexityLimit < 1 || c.AnonymousComplexityLimit < 1 || c.MaxResponseBytes < 1 || c.RequestTimeout <= 0 || c.DBMaxConns < 0 {
 		return nil, nil, errors.New("complexity-limit, anonymous-complexity-limit, max-response-bytes and request-timeout must be > 0, db-max-conns ≥ 0")

@@ -24,6 +24,7 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/adminui"
 	"github.com/latchkeyhq/latchkey/internal/auth"
 	"github.com/latchkeyhq/latchkey/internal/authz"
+	"github.com/latchkeyhq/latchkey/internal/changes"
 	"github.com/latchkeyhq/latchkey/internal/config"
 	"github.com/latchkeyhq/latchkey/internal/cost"
 	"github.com/latchkeyhq/latchkey/internal/gqlerr"
@@ -41,10 +42,12 @@ type Server struct {
 	Verifier *auth.Verifier
 	Recorder *auth.Recorder
 	Admin    *admin.Service
-	auth     *auth.Authenticator
-	catalog  *catalog
-	handler  http.Handler
-	now      func() time.Time
+	// Feed reads the change feed; Follow runs it.
+	Feed    *changes.Follower
+	auth    *auth.Authenticator
+	catalog *catalog
+	handler http.Handler
+	now     func() time.Time
 }
 
 // Option adjusts a Server.
@@ -70,10 +73,11 @@ func New(cfg *config.Config, st *store.Store, log zerolog.Logger, opts ...Option
 	s.catalog = newCatalog(st.Client, cfg.CacheTTL, s.now)
 	s.auth = &auth.Authenticator{Verifier: s.Verifier, Limiter: auth.NewLimiter(cfg.AuthFailureRate, cfg.AuthFailureBurst)}
 	guesses := &auth.Guesses{Limiter: s.auth.Limiter, Misses: &s.auth.Failures}
-	s.Admin = &admin.Service{Hasher: hasher, Now: s.now, Locking: st.Dialect == dialect.MySQL, Guesses: guesses, Changed: func() {
-		s.Verifier.Invalidate()
-		s.catalog.Invalidate()
-	}}
+	s.Admin = &admin.Service{Hasher: hasher, Now: s.now, Locking: st.Dialect == dialect.MySQL, Guesses: guesses, Changed: s.forget}
+	s.Feed = &changes.Follower{
+		Client: st.Client, Apply: s.forget, Fresh: s.Verifier.TrustUntil, Bound: time.Second,
+		Lag: cfg.RequestTimeout + 5*time.Second, Now: s.now, Log: log,
+	}
 
 	s.metrics.watch(s.Verifier, s.auth)
 	gql := s.graphQL(&graph.Resolver{Admin: s.Admin, Hasher: hasher, Verifier: s.Verifier, Guesses: guesses, Now: s.now})
@@ -94,6 +98,19 @@ func New(cfg *config.Config, st *store.Store, log zerolog.Logger, opts ...Option
 
 // Config is the settings the server runs with.
 func (s *Server) Config() *config.Config { return s.cfg }
+
+// forget drops what a change to kind/ref makes stale: cached
+// verifications, and the catalog when content types change.
+func (s *Server) forget(kind, ref string) {
+	s.Verifier.Forget(kind, ref)
+	if kind == changes.ContentType || kind == changes.All {
+		s.catalog.Invalidate()
+	}
+}
+
+// Follow reads the change feed until ctx ends, so that changes made on any
+// instance reach this one's caches within LATCHKEY_CHANGE_POLL_INTERVAL.
+func (s *Server) Follow(ctx context.Context) { s.Feed.Run(ctx, s.cfg.ChangePollInterval) }
 
 // Handler is the root HTTP handler.
 func (s *Server) Handler() http.Handler { return s.handler }

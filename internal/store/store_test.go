@@ -166,6 +166,7 @@ func TestPoolIsBounded(t *testing.T) {
 		t.Errorf("MySQL pool: %d connections, want 7", n)
 	}
 }
+
 // Personas from before names were unique get their key on migration, and a
 // name that now collides is numbered rather than lost.
 func TestMigrateFoldsOldPersonaNames(t *testing.T) {
@@ -207,4 +208,3 @@ func TestMigrateFoldsOldPersonaNames(t *testing.T) {
 		}
 	}
 }
-

@@ -168,6 +168,7 @@ func New(t testing.TB, dialect string, opts ...Option) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
+	follow(t, app)
 	ts := httptest.NewServer(app.Handler())
 	t.Cleanup(ts.Close)
 	return &Server{Server: ts, App: app, Store: st, Clock: clock, Admin: boot.Secret, Logs: logs}
@@ -186,6 +187,7 @@ func (s *Server) Another(t testing.TB) *Server {
 		appOpts = append(appOpts, httpserver.WithClock(s.Clock.Now))
 	}
 	app := httpserver.New(cfg, s.Store, zerolog.New(s.Logs), appOpts...)
+	follow(t, app)
 	ts := httptest.NewServer(app.Handler())
 	t.Cleanup(ts.Close)
 	return &Server{Server: ts, App: app, Store: s.Store, Clock: s.Clock, Admin: s.Admin, Logs: s.Logs}
@@ -321,4 +323,19 @@ func (s *Server) Snapshot(t testing.TB) string {
 	_ = s.Store.DB.QueryRow("SELECT COALESCE(MAX(updated_at), '') FROM api_tokens").Scan(&updated)
 	b.WriteString("tokens_updated=" + updated)
 	return b.String()
+}
+
+// follow reads the change feed for the life of the test, as a deployed
+// instance does.
+func follow(t testing.TB, app *httpserver.Server) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		app.Follow(ctx)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
 }
