@@ -18,6 +18,8 @@ type Tx struct {
 	AuditEvent *AuditEventClient
 	// ContentType is the client for interacting with the ContentType builders.
 	ContentType *ContentTypeClient
+	// IdempotencyKey is the client for interacting with the IdempotencyKey builders.
+	IdempotencyKey *IdempotencyKeyClient
 	// Permission is the client for interacting with the Permission builders.
 	Permission *PermissionClient
 	// Persona is the client for interacting with the Persona builders.
@@ -158,6 +160,7 @@ func (tx *Tx) init() {
 	tx.APIToken = NewAPITokenClient(tx.config)
 	tx.AuditEvent = NewAuditEventClient(tx.config)
 	tx.ContentType = NewContentTypeClient(tx.config)
+	tx.IdempotencyKey = NewIdempotencyKeyClient(tx.config)
 	tx.Permission = NewPermissionClient(tx.config)
 	tx.Persona = NewPersonaClient(tx.config)
 	tx.Role = NewRoleClient(tx.config)

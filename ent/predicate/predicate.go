@@ -15,6 +15,9 @@ type AuditEvent func(*sql.Selector)
 // ContentType is the predicate function for contenttype builders.
 type ContentType func(*sql.Selector)
 
+// IdempotencyKey is the predicate function for idempotencykey builders.
+type IdempotencyKey func(*sql.Selector)
+
 // Permission is the predicate function for permission builders.
 type Permission func(*sql.Selector)
 
