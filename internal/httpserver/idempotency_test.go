@@ -312,3 +312,34 @@ func TestIdempotencyKeyExpiry(t *testing.T) {
 		t.Fatalf("%d keys kept, want the unexpired one", n)
 	}
 }
+
+// Concurrent failing requests with one key: each one that claims the key
+// rolls it back with its mutation, and the next waiting one runs. None is
+// answered with an internal error, and no key is left behind.
+func TestIdempotencyConcurrentFailures(t *testing.T) {
+	testserver.Dialects(t, func(t *testing.T, dialect string) {
+		s := testserver.New(t, dialect)
+		before := s.Snapshot(t)
+		bad := map[string]any{"input": map[string]any{"name": "", "type": "READ_ONLY"}}
+		const n = 8
+		out := make([]*testserver.Response, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				out[i] = keyed(t, s, s.Admin, createMin, bad, "doomed")
+			}()
+		}
+		wg.Wait()
+		for _, r := range out {
+			inProgress := r.Status == http.StatusConflict && reason(r) == idempotency.ReasonInProgress
+			if !inProgress && (r.Code() != "BAD_USER_INPUT" || r.Field() != "name") {
+				t.Errorf("HTTP %d %s", r.Status, r.Raw)
+			}
+		}
+		if after := s.Snapshot(t); after != before || s.Count(t, "idempotency_keys") != 0 {
+			t.Fatalf("failed requests left something:\n%s\n%s", before, after)
+		}
+	})
+}

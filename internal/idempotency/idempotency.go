@@ -16,12 +16,14 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"sync/atomic"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/go-sql-driver/mysql"
 	"github.com/rs/zerolog"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -96,7 +98,8 @@ func (replay) Validate(graphql.ExecutableSchema) error { return nil }
 // lets it run with the key claimed by Record.
 func (r replay) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 	oc := graphql.GetOperationContext(ctx)
-	if oc.Operation == nil || oc.Operation.Operation != ast.Mutation {
+	if oc.Operation == nil || oc.Operation.Operation != ast.Mutation || len(graphql.GetErrors(ctx)) > 0 {
+		// Not a mutation, or one refused before it ran (validation, cost).
 		return next(ctx)
 	}
 	values := oc.Headers.Values(Header)
@@ -185,6 +188,8 @@ func (r record) InterceptResponse(ctx context.Context, next graphql.ResponseHand
 	if a == nil {
 		return next(ctx)
 	}
+	// Whoever retries the transaction (a deadlock) retries this too.
+	a.taken, a.recorded = false, false
 	tx := ent.FromContext(ctx)
 	now := r.k.Now()
 	// An expired outcome answers nothing any more, but would block the claim.
@@ -202,7 +207,7 @@ func (r record) InterceptResponse(ctx context.Context, next graphql.ResponseHand
 		SetCreatedAt(now).
 		SetExpiresAt(now.Add(TTL)).
 		Save(ctx)
-	if ent.IsConstraintError(err) {
+	if ent.IsConstraintError(err) || lockConflict(err) {
 		a.taken = true
 		return inProgress(ctx)
 	}
@@ -275,6 +280,14 @@ func requestHash(oc *graphql.OperationContext) string {
 		Variables     map[string]any `json:"variables"`
 	}{oc.RawQuery, oc.OperationName, oc.Variables})
 	return digest(b)
+}
+
+// lockConflict tells MySQL's deadlock and lock wait timeout: when the request
+// holding a key rolls back, requests waiting to claim it may deadlock each
+// other on the key's index record.
+func lockConflict(err error) bool {
+	var me *mysql.MySQLError
+	return errors.As(err, &me) && (me.Number == 1213 || me.Number == 1205)
 }
 
 func digest(b []byte) string {
