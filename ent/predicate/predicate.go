@@ -18,6 +18,9 @@ type Change func(*sql.Selector)
 // ContentType is the predicate function for contenttype builders.
 type ContentType func(*sql.Selector)
 
+// IdempotencyKey is the predicate function for idempotencykey builders.
+type IdempotencyKey func(*sql.Selector)
+
 // Permission is the predicate function for permission builders.
 type Permission func(*sql.Selector)
 

@@ -28,6 +28,7 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/config"
 	"github.com/latchkeyhq/latchkey/internal/cost"
 	"github.com/latchkeyhq/latchkey/internal/gqlerr"
+	"github.com/latchkeyhq/latchkey/internal/idempotency"
 	"github.com/latchkeyhq/latchkey/internal/playground"
 	"github.com/latchkeyhq/latchkey/internal/secret"
 	"github.com/latchkeyhq/latchkey/internal/store"
@@ -82,7 +83,7 @@ func New(cfg *config.Config, st *store.Store, log zerolog.Logger, opts ...Option
 	s.metrics.watch(s.Verifier, s.auth)
 	gql := s.graphQL(&graph.Resolver{Admin: s.Admin, Hasher: hasher, Verifier: s.Verifier, Guesses: guesses, Now: s.now})
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", s.observe("graphql", s.deadline(s.auth.Middleware(graphQLBody(s.withClient(gql))))))
+	mux.Handle("/graphql", s.observe("graphql", s.deadline(s.auth.Middleware(graphQLBody(idempotency.Middleware(s.withClient(gql)))))))
 	mux.Handle("GET /auth/verify", s.observe("verify", s.deadline(http.HandlerFunc(s.verify))))
 	mux.Handle("GET /healthz", s.observe("health", http.HandlerFunc(healthz)))
 	mux.Handle("GET /readyz", s.observe("health", http.HandlerFunc(s.readyz)))
@@ -160,7 +161,13 @@ func (s *Server) graphQL(r *graph.Resolver) http.Handler {
 	h.Use(&cost.Limit{Budget: s.budget, DefaultPage: graph.DefaultPage, Cache: queries})
 	// A mutation whose payload selects a field the caller may not read
 	// answers with that error, so the Transactioner rolls it back.
+	// A retry with a used Idempotency-Key is answered before a transaction
+	// opens; a new key is claimed and its answer stored inside the
+	// mutation's transaction, so it commits or rolls back with the change.
+	keys := &idempotency.Keys{Client: s.store.Client, Now: s.now}
+	h.Use(keys.Replay())
 	h.Use(entgql.Transactioner{TxOpener: entgql.TxOpenerFunc(s.store.OpenTx)})
+	h.Use(keys.Record())
 	h.AroundFields(authz.NewGuard(schema.Schema()).Field)
 	h.SetErrorPresenter(gqlerr.Presenter)
 	h.SetRecoverFunc(func(ctx context.Context, v any) error {

@@ -17,6 +17,8 @@ const (
 	ContentType = "ctp"
 	AuditEvent  = "evt"
 	Permission  = "prm"
+	// IdempotencyKey rows are never shown to clients.
+	IdempotencyKey = "idk"
 )
 
 const randomLen = 20
