@@ -27,6 +27,7 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/config"
 	"github.com/latchkeyhq/latchkey/internal/cost"
 	"github.com/latchkeyhq/latchkey/internal/gqlerr"
+	"github.com/latchkeyhq/latchkey/internal/logthrottle"
 	"github.com/latchkeyhq/latchkey/internal/playground"
 	"github.com/latchkeyhq/latchkey/internal/secret"
 	"github.com/latchkeyhq/latchkey/internal/store"
@@ -45,6 +46,8 @@ type Server struct {
 	catalog  *catalog
 	handler  http.Handler
 	now      func() time.Time
+	// throttle keeps repeated error lines (an outage) to one a second per cause.
+	throttle *logthrottle.Throttle
 }
 
 // Option adjusts a Server.
@@ -57,7 +60,7 @@ func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = n
 // New builds the server for an open, migrated store.
 func New(cfg *config.Config, st *store.Store, log zerolog.Logger, opts ...Option) *Server {
 	hasher := secret.NewHasher(st.Pepper)
-	s := &Server{cfg: cfg, log: log, store: st, metrics: newMetrics(), now: time.Now}
+	s := &Server{cfg: cfg, log: log, store: st, metrics: newMetrics(), now: time.Now, throttle: logthrottle.New(time.Second)}
 	for _, o := range opts {
 		o(s)
 	}
@@ -78,7 +81,7 @@ func New(cfg *config.Config, st *store.Store, log zerolog.Logger, opts ...Option
 	s.metrics.watch(s.Verifier, s.auth)
 	gql := s.graphQL(&graph.Resolver{Admin: s.Admin, Hasher: hasher, Verifier: s.Verifier, Guesses: guesses, Now: s.now})
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", s.observe("graphql", s.deadline(s.auth.Middleware(graphQLBody(s.withClient(gql))))))
+	mux.Handle("/graphql", s.observe("graphql", s.deadline(s.auth.Middleware(graphQLBody(s.withClient(outageStatus(gql)))))))
 	mux.Handle("GET /auth/verify", s.observe("verify", s.deadline(http.HandlerFunc(s.verify))))
 	mux.Handle("GET /healthz", s.observe("health", http.HandlerFunc(healthz)))
 	mux.Handle("GET /readyz", s.observe("health", http.HandlerFunc(s.readyz)))
@@ -143,7 +146,7 @@ func (s *Server) graphQL(r *graph.Resolver) http.Handler {
 	h.Use(&cost.Limit{Budget: s.budget, DefaultPage: graph.DefaultPage, Cache: queries})
 	// A mutation whose payload selects a field the caller may not read
 	// answers with that error, so the Transactioner rolls it back.
-	h.Use(entgql.Transactioner{TxOpener: entgql.TxOpenerFunc(s.store.OpenTx)})
+	h.Use(entgql.Transactioner{TxOpener: txOpener(s.store.OpenTx)})
 	h.AroundFields(authz.NewGuard(schema.Schema()).Field)
 	h.SetErrorPresenter(gqlerr.Presenter)
 	h.SetRecoverFunc(func(ctx context.Context, v any) error {
