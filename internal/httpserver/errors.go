@@ -43,7 +43,10 @@ func (codeEveryError) InterceptResponse(ctx context.Context, next graphql.Respon
 		}
 		if cause := gqlerr.UnavailableCause(errors.New(e.Message)); cause != "" || gqlerr.OutageNoted(ctx) {
 			gqlerr.NoteOutage(ctx)
-			logthrottle.Event(ctx, zerolog.ErrorLevel, "database unavailable outside a resolver").Str("error", e.Message).Msg("database unavailable")
+			if cause == "" {
+				cause = "transaction failed"
+			}
+			logthrottle.Event(ctx, zerolog.ErrorLevel, "database unavailable: "+cause).Str("cause", cause).Str("error", e.Message).Msg("database unavailable")
 			e.Message = gqlerr.UnavailableMessage
 			e.Extensions["code"] = string(gqlerr.Unavailable)
 			continue
