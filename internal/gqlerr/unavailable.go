@@ -2,6 +2,7 @@ package gqlerr
 
 import (
 	"context"
+	"database/sql"
 	"database/sql/driver"
 	"errors"
 	"net"
@@ -40,6 +41,8 @@ func UnavailableCause(err error) string {
 		return "deadline exceeded"
 	case errors.Is(err, driver.ErrBadConn), errors.Is(err, mysql.ErrInvalidConn):
 		return "lost connection"
+	case errors.Is(err, sql.ErrConnDone):
+		return "connection closed"
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return "connection refused"
 	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
@@ -73,7 +76,7 @@ func UnavailableCause(err error) string {
 	// Errors that reach us as text only (transaction failures entgql
 	// reports by message, drivers that do not wrap).
 	msg := err.Error()
-	for _, s := range []string{"connection refused", "database is locked", "invalid connection", "bad connection", "i/o timeout", "broken pipe", "connection reset"} {
+	for _, s := range []string{"connection refused", "database is locked", "invalid connection", "bad connection", "i/o timeout", "broken pipe", "connection reset", "database is closed"} {
 		if strings.Contains(msg, s) {
 			return s
 		}

@@ -3,6 +3,7 @@ package logthrottle
 import (
 	"bytes"
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -57,5 +58,13 @@ func TestCausesBounded(t *testing.T) {
 	}
 	if len(th.causes) > maxCauses {
 		t.Fatalf("%d causes kept", len(th.causes))
+	}
+}
+
+func TestShapeBlanksWhatVaries(t *testing.T) {
+	a := Shape(errors.New(`read tcp 127.0.0.1:35820->127.0.0.1:3306: token "tok_abc" not found after 12 tries`))
+	b := Shape(errors.New(`read tcp 127.0.0.1:40001->127.0.0.1:3306: token "tok_xyz" not found after 3 tries`))
+	if a != b {
+		t.Fatalf("one cause, two shapes:\n%s\n%s", a, b)
 	}
 }
