@@ -102,6 +102,13 @@ func Presenter(ctx context.Context, err error) *gqlerror.Error {
 		if e.Field != "" {
 			gerr.Extensions["field"] = e.Field
 		}
+	case UnavailableCause(err) != "":
+		// The request's HTTP status becomes 503 (internal/httpserver).
+		NoteOutage(ctx)
+		cause := UnavailableCause(err)
+		logthrottle.Event(ctx, zerolog.ErrorLevel, "database unavailable: "+cause).Str("cause", cause).Err(err).Msg("database unavailable")
+		gerr.Message = UnavailableMessage
+		gerr.Extensions["code"] = string(Unavailable)
 	case inputError(ctx, err, gerr):
 		gerr.Extensions["code"] = string(BadUserInput)
 	case errors.As(err, &ve):
@@ -114,13 +121,6 @@ func Presenter(ctx context.Context, err error) *gqlerror.Error {
 	case ent.IsNotFound(err):
 		gerr.Message = "not found"
 		gerr.Extensions["code"] = string(NotFound)
-	case UnavailableCause(err) != "":
-		// The request's HTTP status becomes 503 (internal/httpserver).
-		NoteOutage(ctx)
-		cause := UnavailableCause(err)
-		logthrottle.Event(ctx, zerolog.ErrorLevel, "database unavailable: "+cause).Str("cause", cause).Err(err).Msg("database unavailable")
-		gerr.Message = UnavailableMessage
-		gerr.Extensions["code"] = string(Unavailable)
 	default:
 		logthrottle.Event(ctx, zerolog.ErrorLevel, "internal error: "+logthrottle.Shape(err)).Err(err).Str("path", gerr.Path.String()).Msg("internal error")
 		gerr.Message = "internal server error"
