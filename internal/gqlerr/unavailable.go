@@ -76,7 +76,7 @@ func UnavailableCause(err error) string {
 	// Errors that reach us as text only (transaction failures entgql
 	// reports by message, drivers that do not wrap).
 	msg := err.Error()
-	for _, s := range []string{"connection refused", "database is locked", "invalid connection", "bad connection", "i/o timeout", "broken pipe", "connection reset", "database is closed"} {
+	for _, s := range []string{"connection refused", "database is locked", "invalid connection", "bad connection", "i/o timeout", "deadline exceeded", "broken pipe", "connection reset", "database is closed"} {
 		if strings.Contains(msg, s) {
 			return s
 		}
