@@ -123,6 +123,9 @@ func (w *outageWriter) Write(b []byte) (int, error) {
 	return w.ResponseWriter.Write(b)
 }
 
+// Unwrap lets http.ResponseController reach the connection's writer.
+func (w *outageWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
 func (w *outageWriter) Flush() {
 	if f, ok := w.ResponseWriter.(http.Flusher); ok {
 		f.Flush()

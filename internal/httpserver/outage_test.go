@@ -27,8 +27,9 @@ const (
 	outageQuery    = `{ apiTokens(first: 1) { totalCount } }`
 	outageVerify   = "/auth/verify?contentType=api-token&action=read"
 	requestTimeout = time.Second
-	// Slack for a loaded two-core machine on top of the request timeout.
-	answerWithin = requestTimeout + 2*time.Second
+	// Slack for a loaded two-core machine on top of the request timeout;
+	// a hang would take the client's 30 s.
+	answerWithin = requestTimeout + 3*time.Second
 )
 
 // outageMutation creates a persona with a name not used before.
@@ -239,8 +240,8 @@ func TestDatabaseOutage(t *testing.T) {
 		t.Logf("stopped database: %d requests over %v: %d error lines", 200+4, time.Since(stopped).Round(time.Millisecond), lines)
 		took := expectRecovery(t, s, uncached, 5*time.Second)
 		t.Logf("stopped database: every kind of request succeeded %v after SIGCONT", took.Round(time.Millisecond))
-		if took > 2*time.Second {
-			t.Errorf("recovery after SIGCONT took %v; want about a second", took)
+		if took > 3*time.Second {
+			t.Errorf("recovery after SIGCONT took %v; want about a second at most", took)
 		}
 	})
 
