@@ -70,7 +70,9 @@ func newLogger(cfg *config.Config) zerolog.Logger {
 	if pretty {
 		out = zerolog.ConsoleWriter{Out: os.Stderr, TimeFormat: time.Kitchen}
 	}
-	return zerolog.New(out).Level(level).With().Timestamp().Logger()
+	log := zerolog.New(out).Level(level).With().Timestamp().Logger()
+	store.DriverLogs(log)
+	return log
 }
 
 func open(ctx context.Context, cfg *config.Config) (*store.Store, error) {

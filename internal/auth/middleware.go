@@ -13,6 +13,7 @@ import (
 
 	"github.com/latchkeyhq/latchkey/internal/authz"
 	"github.com/latchkeyhq/latchkey/internal/gqlerr"
+	"github.com/latchkeyhq/latchkey/internal/logthrottle"
 	"github.com/latchkeyhq/latchkey/internal/request"
 )
 
@@ -37,7 +38,8 @@ type Outcome struct {
 // Authenticate reads the Authorization header. No header means anonymous;
 // a header that does not carry a valid bearer token is refused with 401,
 // and too many of those from one IP with 429. Two headers are refused with
-// 400: which one a proxy or Latchkey would honour is ambiguous.
+// 400: which one a proxy or Latchkey would honour is ambiguous. A token
+// that cannot be checked because the database failed gets 503.
 func (a *Authenticator) Authenticate(r *http.Request) Outcome {
 	if len(r.Header.Values("Authorization")) > 1 {
 		return Outcome{Status: http.StatusBadRequest, Code: gqlerr.BadUserInput, Message: "more than one Authorization header"}
@@ -66,8 +68,14 @@ func (a *Authenticator) Authenticate(r *http.Request) Outcome {
 		case err == nil:
 			noteCaller(r, p)
 			return Outcome{Principal: p}
+		case gqlerr.IsUnavailable(err):
+			// Whether the token is good cannot be known: tell the client
+			// to come back, not that it failed (nor that we did).
+			cause := gqlerr.UnavailableCause(err)
+			logthrottle.Event(r.Context(), zerolog.ErrorLevel, "verifying token: database unavailable: "+cause).Str("cause", cause).Err(err).Msg("verifying token: database unavailable")
+			return Outcome{Status: http.StatusServiceUnavailable, Code: gqlerr.Unavailable, Message: gqlerr.UnavailableMessage, RetryAfter: gqlerr.RetryAfter}
 		case !errors.Is(err, ErrInvalidToken):
-			zerolog.Ctx(r.Context()).Error().Err(err).Msg("verifying token")
+			logthrottle.Event(r.Context(), zerolog.ErrorLevel, "verifying token: "+logthrottle.Shape(err)).Err(err).Msg("verifying token")
 			return Outcome{Status: http.StatusInternalServerError, Code: gqlerr.Internal, Message: "internal server error"}
 		}
 	}
@@ -89,7 +97,7 @@ func (o Outcome) WriteRefusal(w http.ResponseWriter, graphQL bool) {
 	switch o.Status {
 	case http.StatusUnauthorized:
 		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
-	case http.StatusTooManyRequests:
+	case http.StatusTooManyRequests, http.StatusServiceUnavailable:
 		w.Header().Set("Retry-After", strconv.Itoa(int(o.RetryAfter.Seconds())))
 	}
 	if !graphQL {

@@ -11,6 +11,8 @@ import (
 	"github.com/latchkeyhq/latchkey/ent"
 	"github.com/latchkeyhq/latchkey/ent/apitoken"
 	"github.com/latchkeyhq/latchkey/internal/admin"
+	"github.com/latchkeyhq/latchkey/internal/gqlerr"
+	"github.com/latchkeyhq/latchkey/internal/logthrottle"
 )
 
 // Recorder coalesces last-used times in memory and writes them in batches,
@@ -77,20 +79,33 @@ func (r *Recorder) Flush(ctx context.Context) error {
 func (r *Recorder) Run(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
-	log := zerolog.Ctx(ctx)
 	for {
 		select {
 		case <-t.C:
-			if err := r.Flush(ctx); err != nil {
-				log.Error().Err(err).Msg("flushing last-used times")
+			// A flush that hangs on a stuck database must not outlast the
+			// next one; what it could not write is kept for that one.
+			each, cancel := context.WithTimeout(ctx, interval)
+			if err := r.Flush(each); err != nil {
+				logFlushError(ctx, err, "flushing last-used times")
 			}
+			cancel()
 		case <-ctx.Done():
 			final, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 			if err := r.Flush(final); err != nil {
-				log.Error().Err(err).Msg("flushing last-used times at shutdown")
+				logFlushError(ctx, err, "flushing last-used times at shutdown")
 			}
 			cancel()
 			return
 		}
 	}
+}
+
+// logFlushError logs a failed flush at most once a second per cause: during
+// an outage every flush fails the same way.
+func logFlushError(ctx context.Context, err error, msg string) {
+	cause := gqlerr.UnavailableCause(err)
+	if cause == "" {
+		cause = logthrottle.Shape(err)
+	}
+	logthrottle.Event(ctx, zerolog.ErrorLevel, msg+": "+cause).Err(err).Msg(msg)
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/latchkeyhq/latchkey/ent"
+	"github.com/latchkeyhq/latchkey/internal/logthrottle"
 )
 
 // Code is the value of extensions.code.
@@ -27,6 +28,9 @@ const (
 	Conflict        Code = "CONFLICT"
 	RateLimited     Code = "RATE_LIMITED"
 	Internal        Code = "INTERNAL_SERVER_ERROR"
+	// Unavailable: the database could not serve the request (HTTP 503
+	// with Retry-After); the same request may succeed later.
+	Unavailable Code = "UNAVAILABLE"
 )
 
 // Error is an error meant for the client: its message is safe to show.
@@ -67,6 +71,8 @@ func CodeOf(err error) Code {
 		return Conflict
 	case ent.IsNotFound(err):
 		return NotFound
+	case IsUnavailable(err):
+		return Unavailable
 	}
 	return Internal
 }
@@ -96,6 +102,13 @@ func Presenter(ctx context.Context, err error) *gqlerror.Error {
 		if e.Field != "" {
 			gerr.Extensions["field"] = e.Field
 		}
+	case UnavailableCause(err) != "":
+		// The request's HTTP status becomes 503 (internal/httpserver).
+		NoteOutage(ctx)
+		cause := UnavailableCause(err)
+		logthrottle.Event(ctx, zerolog.ErrorLevel, "database unavailable: "+cause).Str("cause", cause).Err(err).Msg("database unavailable")
+		gerr.Message = UnavailableMessage
+		gerr.Extensions["code"] = string(Unavailable)
 	case inputError(ctx, err, gerr):
 		gerr.Extensions["code"] = string(BadUserInput)
 	case errors.As(err, &ve):
@@ -109,7 +122,7 @@ func Presenter(ctx context.Context, err error) *gqlerror.Error {
 		gerr.Message = "not found"
 		gerr.Extensions["code"] = string(NotFound)
 	default:
-		zerolog.Ctx(ctx).Error().Err(err).Str("path", gerr.Path.String()).Msg("internal error")
+		logthrottle.Event(ctx, zerolog.ErrorLevel, "internal error: "+logthrottle.Shape(err)).Err(err).Str("path", gerr.Path.String()).Msg("internal error")
 		gerr.Message = "internal server error"
 		gerr.Extensions["code"] = string(Internal)
 	}

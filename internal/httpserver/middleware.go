@@ -10,6 +10,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/latchkeyhq/latchkey/internal/base62"
+	"github.com/latchkeyhq/latchkey/internal/logthrottle"
 	"github.com/latchkeyhq/latchkey/internal/request"
 )
 
@@ -52,7 +53,7 @@ func (s *Server) observe(route string, next http.Handler) http.Handler {
 		w.Header().Set("X-Request-Id", id)
 		info := request.Info{ID: id, ClientIP: s.clientIP(r), UserAgent: r.UserAgent(), Caller: &request.Caller{}}
 		log := s.log.With().Str("request_id", id).Logger()
-		ctx := log.WithContext(request.With(r.Context(), info))
+		ctx := logthrottle.With(log.WithContext(request.With(r.Context(), info)), s.throttle)
 		sw := &statusWriter{ResponseWriter: w}
 		next.ServeHTTP(sw, r.WithContext(ctx))
 		if sw.status == 0 {

@@ -29,6 +29,7 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/cost"
 	"github.com/latchkeyhq/latchkey/internal/gqlerr"
 	"github.com/latchkeyhq/latchkey/internal/idempotency"
+	"github.com/latchkeyhq/latchkey/internal/logthrottle"
 	"github.com/latchkeyhq/latchkey/internal/playground"
 	"github.com/latchkeyhq/latchkey/internal/secret"
 	"github.com/latchkeyhq/latchkey/internal/store"
@@ -44,11 +45,13 @@ type Server struct {
 	Recorder *auth.Recorder
 	Admin    *admin.Service
 	// Feed reads the change feed; Follow runs it.
-	Feed    *changes.Follower
-	auth    *auth.Authenticator
-	catalog *catalog
-	handler http.Handler
-	now     func() time.Time
+	Feed     *changes.Follower
+	auth     *auth.Authenticator
+	catalog  *catalog
+	handler  http.Handler
+	now      func() time.Time
+	// throttle keeps repeated error lines (an outage) to one a second per cause.
+	throttle *logthrottle.Throttle
 }
 
 // Option adjusts a Server.
@@ -61,7 +64,7 @@ func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = n
 // New builds the server for an open, migrated store.
 func New(cfg *config.Config, st *store.Store, log zerolog.Logger, opts ...Option) *Server {
 	hasher := secret.NewHasher(st.Pepper)
-	s := &Server{cfg: cfg, log: log, store: st, metrics: newMetrics(), now: time.Now}
+	s := &Server{cfg: cfg, log: log, store: st, metrics: newMetrics(), now: time.Now, throttle: logthrottle.New(time.Second)}
 	for _, o := range opts {
 		o(s)
 	}
@@ -83,7 +86,7 @@ func New(cfg *config.Config, st *store.Store, log zerolog.Logger, opts ...Option
 	s.metrics.watch(s.Verifier, s.auth)
 	gql := s.graphQL(&graph.Resolver{Admin: s.Admin, Hasher: hasher, Verifier: s.Verifier, Guesses: guesses, Now: s.now})
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", s.observe("graphql", s.deadline(s.auth.Middleware(graphQLBody(idempotency.Middleware(s.withClient(gql)))))))
+	mux.Handle("/graphql", s.observe("graphql", s.deadline(s.auth.Middleware(graphQLBody(idempotency.Middleware(s.withClient(outageStatus(gql))))))))
 	mux.Handle("GET /auth/verify", s.observe("verify", s.deadline(http.HandlerFunc(s.verify))))
 	mux.Handle("GET /healthz", s.observe("health", http.HandlerFunc(healthz)))
 	mux.Handle("GET /readyz", s.observe("health", http.HandlerFunc(s.readyz)))
@@ -166,7 +169,7 @@ func (s *Server) graphQL(r *graph.Resolver) http.Handler {
 	// mutation's transaction, so it commits or rolls back with the change.
 	keys := &idempotency.Keys{Client: s.store.Client, Now: s.now}
 	h.Use(keys.Replay())
-	h.Use(entgql.Transactioner{TxOpener: entgql.TxOpenerFunc(s.store.OpenTx)})
+	h.Use(entgql.Transactioner{TxOpener: txOpener(s.store.OpenTx)})
 	h.Use(keys.Record())
 	h.AroundFields(authz.NewGuard(schema.Schema()).Field)
 	h.SetErrorPresenter(gqlerr.Presenter)

@@ -5,6 +5,9 @@ import (
 	"strconv"
 
 	"github.com/rs/zerolog"
+
+	"github.com/latchkeyhq/latchkey/internal/gqlerr"
+	"github.com/latchkeyhq/latchkey/internal/logthrottle"
 )
 
 // verify is forward authentication for gateways (nginx auth_request,
@@ -26,6 +29,9 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
 		s.verifyRefuse(w, o.Status, o.Message)
 		return
 	}
+	if o.Status == http.StatusServiceUnavailable {
+		w.Header().Set("X-Latchkey-Error", o.Message)
+	}
 	if o.Status != 0 {
 		s.metrics.verify.WithLabelValues(strconv.Itoa(o.Status)).Inc()
 		o.WriteRefusal(w, false)
@@ -40,7 +46,8 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
 	// Only a caller with a valid token learns whether a permission exists.
 	known, err := s.catalog.Has(r.Context(), contentType, action)
 	if err != nil {
-		zerolog.Ctx(r.Context()).Error().Err(err).Msg("loading the permission catalog")
+		logthrottle.Event(r.Context(), zerolog.ErrorLevel, "loading the permission catalog: "+firstOf(gqlerr.UnavailableCause(err), logthrottle.Shape(err))).Err(err).Msg("loading the permission catalog")
+		w.Header().Set("Retry-After", strconv.Itoa(int(gqlerr.RetryAfter.Seconds())))
 		s.verifyRefuse(w, http.StatusServiceUnavailable, "the permission catalog is unavailable")
 		return
 	}

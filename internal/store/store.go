@@ -231,8 +231,36 @@ func MySQLDSN(rawURL string) (string, error) {
 	for k, v := range u.Query() {
 		cfg.Params[k] = v[0]
 	}
+	// Let the driver read the parameters it knows (timeouts among them)
+	// into their fields, so that the defaults below see what the URL set.
+	cfg, err = mysql.ParseDSN(cfg.FormatDSN())
+	if err != nil {
+		return "", fmt.Errorf("LATCHKEY_DATABASE_URL: %w", err)
+	}
+	// A database that stops answering fails a request instead of holding
+	// it and its connection: connecting, and reading or writing one packet,
+	// must finish in time. Queries of a request also stop at its deadline
+	// (LATCHKEY_REQUEST_TIMEOUT); these cover work without one (migrations,
+	// last-used flushes) and a half-open TCP connection.
+	if cfg.Timeout == 0 {
+		cfg.Timeout = DefaultMySQLConnectTimeout
+	}
+	if cfg.ReadTimeout == 0 {
+		cfg.ReadTimeout = DefaultMySQLReadWriteTimeout
+	}
+	if cfg.WriteTimeout == 0 {
+		cfg.WriteTimeout = DefaultMySQLReadWriteTimeout
+	}
 	return cfg.FormatDSN(), nil
 }
+
+// Timeouts of MySQL connections unless the URL sets timeout, readTimeout
+// or writeTimeout. Reads and writes get 30 s rather than less because a
+// migration's ALTER TABLE on a large table is one long read.
+const (
+	DefaultMySQLConnectTimeout   = 5 * time.Second
+	DefaultMySQLReadWriteTimeout = 30 * time.Second
+)
 
 // redact hides the password of a database URL.
 func redact(raw string) string {

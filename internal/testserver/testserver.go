@@ -113,7 +113,12 @@ type setup struct {
 	cfg       *config.Config
 	realClock bool
 	quiet     bool
+	url       string
 }
+
+// DatabaseURL serves from the database at url (which the test owns)
+// instead of a new one of the dialect; e.g. a mariadbtest server's.
+func DatabaseURL(url string) Option { return func(s *setup) { s.url = url } }
 
 // Config changes the server's settings.
 func Config(change func(*config.Config)) Option { return func(s *setup) { change(s.cfg) } }
@@ -141,7 +146,10 @@ func New(t testing.TB, dialect string, opts ...Option) *Server {
 		o(set)
 	}
 	url := "sqlite://" + filepath.Join(t.TempDir(), "latchkey.db")
-	if dialect == "mysql" {
+	switch {
+	case set.url != "":
+		url = set.url
+	case dialect == "mysql":
 		url = mysqlDatabase(t)
 	}
 	st, err := store.Open(url, "test-pepper-"+base62.Random(8), store.MaxConns(cfg.DBMaxConns))
