@@ -45,11 +45,11 @@ type Server struct {
 	Recorder *auth.Recorder
 	Admin    *admin.Service
 	// Feed reads the change feed; Follow runs it.
-	Feed     *changes.Follower
-	auth     *auth.Authenticator
-	catalog  *catalog
-	handler  http.Handler
-	now      func() time.Time
+	Feed    *changes.Follower
+	auth    *auth.Authenticator
+	catalog *catalog
+	handler http.Handler
+	now     func() time.Time
 	// throttle keeps repeated error lines (an outage) to one a second per cause.
 	throttle *logthrottle.Throttle
 }
