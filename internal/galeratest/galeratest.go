@@ -507,11 +507,38 @@ func (c *Cluster) Database(tb testing.TB) string {
 	tb.Helper()
 	name := fmt.Sprintf("latchkey_%d", time.Now().UnixNano())
 	c.exec(tb, "CREATE DATABASE "+name+" CHARACTER SET utf8mb4 COLLATE utf8mb4_bin")
+	// The other nodes apply the CREATE a moment after node 0 answers.
+	for _, n := range c.Nodes {
+		if n.Running() {
+			c.waitDatabase(tb, n, name)
+		}
+	}
 	tb.Cleanup(func() {
 		c.Heal(tb)
 		c.exec(tb, "DROP DATABASE IF EXISTS "+name)
 	})
 	return name
+}
+
+func (c *Cluster) waitDatabase(tb testing.TB, n *Node, name string) {
+	tb.Helper()
+	db, err := sql.Open("mysql", n.DSN(""))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer db.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var found string
+		err := db.QueryRow("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?", name).Scan(&found)
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("database %s not on node%d: %v", name, n.Index, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // exec runs a statement on the first node that is Synced.
