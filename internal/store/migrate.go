@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
@@ -18,11 +19,22 @@ import (
 // when ent finds the schema made by the winner.
 func (s *Store) Migrate(ctx context.Context) error {
 	return retryRace(ctx, func() error {
-		if err := s.Client.Schema.Create(ctx); err != nil {
+		if err := s.createSchema(ctx); err != nil {
 			return err
 		}
 		return foldPersonaNames(ctx, s.Client)
 	})
+}
+
+// schemaMu serialises ent's migrations within one process: they write to
+// the generated, package-level table descriptors. Instances in other
+// processes race for real, which the retries absorb.
+var schemaMu sync.Mutex
+
+func (s *Store) createSchema(ctx context.Context) error {
+	schemaMu.Lock()
+	defer schemaMu.Unlock()
+	return s.Client.Schema.Create(ctx)
 }
 
 // raceAttempts bounds retryRace: about 10 s of backoff in all.
