@@ -5,6 +5,7 @@ package httpserver
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"time"
 
@@ -189,10 +190,14 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	w.Header().Set("Content-Type", "text/plain")
-	if err := s.store.Ping(ctx); err != nil {
-		zerolog.Ctx(ctx).Warn().Err(err).Msg("database unreachable")
+	if err := s.store.Ready(ctx); err != nil {
+		zerolog.Ctx(ctx).Warn().Err(err).Msg("database not ready")
 		w.WriteHeader(http.StatusServiceUnavailable)
-		_, _ = w.Write([]byte("database unreachable\n"))
+		reason := "database unreachable"
+		if errors.Is(err, store.ErrNotReady) {
+			reason = err.Error() // a node state, never a DSN or SQL
+		}
+		_, _ = w.Write([]byte(reason + "\n"))
 		return
 	}
 	_, _ = w.Write([]byte("ready\n"))

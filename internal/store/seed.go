@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/latchkeyhq/latchkey/ent"
@@ -47,33 +48,47 @@ func DefaultRoles() []admin.CreateRoleInput {
 // secret is bootstrapSecret, or generated when that is empty. On a database
 // that has been seeded it does nothing and returns nil.
 func Seed(ctx context.Context, client *ent.Client, svc *admin.Service, bootstrapSecret string) (*Bootstrap, error) {
-	seeded, err := client.ContentType.Query().Exist(ctx)
-	if err != nil || seeded {
-		return nil, err
-	}
-	tx, err := client.Tx(ctx)
-	if err != nil {
-		return nil, err
-	}
-	txCtx := admin.AsSystem(ent.NewContext(ctx, tx.Client()))
-	b, err := seed(txCtx, svc, bootstrapSecret)
-	if err == nil {
-		err = tx.Commit()
-	} else {
-		_ = tx.Rollback()
-	}
-	// Instances starting together on one new database race to seed it; the
-	// losers find the unique content type uids taken and carry on.
-	if gqlerr.CodeOf(err) == gqlerr.Conflict {
-		if seeded, qerr := client.ContentType.Query().Exist(ctx); qerr == nil && seeded {
-			return nil, nil
+	var b *Bootstrap
+	err := retryRace(ctx, func() error {
+		seeded, err := client.ContentType.Query().Exist(ctx)
+		if err != nil || seeded {
+			return err
 		}
+		tx, err := client.Tx(ctx)
+		if err != nil {
+			return err
+		}
+		txCtx := admin.AsSystem(ent.NewContext(ctx, tx.Client()))
+		b, err = seed(txCtx, svc, bootstrapSecret)
+		if err == nil {
+			err = tx.Commit()
+		} else {
+			_ = tx.Rollback()
+		}
+		if err == nil {
+			return nil
+		}
+		b = nil
+		// Instances starting together on one new database race to seed it;
+		// the losers find the unique content type uids taken (or, on Galera,
+		// fail certification) and try again, when they find it seeded.
+		if gqlerr.CodeOf(err) == gqlerr.Conflict {
+			return &lostSeed{err}
+		}
+		return err
+	})
+	var lost *lostSeed
+	if errors.As(err, &lost) {
+		err = lost.err
 	}
-	if err != nil {
-		return nil, err
-	}
-	return b, nil
+	return b, err
 }
+
+// lostSeed marks a seed that another instance's seed beat.
+type lostSeed struct{ err error }
+
+func (l *lostSeed) Error() string { return l.err.Error() }
+func (l *lostSeed) Unwrap() error { return l.err }
 
 func seed(ctx context.Context, svc *admin.Service, bootstrapSecret string) (*Bootstrap, error) {
 	for _, ct := range admin.SystemContentTypes() {

@@ -114,14 +114,6 @@ func newStore(db *sql.DB, dialectName string, pepper []byte) *Store {
 	return &Store{Client: ent.NewClient(ent.Driver(drv)), DB: db, Dialect: dialectName, Pepper: pepper}
 }
 
-// Migrate brings the schema up to date; it is safe to run again.
-func (s *Store) Migrate(ctx context.Context) error {
-	if err := s.Client.Schema.Create(ctx); err != nil {
-		return err
-	}
-	return foldPersonaNames(ctx, s.Client)
-}
-
 // foldPersonaNames fills in the case-insensitive key of personas made
 // before persona names were unique. Where two such names now collide, the
 // later one is numbered, "Name (2)", so that both stay distinguishable.

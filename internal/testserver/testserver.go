@@ -152,13 +152,50 @@ func New(t testing.TB, dialect string, opts ...Option) *Server {
 	case dialect == "mysql":
 		url = mysqlDatabase(t)
 	}
-	st, err := store.Open(url, "test-pepper-"+base62.Random(8), store.MaxConns(cfg.DBMaxConns))
+	s, err := start(t, ctx, set, url, "test-pepper-"+base62.Random(8), "")
 	if err != nil {
 		t.Fatal(err)
 	}
+	return s
+}
+
+// OnDatabase starts an instance on the database at url (e.g. a Galera
+// node's, or a MySQLDatabase), as a deployment would: it migrates and seeds,
+// possibly while other instances do the same, with the given pepper and
+// Bootstrap secret. Admin is bootstrapSecret. It returns errors instead of
+// failing t, so that several instances may start from goroutines at once.
+func OnDatabase(t testing.TB, url, pepper, bootstrapSecret string, opts ...Option) (*Server, error) {
+	cfg, _, err := config.Parse("serve", nil, func(string) string { return "" }, io.Discard)
+	if err != nil {
+		return nil, err
+	}
+	cfg.AuthFailureBurst = 1000
+	cfg.AuthFailureRate = 1000
+	set := &setup{cfg: cfg}
+	for _, o := range opts {
+		o(set)
+	}
+	s, err := start(t, context.Background(), set, url, pepper, bootstrapSecret)
+	if err != nil {
+		return nil, err
+	}
+	s.Admin = bootstrapSecret
+	return s, nil
+}
+
+// MySQLDatabase creates a fresh database on LATCHKEY_TEST_MYSQL_DSN's
+// server, dropped when the test ends, and returns its URL.
+func MySQLDatabase(t testing.TB) string { return mysqlDatabase(t) }
+
+func start(t testing.TB, ctx context.Context, set *setup, url, pepper, bootstrapSecret string) (*Server, error) {
+	cfg := set.cfg
+	st, err := store.Open(url, pepper, store.MaxConns(cfg.DBMaxConns))
+	if err != nil {
+		return nil, err
+	}
 	t.Cleanup(func() { st.Close() })
 	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
+		return nil, fmt.Errorf("migrating: %w", err)
 	}
 	var clock *Clock
 	var appOpts []httpserver.Option
@@ -172,14 +209,18 @@ func New(t testing.TB, dialect string, opts ...Option) *Server {
 		log = zerolog.New(io.Discard).Level(zerolog.InfoLevel)
 	}
 	app := httpserver.New(cfg, st, log, appOpts...)
-	boot, err := store.Seed(ctx, st.Client, app.Admin, "")
+	boot, err := store.Seed(ctx, st.Client, app.Admin, bootstrapSecret)
 	if err != nil {
-		t.Fatal(err)
+		return nil, fmt.Errorf("seeding: %w", err)
 	}
 	follow(t, app)
 	ts := httptest.NewServer(app.Handler())
 	t.Cleanup(ts.Close)
-	return &Server{Server: ts, App: app, Store: st, Clock: clock, Admin: boot.Secret, Logs: logs}
+	s := &Server{Server: ts, App: app, Store: st, Clock: clock, Logs: logs}
+	if boot != nil {
+		s.Admin = boot.Secret
+	}
+	return s, nil
 }
 
 // Another starts a second instance on s's database, with its own caches and
