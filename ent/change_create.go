@@ -32,6 +32,20 @@ func (_c *ChangeCreate) SetRef(v string) *ChangeCreate {
 	return _c
 }
 
+// SetOrigin sets the "origin" field.
+func (_c *ChangeCreate) SetOrigin(v string) *ChangeCreate {
+	_c.mutation.SetOrigin(v)
+	return _c
+}
+
+// SetNillableOrigin sets the "origin" field if the given value is not nil.
+func (_c *ChangeCreate) SetNillableOrigin(v *string) *ChangeCreate {
+	if v != nil {
+		_c.SetOrigin(*v)
+	}
+	return _c
+}
+
 // SetCreatedAt sets the "created_at" field.
 func (_c *ChangeCreate) SetCreatedAt(v time.Time) *ChangeCreate {
 	_c.mutation.SetCreatedAt(v)
@@ -81,6 +95,10 @@ func (_c *ChangeCreate) ExecX(ctx context.Context) {
 
 // defaults sets the default values of the builder before save.
 func (_c *ChangeCreate) defaults() {
+	if _, ok := _c.mutation.Origin(); !ok {
+		v := change.DefaultOrigin
+		_c.mutation.SetOrigin(v)
+	}
 	if _, ok := _c.mutation.CreatedAt(); !ok {
 		v := change.DefaultCreatedAt()
 		_c.mutation.SetCreatedAt(v)
@@ -103,6 +121,14 @@ func (_c *ChangeCreate) check() error {
 	if v, ok := _c.mutation.Ref(); ok {
 		if err := change.RefValidator(v); err != nil {
 			return &ValidationError{Name: "ref", err: fmt.Errorf(`ent: validator failed for field "Change.ref": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.Origin(); !ok {
+		return &ValidationError{Name: "origin", err: errors.New(`ent: missing required field "Change.origin"`)}
+	}
+	if v, ok := _c.mutation.Origin(); ok {
+		if err := change.OriginValidator(v); err != nil {
+			return &ValidationError{Name: "origin", err: fmt.Errorf(`ent: validator failed for field "Change.origin": %w`, err)}
 		}
 	}
 	if _, ok := _c.mutation.CreatedAt(); !ok {
@@ -141,6 +167,10 @@ func (_c *ChangeCreate) createSpec() (*Change, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Ref(); ok {
 		_spec.SetField(change.FieldRef, field.TypeString, value)
 		_node.Ref = value
+	}
+	if value, ok := _c.mutation.Origin(); ok {
+		_spec.SetField(change.FieldOrigin, field.TypeString, value)
+		_node.Origin = value
 	}
 	if value, ok := _c.mutation.CreatedAt(); ok {
 		_spec.SetField(change.FieldCreatedAt, field.TypeTime, value)

@@ -2837,6 +2837,7 @@ type ChangeMutation struct {
 	id            *int
 	kind          *string
 	ref           *string
+	origin        *string
 	created_at    *time.Time
 	clearedFields map[string]struct{}
 	done          bool
@@ -3014,6 +3015,42 @@ func (m *ChangeMutation) ResetRef() {
 	m.ref = nil
 }
 
+// SetOrigin sets the "origin" field.
+func (m *ChangeMutation) SetOrigin(s string) {
+	m.origin = &s
+}
+
+// Origin returns the value of the "origin" field in the mutation.
+func (m *ChangeMutation) Origin() (r string, exists bool) {
+	v := m.origin
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOrigin returns the old "origin" field's value of the Change entity.
+// If the Change object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ChangeMutation) OldOrigin(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOrigin is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOrigin requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOrigin: %w", err)
+	}
+	return oldValue.Origin, nil
+}
+
+// ResetOrigin resets all changes to the "origin" field.
+func (m *ChangeMutation) ResetOrigin() {
+	m.origin = nil
+}
+
 // SetCreatedAt sets the "created_at" field.
 func (m *ChangeMutation) SetCreatedAt(t time.Time) {
 	m.created_at = &t
@@ -3084,12 +3121,15 @@ func (m *ChangeMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ChangeMutation) Fields() []string {
-	fields := make([]string, 0, 3)
+	fields := make([]string, 0, 4)
 	if m.kind != nil {
 		fields = append(fields, change.FieldKind)
 	}
 	if m.ref != nil {
 		fields = append(fields, change.FieldRef)
+	}
+	if m.origin != nil {
+		fields = append(fields, change.FieldOrigin)
 	}
 	if m.created_at != nil {
 		fields = append(fields, change.FieldCreatedAt)
@@ -3106,6 +3146,8 @@ func (m *ChangeMutation) Field(name string) (ent.Value, bool) {
 		return m.Kind()
 	case change.FieldRef:
 		return m.Ref()
+	case change.FieldOrigin:
+		return m.Origin()
 	case change.FieldCreatedAt:
 		return m.CreatedAt()
 	}
@@ -3121,6 +3163,8 @@ func (m *ChangeMutation) OldField(ctx context.Context, name string) (ent.Value, 
 		return m.OldKind(ctx)
 	case change.FieldRef:
 		return m.OldRef(ctx)
+	case change.FieldOrigin:
+		return m.OldOrigin(ctx)
 	case change.FieldCreatedAt:
 		return m.OldCreatedAt(ctx)
 	}
@@ -3145,6 +3189,13 @@ func (m *ChangeMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetRef(v)
+		return nil
+	case change.FieldOrigin:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOrigin(v)
 		return nil
 	case change.FieldCreatedAt:
 		v, ok := value.(time.Time)
@@ -3207,6 +3258,9 @@ func (m *ChangeMutation) ResetField(name string) error {
 		return nil
 	case change.FieldRef:
 		m.ResetRef()
+		return nil
+	case change.FieldOrigin:
+		m.ResetOrigin()
 		return nil
 	case change.FieldCreatedAt:
 		m.ResetCreatedAt()

@@ -226,8 +226,14 @@ func init() {
 	changeDescRef := changeFields[1].Descriptor()
 	// change.RefValidator is a validator for the "ref" field. It is called by the builders before save.
 	change.RefValidator = changeDescRef.Validators[0].(func(string) error)
+	// changeDescOrigin is the schema descriptor for origin field.
+	changeDescOrigin := changeFields[2].Descriptor()
+	// change.DefaultOrigin holds the default value on creation for the origin field.
+	change.DefaultOrigin = changeDescOrigin.Default.(string)
+	// change.OriginValidator is a validator for the "origin" field. It is called by the builders before save.
+	change.OriginValidator = changeDescOrigin.Validators[0].(func(string) error)
 	// changeDescCreatedAt is the schema descriptor for created_at field.
-	changeDescCreatedAt := changeFields[2].Descriptor()
+	changeDescCreatedAt := changeFields[3].Descriptor()
 	// change.DefaultCreatedAt holds the default value on creation for the created_at field.
 	change.DefaultCreatedAt = changeDescCreatedAt.Default.(func() time.Time)
 	contenttypeMixin := schema.ContentType{}.Mixin()

@@ -17,6 +17,8 @@ const (
 	FieldKind = "kind"
 	// FieldRef holds the string denoting the ref field in the database.
 	FieldRef = "ref"
+	// FieldOrigin holds the string denoting the origin field in the database.
+	FieldOrigin = "origin"
 	// FieldCreatedAt holds the string denoting the created_at field in the database.
 	FieldCreatedAt = "created_at"
 	// Table holds the table name of the change in the database.
@@ -28,6 +30,7 @@ var Columns = []string{
 	FieldID,
 	FieldKind,
 	FieldRef,
+	FieldOrigin,
 	FieldCreatedAt,
 }
 
@@ -46,6 +49,10 @@ var (
 	KindValidator func(string) error
 	// RefValidator is a validator for the "ref" field. It is called by the builders before save.
 	RefValidator func(string) error
+	// DefaultOrigin holds the default value on creation for the "origin" field.
+	DefaultOrigin string
+	// OriginValidator is a validator for the "origin" field. It is called by the builders before save.
+	OriginValidator func(string) error
 	// DefaultCreatedAt holds the default value on creation for the "created_at" field.
 	DefaultCreatedAt func() time.Time
 )
@@ -66,6 +73,11 @@ func ByKind(opts ...sql.OrderTermOption) OrderOption {
 // ByRef orders the results by the ref field.
 func ByRef(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldRef, opts...).ToFunc()
+}
+
+// ByOrigin orders the results by the origin field.
+func ByOrigin(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldOrigin, opts...).ToFunc()
 }
 
 // ByCreatedAt orders the results by the created_at field.

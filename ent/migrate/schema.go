@@ -148,6 +148,7 @@ var (
 		{Name: "id", Type: field.TypeInt, Increment: true},
 		{Name: "kind", Type: field.TypeString, Size: 16},
 		{Name: "ref", Type: field.TypeString, Size: 32},
+		{Name: "origin", Type: field.TypeString, Size: 32, Default: ""},
 		{Name: "created_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
 	}
 	// ChangesTable holds the schema information for the "changes" table.
@@ -159,7 +160,7 @@ var (
 			{
 				Name:    "change_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{ChangesColumns[3]},
+				Columns: []*schema.Column{ChangesColumns[4]},
 			},
 		},
 	}

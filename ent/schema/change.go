@@ -19,6 +19,9 @@ func (Change) Fields() []ent.Field {
 		// The id is the database's auto-increment: the feed is read in its order.
 		field.String("kind").MaxLen(16).Immutable(),
 		field.String("ref").MaxLen(32).Immutable(),
+		// The instance that made the change: it applied the change to its own
+		// cache when it committed, so its reader skips it.
+		field.String("origin").MaxLen(32).Default("").Immutable(),
 		field.Time("created_at").SchemaType(datetime).Default(now).Immutable(),
 	}
 }

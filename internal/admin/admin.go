@@ -32,6 +32,8 @@ type Service struct {
 	// (kind and id, as in internal/changes) is committed, so that cached
 	// verifications are dropped. May be nil.
 	Changed func(kind, ref string)
+	// Origin names this instance in the change feed.
+	Origin string
 	// Locking makes mutations read the rows they rely on FOR UPDATE (MySQL).
 	Locking bool
 	// Guesses counts the misses of every path that matches a secret against
@@ -62,7 +64,7 @@ func (s *Service) now() time.Time { return s.Now().UTC().Truncate(time.Microseco
 // failed may still have committed (the connection broke after the server
 // applied it), so the cached verifications go either way.
 func (s *Service) changed(ctx context.Context, kind, ref string) error {
-	if err := feed.Record(ctx, db(ctx), kind, ref, s.now()); err != nil {
+	if err := feed.Record(ctx, db(ctx), s.Origin, kind, ref, s.now()); err != nil {
 		return err
 	}
 	if s.Changed == nil {

@@ -27,8 +27,9 @@ const (
 
 // Record appends a change to the feed through client, which for a
 // mutation is its transaction: the entry commits or rolls back with it.
-func Record(ctx context.Context, client *ent.Client, kind, ref string, at time.Time) error {
-	return client.Change.Create().SetKind(kind).SetRef(ref).SetCreatedAt(at).Exec(ctx)
+// origin names the instance making the change.
+func Record(ctx context.Context, client *ent.Client, origin, kind, ref string, at time.Time) error {
+	return client.Change.Create().SetOrigin(origin).SetKind(kind).SetRef(ref).SetCreatedAt(at).Exec(ctx)
 }
 
 // Keep is how long entries stay in the feed.
@@ -45,6 +46,9 @@ type Follower struct {
 	Client *ent.Client
 	// Apply drops what a change affects.
 	Apply func(kind, ref string)
+	// Origin is this instance's name in the feed: its own changes were
+	// applied when they committed and are skipped.
+	Origin string
 	// Fresh is told, after every successful poll, until when the cache may
 	// be trusted without another one. May be nil.
 	Fresh func(until time.Time)
@@ -95,7 +99,9 @@ func (f *Follower) Poll(ctx context.Context) error {
 		}
 		if !f.seen[r.ID] && len(rows) < batch {
 			f.seen[r.ID] = true
-			f.Apply(r.Kind, r.Ref)
+			if r.Origin != f.Origin || f.Origin == "" {
+				f.Apply(r.Kind, r.Ref)
+			}
 		}
 	}
 	now := time.Now()

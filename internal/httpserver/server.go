@@ -24,6 +24,7 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/admin"
 	"github.com/latchkeyhq/latchkey/internal/adminui"
 	"github.com/latchkeyhq/latchkey/internal/auth"
+	"github.com/latchkeyhq/latchkey/internal/base62"
 	"github.com/latchkeyhq/latchkey/internal/authz"
 	"github.com/latchkeyhq/latchkey/internal/changes"
 	"github.com/latchkeyhq/latchkey/internal/config"
@@ -77,10 +78,11 @@ func New(cfg *config.Config, st *store.Store, log zerolog.Logger, opts ...Option
 	s.Verifier = auth.NewVerifier(st.Client, hasher, cfg.CacheSize, cfg.CacheTTL, s.Recorder, s.now)
 	s.catalog = newCatalog(st.Client, cfg.CacheTTL, s.now)
 	s.auth = &auth.Authenticator{Verifier: s.Verifier, Limiter: auth.NewLimiter(cfg.AuthFailureRate, cfg.AuthFailureBurst)}
+	origin := base62.Random(16) // this instance, in the change feed
 	guesses := &auth.Guesses{Limiter: s.auth.Limiter, Misses: &s.auth.Failures}
-	s.Admin = &admin.Service{Hasher: hasher, Now: s.now, Locking: st.Dialect == dialect.MySQL, Guesses: guesses, Changed: s.forget}
+	s.Admin = &admin.Service{Hasher: hasher, Now: s.now, Locking: st.Dialect == dialect.MySQL, Guesses: guesses, Changed: s.forget, Origin: origin}
 	s.Feed = &changes.Follower{
-		Client: st.Client, Apply: s.forget, Fresh: s.Verifier.TrustUntil, Bound: time.Second,
+		Client: st.Client, Apply: s.forget, Origin: origin, Fresh: s.Verifier.TrustUntil, Bound: time.Second,
 		Lag: cfg.RequestTimeout + 5*time.Second, Now: s.now, Log: log,
 	}
 

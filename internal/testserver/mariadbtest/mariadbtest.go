@@ -6,6 +6,7 @@
 package mariadbtest
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"fmt"
@@ -95,7 +96,24 @@ func (s *Server) Exec(stmts ...string) {
 
 // Stop freezes the server (SIGSTOP): connections stay open and nothing
 // answers, as with a hung host or a network partition.
-func (s *Server) Stop() { s.signal(syscall.SIGSTOP) }
+func (s *Server) Stop() {
+	s.signal(syscall.SIGSTOP)
+	// The signal is delivered asynchronously: wait until the kernel reports
+	// the process stopped, so that no query slips through after Stop.
+	s.mu.Lock()
+	pid := s.cmd.Process.Pid
+	s.mu.Unlock()
+	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(2 * time.Millisecond) {
+		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			return
+		}
+		// pid (comm) STATE ...: the state follows the last ')'.
+		if i := bytes.LastIndexByte(stat, ')'); i >= 0 && i+2 < len(stat) && (stat[i+2] == 'T' || stat[i+2] == 't') {
+			return
+		}
+	}
+}
 
 // Continue thaws a stopped server (SIGCONT).
 func (s *Server) Continue() { s.signal(syscall.SIGCONT) }
