@@ -13,7 +13,7 @@ import (
 // chooses its own.
 func TestMySQLDSNTimeouts(t *testing.T) {
 	for _, c := range []struct {
-		url                   string
+		url                  string
 		connect, read, write time.Duration
 	}{
 		{"mysql://u@db/latchkey", DefaultMySQLConnectTimeout, DefaultMySQLReadWriteTimeout, DefaultMySQLReadWriteTimeout},
