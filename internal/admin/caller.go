@@ -41,19 +41,13 @@ func (s *Service) caller(ctx context.Context, need perm.Permission) (*authz.Prin
 	if err != nil {
 		return nil, err
 	}
-	now := s.now()
-	t, err := db(ctx).APIToken.Query().Where(SecretIsHash(p.SecretHash, now)).WithPersona().Only(ctx)
-	if ent.IsNotFound(err) || (err == nil && StatusOf(t, now) != StatusActive) {
+	fresh, err := Authenticate(ctx, db(ctx), p.SecretHash, s.now())
+	if fresh == nil && err == nil {
 		return nil, gqlerr.New(gqlerr.Unauthenticated, "the bearer token stopped being valid during this request")
 	}
 	if err != nil {
 		return nil, err
 	}
-	perms, err := authz.Effective(ctx, db(ctx), t)
-	if err != nil {
-		return nil, err
-	}
-	fresh := &authz.Principal{Token: t, Persona: t.Edges.Persona, Permissions: perms, SecretHash: p.SecretHash, Grace: t.SecretHash != p.SecretHash}
 	if !fresh.Can(need.ContentType, need.Action) {
 		return nil, gqlerr.New(gqlerr.Forbidden, "this token may not %s %s", need.Action, need.ContentType)
 	}
@@ -64,6 +58,26 @@ func (s *Service) caller(ctx context.Context, need perm.Permission) (*authz.Prin
 		return nil, gqlerr.New(gqlerr.Forbidden, "a secret in its grace period authenticates for use only; it may not change anything")
 	}
 	return fresh, nil
+}
+
+// Authenticate returns the principal the secret with this hash
+// authenticates at now, or nil when it authenticates nothing (unknown,
+// expired, revoked, a grace period that ended). It is the one definition of
+// who a secret is, shared by the verifier and by every mutation's check of
+// its caller.
+func Authenticate(ctx context.Context, client *ent.Client, hash string, now time.Time) (*authz.Principal, error) {
+	t, err := client.APIToken.Query().Where(SecretIsHash(hash, now)).WithPersona().Only(ctx)
+	if ent.IsNotFound(err) || (err == nil && StatusOf(t, now) != StatusActive) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	perms, err := authz.Effective(ctx, client, t)
+	if err != nil {
+		return nil, err
+	}
+	return &authz.Principal{Token: t, Persona: t.Edges.Persona, Permissions: perms, SecretHash: hash, Grace: t.SecretHash != hash}, nil
 }
 
 // The permissions the mutations need, as the schema's directives state them.
@@ -255,14 +269,17 @@ func catalogCeiling(ctx context.Context, c *authz.Principal, ct *ent.ContentType
 			unmade = append(unmade, p.String())
 		}
 	}
+	var readOnly perm.Set
+	if len(made) > 0 || len(unmade) > 0 {
+		var err error
+		if _, readOnly, err = authz.Catalog(ctx, db(ctx)); err != nil {
+			return err
+		}
+	}
 	if len(made) > 0 {
 		slices.Sort(made)
 		// Only a caller that could create a READ_ONLY token holding the
 		// action may: it holds every read-only action and this one.
-		_, readOnly, err := authz.Catalog(ctx, db(ctx))
-		if err != nil {
-			return err
-		}
 		if !authz.Within(c, apitoken.TypeREAD_ONLY, readOnly) {
 			return gqlerr.Field(gqlerr.Forbidden, "actions", "making %s read-only grants it to every READ_ONLY token; only a token that could create READ_ONLY tokens holding it may", strings.Join(made, ", "))
 		}
@@ -279,10 +296,6 @@ func catalogCeiling(ctx context.Context, c *authz.Principal, ct *ent.ContentType
 			return err
 		}
 		if ro {
-			_, readOnly, err := authz.Catalog(ctx, db(ctx))
-			if err != nil {
-				return err
-			}
 			if !authz.Within(c, apitoken.TypeREAD_ONLY, readOnly) {
 				return gqlerr.Field(gqlerr.Forbidden, "actions", "this change takes read-only actions from READ_ONLY tokens, which can do more than this token")
 			}

@@ -146,21 +146,14 @@ func (v *Verifier) Lookup(ctx context.Context, presented string) (*authz.Princip
 func (v *Verifier) lookup(ctx context.Context, hash string, now time.Time) (*authz.Principal, error) {
 	gen := v.gen.Load()
 	v.Lookups.Add(1)
-	t, err := v.client.APIToken.Query().Where(admin.SecretIsHash(hash, now)).WithPersona().Only(ctx)
-	if ent.IsNotFound(err) {
-		return nil, ErrInvalidToken
-	}
+	p, err := admin.Authenticate(ctx, v.client, hash, now)
 	if err != nil {
 		return nil, err
 	}
-	if admin.StatusOf(t, now) != admin.StatusActive {
+	if p == nil {
 		return nil, ErrInvalidToken
 	}
-	perms, err := authz.Effective(ctx, v.client, t)
-	if err != nil {
-		return nil, err
-	}
-	p := &authz.Principal{Token: t, Persona: t.Edges.Persona, Permissions: perms, SecretHash: hash, Grace: t.SecretHash != hash}
+	t := p.Token
 	if v.recorder != nil {
 		id := t.ID
 		p.Used = func(ctx context.Context) { v.recorder.Touch(id, request.From(ctx).ClientIP) }
