@@ -13,7 +13,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"os/user"
@@ -26,6 +25,8 @@ import (
 	"time"
 
 	_ "github.com/go-sql-driver/mysql" // the cluster is spoken to over the MySQL protocol
+
+	"github.com/latchkeyhq/latchkey/internal/testserver/mariadbtest"
 )
 
 // Provider is where Debian's galera-4 package puts the wsrep provider.
@@ -42,7 +43,7 @@ func envOr(key, def string) string {
 func Available() error {
 	var missing []string
 	for _, bin := range []string{"mariadbd", "mariadb-install-db", "rsync", "wsrep_sst_rsync"} {
-		if _, err := lookPath(bin); err != nil {
+		if _, err := mariadbtest.LookPath(bin); err != nil {
 			missing = append(missing, bin)
 		}
 	}
@@ -53,20 +54,6 @@ func Available() error {
 		return fmt.Errorf("missing %s (apt-get install mariadb-server galera-4 rsync)", strings.Join(missing, ", "))
 	}
 	return nil
-}
-
-// lookPath also searches the sbin directories, where Debian puts mariadbd.
-func lookPath(bin string) (string, error) {
-	if p, err := exec.LookPath(bin); err == nil {
-		return p, nil
-	}
-	for _, dir := range []string{"/usr/sbin", "/usr/local/sbin", "/sbin"} {
-		p := filepath.Join(dir, bin)
-		if _, err := os.Stat(p); err == nil {
-			return p, nil
-		}
-	}
-	return "", exec.ErrNotFound
 }
 
 // Require skips the test when no cluster can be run here, and fails it
@@ -169,7 +156,7 @@ func Start(n int) (*Cluster, error) {
 			return nil, err
 		}
 	}
-	ports, err := freePorts(4 * n)
+	ports, err := mariadbtest.FreePorts(4 * n)
 	if err != nil {
 		os.RemoveAll(dir)
 		return nil, err
@@ -204,7 +191,7 @@ func Start(n int) (*Cluster, error) {
 
 // prepare initialises one datadir and copies it to every node.
 func (c *Cluster) prepare() error {
-	install, _ := lookPath("mariadb-install-db")
+	install, _ := mariadbtest.LookPath("mariadb-install-db")
 	tpl := filepath.Join(c.dir, "template")
 	args := []string{"--no-defaults", "--datadir=" + tpl, "--auth-root-authentication-method=normal",
 		"--skip-test-db", "--skip-name-resolve", "--innodb-log-file-size=8M", "--innodb-buffer-pool-size=32M"}
@@ -293,7 +280,7 @@ wsrep-sst-receive-address=127.0.0.1:%[10]d
 
 func (n *Node) start(bootstrap bool) error {
 	n.mu.Lock()
-	bin, _ := lookPath("mariadbd")
+	bin, _ := mariadbtest.LookPath("mariadbd")
 	args := []string{"--defaults-file=" + n.cnf()}
 	if bootstrap {
 		args = append(args, "--wsrep-new-cluster")
@@ -572,26 +559,6 @@ func (c *Cluster) Close() {
 	}
 	wg.Wait()
 	os.RemoveAll(c.dir)
-}
-
-// freePorts reserves n distinct loopback ports by listening on port 0.
-func freePorts(n int) ([]int, error) {
-	var ports []int
-	var lns []net.Listener
-	defer func() {
-		for _, l := range lns {
-			l.Close()
-		}
-	}()
-	for len(ports) < n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		lns = append(lns, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
 }
 
 func tail(s string, lines int) string {

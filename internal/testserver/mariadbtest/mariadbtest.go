@@ -49,8 +49,8 @@ var serverFlags = []string{
 // is killed when the test ends.
 func Start(t testing.TB) *Server {
 	t.Helper()
-	bin := find("mariadbd", "/usr/sbin/mariadbd", "/usr/sbin/mysqld")
-	install := find("mariadb-install-db", "/usr/bin/mariadb-install-db", "/usr/bin/mysql_install_db")
+	bin := find("mariadbd", "mysqld")
+	install := find("mariadb-install-db", "mysql_install_db")
 	if bin == "" || install == "" {
 		if os.Getenv("CI") == "true" {
 			t.Fatal("mariadbd and mariadb-install-db are required in CI: the database fault tests are mandatory there")
@@ -214,11 +214,26 @@ func (s *Server) kill() {
 
 func find(names ...string) string {
 	for _, n := range names {
-		if p, err := exec.LookPath(n); err == nil {
+		if p, err := LookPath(n); err == nil {
 			return p
 		}
 	}
 	return ""
+}
+
+// LookPath finds a program on PATH or in the sbin directories, where
+// Debian puts mariadbd.
+func LookPath(bin string) (string, error) {
+	if p, err := exec.LookPath(bin); err == nil {
+		return p, nil
+	}
+	for _, dir := range []string{"/usr/sbin", "/usr/local/sbin", "/sbin"} {
+		p := filepath.Join(dir, bin)
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+	}
+	return "", exec.ErrNotFound
 }
 
 func currentUser() string {
@@ -229,10 +244,29 @@ func currentUser() string {
 }
 
 func freePort(t testing.TB) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	ports, err := FreePorts(1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return ports[0]
+}
+
+// FreePorts reserves n distinct loopback ports by listening on port 0.
+func FreePorts(n int) ([]int, error) {
+	var ports []int
+	var lns []net.Listener
+	defer func() {
+		for _, l := range lns {
+			l.Close()
+		}
+	}()
+	for len(ports) < n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		lns = append(lns, l)
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
 }
