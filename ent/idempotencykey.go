@@ -24,6 +24,8 @@ type IdempotencyKey struct {
 	KeyHash string `json:"key_hash,omitempty"`
 	// RequestHash holds the value of the "request_hash" field.
 	RequestHash string `json:"request_hash,omitempty"`
+	// CallerHash holds the value of the "caller_hash" field.
+	CallerHash string `json:"caller_hash,omitempty"`
 	// Status holds the value of the "status" field.
 	Status int `json:"status,omitempty"`
 	// Response holds the value of the "response" field.
@@ -46,7 +48,7 @@ func (*IdempotencyKey) scanValues(columns []string) ([]any, error) {
 			values[i] = new([]byte)
 		case idempotencykey.FieldStatus:
 			values[i] = new(sql.NullInt64)
-		case idempotencykey.FieldID, idempotencykey.FieldTokenID, idempotencykey.FieldKeyHash, idempotencykey.FieldRequestHash, idempotencykey.FieldResponse:
+		case idempotencykey.FieldID, idempotencykey.FieldTokenID, idempotencykey.FieldKeyHash, idempotencykey.FieldRequestHash, idempotencykey.FieldCallerHash, idempotencykey.FieldResponse:
 			values[i] = new(sql.NullString)
 		case idempotencykey.FieldCreatedAt, idempotencykey.FieldExpiresAt:
 			values[i] = new(sql.NullTime)
@@ -88,6 +90,12 @@ func (_m *IdempotencyKey) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field request_hash", values[i])
 			} else if value.Valid {
 				_m.RequestHash = value.String
+			}
+		case idempotencykey.FieldCallerHash:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field caller_hash", values[i])
+			} else if value.Valid {
+				_m.CallerHash = value.String
 			}
 		case idempotencykey.FieldStatus:
 			if value, ok := values[i].(*sql.NullInt64); !ok {
@@ -165,6 +173,9 @@ func (_m *IdempotencyKey) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("request_hash=")
 	builder.WriteString(_m.RequestHash)
+	builder.WriteString(", ")
+	builder.WriteString("caller_hash=")
+	builder.WriteString(_m.CallerHash)
 	builder.WriteString(", ")
 	builder.WriteString("status=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Status))

@@ -38,6 +38,20 @@ func (_c *IdempotencyKeyCreate) SetRequestHash(v string) *IdempotencyKeyCreate {
 	return _c
 }
 
+// SetCallerHash sets the "caller_hash" field.
+func (_c *IdempotencyKeyCreate) SetCallerHash(v string) *IdempotencyKeyCreate {
+	_c.mutation.SetCallerHash(v)
+	return _c
+}
+
+// SetNillableCallerHash sets the "caller_hash" field if the given value is not nil.
+func (_c *IdempotencyKeyCreate) SetNillableCallerHash(v *string) *IdempotencyKeyCreate {
+	if v != nil {
+		_c.SetCallerHash(*v)
+	}
+	return _c
+}
+
 // SetStatus sets the "status" field.
 func (_c *IdempotencyKeyCreate) SetStatus(v int) *IdempotencyKeyCreate {
 	_c.mutation.SetStatus(v)
@@ -125,6 +139,10 @@ func (_c *IdempotencyKeyCreate) ExecX(ctx context.Context) {
 
 // defaults sets the default values of the builder before save.
 func (_c *IdempotencyKeyCreate) defaults() {
+	if _, ok := _c.mutation.CallerHash(); !ok {
+		v := idempotencykey.DefaultCallerHash
+		_c.mutation.SetCallerHash(v)
+	}
 	if _, ok := _c.mutation.Status(); !ok {
 		v := idempotencykey.DefaultStatus
 		_c.mutation.SetStatus(v)
@@ -159,6 +177,14 @@ func (_c *IdempotencyKeyCreate) check() error {
 	if v, ok := _c.mutation.RequestHash(); ok {
 		if err := idempotencykey.RequestHashValidator(v); err != nil {
 			return &ValidationError{Name: "request_hash", err: fmt.Errorf(`ent: validator failed for field "IdempotencyKey.request_hash": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.CallerHash(); !ok {
+		return &ValidationError{Name: "caller_hash", err: errors.New(`ent: missing required field "IdempotencyKey.caller_hash"`)}
+	}
+	if v, ok := _c.mutation.CallerHash(); ok {
+		if err := idempotencykey.CallerHashValidator(v); err != nil {
+			return &ValidationError{Name: "caller_hash", err: fmt.Errorf(`ent: validator failed for field "IdempotencyKey.caller_hash": %w`, err)}
 		}
 	}
 	if _, ok := _c.mutation.Status(); !ok {
@@ -227,6 +253,10 @@ func (_c *IdempotencyKeyCreate) createSpec() (*IdempotencyKey, *sqlgraph.CreateS
 	if value, ok := _c.mutation.RequestHash(); ok {
 		_spec.SetField(idempotencykey.FieldRequestHash, field.TypeString, value)
 		_node.RequestHash = value
+	}
+	if value, ok := _c.mutation.CallerHash(); ok {
+		_spec.SetField(idempotencykey.FieldCallerHash, field.TypeString, value)
+		_node.CallerHash = value
 	}
 	if value, ok := _c.mutation.Status(); ok {
 		_spec.SetField(idempotencykey.FieldStatus, field.TypeInt, value)

@@ -4091,6 +4091,7 @@ type IdempotencyKeyMutation struct {
 	token_id       *string
 	key_hash       *string
 	request_hash   *string
+	caller_hash    *string
 	status         *int
 	addstatus      *int
 	response       *string
@@ -4314,6 +4315,42 @@ func (m *IdempotencyKeyMutation) OldRequestHash(ctx context.Context) (v string, 
 // ResetRequestHash resets all changes to the "request_hash" field.
 func (m *IdempotencyKeyMutation) ResetRequestHash() {
 	m.request_hash = nil
+}
+
+// SetCallerHash sets the "caller_hash" field.
+func (m *IdempotencyKeyMutation) SetCallerHash(s string) {
+	m.caller_hash = &s
+}
+
+// CallerHash returns the value of the "caller_hash" field in the mutation.
+func (m *IdempotencyKeyMutation) CallerHash() (r string, exists bool) {
+	v := m.caller_hash
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCallerHash returns the old "caller_hash" field's value of the IdempotencyKey entity.
+// If the IdempotencyKey object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *IdempotencyKeyMutation) OldCallerHash(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCallerHash is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCallerHash requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCallerHash: %w", err)
+	}
+	return oldValue.CallerHash, nil
+}
+
+// ResetCallerHash resets all changes to the "caller_hash" field.
+func (m *IdempotencyKeyMutation) ResetCallerHash() {
+	m.caller_hash = nil
 }
 
 // SetStatus sets the "status" field.
@@ -4565,7 +4602,7 @@ func (m *IdempotencyKeyMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *IdempotencyKeyMutation) Fields() []string {
-	fields := make([]string, 0, 8)
+	fields := make([]string, 0, 9)
 	if m.token_id != nil {
 		fields = append(fields, idempotencykey.FieldTokenID)
 	}
@@ -4574,6 +4611,9 @@ func (m *IdempotencyKeyMutation) Fields() []string {
 	}
 	if m.request_hash != nil {
 		fields = append(fields, idempotencykey.FieldRequestHash)
+	}
+	if m.caller_hash != nil {
+		fields = append(fields, idempotencykey.FieldCallerHash)
 	}
 	if m.status != nil {
 		fields = append(fields, idempotencykey.FieldStatus)
@@ -4604,6 +4644,8 @@ func (m *IdempotencyKeyMutation) Field(name string) (ent.Value, bool) {
 		return m.KeyHash()
 	case idempotencykey.FieldRequestHash:
 		return m.RequestHash()
+	case idempotencykey.FieldCallerHash:
+		return m.CallerHash()
 	case idempotencykey.FieldStatus:
 		return m.Status()
 	case idempotencykey.FieldResponse:
@@ -4629,6 +4671,8 @@ func (m *IdempotencyKeyMutation) OldField(ctx context.Context, name string) (ent
 		return m.OldKeyHash(ctx)
 	case idempotencykey.FieldRequestHash:
 		return m.OldRequestHash(ctx)
+	case idempotencykey.FieldCallerHash:
+		return m.OldCallerHash(ctx)
 	case idempotencykey.FieldStatus:
 		return m.OldStatus(ctx)
 	case idempotencykey.FieldResponse:
@@ -4668,6 +4712,13 @@ func (m *IdempotencyKeyMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetRequestHash(v)
+		return nil
+	case idempotencykey.FieldCallerHash:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCallerHash(v)
 		return nil
 	case idempotencykey.FieldStatus:
 		v, ok := value.(int)
@@ -4776,6 +4827,9 @@ func (m *IdempotencyKeyMutation) ResetField(name string) error {
 		return nil
 	case idempotencykey.FieldRequestHash:
 		m.ResetRequestHash()
+		return nil
+	case idempotencykey.FieldCallerHash:
+		m.ResetCallerHash()
 		return nil
 	case idempotencykey.FieldStatus:
 		m.ResetStatus()

@@ -376,8 +376,14 @@ func init() {
 			return nil
 		}
 	}()
+	// idempotencykeyDescCallerHash is the schema descriptor for caller_hash field.
+	idempotencykeyDescCallerHash := idempotencykeyFields[3].Descriptor()
+	// idempotencykey.DefaultCallerHash holds the default value on creation for the caller_hash field.
+	idempotencykey.DefaultCallerHash = idempotencykeyDescCallerHash.Default.(string)
+	// idempotencykey.CallerHashValidator is a validator for the "caller_hash" field. It is called by the builders before save.
+	idempotencykey.CallerHashValidator = idempotencykeyDescCallerHash.Validators[0].(func(string) error)
 	// idempotencykeyDescStatus is the schema descriptor for status field.
-	idempotencykeyDescStatus := idempotencykeyFields[3].Descriptor()
+	idempotencykeyDescStatus := idempotencykeyFields[4].Descriptor()
 	// idempotencykey.DefaultStatus holds the default value on creation for the status field.
 	idempotencykey.DefaultStatus = idempotencykeyDescStatus.Default.(int)
 	// idempotencykeyDescID is the schema descriptor for id field.

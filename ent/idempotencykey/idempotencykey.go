@@ -17,6 +17,8 @@ const (
 	FieldKeyHash = "key_hash"
 	// FieldRequestHash holds the string denoting the request_hash field in the database.
 	FieldRequestHash = "request_hash"
+	// FieldCallerHash holds the string denoting the caller_hash field in the database.
+	FieldCallerHash = "caller_hash"
 	// FieldStatus holds the string denoting the status field in the database.
 	FieldStatus = "status"
 	// FieldResponse holds the string denoting the response field in the database.
@@ -37,6 +39,7 @@ var Columns = []string{
 	FieldTokenID,
 	FieldKeyHash,
 	FieldRequestHash,
+	FieldCallerHash,
 	FieldStatus,
 	FieldResponse,
 	FieldWithheld,
@@ -61,6 +64,10 @@ var (
 	KeyHashValidator func(string) error
 	// RequestHashValidator is a validator for the "request_hash" field. It is called by the builders before save.
 	RequestHashValidator func(string) error
+	// DefaultCallerHash holds the default value on creation for the "caller_hash" field.
+	DefaultCallerHash string
+	// CallerHashValidator is a validator for the "caller_hash" field. It is called by the builders before save.
+	CallerHashValidator func(string) error
 	// DefaultStatus holds the default value on creation for the "status" field.
 	DefaultStatus int
 	// DefaultID holds the default value on creation for the "id" field.
@@ -90,6 +97,11 @@ func ByKeyHash(opts ...sql.OrderTermOption) OrderOption {
 // ByRequestHash orders the results by the request_hash field.
 func ByRequestHash(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldRequestHash, opts...).ToFunc()
+}
+
+// ByCallerHash orders the results by the caller_hash field.
+func ByCallerHash(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldCallerHash, opts...).ToFunc()
 }
 
 // ByStatus orders the results by the status field.

@@ -79,6 +79,11 @@ func RequestHash(v string) predicate.IdempotencyKey {
 	return predicate.IdempotencyKey(sql.FieldEQ(FieldRequestHash, v))
 }
 
+// CallerHash applies equality check predicate on the "caller_hash" field. It's identical to CallerHashEQ.
+func CallerHash(v string) predicate.IdempotencyKey {
+	return predicate.IdempotencyKey(sql.FieldEQ(FieldCallerHash, v))
+}
+
 // Status applies equality check predicate on the "status" field. It's identical to StatusEQ.
 func Status(v int) predicate.IdempotencyKey {
 	return predicate.IdempotencyKey(sql.FieldEQ(FieldStatus, v))
@@ -292,6 +297,71 @@ func RequestHashEqualFold(v string) predicate.IdempotencyKey {
 // RequestHashContainsFold applies the ContainsFold predicate on the "request_hash" field.
 func RequestHashContainsFold(v string) predicate.IdempotencyKey {
 	return predicate.IdempotencyKey(sql.FieldContainsFold(FieldRequestHash, v))
+}
+
+// CallerHashEQ applies the EQ predicate on the "caller_hash" field.
+func CallerHashEQ(v string) predicate.IdempotencyKey {
+	return predicate.IdempotencyKey(sql.FieldEQ(FieldCallerHash, v))
+}
+
+// CallerHashNEQ applies the NEQ predicate on the "caller_hash" field.
+func CallerHashNEQ(v string) predicate.IdempotencyKey {
+	return predicate.IdempotencyKey(sql.FieldNEQ(FieldCallerHash, v))
+}
+
+// CallerHashIn applies the In predicate on the "caller_hash" field.
+func CallerHashIn(vs ...string) predicate.IdempotencyKey {
+	return predicate.IdempotencyKey(sql.FieldIn(FieldCallerHash, vs...))
+}
+
+// CallerHashNotIn applies the NotIn predicate on the "caller_hash" field.
+func CallerHashNotIn(vs ...string) predicate.IdempotencyKey {
+	return predicate.IdempotencyKey(sql.FieldNotIn(FieldCallerHash, vs...))
+}
+
+// CallerHashGT applies the GT predicate on the "caller_hash" field.
+func CallerHashGT(v string) predicate.IdempotencyKey {
+	return predicate.IdempotencyKey(sql.FieldGT(FieldCallerHash, v))
+}
+
+// CallerHashGTE applies the GTE predicate on the "caller_hash" field.
+func CallerHashGTE(v string) predicate.IdempotencyKey {
+	return predicate.IdempotencyKey(sql.FieldGTE(FieldCallerHash, v))
+}
+
+// CallerHashLT applies the LT predicate on the "caller_hash" field.
+func CallerHashLT(v string) predicate.IdempotencyKey {
+	return predicate.IdempotencyKey(sql.FieldLT(FieldCallerHash, v))
+}
+
+// CallerHashLTE applies the LTE predicate on the "caller_hash" field.
+func CallerHashLTE(v string) predicate.IdempotencyKey {
+	return predicate.IdempotencyKey(sql.FieldLTE(FieldCallerHash, v))
+}
+
+// CallerHashContains applies the Contains predicate on the "caller_hash" field.
+func CallerHashContains(v string) predicate.IdempotencyKey {
+	return predicate.IdempotencyKey(sql.FieldContains(FieldCallerHash, v))
+}
+
+// CallerHashHasPrefix applies the HasPrefix predicate on the "caller_hash" field.
+func CallerHashHasPrefix(v string) predicate.IdempotencyKey {
+	return predicate.IdempotencyKey(sql.FieldHasPrefix(FieldCallerHash, v))
+}
+
+// CallerHashHasSuffix applies the HasSuffix predicate on the "caller_hash" field.
+func CallerHashHasSuffix(v string) predicate.IdempotencyKey {
+	return predicate.IdempotencyKey(sql.FieldHasSuffix(FieldCallerHash, v))
+}
+
+// CallerHashEqualFold applies the EqualFold predicate on the "caller_hash" field.
+func CallerHashEqualFold(v string) predicate.IdempotencyKey {
+	return predicate.IdempotencyKey(sql.FieldEqualFold(FieldCallerHash, v))
+}
+
+// CallerHashContainsFold applies the ContainsFold predicate on the "caller_hash" field.
+func CallerHashContainsFold(v string) predicate.IdempotencyKey {
+	return predicate.IdempotencyKey(sql.FieldContainsFold(FieldCallerHash, v))
 }
 
 // StatusEQ applies the EQ predicate on the "status" field.

@@ -199,6 +199,7 @@ var (
 		{Name: "token_id", Type: field.TypeString, Size: 32},
 		{Name: "key_hash", Type: field.TypeString, Size: 64},
 		{Name: "request_hash", Type: field.TypeString, Size: 64},
+		{Name: "caller_hash", Type: field.TypeString, Size: 64, Default: ""},
 		{Name: "status", Type: field.TypeInt, Default: 0},
 		{Name: "response", Type: field.TypeString, Size: 2147483647},
 		{Name: "withheld", Type: field.TypeJSON},
@@ -219,7 +220,7 @@ var (
 			{
 				Name:    "idempotencykey_expires_at",
 				Unique:  false,
-				Columns: []*schema.Column{IdempotencyKeysColumns[8]},
+				Columns: []*schema.Column{IdempotencyKeysColumns[9]},
 			},
 		},
 	}

@@ -34,6 +34,10 @@ func (IdempotencyKey) Fields() []ent.Field {
 		// SHA-256 (hex) of the query, operation name and variables: the same
 		// key with another request is refused.
 		field.String("request_hash").MaxLen(64).NotEmpty().Immutable(),
+		// SHA-256 (hex) of what the caller could do when it made the first
+		// request (type, permissions, grace): the stored answer was read
+		// under those rights and is shown again only under the same ones.
+		field.String("caller_hash").MaxLen(64).Default("").Immutable(),
 		// HTTP status of the first answer; 0 while the mutation runs.
 		field.Int("status").Default(0),
 		// The first answer's data with every secret replaced by null.

@@ -194,6 +194,15 @@ func invisible(r rune) bool {
 // not folded.
 func fold(name string) string {
 	folded := cases.Fold().String(norm.NFKC.String(name))
+	// x/text folds Cherokee letters of either case to the other case, so
+	// "ᏣᎳᎩ" and "ꮳꮃꭹ" would stay apart: settle them on upper case, as
+	// Unicode's own case folding does for Cherokee.
+	folded = strings.Map(func(r rune) rune {
+		if unicode.Is(unicode.Cherokee, r) {
+			return unicode.ToUpper(r)
+		}
+		return r
+	}, folded)
 	return strings.Join(strings.Fields(folded), " ")
 }
 

@@ -121,7 +121,7 @@ func roleCeiling(c *authz.Principal, r *ent.Role, cells perm.Set) error {
 	if c == nil || authz.Within(c, apitoken.TypeCUSTOM, cells) {
 		return nil
 	}
-	return authz.Stronger("role", r.Name)
+	return authz.Stronger("role")
 }
 
 // expiryCeiling follows Vault: a caller that is not FULL_ACCESS cannot give
@@ -138,6 +138,25 @@ func expiryCeiling(c *authz.Principal, exp *time.Time) error {
 	return nil
 }
 
+// gainersExpiryCeiling extends the lifetime ceiling to changes that give
+// new powers to existing tokens (a role that gains cells, an action that
+// becomes read-only): a caller that expires may not give them to a token
+// that outlives it, or its powers would outlast it.
+func gainersExpiryCeiling(ctx context.Context, c *authz.Principal, gainers *ent.APITokenQuery) error {
+	if c == nil || c.FullAccess() || c.Token.ExpiresAt == nil {
+		return nil
+	}
+	limit := c.Token.ExpiresAt.UTC()
+	outlive, err := gainers.Where(apitoken.Or(apitoken.ExpiresAtIsNil(), apitoken.ExpiresAtGT(limit))).Exist(ctx)
+	if err != nil {
+		return err
+	}
+	if outlive {
+		return gqlerr.New(gqlerr.Forbidden, "this change gives new permissions to API tokens that outlive this token (it expires at %s)", limit.Format(time.RFC3339))
+	}
+	return nil
+}
+
 // Persona "held" marks: the most any token acting as the persona was given.
 const (
 	heldFullAccess = "FULL_ACCESS"
@@ -145,13 +164,16 @@ const (
 )
 
 func heldMarks(typ apitoken.Type, grant perm.Set) []string {
-	switch typ {
-	case apitoken.TypeFULL_ACCESS:
+	if typ == apitoken.TypeFULL_ACCESS {
 		return []string{heldFullAccess}
-	case apitoken.TypeREAD_ONLY:
-		return []string{heldReadOnly}
 	}
-	out := make([]string, 0, len(grant))
+	out := make([]string, 0, len(grant)+1)
+	if typ == apitoken.TypeREAD_ONLY {
+		// The mark stands for every read-only action to come; the cells
+		// hold what was read-only then, which a later change of the
+		// catalog cannot take back.
+		out = append(out, heldReadOnly)
+	}
 	for _, p := range grant.List() {
 		out = append(out, p.String())
 	}
@@ -194,7 +216,7 @@ func personaCeiling(ctx context.Context, c *authz.Principal, p *ent.Persona) err
 	if c == nil || c.FullAccess() {
 		return nil
 	}
-	stronger := authz.Stronger("persona", p.Name)
+	stronger := authz.Stronger("persona")
 	if len(p.Held) > 0 {
 		_, readOnly, err := authz.Catalog(ctx, db(ctx))
 		if err != nil {
@@ -288,6 +310,9 @@ func catalogCeiling(ctx context.Context, c *authz.Principal, ct *ent.ContentType
 			if !c.Can(ct, action) {
 				return gqlerr.Field(gqlerr.Forbidden, "actions", "making %s read-only grants it to every READ_ONLY token; only a token that holds it may, and only FULL_ACCESS for a new action", strings.Join(made, ", "))
 			}
+		}
+		if err := gainersExpiryCeiling(ctx, c, db(ctx).APIToken.Query().Where(apitoken.TypeEQ(apitoken.TypeREAD_ONLY))); err != nil {
+			return err
 		}
 	}
 	if len(unmade) > 0 {

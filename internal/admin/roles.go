@@ -105,6 +105,11 @@ func (s *Service) UpdateRole(ctx context.Context, id string, in UpdateRoleInput)
 				return nil, err
 			}
 		}
+		if !current.Contains(grant) {
+			if err := gainersExpiryCeiling(ctx, c, db(ctx).APIToken.Query().Where(apitoken.HasRolesWith(role.ID(r.ID)))); err != nil {
+				return nil, err
+			}
+		}
 		upd.ClearPermissions().AddPermissions(rows...)
 		changes = append(changes, "permissions")
 	}

@@ -241,7 +241,7 @@ func (s *Service) UpdateToken(ctx context.Context, id string, in UpdateTokenInpu
 	}
 	// The persona now acts for this token as it is after the change.
 	grant := perm.Set{}
-	if t.Type == apitoken.TypeCUSTOM {
+	if t.Type != apitoken.TypeFULL_ACCESS {
 		if grant, err = authz.Effective(ctx, db(ctx), t); err != nil {
 			return nil, err
 		}
@@ -497,7 +497,8 @@ func (s *Service) grants(ctx context.Context, c *authz.Principal, typ apitoken.T
 		if err != nil {
 			return g, err
 		}
-		return g, grantCeiling(c, typ, authz.Grant(typ, all, readOnly, nil))
+		g.grant = authz.Grant(typ, all, readOnly, nil)
+		return g, grantCeiling(c, typ, g.grant)
 	}
 	if roleIDs == nil && existing != nil {
 		current, err := existing.QueryRoles().IDs(ctx)

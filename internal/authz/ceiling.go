@@ -45,9 +45,10 @@ func Ceiling(caller *Principal, typ apitoken.Type, grant perm.Set) error {
 }
 
 // Stronger is the refusal to act on a record that can do more than the
-// caller; it names the record, never what it holds.
-func Stronger(kind, name string) error {
-	return gqlerr.New(gqlerr.Forbidden, "%s %q can do more than this token", kind, name)
+// caller. It names neither the record nor what it holds: the caller named
+// it by id and may not be allowed to read it.
+func Stronger(kind string) error {
+	return gqlerr.New(gqlerr.Forbidden, "this %s can do more than this token", kind)
 }
 
 // CeilingForToken refuses when token t can do more than the caller today.
@@ -56,14 +57,14 @@ func CeilingForToken(ctx context.Context, client *ent.Client, caller *Principal,
 		return nil
 	}
 	if t.Type == apitoken.TypeFULL_ACCESS {
-		return Stronger("API token", t.Name)
+		return Stronger("API token")
 	}
 	grant, err := Effective(ctx, client, t)
 	if err != nil {
 		return err
 	}
 	if !Within(caller, t.Type, grant) {
-		return Stronger("API token", t.Name)
+		return Stronger("API token")
 	}
 	return nil
 }

@@ -305,3 +305,66 @@ func TestSecretGuessingHasOneBudget(t *testing.T) {
 		}
 	})
 }
+
+// The second attacker review's findings, each as a regression test.
+func TestSecondReview(t *testing.T) {
+	testserver.Dialects(t, func(t *testing.T, dialect string) {
+		s := testserver.New(t, dialect)
+		s.MustDo(t, s.Admin, createCT, map[string]any{"input": map[string]any{"uid": "article", "displayName": "Articles", "actions": actions("read*", "peek*", "publish")}})
+
+		t.Run("an idempotent replay shows nothing the caller may no longer read", func(t *testing.T) {
+			csec, cid := mint(t, s, map[string]any{"name": "replayer", "type": "CUSTOM", "permissions": cells("api-token:read", "api-token:update", "persona:read")})
+			_, vid := mint(t, s, map[string]any{"name": "replay victim", "type": "CUSTOM", "description": "top secret description", "permissions": cells("api-token:read")})
+			q := `mutation($id: ID!) { updateAPIToken(id: $id, input: {code: "victim-code"}) { id description persona { name } } }`
+			if r := keyed(t, s, csec, q, map[string]any{"id": vid}, "K"); len(r.Errors) > 0 {
+				t.Fatal(r.Raw)
+			}
+			s.MustDo(t, s.Admin, `mutation($id: ID!) { updateAPIToken(id: $id, input: {permissions: [{contentType: "api-token", action: "update"}]}) { id } }`, map[string]any{"id": cid})
+			before := s.Snapshot(t)
+			r := keyed(t, s, csec, q, map[string]any{"id": vid}, "K")
+			if strings.Contains(r.Raw, "top secret") || r.Code() != "CONFLICT" || reason(r) != "IDEMPOTENCY_CALLER_CHANGED" {
+				t.Fatalf("replay after the caller lost its rights: %s", r.Raw)
+			}
+			if after := s.Snapshot(t); after != before {
+				t.Fatal("the refused replay changed something")
+			}
+		})
+
+		t.Run("refusals do not name records the caller may not read", func(t *testing.T) {
+			csec, cid := mint(t, s, map[string]any{"name": "namer", "type": "CUSTOM", "permissions": cells("api-token:revoke", "api-token:delete", "api-token:update")})
+			_, vid := mint(t, s, map[string]any{"name": "Secret Deploy Bot Name", "type": "FULL_ACCESS"})
+			admin := s.MustDo(t, s.Admin, `{ viewer { persona { id } } }`, nil).Str("viewer.persona.id")
+			raw := expectCode(t, s, csec, "FORBIDDEN", `mutation($id: ID!) { restoreAPIToken(id: $id) { id } }`, map[string]any{"id": vid}).Raw +
+				expectCode(t, s, csec, "FORBIDDEN", `mutation($id: ID!) { deleteAPIToken(id: $id) }`, map[string]any{"id": vid}).Raw +
+				expectCode(t, s, csec, "FORBIDDEN", `mutation($id: ID!, $p: ID!) { updateAPIToken(id: $id, input: {personaID: $p}) { id } }`, map[string]any{"id": cid, "p": admin}).Raw
+			if strings.Contains(raw, "Secret Deploy Bot Name") || strings.Contains(raw, "Administrator") {
+				t.Fatalf("a refusal names a record: %s", raw)
+			}
+		})
+
+		t.Run("Cherokee names of either case are one name", func(t *testing.T) {
+			q := `mutation($n: String!) { createPersona(input: {name: $n}) { id } }`
+			s.MustDo(t, s.Admin, q, map[string]any{"n": "ᏣᎳᎩ"})
+			expectCode(t, s, s.Admin, "CONFLICT", q, map[string]any{"n": "ꮳꮃꭹ"})
+		})
+
+		t.Run("a role edit gives no new powers to a token that outlives the caller", func(t *testing.T) {
+			rid := s.MustDo(t, s.Admin, `mutation { createRole(input: {name: "Readers of articles", permissions: [{contentType: "article", action: "read"}]}) { id } }`, nil).Str("createRole.id")
+			_, tid := mint(t, s, map[string]any{"name": "forever", "type": "CUSTOM", "roleIDs": []string{rid}})
+			csec, _ := mint(t, s, map[string]any{"name": "weekly", "type": "CUSTOM", "lifespan": "DAYS_7", "permissions": cells("role:read", "role:update", "article:read", "article:publish")})
+			expectCode(t, s, csec, "FORBIDDEN", `mutation($id: ID!) { updateRole(id: $id, input: {permissions: [{contentType: "article", action: "read"}, {contentType: "article", action: "publish"}]}) { id } }`, map[string]any{"id": rid})
+			if has(effective(t, s, tid), "article:publish") {
+				t.Fatal("the token that outlives the caller gained article:publish")
+			}
+		})
+
+		t.Run("a READ_ONLY token's persona keeps what was read-only then", func(t *testing.T) {
+			r := s.MustDo(t, s.Admin, `mutation { createAPIToken(input: {name: "ro ops", type: READ_ONLY, persona: {name: "Ops"}}) { apiToken { id persona { id } } } }`, nil)
+			ct := s.MustDo(t, s.Admin, `{ contentTypes(where: {uid: "article"}) { edges { node { id } } } }`, nil).Get("contentTypes.edges").([]any)[0].(map[string]any)["node"].(map[string]any)["id"].(string)
+			s.MustDo(t, s.Admin, updateCT, map[string]any{"id": ct, "input": map[string]any{"actions": actions("read*", "peek", "publish")}})
+			s.MustDo(t, s.Admin, `mutation($id: ID!) { deleteAPIToken(id: $id) }`, map[string]any{"id": r.Str("createAPIToken.apiToken.id")})
+			wsec, _ := mint(t, s, map[string]any{"name": "w", "type": "CUSTOM", "permissions": cells("api-token:read", "persona:read", "role:read", "content-type:read", "audit-event:read", "article:read", "persona:update")})
+			expectCode(t, s, wsec, "FORBIDDEN", `mutation($id: ID!) { updatePersona(id: $id, input: {name: "Ops hijacked"}) { id } }`, map[string]any{"id": r.Str("createAPIToken.apiToken.persona.id")})
+		})
+	})
+}

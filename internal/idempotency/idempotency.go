@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -55,6 +56,9 @@ const (
 	ReasonInvalid    = "IDEMPOTENCY_KEY_INVALID"
 	ReasonReused     = "IDEMPOTENCY_KEY_REUSED"
 	ReasonInProgress = "IDEMPOTENCY_KEY_IN_PROGRESS"
+	// ReasonCallerChanged: the first request succeeded, but the caller's
+	// rights changed since; its answer is not shown again.
+	ReasonCallerChanged = "IDEMPOTENCY_CALLER_CHANGED"
 )
 
 // Keys remembers the outcomes of mutations sent with an Idempotency-Key.
@@ -76,6 +80,8 @@ func (k *Keys) Record() graphql.HandlerExtension { return record{k} }
 // attempt is one keyed mutation on its way through both extensions.
 type attempt struct {
 	tokenID, key, keyHash, requestHash string
+	// callerHash fingerprints the caller's rights (see callerHash).
+	callerHash string
 	// taken: another request holds or held the key when Record claimed it.
 	taken bool
 	// recorded: Record stored this request's answer.
@@ -112,7 +118,7 @@ func (r replay) InterceptResponse(ctx context.Context, next graphql.ResponseHand
 	if msg != "" {
 		return refuse(ctx, http.StatusBadRequest, gqlerr.BadUserInput, ReasonInvalid, msg)
 	}
-	a := &attempt{tokenID: p.Token.ID, key: key, keyHash: digest([]byte(key)), requestHash: requestHash(oc)}
+	a := &attempt{tokenID: p.Token.ID, key: key, keyHash: digest([]byte(key)), requestHash: requestHash(oc), callerHash: callerHash(p)}
 	if rsp := r.k.stored(ctx, a); rsp != nil {
 		return rsp
 	}
@@ -148,6 +154,12 @@ func (k *Keys) stored(ctx context.Context, a *attempt) *graphql.Response {
 			"this Idempotency-Key was used with a different request (query, operation name or variables); use a new key for a new request")
 	case row.Status == 0:
 		return inProgress(ctx)
+	case row.CallerHash != a.callerHash:
+		// The stored answer was read under rights the caller no longer has
+		// (or a grace-period secret asks): showing it could reveal what the
+		// caller may not read now. The change is not made again either.
+		return refuse(ctx, http.StatusConflict, gqlerr.Conflict, ReasonCallerChanged,
+			"the first request with this Idempotency-Key succeeded, but what this token may do has changed since, so its answer is not shown again; nothing was changed again. Query the record to see its state")
 	}
 	zerolog.Ctx(ctx).Debug().Str("idempotency_key_id", row.ID).Msg("idempotent replay")
 	setStatus(ctx, row.Status, true)
@@ -202,6 +214,7 @@ func (r record) InterceptResponse(ctx context.Context, next graphql.ResponseHand
 		SetTokenID(a.tokenID).
 		SetKeyHash(a.keyHash).
 		SetRequestHash(a.requestHash).
+		SetCallerHash(a.callerHash).
 		SetResponse("").
 		SetWithheld([]string{}).
 		SetCreatedAt(now).
@@ -288,6 +301,17 @@ func requestHash(oc *graphql.OperationContext) string {
 func lockConflict(err error) bool {
 	var me *mysql.MySQLError
 	return errors.As(err, &me) && (me.Number == 1213 || me.Number == 1205)
+}
+
+// callerHash fingerprints what p may do: its type, its permissions and
+// whether it presented a grace-period secret.
+func callerHash(p *authz.Principal) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s grace=%t", p.Token.Type, p.Grace)
+	for _, c := range p.Permissions.List() {
+		b.WriteString(" " + c.String())
+	}
+	return digest([]byte(b.String()))
 }
 
 func digest(b []byte) string {
