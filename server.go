@@ -22,6 +22,7 @@ import (
 	"syscall"
 	"time"
 
+	"entgo.io/ent/dialect"
 	"github.com/mattn/go-isatty"
 	"github.com/rs/zerolog"
 
@@ -134,7 +135,8 @@ func mintToken(args []string) error {
 	}
 	defer st.Close()
 	svc := admin.New(secret.NewHasher(st.Pepper), nil)
-	tx, err := st.Client.Tx(ctx)
+	svc.Locking = st.Dialect == dialect.MySQL
+	tx, err := store.BeginChange(ctx, st.Client, svc.Locking)
 	if err != nil {
 		return err
 	}

@@ -54,7 +54,8 @@ func Seed(ctx context.Context, client *ent.Client, svc *admin.Service, bootstrap
 		if err != nil || seeded {
 			return err
 		}
-		tx, err := client.Tx(ctx)
+		// svc locks rows exactly when the database is MySQL.
+		tx, err := BeginChange(ctx, client, svc.Locking)
 		if err != nil {
 			return err
 		}
