@@ -20,6 +20,7 @@ import (
 	"github.com/latchkeyhq/latchkey/graph/model"
 	"github.com/latchkeyhq/latchkey/internal/admin"
 	"github.com/latchkeyhq/latchkey/internal/perm"
+	"github.com/latchkeyhq/latchkey/internal/tokenstatus"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -250,7 +251,7 @@ type ComplexityRoot struct {
 // region    ************************** generated!.gotpl **************************
 
 type APITokenResolver interface {
-	Status(ctx context.Context, obj *ent.APIToken) (admin.Status, error)
+	Status(ctx context.Context, obj *ent.APIToken) (tokenstatus.Status, error)
 	Permissions(ctx context.Context, obj *ent.APIToken) ([]*perm.Permission, error)
 	EffectivePermissions(ctx context.Context, obj *ent.APIToken) ([]*perm.Permission, error)
 }
@@ -288,7 +289,7 @@ type RoleResolver interface {
 }
 
 type APITokenWhereInputResolver interface {
-	Status(ctx context.Context, obj *ent.APITokenWhereInput, data *admin.Status) error
+	Status(ctx context.Context, obj *ent.APITokenWhereInput, data *tokenstatus.Status) error
 	Secret(ctx context.Context, obj *ent.APITokenWhereInput, data *string) error
 	PersonaID(ctx context.Context, obj *ent.APITokenWhereInput, data *string) error
 	RoleID(ctx context.Context, obj *ent.APITokenWhereInput, data *string) error
@@ -4344,8 +4345,8 @@ func (ec *executionContext) _APIToken_status(ctx context.Context, field graphql.
 			return ec.Resolvers.APIToken().Status(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v admin.Status) graphql.Marshaler {
-			return ec.marshalNAPITokenStatus2githubᚗcomᚋlatchkeyhqᚋlatchkeyᚋinternalᚋadminᚐStatus(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v tokenstatus.Status) graphql.Marshaler {
+			return ec.marshalNAPITokenStatus2githubᚗcomᚋlatchkeyhqᚋlatchkeyᚋinternalᚋtokenstatusᚐStatus(ctx, selections, v)
 		},
 		true,
 		true,
@@ -10276,7 +10277,7 @@ func (ec *executionContext) unmarshalInputAPITokenWhereInput(ctx context.Context
 			it.HasCreatedByWith = data
 		case "status":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
-			data, err := ec.unmarshalOAPITokenStatus2ᚖgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋinternalᚋadminᚐStatus(ctx, v)
+			data, err := ec.unmarshalOAPITokenStatus2ᚖgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋinternalᚋtokenstatusᚐStatus(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -12166,7 +12167,7 @@ func (ec *executionContext) unmarshalInputCreateAPITokenInput(ctx context.Contex
 			it.Type = data
 		case "lifespan":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lifespan"))
-			data, err := ec.unmarshalOAPITokenLifespan2ᚖgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋinternalᚋadminᚐLifespan(ctx, v)
+			data, err := ec.unmarshalOAPITokenLifespan2ᚖgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋinternalᚋtokenstatusᚐLifespan(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -13431,7 +13432,7 @@ func (ec *executionContext) unmarshalInputUpdateAPITokenInput(ctx context.Contex
 			it.Type = data
 		case "lifespan":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lifespan"))
-			data, err := ec.unmarshalOAPITokenLifespan2ᚖgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋinternalᚋadminᚐLifespan(ctx, v)
+			data, err := ec.unmarshalOAPITokenLifespan2ᚖgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋinternalᚋtokenstatusᚐLifespan(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -15983,13 +15984,13 @@ func (ec *executionContext) marshalNAPITokenOrderField2ᚖgithubᚗcomᚋlatchke
 	return v
 }
 
-func (ec *executionContext) unmarshalNAPITokenStatus2githubᚗcomᚋlatchkeyhqᚋlatchkeyᚋinternalᚋadminᚐStatus(ctx context.Context, v any) (admin.Status, error) {
-	var res admin.Status
+func (ec *executionContext) unmarshalNAPITokenStatus2githubᚗcomᚋlatchkeyhqᚋlatchkeyᚋinternalᚋtokenstatusᚐStatus(ctx context.Context, v any) (tokenstatus.Status, error) {
+	var res tokenstatus.Status
 	err := res.UnmarshalGQL(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNAPITokenStatus2githubᚗcomᚋlatchkeyhqᚋlatchkeyᚋinternalᚋadminᚐStatus(ctx context.Context, sel ast.SelectionSet, v admin.Status) graphql.Marshaler {
+func (ec *executionContext) marshalNAPITokenStatus2githubᚗcomᚋlatchkeyhqᚋlatchkeyᚋinternalᚋtokenstatusᚐStatus(ctx context.Context, sel ast.SelectionSet, v tokenstatus.Status) graphql.Marshaler {
 	return v
 }
 
@@ -16637,16 +16638,16 @@ func (ec *executionContext) marshalOAPITokenEdge2ᚖgithubᚗcomᚋlatchkeyhqᚋ
 	return ec._APITokenEdge(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalOAPITokenLifespan2ᚖgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋinternalᚋadminᚐLifespan(ctx context.Context, v any) (*admin.Lifespan, error) {
+func (ec *executionContext) unmarshalOAPITokenLifespan2ᚖgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋinternalᚋtokenstatusᚐLifespan(ctx context.Context, v any) (*tokenstatus.Lifespan, error) {
 	if v == nil {
 		return nil, nil
 	}
-	var res = new(admin.Lifespan)
+	var res = new(tokenstatus.Lifespan)
 	err := res.UnmarshalGQL(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalOAPITokenLifespan2ᚖgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋinternalᚋadminᚐLifespan(ctx context.Context, sel ast.SelectionSet, v *admin.Lifespan) graphql.Marshaler {
+func (ec *executionContext) marshalOAPITokenLifespan2ᚖgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋinternalᚋtokenstatusᚐLifespan(ctx context.Context, sel ast.SelectionSet, v *tokenstatus.Lifespan) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
@@ -16661,16 +16662,16 @@ func (ec *executionContext) unmarshalOAPITokenOrder2ᚖgithubᚗcomᚋlatchkeyhq
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalOAPITokenStatus2ᚖgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋinternalᚋadminᚐStatus(ctx context.Context, v any) (*admin.Status, error) {
+func (ec *executionContext) unmarshalOAPITokenStatus2ᚖgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋinternalᚋtokenstatusᚐStatus(ctx context.Context, v any) (*tokenstatus.Status, error) {
 	if v == nil {
 		return nil, nil
 	}
-	var res = new(admin.Status)
+	var res = new(tokenstatus.Status)
 	err := res.UnmarshalGQL(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalOAPITokenStatus2ᚖgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋinternalᚋadminᚐStatus(ctx context.Context, sel ast.SelectionSet, v *admin.Status) graphql.Marshaler {
+func (ec *executionContext) marshalOAPITokenStatus2ᚖgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋinternalᚋtokenstatusᚐStatus(ctx context.Context, sel ast.SelectionSet, v *tokenstatus.Status) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}

@@ -16,11 +16,12 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/admin"
 	"github.com/latchkeyhq/latchkey/internal/authz"
 	"github.com/latchkeyhq/latchkey/internal/perm"
+	"github.com/latchkeyhq/latchkey/internal/tokenstatus"
 )
 
 // Status is the resolver for the status field.
-func (r *aPITokenResolver) Status(ctx context.Context, obj *ent.APIToken) (admin.Status, error) {
-	return admin.StatusOf(obj, r.Now()), nil
+func (r *aPITokenResolver) Status(ctx context.Context, obj *ent.APIToken) (tokenstatus.Status, error) {
+	return tokenstatus.StatusOf(obj, r.Now()), nil
 }
 
 // Permissions is the resolver for the permissions field.
@@ -168,9 +169,9 @@ func (r *roleResolver) Permissions(ctx context.Context, obj *ent.Role) ([]*perm.
 }
 
 // Status is the resolver for the status field.
-func (r *aPITokenWhereInputResolver) Status(ctx context.Context, obj *ent.APITokenWhereInput, data *admin.Status) error {
+func (r *aPITokenWhereInputResolver) Status(ctx context.Context, obj *ent.APITokenWhereInput, data *tokenstatus.Status) error {
 	if data != nil {
-		obj.AddPredicates(admin.StatusIs(*data, r.Now()))
+		obj.AddPredicates(tokenstatus.StatusIs(*data, r.Now()))
 	}
 	return nil
 }

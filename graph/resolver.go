@@ -18,6 +18,7 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/ids"
 	"github.com/latchkeyhq/latchkey/internal/perm"
 	"github.com/latchkeyhq/latchkey/internal/secret"
+	"github.com/latchkeyhq/latchkey/internal/tokenstatus"
 )
 
 // Resolver holds what resolvers need; the ent client travels in the context
@@ -158,9 +159,9 @@ func secretFilter(ctx context.Context, r *Resolver, value string) (predicate.API
 		return nil, err
 	}
 	now := r.Now()
-	match := admin.SecretIs(r.Hasher, value, now)
+	match := tokenstatus.SecretIs(r.Hasher, value, now)
 	if p := authz.FromContext(ctx); p == nil || !p.Can("api-token", "revoke") {
-		match = apitoken.And(match, admin.StatusIs(admin.StatusActive, now))
+		match = apitoken.And(match, tokenstatus.StatusIs(tokenstatus.StatusActive, now))
 	}
 	found, err := ent.FromContext(ctx).APIToken.Query().Where(match).Exist(ctx)
 	if err != nil {

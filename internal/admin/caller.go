@@ -41,7 +41,7 @@ func (s *Service) caller(ctx context.Context, need perm.Permission) (*authz.Prin
 	if err != nil {
 		return nil, err
 	}
-	fresh, err := Authenticate(ctx, db(ctx), p.SecretHash, s.now())
+	fresh, err := authz.Authenticate(ctx, db(ctx), p.SecretHash, s.now())
 	if fresh == nil && err == nil {
 		return nil, gqlerr.New(gqlerr.Unauthenticated, "the bearer token stopped being valid during this request")
 	}
@@ -58,26 +58,6 @@ func (s *Service) caller(ctx context.Context, need perm.Permission) (*authz.Prin
 		return nil, gqlerr.New(gqlerr.Forbidden, "a secret in its grace period authenticates for use only; it may not change anything")
 	}
 	return fresh, nil
-}
-
-// Authenticate returns the principal the secret with this hash
-// authenticates at now, or nil when it authenticates nothing (unknown,
-// expired, revoked, a grace period that ended). It is the one definition of
-// who a secret is, shared by the verifier and by every mutation's check of
-// its caller.
-func Authenticate(ctx context.Context, client *ent.Client, hash string, now time.Time) (*authz.Principal, error) {
-	t, err := client.APIToken.Query().Where(SecretIsHash(hash, now)).WithPersona().Only(ctx)
-	if ent.IsNotFound(err) || (err == nil && StatusOf(t, now) != StatusActive) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	perms, err := authz.Effective(ctx, client, t)
-	if err != nil {
-		return nil, err
-	}
-	return &authz.Principal{Token: t, Persona: t.Edges.Persona, Permissions: perms, SecretHash: hash, Grace: t.SecretHash != hash}, nil
 }
 
 // The permissions the mutations need, as the schema's directives state them.

@@ -13,6 +13,7 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/gqlerr"
 	"github.com/latchkeyhq/latchkey/internal/perm"
 	"github.com/latchkeyhq/latchkey/internal/secret"
+	"github.com/latchkeyhq/latchkey/internal/tokenstatus"
 )
 
 // CreateTokenInput is GraphQL's CreateAPITokenInput.
@@ -21,7 +22,7 @@ type CreateTokenInput struct {
 	Code        *string
 	Description *string
 	Type        apitoken.Type
-	Lifespan    *Lifespan
+	Lifespan    *tokenstatus.Lifespan
 	ExpiresAt   *time.Time
 	PersonaID   *string
 	Persona     *CreatePersonaInput
@@ -36,7 +37,7 @@ type UpdateTokenInput struct {
 	Code        *string
 	Description *string
 	Type        *apitoken.Type
-	Lifespan    *Lifespan
+	Lifespan    *tokenstatus.Lifespan
 	ExpiresAt   *time.Time
 	PersonaID   *string
 	Persona     *CreatePersonaInput
@@ -121,8 +122,8 @@ func (s *Service) CreateToken(ctx context.Context, in CreateTokenInput) (*TokenW
 		SetSecretHash(hash).
 		SetHint(secret.Hint(plain)).
 		SetNillableExpiresAt(exp).
-		SetExpiresSort(ExpirySortKey(exp)).
-		SetLastUsedSort(LastUsedSortKey(nil)).
+		SetExpiresSort(tokenstatus.ExpirySortKey(exp)).
+		SetLastUsedSort(tokenstatus.LastUsedSortKey(nil)).
 		SetPersona(persona).
 		AddRoles(grants.roles...).
 		AddPermissions(grants.cells...).
@@ -197,7 +198,7 @@ func (s *Service) UpdateToken(ctx context.Context, id string, in UpdateTokenInpu
 		if err := expiryCeiling(c, exp); err != nil {
 			return nil, err
 		}
-		upd.SetNillableExpiresAt(exp).SetExpiresSort(ExpirySortKey(exp))
+		upd.SetNillableExpiresAt(exp).SetExpiresSort(tokenstatus.ExpirySortKey(exp))
 		if exp == nil {
 			upd.ClearExpiresAt()
 		}
@@ -453,7 +454,7 @@ func (s *Service) secretUnused(ctx context.Context, hash string) error {
 
 // expiry turns lifespan or expiresAt into an expiry time (nil: never).
 // given reports whether either was supplied.
-func expiry(lifespan *Lifespan, at *time.Time, now time.Time) (exp *time.Time, given bool, err error) {
+func expiry(lifespan *tokenstatus.Lifespan, at *time.Time, now time.Time) (exp *time.Time, given bool, err error) {
 	switch {
 	case lifespan != nil && at != nil:
 		return nil, true, gqlerr.BadInput("expiresAt", "give lifespan or expiresAt, not both")
@@ -464,7 +465,7 @@ func expiry(lifespan *Lifespan, at *time.Time, now time.Time) (exp *time.Time, g
 		t := at.UTC().Truncate(time.Microsecond)
 		return &t, true, nil
 	case lifespan != nil:
-		days := lifespanDays[*lifespan]
+		days := lifespan.Days()
 		if days == 0 {
 			return nil, true, nil
 		}

@@ -10,9 +10,9 @@ import (
 
 	"github.com/latchkeyhq/latchkey/ent"
 	"github.com/latchkeyhq/latchkey/ent/apitoken"
-	"github.com/latchkeyhq/latchkey/internal/admin"
 	"github.com/latchkeyhq/latchkey/internal/gqlerr"
 	"github.com/latchkeyhq/latchkey/internal/logthrottle"
+	"github.com/latchkeyhq/latchkey/internal/tokenstatus"
 )
 
 // Recorder coalesces last-used times in memory and writes them in batches,
@@ -60,7 +60,7 @@ func (r *Recorder) Flush(ctx context.Context) error {
 		_, err := r.client.APIToken.Update().
 			Where(apitoken.ID(id), apitoken.Or(apitoken.LastUsedAtIsNil(), apitoken.LastUsedAtLT(u.at))).
 			SetLastUsedAt(u.at).
-			SetLastUsedSort(admin.LastUsedSortKey(&u.at)).
+			SetLastUsedSort(tokenstatus.LastUsedSortKey(&u.at)).
 			SetLastUsedIP(ip).
 			Save(ctx)
 		if err != nil {

@@ -13,7 +13,6 @@ import (
 	"github.com/hashicorp/golang-lru/v2/expirable"
 
 	"github.com/latchkeyhq/latchkey/ent"
-	"github.com/latchkeyhq/latchkey/internal/admin"
 	"github.com/latchkeyhq/latchkey/internal/authz"
 	"github.com/latchkeyhq/latchkey/internal/changes"
 	"github.com/latchkeyhq/latchkey/internal/request"
@@ -146,7 +145,7 @@ func (v *Verifier) Lookup(ctx context.Context, presented string) (*authz.Princip
 func (v *Verifier) lookup(ctx context.Context, hash string, now time.Time) (*authz.Principal, error) {
 	gen := v.gen.Load()
 	v.Lookups.Add(1)
-	p, err := admin.Authenticate(ctx, v.client, hash, now)
+	p, err := authz.Authenticate(ctx, v.client, hash, now)
 	if err != nil {
 		return nil, err
 	}

@@ -25,8 +25,8 @@ import (
 
 	"github.com/latchkeyhq/latchkey/ent"
 	"github.com/latchkeyhq/latchkey/ent/apitoken"
-	"github.com/latchkeyhq/latchkey/internal/admin"
 	"github.com/latchkeyhq/latchkey/internal/testserver"
+	"github.com/latchkeyhq/latchkey/internal/tokenstatus"
 )
 
 // benchServer is an in-process server on a fresh SQLite database with the
@@ -157,8 +157,8 @@ func benchSeedTokens(b testing.TB, client *ent.Client, n, batch int) {
 				SetType(apitoken.TypeREAD_ONLY).
 				SetSecretHash(fmt.Sprintf("%064x", i)).
 				SetHint("lk_bench0…").
-				SetExpiresSort(admin.ExpirySortKey(nil)).
-				SetLastUsedSort(admin.LastUsedSortKey(nil)).
+				SetExpiresSort(tokenstatus.ExpirySortKey(nil)).
+				SetLastUsedSort(tokenstatus.LastUsedSortKey(nil)).
 				SetPersona(personas[i-from]).
 				SetCreatedAt(created).
 				SetUpdatedAt(created))

@@ -1,4 +1,7 @@
-package admin
+// Package tokenstatus holds the rules about a token that both authentication
+// and the mutations read: its derived status, which secrets match it, its
+// lifespans and the keys its NULL-free order columns sort by.
+package tokenstatus
 
 import (
 	"fmt"
@@ -97,6 +100,9 @@ const (
 )
 
 var lifespanDays = map[Lifespan]int{Days7: 7, Days30: 30, Days90: 90, Unlimited: 0}
+
+// Days is how many days the lifespan lasts; 0 for Unlimited.
+func (l Lifespan) Days() int { return lifespanDays[l] }
 
 // MarshalGQL writes the lifespan as a GraphQL enum value.
 func (l Lifespan) MarshalGQL(w io.Writer) { _, _ = io.WriteString(w, strconv.Quote(string(l))) }
