@@ -33,6 +33,7 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/httpserver"
 	"github.com/latchkeyhq/latchkey/internal/secret"
 	"github.com/latchkeyhq/latchkey/internal/store"
+	"github.com/latchkeyhq/latchkey/internal/txretry"
 )
 
 func main() {
@@ -136,17 +137,22 @@ func mintToken(args []string) error {
 	defer st.Close()
 	svc := admin.New(secret.NewHasher(st.Pepper), nil)
 	svc.Locking = st.Dialect == dialect.MySQL
-	tx, err := store.BeginChange(ctx, st.Client, svc.Locking)
+	// Like a mutation, the change runs again if it loses a conflict (Galera).
+	var created *admin.TokenWithSecret
+	err = (&txretry.Policy{}).Do(ctx, func(ctx context.Context) error {
+		tx, err := store.BeginChange(ctx, st.Client, svc.Locking)
+		if err != nil {
+			return err
+		}
+		txCtx := admin.AsSystem(ent.NewContext(ctx, tx.Client()))
+		created, err = svc.CreateToken(txCtx, admin.CreateTokenInput{Name: *name, Type: apitoken.TypeFULL_ACCESS})
+		if err != nil {
+			_ = tx.Rollback()
+			return err
+		}
+		return tx.Commit()
+	})
 	if err != nil {
-		return err
-	}
-	txCtx := admin.AsSystem(ent.NewContext(ctx, tx.Client()))
-	created, err := svc.CreateToken(txCtx, admin.CreateTokenInput{Name: *name, Type: apitoken.TypeFULL_ACCESS})
-	if err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	if err := tx.Commit(); err != nil {
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "Created FULL_ACCESS token %q (%s). Its secret, shown only now:\n", created.APIToken.Name, created.APIToken.ID)

@@ -60,9 +60,9 @@ func (s *Service) now() time.Time { return s.Now().UTC().Truncate(time.Microseco
 
 // changed records a change of the record kind/ref in the change feed, in
 // the current transaction, and arranges for s.Changed to run once that
-// transaction has tried to commit, whatever the outcome: a commit that
-// failed may still have committed (the connection broke after the server
-// applied it), so the cached verifications go either way.
+// transaction has tried to commit, whatever the outcome but a conflict: a
+// commit that failed may still have committed (the connection broke after
+// the server applied it), so the cached verifications go either way.
 func (s *Service) changed(ctx context.Context, kind, ref string) error {
 	if err := feed.Record(ctx, db(ctx), s.Origin, kind, ref, s.now()); err != nil {
 		return err
@@ -78,7 +78,11 @@ func (s *Service) changed(ctx context.Context, kind, ref string) error {
 	tx.OnCommit(func(next ent.Committer) ent.Committer {
 		return ent.CommitFunc(func(ctx context.Context, tx *ent.Tx) error {
 			err := next.Commit(ctx, tx)
-			s.Changed(kind, ref)
+			// A commit refused by a conflict certainly rolled back; the
+			// operation runs again and invalidates when that commits.
+			if !gqlerr.SerializationFailure(err) {
+				s.Changed(kind, ref)
+			}
 			return err
 		})
 	})

@@ -71,7 +71,7 @@ func CodeOf(err error) Code {
 		return Conflict
 	case ent.IsNotFound(err):
 		return NotFound
-	case IsUnavailable(err):
+	case SerializationFailure(err), IsUnavailable(err):
 		return Unavailable
 	}
 	return Internal
@@ -102,6 +102,13 @@ func Presenter(ctx context.Context, err error) *gqlerror.Error {
 		if e.Field != "" {
 			gerr.Extensions["field"] = e.Field
 		}
+	case SerializationFailure(err):
+		// The operation runs again (internal/txretry); only the last
+		// attempt's answer is seen, and it is 503 like an outage.
+		NoteConflict(ctx)
+		zerolog.Ctx(ctx).Debug().Err(err).Msg("mutation lost a conflict with a concurrent transaction")
+		gerr.Message = ConflictMessage
+		gerr.Extensions["code"] = string(Unavailable)
 	case UnavailableCause(err) != "":
 		// The request's HTTP status becomes 503 (internal/httpserver).
 		NoteOutage(ctx)

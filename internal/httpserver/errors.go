@@ -11,6 +11,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/rs/zerolog"
 
+	"github.com/latchkeyhq/latchkey/ent"
 	"github.com/latchkeyhq/latchkey/internal/gqlerr"
 	"github.com/latchkeyhq/latchkey/internal/logthrottle"
 )
@@ -41,6 +42,15 @@ func (codeEveryError) InterceptResponse(ctx context.Context, next graphql.Respon
 		if e.Extensions == nil {
 			e.Extensions = map[string]any{}
 		}
+		if gqlerr.SerializationFailure(errors.New(e.Message)) {
+			// A COMMIT that lost a conflict (a Galera certification failure):
+			// the operation runs again (internal/txretry).
+			gqlerr.NoteConflict(ctx)
+			zerolog.Ctx(ctx).Debug().Str("error", e.Message).Msg("mutation lost a conflict at commit")
+			e.Message = gqlerr.ConflictMessage
+			e.Extensions["code"] = string(gqlerr.Unavailable)
+			continue
+		}
 		if cause := gqlerr.UnavailableCause(errors.New(e.Message)); cause != "" || gqlerr.OutageNoted(ctx) {
 			gqlerr.NoteOutage(ctx)
 			if cause == "" {
@@ -61,7 +71,7 @@ func (codeEveryError) InterceptResponse(ctx context.Context, next graphql.Respon
 // txOpener opens each mutation's transaction and notes, for the request's
 // HTTP status, a database that fails to begin or commit it: entgql reports
 // those failures by message only.
-func txOpener(open entgql.TxOpenerFunc) entgql.TxOpenerFunc {
+func txOpener(open entgql.TxOpenerFunc, fail func(context.Context) error) entgql.TxOpenerFunc {
 	return func(ctx context.Context) (context.Context, driver.Tx, error) {
 		txCtx, tx, err := open(ctx)
 		if err != nil {
@@ -70,18 +80,35 @@ func txOpener(open entgql.TxOpenerFunc) entgql.TxOpenerFunc {
 			}
 			return nil, nil, err
 		}
-		return txCtx, noteFailedCommit{Tx: tx, ctx: ctx}, nil
+		return txCtx, noteFailedCommit{Tx: tx, ctx: ctx, fail: fail}, nil
 	}
 }
 
 type noteFailedCommit struct {
 	driver.Tx
-	ctx context.Context
+	ctx  context.Context
+	fail func(context.Context) error // tests: see WithCommitFault
 }
 
 func (t noteFailedCommit) Commit() error {
+	if etx, ok := t.Tx.(*ent.Tx); ok && t.fail != nil {
+		// Registered last, so it runs innermost, where the database's
+		// COMMIT would: the mutation's own commit hooks see its error.
+		etx.OnCommit(func(next ent.Committer) ent.Committer {
+			return ent.CommitFunc(func(ctx context.Context, tx *ent.Tx) error {
+				if err := t.fail(t.ctx); err != nil {
+					_ = tx.Rollback()
+					return err
+				}
+				return next.Commit(ctx, tx)
+			})
+		})
+	}
 	err := t.Tx.Commit()
-	if gqlerr.IsUnavailable(err) {
+	switch {
+	case gqlerr.SerializationFailure(err):
+		gqlerr.NoteConflict(t.ctx)
+	case gqlerr.IsUnavailable(err):
 		gqlerr.NoteOutage(t.ctx)
 	}
 	return err

@@ -50,6 +50,14 @@ func (m *metrics) watch(v *auth.Verifier, a *auth.Authenticator) {
 	)
 }
 
+// watchRetries exports how often mutations ran again after a conflict.
+func (m *metrics) watchRetries(n *atomic.Int64) {
+	m.registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "latchkey_mutation_retries_total",
+		Help: "Mutation operations run again because their transaction lost a conflict (deadlock, lock wait timeout, Galera certification failure).",
+	}, func() float64 { return float64(n.Load()) }))
+}
+
 func (m *metrics) observe(route string, status int, d time.Duration) {
 	m.requests.WithLabelValues(route, strconv.Itoa(status)).Inc()
 	m.duration.WithLabelValues(route).Observe(d.Seconds())

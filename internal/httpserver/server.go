@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"entgo.io/contrib/entgql"
@@ -35,6 +36,7 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/playground"
 	"github.com/latchkeyhq/latchkey/internal/secret"
 	"github.com/latchkeyhq/latchkey/internal/store"
+	"github.com/latchkeyhq/latchkey/internal/txretry"
 )
 
 // Server is one Latchkey instance's HTTP side and the state behind it.
@@ -54,6 +56,11 @@ type Server struct {
 	now     func() time.Time
 	// throttle keeps repeated error lines (an outage) to one a second per cause.
 	throttle *logthrottle.Throttle
+	// Retry bounds how often a mutation that lost a conflict runs again.
+	Retry *txretry.Policy
+	// failCommit, when set (tests), may refuse a mutation's commit: the
+	// transaction is rolled back and its error returned as COMMIT's.
+	failCommit func(ctx context.Context) error
 }
 
 // Option adjusts a Server.
@@ -62,6 +69,13 @@ type Option func(*Server)
 // WithClock replaces the clock everywhere a decision depends on the time
 // (expiry, grace periods, last use); tests move it forward.
 func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = now } }
+
+// WithCommitFault makes fail decide, before each mutation commits, whether
+// the commit fails instead (rolled back, with fail's error): tests use it to
+// stand in for a Galera certification failure.
+func WithCommitFault(fail func(ctx context.Context) error) Option {
+	return func(s *Server) { s.failCommit = fail }
+}
 
 // New builds the server for an open, migrated store.
 func New(cfg *config.Config, st *store.Store, log zerolog.Logger, opts ...Option) *Server {
@@ -86,7 +100,9 @@ func New(cfg *config.Config, st *store.Store, log zerolog.Logger, opts ...Option
 		Lag: cfg.RequestTimeout + 5*time.Second, Now: s.now, Log: log,
 	}
 
+	s.Retry = &txretry.Policy{Retries: &atomic.Int64{}}
 	s.metrics.watch(s.Verifier, s.auth)
+	s.metrics.watchRetries(s.Retry.Retries)
 	gql := s.graphQL(&graph.Resolver{Admin: s.Admin, Hasher: hasher, Verifier: s.Verifier, Guesses: guesses, Now: s.now})
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", s.observe("graphql", s.deadline(s.auth.Middleware(graphQLBody(idempotency.Middleware(s.withClient(outageStatus(gql))))))))
@@ -170,9 +186,12 @@ func (s *Server) graphQL(r *graph.Resolver) http.Handler {
 	// A retry with a used Idempotency-Key is answered before a transaction
 	// opens; a new key is claimed and its answer stored inside the
 	// mutation's transaction, so it commits or rolls back with the change.
+	// A mutation whose transaction loses a conflict (deadlock, Galera
+	// certification failure) runs again whole, in a fresh transaction.
+	h.Use(txretry.Mutations{Policy: s.Retry})
 	keys := &idempotency.Keys{Client: s.store.Client, Now: s.now}
 	h.Use(keys.Replay())
-	h.Use(entgql.Transactioner{TxOpener: txOpener(s.store.OpenTx)})
+	h.Use(entgql.Transactioner{TxOpener: txOpener(s.store.OpenTx, s.failCommit)})
 	h.Use(keys.Record())
 	h.AroundFields(authz.NewGuard(schema.Schema()).Field)
 	h.SetErrorPresenter(gqlerr.Presenter)

@@ -60,5 +60,7 @@ func setStatus(ctx context.Context, status int, replayed bool) {
 	w.status = status
 	if replayed {
 		w.Header().Set("Idempotent-Replayed", "true")
+	} else {
+		w.Header().Del("Idempotent-Replayed")
 	}
 }

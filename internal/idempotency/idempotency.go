@@ -114,6 +114,9 @@ func (r replay) InterceptResponse(ctx context.Context, next graphql.ResponseHand
 		// Without a token nothing may mutate: the usual error follows.
 		return next(ctx)
 	}
+	// An earlier attempt of this operation (internal/txretry runs it again
+	// after a conflict) may have chosen a status; this one chooses afresh.
+	setStatus(ctx, 0, false)
 	key, msg := parseKey(values)
 	if msg != "" {
 		return refuse(ctx, http.StatusBadRequest, gqlerr.BadUserInput, ReasonInvalid, msg)
@@ -221,6 +224,11 @@ func (r record) InterceptResponse(ctx context.Context, next graphql.ResponseHand
 		SetExpiresAt(now.Add(TTL)).
 		Save(ctx)
 	if ent.IsConstraintError(err) || lockConflict(err) {
+		if lockConflict(err) {
+			// Waiters on a key whose holder rolled back may deadlock each
+			// other: the whole operation runs again (internal/txretry).
+			gqlerr.NoteConflict(ctx)
+		}
 		a.taken = true
 		return inProgress(ctx)
 	}
@@ -300,7 +308,7 @@ func requestHash(oc *graphql.OperationContext) string {
 // other on the key's index record.
 func lockConflict(err error) bool {
 	var me *mysql.MySQLError
-	return errors.As(err, &me) && (me.Number == 1213 || me.Number == 1205)
+	return errors.As(err, &me) && gqlerr.SerializationFailure(err)
 }
 
 // callerHash fingerprints what p may do: its type, its permissions and

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/go-sql-driver/mysql"
+
+	"github.com/latchkeyhq/latchkey/internal/gqlerr"
 )
 
 // Migrate brings the schema up to date; it is safe to run again, and safe
@@ -79,7 +81,7 @@ var raceErrors = map[uint16]bool{
 // lostRace reports whether err comes from racing another instance.
 func lostRace(err error) bool {
 	var seed *lostSeed
-	if errors.As(err, &seed) {
+	if errors.As(err, &seed) || gqlerr.SerializationFailure(err) {
 		return true
 	}
 	var me *mysql.MySQLError

@@ -114,6 +114,12 @@ type setup struct {
 	realClock bool
 	quiet     bool
 	url       string
+	appOpts   []httpserver.Option
+}
+
+// App passes options to the server itself (httpserver.New).
+func App(opts ...httpserver.Option) Option {
+	return func(s *setup) { s.appOpts = append(s.appOpts, opts...) }
 }
 
 // DatabaseURL serves from the database at url (which the test owns)
@@ -198,7 +204,7 @@ func start(t testing.TB, ctx context.Context, set *setup, url, pepper, bootstrap
 		return nil, fmt.Errorf("migrating: %w", err)
 	}
 	var clock *Clock
-	var appOpts []httpserver.Option
+	appOpts := set.appOpts
 	if !set.realClock {
 		clock = &Clock{now: time.Now().UTC().Truncate(time.Second)}
 		appOpts = append(appOpts, httpserver.WithClock(clock.Now))
