@@ -110,16 +110,18 @@ func nodeURLs(c *galeratest.Cluster, db string) []string {
 // TestReadAfterWrite creates a token on one node's instance and uses it at
 // once on the others, counting refusals. Galera replicates synchronously but
 // applies asynchronously, so without causal reads a fresh token is refused
-// now and then; with wsrep_sync_wait=1 in the database URL (a session
-// variable) every read first waits for what the cluster has committed.
+// now and then. Latchkey reads causally where it matters (verification,
+// mutations) on its own; wsrep_sync_wait in the URL makes every read causal,
+// and wsrep_sync_wait=0 opts out.
 func TestReadAfterWrite(t *testing.T) {
 	c := galeratest.Shared(t)
 	for _, tc := range []struct {
 		name, params string
 		want0        bool
 	}{
-		{"default", "", false},
+		{"default", "", true},
 		{"wsrep_sync_wait=1", "?wsrep_sync_wait=1", true},
+		{"wsrep_sync_wait=0", "?wsrep_sync_wait=0", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var urls []string
@@ -215,11 +217,7 @@ func TestNoQuorum(t *testing.T) {
 // the default settings (20 trials; the slowest is logged).
 func TestRevocationAcrossNodes(t *testing.T) {
 	c := galeratest.Shared(t)
-	var urls []string
-	for _, u := range nodeURLs(c, c.Database(t)) {
-		urls = append(urls, u+"?wsrep_sync_wait=1")
-	}
-	servers := startAll(t, urls)
+	servers := startAll(t, nodeURLs(c, c.Database(t)))
 	var slowest time.Duration
 	for i := 0; i < 20; i++ {
 		a := servers[i%3]

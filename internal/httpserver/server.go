@@ -89,7 +89,9 @@ func New(cfg *config.Config, st *store.Store, log zerolog.Logger, opts ...Option
 	clock := s.now
 	s.now = func() time.Time { return clock().UTC() }
 	s.Recorder = auth.NewRecorder(st.Client, s.now)
-	s.Verifier = auth.NewVerifier(st.Client, hasher, cfg.CacheSize, cfg.CacheTTL, s.Recorder, s.now)
+	// Verification reads causally: a token made through another Galera
+	// node is accepted here at once.
+	s.Verifier = auth.NewVerifier(st.Causal, hasher, cfg.CacheSize, cfg.CacheTTL, s.Recorder, s.now)
 	s.catalog = newCatalog(st.Client, cfg.CacheTTL, s.now)
 	s.auth = &auth.Authenticator{Verifier: s.Verifier, Limiter: auth.NewLimiter(cfg.AuthFailureRate, cfg.AuthFailureBurst)}
 	origin := base62.Random(16) // this instance, in the change feed
@@ -189,7 +191,7 @@ func (s *Server) graphQL(r *graph.Resolver) http.Handler {
 	// A mutation whose transaction loses a conflict (deadlock, Galera
 	// certification failure) runs again whole, in a fresh transaction.
 	h.Use(txretry.Mutations{Policy: s.Retry})
-	keys := &idempotency.Keys{Client: s.store.Client, Now: s.now}
+	keys := &idempotency.Keys{Client: s.store.Causal, Now: s.now}
 	h.Use(keys.Replay())
 	h.Use(entgql.Transactioner{TxOpener: txOpener(s.store.OpenTx, s.failCommit)})
 	h.Use(keys.Record())

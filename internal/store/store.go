@@ -31,9 +31,17 @@ const DefaultSQLiteFile = "latchkey.db"
 
 // Store is an open database.
 type Store struct {
-	Client  *ent.Client
-	DB      *sql.DB
-	Dialect string
+	Client *ent.Client
+	DB     *sql.DB
+	// Causal reads what the whole cluster has committed: on a Galera node
+	// its connections wait for the node to catch up before each read
+	// (wsrep_sync_wait=1). The reads that decide who a secret is and what a
+	// mutation may do go through it (verification on a cache miss,
+	// introspection, mutations' transactions, idempotency replays); bulk
+	// reads (lists) use Client. Elsewhere it is Client.
+	Causal   *ent.Client
+	causalDB *sql.DB
+	Dialect  string
 	// Pepper keys the HMAC of token secrets.
 	Pepper []byte
 }
@@ -89,7 +97,7 @@ func Open(rawURL, pepper string, opts ...Option) (*Store, error) {
 				return nil, err
 			}
 		}
-		return newStore(db, dialect.SQLite, p), nil
+		return newStore(db, db, dialect.SQLite, p), nil
 	case strings.HasPrefix(rawURL, "mysql://"):
 		if pepper == "" {
 			return nil, errors.New("LATCHKEY_TOKEN_PEPPER is required with MySQL: every instance sharing the database must hash secrets with the same pepper (e.g. LATCHKEY_TOKEN_PEPPER=$(openssl rand -hex 32))")
@@ -98,20 +106,37 @@ func Open(rawURL, pepper string, opts ...Option) (*Store, error) {
 		if err != nil {
 			return nil, err
 		}
-		db, err := sql.Open("mysql", dsn)
+		cfg, err := mysql.ParseDSN(dsn)
 		if err != nil {
 			return nil, err
 		}
+		connector, err := mysql.NewConnector(cfg)
+		if err != nil {
+			return nil, err
+		}
+		db := sql.OpenDB(connector)
 		pool(db, DefaultMySQLMaxConns)
 		db.SetConnMaxLifetime(5 * time.Minute)
-		return newStore(db, dialect.MySQL, []byte(pepper)), nil
+		causal := db
+		// A URL that sets wsrep_sync_wait itself decides for every read.
+		if _, set := cfg.Params["wsrep_sync_wait"]; !set {
+			causal = sql.OpenDB(causalConnector{connector})
+			pool(causal, DefaultMySQLMaxConns)
+			causal.SetConnMaxLifetime(5 * time.Minute)
+		}
+		return newStore(db, causal, dialect.MySQL, []byte(pepper)), nil
 	}
 	return nil, fmt.Errorf("LATCHKEY_DATABASE_URL: unsupported scheme in %q; use sqlite:///path/file.db or mysql://user:pass@host:3306/db", redact(rawURL))
 }
 
-func newStore(db *sql.DB, dialectName string, pepper []byte) *Store {
-	drv := entsql.OpenDB(dialectName, db)
-	return &Store{Client: ent.NewClient(ent.Driver(drv)), DB: db, Dialect: dialectName, Pepper: pepper}
+func newStore(db, causal *sql.DB, dialectName string, pepper []byte) *Store {
+	st := &Store{DB: db, causalDB: causal, Dialect: dialectName, Pepper: pepper}
+	st.Client = ent.NewClient(ent.Driver(entsql.OpenDB(dialectName, db)))
+	st.Causal = st.Client
+	if causal != db {
+		st.Causal = ent.NewClient(ent.Driver(entsql.OpenDB(dialectName, causal)))
+	}
+	return st
 }
 
 // foldPersonaNames fills in the case-insensitive key of personas made
@@ -146,12 +171,13 @@ func foldPersonaNames(ctx context.Context, client *ent.Client) error {
 	return nil
 }
 
-// OpenTx opens the transaction of one GraphQL mutation operation. On MySQL
+// OpenTx opens the transaction of one GraphQL mutation operation, on the
+// causal pool (a Galera node first catches up with the cluster). On MySQL
 // it reads committed data (READ COMMITTED): together with the row locks that
 // internal/admin takes, every check a mutation makes sees what concurrent
 // mutations committed, instead of a snapshot from before they did.
 func (s *Store) OpenTx(ctx context.Context) (context.Context, driver.Tx, error) {
-	tx, err := BeginChange(ctx, s.Client, s.Dialect == dialect.MySQL)
+	tx, err := BeginChange(ctx, s.Causal, s.Dialect == dialect.MySQL)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -170,7 +196,12 @@ func BeginChange(ctx context.Context, client *ent.Client, mysql bool) (*ent.Tx, 
 }
 
 // Close releases the database.
-func (s *Store) Close() error { return s.Client.Close() }
+func (s *Store) Close() error {
+	if s.causalDB != s.DB {
+		_ = s.causalDB.Close()
+	}
+	return s.Client.Close()
+}
 
 // Ping reports whether the database answers.
 func (s *Store) Ping(ctx context.Context) error { return s.DB.PingContext(ctx) }
