@@ -34,6 +34,7 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/logthrottle"
 	"github.com/latchkeyhq/latchkey/internal/playground"
 	"github.com/latchkeyhq/latchkey/internal/secret"
+	"github.com/latchkeyhq/latchkey/internal/shed"
 	"github.com/latchkeyhq/latchkey/internal/store"
 )
 
@@ -54,6 +55,8 @@ type Server struct {
 	now     func() time.Time
 	// throttle keeps repeated error lines (an outage) to one a second per cause.
 	throttle *logthrottle.Throttle
+	// limiter sheds load (shed.go).
+	limiter *shed.Limiter
 }
 
 // Option adjusts a Server.
@@ -99,7 +102,7 @@ func New(cfg *config.Config, st *store.Store, log zerolog.Logger, opts ...Option
 	mux.Handle("/playground", pg)
 	mux.Handle("/playground/", pg)
 	mux.Handle("GET /metrics", s.observe("metrics", promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{})))
-	s.handler = mux
+	s.handler = s.shed(mux)
 	return s
 }
 
