@@ -79,6 +79,7 @@ func New(cfg *config.Config, st *store.Store, log zerolog.Logger, opts ...Option
 	s.now = func() time.Time { return clock().UTC() }
 	s.Recorder = auth.NewRecorder(st.Client, s.now)
 	s.Verifier = auth.NewVerifier(st.Client, hasher, cfg.CacheSize, cfg.CacheTTL, s.Recorder, s.now)
+	s.Verifier.NegativeCache(cfg.CacheSize, cfg.NegativeCacheTTL)
 	s.catalog = newCatalog(st.Client, cfg.CacheTTL, s.now)
 	s.auth = &auth.Authenticator{Verifier: s.Verifier, Limiter: auth.NewLimiter(cfg.AuthFailureRate, cfg.AuthFailureBurst)}
 	origin := base62.Random(16) // this instance, in the change feed
