@@ -19,6 +19,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -30,6 +31,7 @@ import (
 	"github.com/latchkeyhq/latchkey/ent/apitoken"
 	"github.com/latchkeyhq/latchkey/internal/admin"
 	"github.com/latchkeyhq/latchkey/internal/config"
+	"github.com/latchkeyhq/latchkey/internal/flush"
 	"github.com/latchkeyhq/latchkey/internal/httpserver"
 	"github.com/latchkeyhq/latchkey/internal/secret"
 	"github.com/latchkeyhq/latchkey/internal/store"
@@ -41,7 +43,10 @@ func main() {
 		if errors.Is(err, flag.ErrHelp) {
 			return
 		}
-		fmt.Fprintln(os.Stderr, "latchkey:", err)
+		// A serving process logged why it stops; say it only once.
+		if !errors.As(err, new(logged)) {
+			fmt.Fprintln(os.Stderr, "latchkey:", err)
+		}
 		os.Exit(1)
 	}
 }
@@ -160,9 +165,10 @@ func mintToken(args []string) error {
 	return nil
 }
 
-// serve runs the server until SIGINT or SIGTERM; ready, if not nil, is
-// told the address once requests are accepted.
-func serve(args []string, ready func(addr string)) error {
+// serve runs the server until SIGINT or SIGTERM; listening, if not nil, is
+// told the address once the listener is up (the database may not answer
+// yet: poll /readyz).
+func serve(args []string, listening func(addr string)) error {
 	cfg, _, err := config.FromEnv("serve", args)
 	if err != nil {
 		return err
@@ -171,70 +177,77 @@ func serve(args []string, ready func(addr string)) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	ctx = log.WithContext(ctx)
+	// Requests and background work keep the logger but not the signal: on
+	// SIGTERM they finish within the shutdown timeout instead of being
+	// cancelled.
+	base := context.WithoutCancel(ctx)
 
-	st, err := open(ctx, cfg)
+	st, err := store.Open(cfg.DatabaseURL, cfg.TokenPepper, store.MaxConns(cfg.DBMaxConns))
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	srv := httpserver.New(cfg, st, log)
-	boot, err := store.Seed(ctx, st.Client, srv.Admin, cfg.BootstrapToken)
-	if err != nil {
-		return err
-	}
-	if boot != nil {
-		log.Info().Str("token_id", boot.Token.ID).Msg("first start: created the Bootstrap token")
-		if boot.Secret != "" {
-			printBanner(os.Stderr, boot.Secret, cfg.Addr)
-		}
-	}
 
+	// The listener comes first: while the database does not answer,
+	// /healthz says the process lives and /readyz why it is not ready.
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
 	}
-	// Requests keep the logger but not the signal: on SIGTERM those in
-	// flight finish (within the shutdown timeout) instead of being cancelled.
-	base := context.WithoutCancel(ctx)
+	gate := httpserver.NewGate()
 	httpSrv := &http.Server{
-		Handler:           srv.Handler(),
+		Handler:           gate,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return base },
 	}
-	// The recorder stops only after the last request is done, so its final
-	// flush includes every use.
-	recCtx, stopRecorder := context.WithCancel(base)
-	flushed := make(chan struct{})
-	go func() {
-		srv.Recorder.Run(recCtx, cfg.LastUsedFlushEvery)
-		close(flushed)
-	}()
-	// Changes made by any instance reach this one's caches through the feed.
-	go srv.Follow(recCtx)
 	errc := make(chan error, 1)
 	go func() { errc <- httpSrv.Serve(ln) }()
-	log.Info().Str("addr", ln.Addr().String()).Str("dialect", st.Dialect).Msg("latchkey is serving")
-	if ready != nil {
-		ready(ln.Addr().String())
+	if listening != nil {
+		listening(ln.Addr().String())
 	}
+
+	srv := httpserver.New(cfg, st, log)
+	if err := startUp(ctx, cfg, st, srv, gate, log); err != nil {
+		_ = httpSrv.Close()
+		if ctx.Err() != nil {
+			log.Info().Msg("stopped before the database answered")
+			return nil
+		}
+		log.Error().Err(err).Msg("start-up failed; exiting")
+		return logged{err}
+	}
+	gate.Open(srv)
+
+	// Background work stops only after the last request is done, so the
+	// final flush includes every use.
+	bgCtx, stopBackground := context.WithCancel(base)
+	var bg sync.WaitGroup
+	bg.Add(2)
+	go func() { defer bg.Done(); flush.Run(bgCtx, srv.Flushes()...) }()
+	// Changes made by any instance reach this one's caches through the feed.
+	go func() { defer bg.Done(); srv.Follow(bgCtx) }()
+	log.Info().Str("addr", ln.Addr().String()).Str("dialect", st.Dialect).Msg("latchkey is serving")
 
 	select {
 	case err := <-errc:
-		stopRecorder()
-		<-flushed
+		stopBackground()
+		bg.Wait()
+		final, cancel := context.WithTimeout(base, cfg.ShutdownTimeout)
+		defer cancel()
+		flush.Final(final, log, srv.Flushes()...)
 		return err
 	case <-ctx.Done():
 	}
-	log.Info().Msg("shutting down")
-	shutdownCtx, cancel := context.WithTimeout(base, cfg.ShutdownTimeout)
-	defer cancel()
-	err = httpSrv.Shutdown(shutdownCtx)
-	stopRecorder()
-	<-flushed
-	return err
+	stop() // a second signal ends the process at once
+	shutDown(base, cfg, log, httpSrv, gate, func(ctx context.Context) {
+		stopBackground()
+		bg.Wait()
+		flush.Final(ctx, log, srv.Flushes()...)
+	})
+	return nil
 }
 
 // printBanner shows the generated Bootstrap secret once, on stderr and not as

@@ -34,10 +34,14 @@ type Verifier struct {
 	trusted  atomic.Int64                   // unix nanoseconds; see TrustUntil
 	recorder *Recorder
 	ttl      time.Duration
-	// Lookups counts database lookups and Hits answers from the cache;
-	// tests and metrics read them.
-	Lookups atomic.Int64
-	Hits    atomic.Int64
+	// unknown is the negative cache (negative.go); nil when off.
+	unknown *expirable.LRU[string, struct{}]
+	// Lookups counts database lookups, Hits answers from the cache and
+	// NegativeHits secrets refused from the negative cache; tests and
+	// metrics read them.
+	Lookups      atomic.Int64
+	Hits         atomic.Int64
+	NegativeHits atomic.Int64
 }
 
 // cached is a verified principal, trusted until validUntil or eviction.
@@ -67,6 +71,7 @@ func (v *Verifier) Forget(kind, ref string) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	v.gen.Add(1)
+	v.forgetUnknown()
 	if v.cache == nil {
 		return
 	}
@@ -102,6 +107,9 @@ func (v *Verifier) Verify(ctx context.Context, presented string) (*authz.Princip
 	hash, now := v.hasher.Hash(presented), v.now()
 	if p := v.fromCache(hash, now); p != nil {
 		return p, nil
+	}
+	if v.knownUnknown(hash) {
+		return nil, ErrInvalidToken
 	}
 	return v.lookup(ctx, hash, now)
 }
@@ -150,6 +158,7 @@ func (v *Verifier) lookup(ctx context.Context, hash string, now time.Time) (*aut
 		return nil, err
 	}
 	if p == nil {
+		v.rememberUnknown(hash, gen)
 		return nil, ErrInvalidToken
 	}
 	t := p.Token

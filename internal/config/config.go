@@ -38,6 +38,21 @@ type Config struct {
 	RequestTimeout           time.Duration
 	// DBMaxConns caps the database pool; 0 means the dialect's default.
 	DBMaxConns int
+
+	// StartupTimeout is how long start-up may wait for the database before
+	// the process gives up; ShutdownDelay how long /readyz answers 503 on
+	// SIGTERM before the listener closes (within ShutdownTimeout).
+	StartupTimeout time.Duration
+	ShutdownDelay  time.Duration
+	// Load shedding: at most MaxInFlight requests run at once, at most
+	// MaxQueued more wait up to QueueTimeout for a turn; the rest get 503.
+	// MaxInFlight 0 turns shedding off.
+	MaxInFlight  int
+	MaxQueued    int
+	QueueTimeout time.Duration
+	// NegativeCacheTTL is how long a secret that authenticates nothing is
+	// remembered as such (0: not at all).
+	NegativeCacheTTL time.Duration
 }
 
 // Parse reads settings from args (without the program or subcommand name)
@@ -93,6 +108,12 @@ func Parse(cmd string, args []string, getenv func(string) string, out io.Writer)
 	num(&c.MaxResponseBytes, "max-response-bytes", "LATCHKEY_MAX_RESPONSE_BYTES", 8<<20, "largest GraphQL answer, in bytes")
 	dur(&c.RequestTimeout, "request-timeout", "LATCHKEY_REQUEST_TIMEOUT", 10*time.Second, "deadline of every /graphql and /auth/verify request")
 	num(&c.DBMaxConns, "db-max-conns", "LATCHKEY_DB_MAX_CONNS", 0, "most open database connections (0: 8 for SQLite, 50 for MySQL)")
+	dur(&c.StartupTimeout, "startup-timeout", "LATCHKEY_STARTUP_TIMEOUT", 3*time.Minute, "how long start-up waits for the database (retrying with backoff) before the process exits with status 1")
+	dur(&c.ShutdownDelay, "shutdown-delay", "LATCHKEY_SHUTDOWN_DELAY", 2*time.Second, "on SIGTERM, how long /readyz answers 503 while requests are still served, so load balancers stop sending new ones (part of the shutdown timeout)")
+	num(&c.MaxInFlight, "max-in-flight", "LATCHKEY_MAX_IN_FLIGHT", 256, "requests handled at once; more wait (see max-queued) or get 503 with Retry-After (0: no limit)")
+	num(&c.MaxQueued, "max-queued", "LATCHKEY_MAX_QUEUED", 256, "requests that may wait for a turn when max-in-flight are running")
+	dur(&c.QueueTimeout, "queue-timeout", "LATCHKEY_QUEUE_TIMEOUT", 250*time.Millisecond, "longest a request waits for a turn before it gets 503")
+	dur(&c.NegativeCacheTTL, "negative-cache-ttl", "LATCHKEY_NEGATIVE_CACHE_TTL", 10*time.Second, "how long a well-formed secret that authenticates nothing is remembered, so repeating it costs no database lookup (0: off); creates and regenerates forget it at once on every instance")
 
 	if err := errors.Join(envErrs...); err != nil {
 		return nil, nil, err
@@ -122,6 +143,12 @@ func Parse(cmd string, args []string, getenv func(string) string, out io.Writer)
 	}
 	if c.ComplexityLimit < 1 || c.AnonymousComplexityLimit < 1 || c.MaxResponseBytes < 1 || c.RequestTimeout <= 0 || c.DBMaxConns < 0 {
 		return nil, nil, errors.New("complexity-limit, anonymous-complexity-limit, max-response-bytes and request-timeout must be > 0, db-max-conns ≥ 0")
+	}
+	if c.StartupTimeout <= 0 || c.ShutdownTimeout <= 0 || c.ShutdownDelay < 0 || c.ShutdownDelay >= c.ShutdownTimeout {
+		return nil, nil, errors.New("startup-timeout and shutdown-timeout must be > 0, shutdown-delay ≥ 0 and shorter than shutdown-timeout")
+	}
+	if c.MaxInFlight < 0 || c.MaxQueued < 0 || c.QueueTimeout < 0 || c.NegativeCacheTTL < 0 {
+		return nil, nil, errors.New("max-in-flight, max-queued, queue-timeout and negative-cache-ttl must be ≥ 0")
 	}
 	return c, fs.Args(), nil
 }

@@ -45,6 +45,7 @@ func (m *metrics) watch(v *auth.Verifier, a *auth.Authenticator) {
 	m.registry.MustRegister(
 		counter("latchkey_token_cache_hits_total", "Token verifications answered from the in-memory cache.", &v.Hits),
 		counter("latchkey_token_lookups_total", "Token verifications that read the database.", &v.Lookups),
+		counter("latchkey_token_negative_cache_hits_total", "Unknown secrets refused from the negative cache, without a database lookup.", &v.NegativeHits),
 		counter("latchkey_auth_failures_total", "Requests refused for a missing, invalid, expired or revoked token.", &a.Failures),
 		counter("latchkey_auth_rate_limited_total", "Requests refused because their IP failed too often.", &a.Limited),
 	)

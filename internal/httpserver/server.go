@@ -35,6 +35,7 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/logthrottle"
 	"github.com/latchkeyhq/latchkey/internal/playground"
 	"github.com/latchkeyhq/latchkey/internal/secret"
+	"github.com/latchkeyhq/latchkey/internal/shed"
 	"github.com/latchkeyhq/latchkey/internal/store"
 	"github.com/latchkeyhq/latchkey/internal/txretry"
 )
@@ -61,6 +62,8 @@ type Server struct {
 	// failCommit, when set (tests), may refuse a mutation's commit: the
 	// transaction is rolled back and its error returned as COMMIT's.
 	failCommit func(ctx context.Context) error
+	// limiter sheds load (shed.go).
+	limiter *shed.Limiter
 }
 
 // Option adjusts a Server.
@@ -92,6 +95,7 @@ func New(cfg *config.Config, st *store.Store, log zerolog.Logger, opts ...Option
 	// Verification reads causally: a token made through another Galera
 	// node is accepted here at once.
 	s.Verifier = auth.NewVerifier(st.Causal, hasher, cfg.CacheSize, cfg.CacheTTL, s.Recorder, s.now)
+	s.Verifier.NegativeCache(cfg.CacheSize, cfg.NegativeCacheTTL)
 	s.catalog = newCatalog(st.Client, cfg.CacheTTL, s.now)
 	s.auth = &auth.Authenticator{Verifier: s.Verifier, Limiter: auth.NewLimiter(cfg.AuthFailureRate, cfg.AuthFailureBurst)}
 	origin := base62.Random(16) // this instance, in the change feed
@@ -117,7 +121,7 @@ func New(cfg *config.Config, st *store.Store, log zerolog.Logger, opts ...Option
 	mux.Handle("/playground", pg)
 	mux.Handle("/playground/", pg)
 	mux.Handle("GET /metrics", s.observe("metrics", promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{})))
-	s.handler = mux
+	s.handler = s.shed(mux)
 	return s
 }
 
