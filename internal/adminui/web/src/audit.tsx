@@ -1,10 +1,11 @@
 // The audit log: who did what to which record, newest first.
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { Connection, Q, gql, nodes } from "./api";
-import { ErrorBanner, Pager, filterSetter, formatDateTime, useDebounced, useSession } from "./ui";
-import { DataTable, Page, usePages } from "./page";
+import { ErrorBanner, Pager, filterSetter, useDebounced, useSession } from "./ui";
+import { Column, DataTable, Page, usePages } from "./page";
+import { When } from "./dates";
 
-interface AuditEvent {
+export interface AuditEvent {
   id: string;
   createdAt: string;
   action: string;
@@ -57,7 +58,7 @@ export function AuditPage() {
     return w;
   }, [debounced]);
 
-  const { data, items: events, error, pager } = usePages<AuditEvent>(
+  const { data, items: events, error, pager, busy } = usePages<AuditEvent>(
     (after) => gql<{ auditEvents: Connection<AuditEvent> }>(Q.auditEvents, { first: pageSize, after, where }).then((d) => d.auditEvents),
     [where],
   );
@@ -113,31 +114,13 @@ export function AuditPage() {
         </div>
       </form>
       <ErrorBanner text={error} />
-      <DataTable head={["When", "Action", "Actor", "Target", "Changes", "Client IP"]} class="audit-table" labelledBy="audit-title" busy={!data}>
+      <DataTable head={auditColumns} class="audit-table" labelledBy="audit-title" busy={busy} cardsBelow={700}>
         {events.map((ev) => (
-          <tr key={ev.id}>
-            <td>
-              <time>{formatDateTime(ev.createdAt)}</time>
-            </td>
-            <td>
-              <code>{ev.action}</code>
-            </td>
-            <td>
-              {ev.actorPersonaName || "—"}
-              {ev.actorTokenName && <span class="muted"> via “{ev.actorTokenName}”</span>}
-            </td>
-            <td>
-              <span class="muted">{ev.targetType}</span> {ev.targetName}
-            </td>
-            <td>{ev.changes.join(", ")}</td>
-            <td>
-              <code>{ev.clientIP}</code>
-            </td>
-          </tr>
+          <AuditRow key={ev.id} ev={ev} />
         ))}
         {data && events.length === 0 && (
           <tr>
-            <td colSpan={6} class="no-match">
+            <td colSpan={auditColumns.length} class="no-match">
               No events match.
             </td>
           </tr>
@@ -145,5 +128,42 @@ export function AuditPage() {
       </DataTable>
       {pager && <Pager {...pager} noun="event" />}
     </Page>
+  );
+}
+
+export const auditColumns: Column[] = [
+  { label: "When" },
+  { label: "Action" },
+  { label: "Actor" },
+  { label: "Target" },
+  { label: "Changes", priority: 3 },
+  { label: "Client IP", priority: 2 },
+];
+
+/** One event: the moment in full (seconds and UTC offset), who, what, to which record. */
+export function AuditRow(props: { ev: AuditEvent }) {
+  const ev = props.ev;
+  return (
+    <tr data-event-id={ev.id}>
+      <td data-label="When" class="audit-when">
+        <When iso={ev.createdAt} mode="absolute" />
+      </td>
+      <td data-label="Action">
+        <code>{ev.action}</code>
+      </td>
+      <td data-label="Actor">
+        {ev.actorPersonaName || "—"}
+        {ev.actorTokenName && <span class="muted"> via “{ev.actorTokenName}”</span>}
+      </td>
+      <td data-label="Target">
+        <span class="muted">{ev.targetType}</span> {ev.targetName}
+      </td>
+      <td data-label="Changes" data-priority={3}>
+        {ev.changes.join(", ")}
+      </td>
+      <td data-label="Client IP" data-priority={2}>
+        <code>{ev.clientIP}</code>
+      </td>
+    </tr>
   );
 }

@@ -2,7 +2,7 @@
 // row buttons, loading lists (whole or a page at a time), and the dialog a
 // page has open.
 import { ComponentChildren } from "preact";
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { Connection, gql, message, nodes } from "./api";
 import { ConfirmDialog, useSession } from "./ui";
 import { PlusIcon } from "./icons";
@@ -30,27 +30,65 @@ export function CreateButton(props: { label: string; onClick: () => void; testid
   );
 }
 
-/** A table with a header row of plain column names and, with `actions`, a last column of row buttons. */
+/**
+ * The box around a table. It scrolls sideways when it must (the actions
+ * column stays in view: it is sticky), and below `cardsBelow` pixels of width
+ * its table turns into a list of cards, one per row, each cell labelled by its
+ * data-label. Cells with a data-priority are dropped as the box narrows (see
+ * styles.css): 3 first, then 2.
+ */
+export function TableWrap(props: { cardsBelow?: number; class?: string; children: ComponentChildren }) {
+  const ref = useRef<HTMLDivElement>(null);
+  const below = props.cardsBelow ?? 640;
+  const [cards, setCards] = useState(false);
+  useLayoutEffect(() => {
+    const el = ref.current!;
+    const check = () => setCards(el.clientWidth < below);
+    check();
+    const ro = new ResizeObserver(check);
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, [below]);
+  return (
+    <div ref={ref} class={"table-wrap" + (cards ? " as-cards" : "") + (props.class ? " " + props.class : "")}>
+      {props.children}
+    </div>
+  );
+}
+
+/** A column of a DataTable: its name, and how soon it is dropped on narrow screens. */
+export interface Column {
+  label: string;
+  priority?: 2 | 3;
+}
+
+/**
+ * A table with a header row of plain column names and, with `actions`, a
+ * last, sticky column of row buttons. Rows give each cell the column's name
+ * as data-label (and its priority), for the card layout.
+ */
 export function DataTable(props: {
-  head: string[];
+  head: (string | Column)[];
   actions?: string;
   class?: string;
   labelledBy?: string;
   busy?: boolean;
+  cardsBelow?: number;
   children: ComponentChildren;
 }) {
+  const cols = props.head.map((h) => (typeof h === "string" ? { label: h } : h));
   return (
-    <div class="table-wrap">
+    <TableWrap cardsBelow={props.cardsBelow}>
       <table class={"data-table" + (props.class ? " " + props.class : "")} aria-labelledby={props.labelledBy} aria-busy={props.busy}>
         <thead>
           <tr>
-            {props.head.map((h) => (
-              <th scope="col" key={h}>
-                {h}
+            {cols.map((h) => (
+              <th scope="col" key={h.label} data-priority={h.priority}>
+                {h.label}
               </th>
             ))}
             {props.actions && (
-              <th scope="col">
+              <th scope="col" class="row-actions">
                 <span class="visually-hidden">{props.actions}</span>
               </th>
             )}
@@ -58,7 +96,7 @@ export function DataTable(props: {
         </thead>
         <tbody>{props.children}</tbody>
       </table>
-    </div>
+    </TableWrap>
   );
 }
 
@@ -112,6 +150,7 @@ export function usePages<T>(load: (after: string | null) => Promise<Connection<T
   const [cursors, setCursors] = useState<(string | null)[]>([null]);
   const [data, setData] = useState<Connection<T> | null>(null);
   const [error, setError] = useState("");
+  const [busy, setBusy] = useState(true);
   const seq = useRef(0);
 
   // A new sort or filter starts again from the first page.
@@ -126,13 +165,15 @@ export function usePages<T>(load: (after: string | null) => Promise<Connection<T
 
   useEffect(() => {
     const mine = ++seq.current;
+    setBusy(true);
     load(cursors[cursors.length - 1])
       .then((c) => {
         if (mine !== seq.current) return;
         setData(c);
         setError("");
       })
-      .catch((e) => mine === seq.current && setError(message(e)));
+      .catch((e) => mine === seq.current && setError(message(e)))
+      .finally(() => mine === seq.current && setBusy(false));
   }, [cursors, ...reloadOn]);
 
   const items = data ? nodes(data) : [];
@@ -144,7 +185,7 @@ export function usePages<T>(load: (after: string | null) => Promise<Connection<T
     onPrev: () => setCursors(cursors.slice(0, -1)),
     onNext: () => setCursors([...cursors, data.pageInfo.endCursor]),
   };
-  return { data, items, error, setError, pager };
+  return { data, items, error, setError, pager, busy };
 }
 
 /** The dialog a page has open; done closes it after a change, says so and reloads. */
