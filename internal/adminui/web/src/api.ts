@@ -197,11 +197,11 @@ export const Q = {
     updateContentType(id: $id, input: $input, detach: $detach) { id } }`,
   deleteContentType: `mutation DeleteContentType($id: ID!, $detach: Boolean) { deleteContentType(id: $id, detach: $detach) }`,
 
-  tokenDetail: `query TokenDetail($id: ID!, $withAudit: Boolean = false, $withCatalog: Boolean = false, ${readableVars}) {
+  tokenDetail: `query TokenDetail($id: ID!, $target: String!, $withAudit: Boolean = false, $withCatalog: Boolean = false, ${readableVars}) {
     node(id: $id) { ... on APIToken { ${tokenFields} updatedAt lastUsedIP effectivePermissions { contentType action } createdBy { id name } } }
-    changes: auditEvents(first: 20, where: {targetID: $id}, orderBy: {field: CREATED_AT, direction: DESC}) @include(if: $withAudit) {
+    changes: auditEvents(first: 20, where: {targetID: $target}, orderBy: {field: CREATED_AT, direction: DESC}) @include(if: $withAudit) {
       totalCount edges { node { ${auditFields} } } }
-    acts: auditEvents(first: 20, where: {actorTokenID: $id}, orderBy: {field: CREATED_AT, direction: DESC}) @include(if: $withAudit) {
+    acts: auditEvents(first: 20, where: {actorTokenID: $target}, orderBy: {field: CREATED_AT, direction: DESC}) @include(if: $withAudit) {
       totalCount edges { node { ${auditFields} } } }
     contentTypes(first: 500, orderBy: {field: UID, direction: ASC}) @include(if: $withCatalog) { edges { node { id uid displayName } } } }`,
 

@@ -43,6 +43,7 @@ export function TokenDetailPage(props: { id: string }) {
     let live = true;
     gql<{ node: TokenDetail | null; changes?: Connection<AuditEvent>; acts?: Connection<AuditEvent>; contentTypes?: Connection<ContentType> }>(Q.tokenDetail, {
       id: props.id,
+      target: props.id,
       ...readable(session.can),
       withAudit: session.can("audit-event", "read"),
       withCatalog: session.can("content-type", "read"),

@@ -593,7 +593,7 @@ export function Matrix(props: {
                     aria-label={(allOn ? "Clear all of " : "Select all of ") + ct.displayName}
                     onClick={() => toggleRow(ct, !allOn)}
                   >
-                    {allOn ? "None" : "All"}
+                    {allOn ? "Clear" : "All"}
                   </button>
                 </td>
               </tr>
