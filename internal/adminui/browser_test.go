@@ -479,6 +479,16 @@ func TestAdminInBrowser(t *testing.T) {
 		e.waitRows(t, all...)
 		e.do(t, fill("#filter-secret", secret))
 		e.waitRows(t, name)
+		// The hint the list shows finds the token too, whole or its start;
+		// anything else filters nothing and says what to paste.
+		hint := e.tokenByName(t, name).Hint
+		e.do(t, fill("#filter-secret", hint))
+		e.waitRows(t, name)
+		e.do(t, fill("#filter-secret", strings.TrimSuffix(hint, "…")[:7]))
+		e.waitJS(t, fmt.Sprintf(`%s.includes(%q)`, rowsJS, name), "the token found by the start of its hint")
+		e.do(t, fill("#filter-secret", "not a token"))
+		e.waitJS(t, `document.querySelector("#filter-secret-advice")?.textContent.includes("Paste the whole token")`, "the advice on what to paste")
+		e.waitRows(t, all...)
 		e.do(t, fill("#filter-secret", ""), fill("#filter-type", "READ_ONLY"))
 		e.waitRows(t, "Alpha reader", "Old service")
 		e.do(t, fill("#filter-type", ""), fill("#filter-status", "REVOKED"))

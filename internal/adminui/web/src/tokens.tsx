@@ -89,6 +89,22 @@ interface Filters {
 
 const noFilters: Filters = { name: "", secret: "", type: "", status: "" };
 
+/**
+ * What the token box filters by: a whole secret (its hash is looked up), or
+ * the hint the list shows ("lk_Ab3dE9…", or the start of it). Anything else
+ * filters nothing and says what to paste.
+ */
+export function tokenFilter(value: string): { where: Record<string, string>; advice: string } {
+  const v = value.trim();
+  if (!v) return { where: {}, advice: "" };
+  // Secrets are at least 32 characters; generated ones are lk_ and 46 more.
+  if (v.length >= 32) return { where: { secret: v }, advice: "" };
+  const hint = v.replace(/(…|\.\.\.)$/, "");
+  if ((hint.startsWith("lk_") && hint.length <= 9) || (!hint.startsWith("lk_") && hint.length <= 4 && v.endsWith("…")))
+    return { where: { hintHasPrefix: hint }, advice: "" };
+  return { where: {}, advice: "Paste the whole token, or its hint as the list shows it (such as lk_Ab3dE9…)." };
+}
+
 /** A click on a row that did not land on one of its controls opens the token. */
 function openRow(e: MouseEvent, t: APIToken) {
   const target = e.target as HTMLElement;
@@ -107,10 +123,11 @@ export function TokensPage() {
   const refresh = () => setReload((n) => n + 1);
   const actions = useTokenActions({ refresh });
 
+  const byToken = tokenFilter(debounced.secret);
   const where = useMemo(() => {
     const w: Record<string, string> = {};
     if (debounced.name.trim()) w.nameContainsFold = debounced.name.trim();
-    if (debounced.secret.trim()) w.secret = debounced.secret.trim();
+    Object.assign(w, byToken.where);
     if (debounced.type) w.type = debounced.type;
     if (debounced.status) w.status = debounced.status;
     return w;
@@ -188,16 +205,23 @@ export function TokensPage() {
             <input id="filter-name" type="search" placeholder="Part of a name" value={filters.name} onInput={set("name")} />
           </div>
           <div class="field">
-            <label for="filter-secret">Token</label>
+            <label for="filter-secret">Token or hint</label>
             <input
               id="filter-secret"
               type="password"
-              placeholder="The exact token value"
+              placeholder="lk_Ab3dE9… or the whole token"
               autocomplete="off"
               spellcheck={false}
               value={filters.secret}
+              aria-describedby={byToken.advice ? "filter-secret-advice" : undefined}
+              aria-invalid={byToken.advice ? "true" : undefined}
               onInput={set("secret")}
             />
+            {byToken.advice && (
+              <p class="error" id="filter-secret-advice" role="alert">
+                {byToken.advice}
+              </p>
+            )}
           </div>
           <div class="field">
             <label for="filter-type">Access level</label>
