@@ -748,6 +748,65 @@ func TestAdminInBrowser(t *testing.T) {
 		e.waitRows(t, "Alpha reader", "Bootstrap", "Old service", "Zulu full")
 	})
 
+	t.Run("lists keep their state in the URL", func(t *testing.T) {
+		for i := 1; i <= 12; i++ {
+			e.createToken(t, map[string]any{"name": fmt.Sprintf("Bulk %02d", i), "type": "READ_ONLY"})
+		}
+		bulk := func(from, to int) []string {
+			var names []string
+			for i := from; i >= to; i-- {
+				names = append(names, fmt.Sprintf("Bulk %02d", i))
+			}
+			return names
+		}
+		page1 := append([]string{"Zulu full", "Old service"}, bulk(12, 5)...)
+		page2 := append(bulk(4, 1), "Bootstrap", "Alpha reader")
+		pagerIs := func(want string) {
+			e.waitJS(t, fmt.Sprintf(`document.querySelector("[data-testid=pager-count]")?.textContent === %q`, want), "the pager to read "+want)
+		}
+		e.do(t, chromedp.Navigate(e.url+"/admin/tokens"))
+		pagerIs("16 tokens · page 1 of 1")
+		e.do(t, fill(".pager select[name=page-size]", "10"))
+		pagerIs("16 tokens · page 1 of 2")
+		e.do(t, click(`th[data-col=name] .sort-button`))
+		e.waitRows(t, page1...)
+		e.do(t, click(`.pager [data-page=next]`))
+		e.waitRows(t, page2...)
+		pagerIs("16 tokens · page 2 of 2")
+		// Reload keeps sort, page size and page; so does a link to the address.
+		e.do(t, chromedp.Reload())
+		e.waitRows(t, page2...)
+		if u := run(t, e, chromedp.Evaluate[string](`location.search`)); !strings.Contains(u, "dir=DESC") || !strings.Contains(u, "size=10") || !strings.Contains(u, "page=2") {
+			t.Fatalf("the address keeps %q", u)
+		}
+		// Back returns to the first page; First and Last work.
+		e.do(t, chromedp.NavigateBack())
+		e.waitRows(t, page1...)
+		e.do(t, click(`.pager [data-page=last]`))
+		e.waitRows(t, page2...)
+		pagerIs("16 tokens · page 2 of 2")
+		e.do(t, click(`.pager [data-page=first]`))
+		e.waitRows(t, page1...)
+		// Filters too (never the token value).
+		e.do(t, click(`[aria-controls=token-filters]`), fill("#filter-name", "bulk 1"))
+		e.waitRows(t, bulk(12, 10)...)
+		e.do(t, fill("#filter-secret", "lk_"), chromedp.Reload())
+		e.waitRows(t, bulk(12, 10)...)
+		if v := run(t, e, chromedp.Evaluate[[]string](`[document.querySelector("#filter-name").value, document.querySelector("#filter-secret").value, location.search]`)); v[0] != "bulk 1" || v[1] != "" || strings.Contains(v[2], "lk_") {
+			t.Fatalf("after a reload: name filter %q, token filter %q, address %q", v[0], v[1], v[2])
+		}
+		e.axe(t, "the tokens page, filtered and paged")
+		var d struct {
+			APITokens struct{ Edges []struct{ Node struct{ ID string } } }
+		}
+		e.mustGraphQL(t, e.boot, `{ apiTokens(first: 50, where: {nameHasPrefix: "Bulk "}) { edges { node { id } } } }`, nil, &d)
+		for _, n := range d.APITokens.Edges {
+			e.mustGraphQL(t, e.boot, `mutation($id: ID!) { deleteAPIToken(id: $id) }`, map[string]any{"id": n.Node.ID}, &struct{}{})
+		}
+		e.do(t, chromedp.Navigate(e.url+"/admin/tokens"))
+		e.waitRows(t, "Alpha reader", "Bootstrap", "Old service", "Zulu full")
+	})
+
 	t.Run("content types, roles, personas and the audit log", func(t *testing.T) {
 		e.do(t,
 			click(`.mainnav a[href="/admin/content-types"]`),

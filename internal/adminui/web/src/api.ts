@@ -131,6 +131,7 @@ export interface Viewer {
 export interface PageInfo {
   hasNextPage: boolean;
   endCursor: string | null;
+  startCursor?: string | null;
 }
 export interface Connection<T> {
   totalCount: number;
@@ -160,10 +161,10 @@ export function readable(can: (contentType: string, action: string) => boolean) 
 
 export const Q = {
   viewer: `query Viewer { viewer { apiToken { id name type expiresAt } persona { id name avatarURL } permissions { contentType action } } }`,
-  tokens: `query Tokens($first: Int, $after: Cursor, $orderBy: APITokenOrder, $where: APITokenWhereInput,
+  tokens: `query Tokens($first: Int, $after: Cursor, $last: Int, $before: Cursor, $orderBy: APITokenOrder, $where: APITokenWhereInput,
       $pinnedWhere: APITokenWhereInput, $withPinned: Boolean = false, ${readableVars}) {
-    apiTokens(first: $first, after: $after, orderBy: $orderBy, where: $where) {
-      totalCount pageInfo { hasNextPage endCursor } edges { node { ${tokenFields} } } }
+    apiTokens(first: $first, after: $after, last: $last, before: $before, orderBy: $orderBy, where: $where) {
+      totalCount pageInfo { hasNextPage startCursor endCursor } edges { node { ${tokenFields} } } }
     pinned: apiTokens(first: 20, where: $pinnedWhere) @include(if: $withPinned) { edges { node { ${tokenFields} } } } }`,
   createToken: `mutation CreateToken($input: CreateAPITokenInput!, ${readableVars}) {
     createAPIToken(input: $input) { secret apiToken { ${tokenFields} } } }`,
@@ -205,8 +206,8 @@ export const Q = {
       totalCount edges { node { ${auditFields} } } }
     contentTypes(first: 500, orderBy: {field: UID, direction: ASC}) @include(if: $withCatalog) { edges { node { id uid displayName } } } }`,
 
-  auditEvents: `query AuditEvents($first: Int, $after: Cursor, $where: AuditEventWhereInput) {
-    auditEvents(first: $first, after: $after, where: $where, orderBy: {field: CREATED_AT, direction: DESC}) {
-      totalCount pageInfo { hasNextPage endCursor }
+  auditEvents: `query AuditEvents($first: Int, $after: Cursor, $last: Int, $before: Cursor, $where: AuditEventWhereInput) {
+    auditEvents(first: $first, after: $after, last: $last, before: $before, where: $where, orderBy: {field: CREATED_AT, direction: DESC}) {
+      totalCount pageInfo { hasNextPage startCursor endCursor }
       edges { node { ${auditFields} } } } }`,
 };

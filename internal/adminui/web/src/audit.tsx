@@ -1,7 +1,8 @@
 // The audit log: who did what to which record, newest first.
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { Connection, Q, gql, nodes } from "./api";
-import { ErrorBanner, Pager, filterSetter, useDebounced, useSession } from "./ui";
+import { ErrorBanner, Pager, useDebounced, useSession } from "./ui";
+import { firstPage, pageDefaults, useQueryState } from "./urlstate";
 import { Column, DataTable, Page, usePages } from "./page";
 import { When } from "./dates";
 
@@ -23,21 +24,16 @@ const knownActions = ["create", "update", "delete", "regenerate", "revoke", "res
   ["api-token", "role", "persona", "content-type"].map((t) => `${t}.${a}`),
 );
 
-const pageSize = 50;
-
-interface Filters {
-  action: string;
-  actor: string;
-  target: string;
-  from: string;
-  to: string;
-}
+// The log's filters and page, kept in the URL.
+const logDefaults = { action: "", actor: "", target: "", from: "", to: "", ...pageDefaults, size: "50" };
+type Filters = { action: string; actor: string; target: string; from: string; to: string };
 const empty: Filters = { action: "", actor: "", target: "", from: "", to: "" };
 
 export function AuditPage() {
   const session = useSession();
-  const [filters, setFilters] = useState<Filters>(empty);
-  const debounced = useDebounced(filters, 300);
+  const [q, setQ] = useQueryState(logDefaults);
+  const filters: Filters = { action: q.action, actor: q.actor, target: q.target, from: q.from, to: q.to };
+  const debounced: Filters = JSON.parse(useDebounced(JSON.stringify(filters), 300));
   const [tokens, setTokens] = useState<{ id: string; name: string }[]>([]);
 
   useEffect(() => {
@@ -56,13 +52,15 @@ export function AuditPage() {
     if (f.from) w.createdAtGTE = new Date(f.from + "T00:00:00").toISOString();
     if (f.to) w.createdAtLTE = new Date(f.to + "T23:59:59.999").toISOString();
     return w;
-  }, [debounced]);
+  }, [JSON.stringify(debounced)]);
 
-  const { data, items: events, error, pager, busy } = usePages<AuditEvent>(
-    (after) => gql<{ auditEvents: Connection<AuditEvent> }>(Q.auditEvents, { first: pageSize, after, where }).then((d) => d.auditEvents),
-    [where],
+  const { data, items: events, error, pager, busy, retry } = usePages<AuditEvent>(
+    (req) => gql<{ auditEvents: Connection<AuditEvent> }>(Q.auditEvents, { ...req, where }).then((d) => d.auditEvents),
+    q,
+    setQ,
+    [JSON.stringify(where)],
   );
-  const set = filterSetter(filters, setFilters);
+  const set = (k: keyof Filters) => (e: Event) => setQ({ [k]: (e.target as HTMLInputElement).value, ...firstPage });
 
   return (
     <Page
@@ -108,12 +106,12 @@ export function AuditPage() {
           <input id="audit-to" type="date" value={filters.to} onInput={set("to")} />
         </div>
         <div class="filters-actions">
-          <button type="button" class="button" onClick={() => setFilters(empty)}>
+          <button type="button" class="button" onClick={() => setQ({ ...empty, ...firstPage })}>
             Clear filters
           </button>
         </div>
       </form>
-      <ErrorBanner text={error} />
+      <ErrorBanner text={error} onRetry={error ? retry : undefined} />
       <DataTable head={auditColumns} class="audit-table" labelledBy="audit-title" busy={busy} cardsBelow={700}>
         {events.map((ev) => (
           <AuditRow key={ev.id} ev={ev} />
@@ -126,7 +124,7 @@ export function AuditPage() {
           </tr>
         )}
       </DataTable>
-      {pager && <Pager {...pager} noun="event" />}
+      {pager && <Pager {...pager} noun="event" top="audit-title" />}
     </Page>
   );
 }

@@ -5,6 +5,7 @@ import { ComponentChildren } from "preact";
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { Connection, gql, message, nodes } from "./api";
 import { ConfirmDialog, useSession } from "./ui";
+import { PageQuery, firstPage, pageSizes } from "./urlstate";
 import { PlusIcon } from "./icons";
 
 /** A page: its title, the buttons beside it, a line on what it is for, and the rest. */
@@ -140,33 +141,45 @@ export function useNodes<T>(query: string, field: string, onError: (text: string
   return [items, () => setReload((n) => n + 1)] as const;
 }
 
+/** The arguments of a connection that fetch one page: forward from a cursor, or backward. */
+export interface PageRequest {
+  first?: number;
+  after?: string | null;
+  last?: number;
+  before?: string | null;
+}
+
 /**
- * A list read a page at a time: load fetches the page after a cursor. A
- * change in resetOn starts again from the first page; a change in reloadOn
- * fetches the current page again. Only the answer to the latest request
- * counts. `pager` is what Pager needs, once there is data.
+ * A list read a page at a time, its place kept in the URL (q and set come
+ * from useQueryState with pageDefaults): load fetches the page a request
+ * names. The list loads again when the page or reloadOn (the sort and
+ * filters load uses) change; only the answer to
+ * the latest request counts, and the table is busy while one is out.
+ * `pager` is what Pager needs, once there is data.
  */
-export function usePages<T>(load: (after: string | null) => Promise<Connection<T>>, resetOn: unknown[], reloadOn: unknown[] = []) {
-  const [cursors, setCursors] = useState<(string | null)[]>([null]);
+export function usePages<T>(
+  load: (req: PageRequest) => Promise<Connection<T>>,
+  q: PageQuery,
+  set: (patch: Partial<PageQuery>, mode?: "push" | "replace") => void,
+  reloadOn: unknown[] = [],
+) {
   const [data, setData] = useState<Connection<T> | null>(null);
   const [error, setError] = useState("");
   const [busy, setBusy] = useState(true);
+  const [retry, setRetry] = useState(0);
   const seq = useRef(0);
-
-  // A new sort or filter starts again from the first page.
-  const first = useRef(true);
-  useEffect(() => {
-    if (first.current) {
-      first.current = false;
-      return;
-    }
-    setCursors([null]);
-  }, resetOn);
+  const size = pageSizes.includes(Number(q.size)) ? Number(q.size) : 20;
+  const page = Math.max(1, Number(q.page) || 1);
 
   useEffect(() => {
     const mine = ++seq.current;
     setBusy(true);
-    load(cursors[cursors.length - 1])
+    const req: PageRequest = q.last
+      ? { last: Math.max(1, Number(q.last) || size) }
+      : q.before
+        ? { last: size, before: q.before }
+        : { first: size, after: q.after || null };
+    load(req)
       .then((c) => {
         if (mine !== seq.current) return;
         setData(c);
@@ -174,18 +187,23 @@ export function usePages<T>(load: (after: string | null) => Promise<Connection<T
       })
       .catch((e) => mine === seq.current && setError(message(e)))
       .finally(() => mine === seq.current && setBusy(false));
-  }, [cursors, ...reloadOn]);
+  }, [q.page, q.size, q.after, q.before, q.last, retry, ...reloadOn]);
 
   const items = data ? nodes(data) : [];
+  const pages = data ? Math.max(1, Math.ceil(data.totalCount / size)) : 1;
+  const go = (patch: Partial<PageQuery>) => set({ ...firstPage, ...patch }, "push");
   const pager = data && {
     total: data.totalCount,
-    shown: items.length,
-    page: cursors.length - 1,
-    hasNext: data.pageInfo.hasNextPage,
-    onPrev: () => setCursors(cursors.slice(0, -1)),
-    onNext: () => setCursors([...cursors, data.pageInfo.endCursor]),
+    page,
+    pages,
+    size,
+    onFirst: () => go({}),
+    onPrev: () => go(page - 1 <= 1 ? {} : { page: String(page - 1), before: data.pageInfo.startCursor ?? "" }),
+    onNext: () => go({ page: String(page + 1), after: data.pageInfo.endCursor ?? "" }),
+    onLast: () => go({ page: String(pages), last: String(data.totalCount - (pages - 1) * size) }),
+    onSize: (n: number) => go({ size: String(n) }),
   };
-  return { data, items, error, setError, pager, busy };
+  return { data, items, error, setError, pager, busy, retry: () => setRetry((n) => n + 1) };
 }
 
 /** The dialog a page has open; done closes it after a change, says so and reloads. */

@@ -2,15 +2,14 @@
 // token's page; its "⋯" menu holds the actions (tokenactions.tsx).
 import { useMemo, useState } from "preact/hooks";
 import { APIToken, Connection, Q, TokenStatus, TokenType, gql, nodes, readable } from "./api";
-import { Avatar, ErrorBanner, Pager, filterSetter, statusLabels, typeLabels, useDebounced, useSession } from "./ui";
+import { Avatar, ErrorBanner, Pager, statusLabels, typeLabels, useDebounced, useSession } from "./ui";
 import { Page, TableWrap, usePages } from "./page";
 import { RowMenu } from "./menu";
 import { FilterIcon, PlusIcon } from "./icons";
 import { When, expiresSoon } from "./dates";
 import { pinnedTokens, useTokenActions } from "./tokenactions";
 import { navigate, tokenPath } from "./nav";
-
-const pageSize = 20;
+import { firstPage, pageDefaults, useQueryState } from "./urlstate";
 
 type SortField = "NAME" | "CODE" | "TYPE" | "CREATED_AT" | "UPDATED_AT" | "LAST_USED_AT" | "EXPIRES_AT";
 interface Sort {
@@ -80,14 +79,8 @@ const columns: Column[] = [
   { key: "expires", label: "Expires", sort: "EXPIRES_AT", render: (t) => <When iso={t.expiresAt} empty="Never" /> },
 ];
 
-interface Filters {
-  name: string;
-  secret: string;
-  type: "" | TokenType;
-  status: "" | TokenStatus;
-}
-
-const noFilters: Filters = { name: "", secret: "", type: "", status: "" };
+// The list's state in the URL: sort, filters (never the token value) and page.
+const listDefaults = { sort: "NAME", dir: "ASC", name: "", type: "", status: "", ...pageDefaults };
 
 /**
  * What the token box filters by: a whole secret (its hash is looked up), or
@@ -115,10 +108,13 @@ function openRow(e: MouseEvent, t: APIToken) {
 
 export function TokensPage() {
   const session = useSession();
-  const [sort, setSort] = useState<Sort>({ field: "NAME", direction: "ASC" });
-  const [filters, setFilters] = useState<Filters>(noFilters);
-  const [showFilters, setShowFilters] = useState(false);
-  const debounced = useDebounced(filters, 300);
+  const [q, setQ] = useQueryState(listDefaults);
+  const sort: Sort = { field: q.sort as SortField, direction: q.dir === "DESC" ? "DESC" : "ASC" };
+  const setSort = (s: Sort) => setQ({ sort: s.field, dir: s.direction, ...firstPage }, "push");
+  const [secret, setSecret] = useState("");
+  const filters = { name: q.name, secret, type: q.type as "" | TokenType, status: q.status as "" | TokenStatus };
+  const [showFilters, setShowFilters] = useState(!!(q.name || q.type || q.status));
+  const debounced: typeof filters = JSON.parse(useDebounced(JSON.stringify(filters), 300));
   const [reload, setReload] = useState(0);
   const refresh = () => setReload((n) => n + 1);
   const actions = useTokenActions({ refresh });
@@ -131,7 +127,7 @@ export function TokensPage() {
     if (debounced.type) w.type = debounced.type;
     if (debounced.status) w.status = debounced.status;
     return w;
-  }, [debounced]);
+  }, [debounced.name, debounced.secret, debounced.type, debounced.status]);
   const filtering = Object.keys(where).length > 0;
 
   const [pinned, setPinned] = useState<APIToken[]>([]);
@@ -141,12 +137,12 @@ export function TokensPage() {
     error,
     pager,
     busy,
+    retry,
   } = usePages<APIToken>(
-    async (after) => {
+    async (req) => {
       const ids = pinnedTokens();
       const d = await gql<{ apiTokens: Connection<APIToken>; pinned?: Connection<APIToken> }>(Q.tokens, {
-        first: pageSize,
-        after,
+        ...req,
         orderBy: sort,
         where,
         // Tokens made since the page loaded head the list (if the filters let them).
@@ -158,16 +154,16 @@ export function TokensPage() {
       setPinned(ids.map((id) => fresh.find((t) => t.id === id)).filter((t): t is APIToken => !!t));
       return d.apiTokens;
     },
-    [sort, where],
-    [reload],
+    q,
+    setQ,
+    [reload, JSON.stringify(where), sort.field, sort.direction],
   );
   const pinnedIDs = new Set(pinned.map((t) => t.id));
   const rows: [APIToken, boolean][] = [...pinned.map((t) => [t, true] as [APIToken, boolean]), ...tokens.filter((t) => !pinnedIDs.has(t.id)).map((t) => [t, false] as [APIToken, boolean])];
   const canCreate = session.can("api-token", "create");
 
-  const set = filterSetter(filters, setFilters);
-  const sortBy = (f: SortField) =>
-    setSort((s) => (s.field === f ? { field: f, direction: s.direction === "ASC" ? "DESC" : "ASC" } : { field: f, direction: "ASC" }));
+  const set = (k: "name" | "type" | "status") => (e: Event) => setQ({ [k]: (e.target as HTMLInputElement).value, ...firstPage });
+  const sortBy = (f: SortField) => setSort(sort.field === f ? { field: f, direction: sort.direction === "ASC" ? "DESC" : "ASC" } : { field: f, direction: "ASC" });
 
   return (
     <Page
@@ -215,7 +211,7 @@ export function TokensPage() {
               value={filters.secret}
               aria-describedby={byToken.advice ? "filter-secret-advice" : undefined}
               aria-invalid={byToken.advice ? "true" : undefined}
-              onInput={set("secret")}
+              onInput={(e) => setSecret((e.target as HTMLInputElement).value)}
             />
             {byToken.advice && (
               <p class="error" id="filter-secret-advice" role="alert">
@@ -242,14 +238,22 @@ export function TokensPage() {
             </select>
           </div>
           <div class="filters-actions">
-            <button type="button" class="button" disabled={!filtering && filters === noFilters} onClick={() => setFilters(noFilters)}>
+            <button
+              type="button"
+              class="button"
+              disabled={!filtering && !filters.name && !filters.secret && !filters.type && !filters.status}
+              onClick={() => {
+                setSecret("");
+                setQ({ name: "", type: "", status: "", ...firstPage });
+              }}
+            >
               Clear filters
             </button>
           </div>
         </form>
       )}
 
-      <ErrorBanner text={error} />
+      <ErrorBanner text={error} onRetry={error ? retry : undefined} />
 
       {data && rows.length === 0 && !filtering ? (
         <div class="empty card" data-testid="tokens-empty">
@@ -336,6 +340,17 @@ export function TokensPage() {
                   </td>
                 </tr>
               ))}
+              {!data &&
+                [0, 1, 2, 3, 4].map((i) => (
+                  <tr key={"skeleton" + i} class="skeleton-row" aria-hidden="true">
+                    {columns.map((c) => (
+                      <td key={c.key} data-col={c.key} data-priority={c.priority}>
+                        <span class="skeleton" />
+                      </td>
+                    ))}
+                    <td class="row-actions" />
+                  </tr>
+                ))}
               {data && rows.length === 0 && (
                 <tr>
                   <td colSpan={columns.length + 1} class="no-match" data-testid="tokens-no-match">
@@ -347,7 +362,7 @@ export function TokensPage() {
           </table>
         </TableWrap>
       )}
-      {pager && (tokens.length > 0 || filtering) && <Pager {...pager} noun="token" />}
+      {pager && (tokens.length > 0 || filtering) && <Pager {...pager} noun="token" top="tokens-title" />}
       {actions.dialogs}
     </Page>
   );

@@ -301,11 +301,17 @@ export function DialogActions(props: { onCancel: () => void; busy: boolean; subm
   );
 }
 
-export function ErrorBanner(props: { text: string }) {
+/** An error in a banner; with onRetry, a Retry button after it. */
+export function ErrorBanner(props: { text: string; onRetry?: () => void }) {
   if (!props.text) return null;
   return (
     <div class="banner banner-error" role="alert">
       {props.text}
+      {props.onRetry && (
+        <button type="button" class="button small banner-retry" onClick={props.onRetry}>
+          Retry
+        </button>
+      )}
     </div>
   );
 }
@@ -605,28 +611,61 @@ export function Matrix(props: {
   );
 }
 
+/**
+ * Where a paged list is and how to move: "page 2 of 8", First, Previous,
+ * Next, Last, and the page size. Turning a page brings the list's heading
+ * (`top`, an element id) back into view.
+ */
 export function Pager(props: {
   total: number;
-  shown: number;
   page: number;
-  hasNext: boolean;
+  pages: number;
+  size: number;
+  onFirst: () => void;
   onPrev: () => void;
   onNext: () => void;
+  onLast: () => void;
+  onSize: (n: number) => void;
   noun: string;
+  top: string;
 }) {
+  const sizeId = useId();
+  const turn = (f: () => void) => () => {
+    f();
+    document.getElementById(props.top)?.scrollIntoView({ block: "start" });
+  };
+  const first = props.page <= 1;
+  const last = props.page >= props.pages;
   return (
     <nav class="pager" aria-label="Pagination">
-      <span class="pager-count" aria-live="polite">
+      <span class="pager-count" aria-live="polite" data-testid="pager-count">
         {props.total} {props.noun}
-        {props.total === 1 ? "" : "s"}
-        {props.total > props.shown || props.page > 0 ? ` · page ${props.page + 1}` : ""}
+        {props.total === 1 ? "" : "s"} · page {props.page} of {props.pages}
       </span>
-      <button type="button" class="button" disabled={props.page === 0} onClick={props.onPrev}>
-        ← Previous
-      </button>
-      <button type="button" class="button" disabled={!props.hasNext} onClick={props.onNext}>
-        Next →
-      </button>
+      <span class="pager-size">
+        <label for={sizeId}>Per page</label>
+        <select id={sizeId} name="page-size" value={String(props.size)} onChange={(e) => props.onSize(Number((e.target as HTMLSelectElement).value))}>
+          {[10, 20, 50, 100].map((n) => (
+            <option key={n} value={String(n)}>
+              {n}
+            </option>
+          ))}
+        </select>
+      </span>
+      <span class="pager-buttons">
+        <button type="button" class="button" data-page="first" disabled={first} onClick={turn(props.onFirst)}>
+          « First
+        </button>
+        <button type="button" class="button" data-page="prev" disabled={first} onClick={turn(props.onPrev)}>
+          ← Previous
+        </button>
+        <button type="button" class="button" data-page="next" disabled={last} onClick={turn(props.onNext)}>
+          Next →
+        </button>
+        <button type="button" class="button" data-page="last" disabled={last} onClick={turn(props.onLast)}>
+          Last »
+        </button>
+      </span>
     </nav>
   );
 }
