@@ -56,11 +56,7 @@ func rowAction(name, action string) chromedp.Action[chromedp.Void] {
 // box is an element's place on screen, with the viewport's size.
 type box struct {
 	Left, Right, Top, Bottom, Width, Height float64
-	ViewportW, ViewportH, PageW        float64
-}
-
-func (b box) inside() bool {
-	return b.Width > 0 && b.Left >= 0 && b.Right <= b.ViewportW+0.5 && b.Top >= 0 && b.Bottom <= b.ViewportH+0.5
+	ViewportW, ViewportH, PageW             float64
 }
 
 const boxJS = `((el) => {

@@ -797,7 +797,9 @@ func TestAdminInBrowser(t *testing.T) {
 		}
 		e.axe(t, "the tokens page, filtered and paged")
 		var d struct {
-			APITokens struct{ Edges []struct{ Node struct{ ID string } } }
+			APITokens struct {
+				Edges []struct{ Node struct{ ID string } }
+			}
 		}
 		e.mustGraphQL(t, e.boot, `{ apiTokens(first: 50, where: {nameHasPrefix: "Bulk "}) { edges { node { id } } } }`, nil, &d)
 		for _, n := range d.APITokens.Edges {
