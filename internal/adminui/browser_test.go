@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"slices"
 	"strings"
@@ -18,6 +19,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"github.com/latchkeyhq/latchkey/internal/testserver"
@@ -31,6 +33,7 @@ const stepTimeout = 20 * time.Second
 // browserEnv is the real server with the admin and the playground mounted,
 // and one headless Chromium tab that the subtests share, in order.
 type browserEnv struct {
+	srv      *testserver.Server
 	url      string
 	boot     string // the FULL_ACCESS Bootstrap secret
 	tab      context.Context
@@ -52,7 +55,7 @@ func newBrowserEnv(t *testing.T) *browserEnv {
 		t.Skipf("%s is missing; install Debian's chromium to run the browser tests", chromiumPath)
 	}
 	srv := testserver.New(t, "sqlite", testserver.RealClock(), testserver.Quiet())
-	env := &browserEnv{boot: srv.Admin}
+	env := &browserEnv{srv: srv, boot: srv.Admin}
 	// The real server (admin UI and playground included) plus one route that
 	// counts requests for an avatar the CSP must block.
 	mux := http.NewServeMux()
@@ -108,6 +111,11 @@ func newBrowserEnv(t *testing.T) *browserEnv {
 		t.Fatalf("starting %s: %v", chromiumPath, err)
 	}
 	env.do(t, chromedp.EmulateViewport(1280, 800))
+	// A zone with a half-hour offset, so that the UTC offset the admin shows
+	// is the browser's and not assumed.
+	if _, err := chromedp.Call(tab, emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: "Asia/Kolkata"}); err != nil {
+		t.Fatalf("setting the time zone: %v", err)
+	}
 	// Let the copy button use the real clipboard, and the test read it back.
 	for _, name := range []string{"clipboard-read", "clipboard-write"} {
 		_, err := chromedp.CallBrowser(tab, browser.SetPermission, browser.SetPermissionParams{
@@ -326,6 +334,9 @@ func TestAdminInBrowser(t *testing.T) {
 		e.do(t,
 			chromedp.Navigate(e.url+"/admin/"),
 			chromedp.WaitVisible(chromedp.CSS("#signin-token")),
+		)
+		e.axe(t, "the sign-in page")
+		e.do(t,
 			chromedp.SendKeys(chromedp.CSS("#signin-token"), e.boot),
 			click(".signin-card button[type=submit]"),
 			chromedp.WaitVisible(chromedp.CSS("[data-testid=viewer-name]")),
@@ -356,6 +367,7 @@ func TestAdminInBrowser(t *testing.T) {
 		e.waitJS(t, fmt.Sprintf(`(() => { const c = document.querySelector(%q); return c && c.checked && c.disabled })()`, roleCell), "the role's cell to be checked and locked")
 		e.do(t, chromedp.ScrollIntoView(chromedp.CSS(".matrix")))
 		e.screenshot(t, "create-dialog.png")
+		e.axe(t, "the create dialog")
 		e.do(t, chromedp.EmulateViewport(390, 844), chromedp.ScrollIntoView(chromedp.CSS(".matrix")))
 		e.screenshot(t, "create-dialog-narrow.png")
 		e.do(t, chromedp.EmulateViewport(1280, 800))
@@ -372,6 +384,19 @@ func TestAdminInBrowser(t *testing.T) {
 			t.Fatalf("show-once dialog warns %q", warning)
 		}
 		e.screenshot(t, "show-once-dialog.png")
+		e.axe(t, "the show-once dialog")
+
+		// Until the secret is copied or marked stored, nothing but the
+		// dialog's own buttons can close it: not Escape (twice, which
+		// Chromium would otherwise honour), not a click on the backdrop, and
+		// there is no ×.
+		e.do(t, chromedp.KeyEvent("\x1b"), chromedp.KeyEvent("\x1b"), chromedp.MouseClickXY(8, 8))
+		held := run(t, e, chromedp.Evaluate[[]bool](`[!!document.querySelector("dialog[open] .secret-value"),
+			!!document.querySelector("dialog[open] .dialog-head .icon-button"),
+			document.querySelector("dialog[open] [data-close-secret]").disabled]`))
+		if !held[0] || held[1] || !held[2] {
+			t.Fatalf("before copying: dialog open %v, × shown %v, Close disabled %v; want open, no ×, disabled", held[0], held[1], held[2])
+		}
 
 		e.do(t, click("dialog[open] .copy-button"))
 		e.waitJS(t, `document.querySelector("dialog[open] .copy-status").textContent.includes("Copied")`, "the copy confirmation")
@@ -398,12 +423,16 @@ func TestAdminInBrowser(t *testing.T) {
 			t.Fatalf("the new secret gets HTTP %d", s)
 		}
 
-		// Closing leaves only the hint.
+		// Copied, it closes; the new token heads the list, marked new,
+		// although "Bootstrap" sorts before it.
 		e.do(t,
-			click("dialog[open] .dialog-actions .button"),
+			click("dialog[open] [data-close-secret]"),
 			chromedp.WaitNotPresent(chromedp.CSS(".secret-value")),
 		)
-		e.waitRows(t, "Bootstrap", name)
+		e.waitRows(t, name, "Bootstrap")
+		if n := run(t, e, chromedp.Evaluate[[]string](`[...document.querySelectorAll("tr[data-new]")].map((r) => r.dataset.tokenName + ": " + r.querySelector(".badge-new")?.textContent)`)); !slices.Equal(n, []string{name + ": New"}) {
+			t.Fatalf("rows marked new: %q", n)
+		}
 		hint := run(t, e, chromedp.Text(chromedp.CSS(`tr[data-token-name="CI Deployer"] td[data-col=hint]`)))
 		if hint != tok.Hint || strings.Contains(run(t, e, chromedp.Evaluate[string](`document.body.innerHTML`)), secret) {
 			t.Fatalf("after closing, the row shows %q (want the hint %q) or the page still holds the secret", hint, tok.Hint)
@@ -412,15 +441,19 @@ func TestAdminInBrowser(t *testing.T) {
 
 	// Tokens made through the API to sort and filter among.
 	e.createToken(t, map[string]any{"name": "Alpha reader", "type": "READ_ONLY"})
-	e.createToken(t, map[string]any{"name": "Zulu full", "type": "FULL_ACCESS", "lifespan": "DAYS_7"})
+	zulu := e.createToken(t, map[string]any{"name": "Zulu full", "type": "FULL_ACCESS", "lifespan": "DAYS_7"})
 	e.createToken(t, map[string]any{"name": "Old service", "type": "READ_ONLY"})
 	old := e.tokenByName(t, "Old service")
 	e.mustGraphQL(t, e.boot, `mutation($id: ID!) { revokeAPIToken(id: $id) { id } }`, map[string]any{"id": old.ID}, &struct{}{})
 
 	t.Run("sort and filter", func(t *testing.T) {
+		// After a reload the new token is in its sorted place, no longer marked.
 		e.do(t, chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("[data-testid=viewer-name]")))
 		all := []string{"Alpha reader", "Bootstrap", name, "Old service", "Zulu full"}
 		e.waitRows(t, all...)
+		if n := run(t, e, chromedp.Evaluate[int](`document.querySelectorAll("tr[data-new], .badge-new").length`)); n != 0 {
+			t.Fatalf("%d rows still marked new after a reload", n)
+		}
 		if arrow := run(t, e, chromedp.Text(chromedp.CSS(`th[data-col=name] .sort-arrow`))); arrow != "▲" {
 			t.Fatalf("name column shows %q, want ▲ for ascending", arrow)
 		}
@@ -446,6 +479,16 @@ func TestAdminInBrowser(t *testing.T) {
 		e.waitRows(t, all...)
 		e.do(t, fill("#filter-secret", secret))
 		e.waitRows(t, name)
+		// The hint the list shows finds the token too, whole or its start;
+		// anything else filters nothing and says what to paste.
+		hint := e.tokenByName(t, name).Hint
+		e.do(t, fill("#filter-secret", hint))
+		e.waitRows(t, name)
+		e.do(t, fill("#filter-secret", strings.TrimSuffix(hint, "…")[:7]))
+		e.waitJS(t, fmt.Sprintf(`%s.includes(%q)`, rowsJS, name), "the token found by the start of its hint")
+		e.do(t, fill("#filter-secret", "not a token"))
+		e.waitJS(t, `document.querySelector("#filter-secret-advice")?.textContent.includes("Paste the whole token")`, "the advice on what to paste")
+		e.waitRows(t, all...)
 		e.do(t, fill("#filter-secret", ""), fill("#filter-type", "READ_ONLY"))
 		e.waitRows(t, "Alpha reader", "Old service")
 		e.do(t, fill("#filter-type", ""), fill("#filter-status", "REVOKED"))
@@ -460,7 +503,7 @@ func TestAdminInBrowser(t *testing.T) {
 
 	t.Run("edit", func(t *testing.T) {
 		e.do(t,
-			click(`button[aria-label="Edit CI Deployer"]`),
+			rowAction(name, "edit"),
 			chromedp.WaitVisible(chromedp.CSS(`dialog[open] input[data-cell="api-token:create"]`)),
 		)
 		// A server validation error appears at the field it names.
@@ -488,8 +531,13 @@ func TestAdminInBrowser(t *testing.T) {
 
 	t.Run("regenerate", func(t *testing.T) {
 		e.do(t,
-			click(`button[aria-label="Regenerate CI Deployer"]`),
+			rowAction(name, "regenerate"),
 			chromedp.WaitVisible(chromedp.CSS("dialog[open] select[name=grace]")),
+		)
+		if own := run(t, e, chromedp.Evaluate[int](`document.querySelectorAll("dialog[open] .own-token-warning, dialog[open] input[name=acknowledge]").length`)); own != 0 {
+			t.Fatal("regenerating another token warns about the viewer's own")
+		}
+		e.do(t,
 			click("dialog[open] .dialog-actions button[type=submit]"),
 			chromedp.WaitVisible(chromedp.CSS("dialog[open] .secret-value")),
 		)
@@ -504,29 +552,55 @@ func TestAdminInBrowser(t *testing.T) {
 			t.Fatalf("the new secret gets HTTP %d", s)
 		}
 		secret = fresh
-		e.do(t, click("dialog[open] .dialog-actions .button"), chromedp.WaitNotPresent(chromedp.CSS("dialog[open]")))
+		// Ticked as stored (not copied), Escape closes it.
+		e.do(t, click("dialog[open] input[name=stored]"), chromedp.KeyEvent("\x1b"), chromedp.WaitNotPresent(chromedp.CSS("dialog[open]")))
 	})
 
-	t.Run("revoke and restore", func(t *testing.T) {
+	t.Run("revoke asks first, focused on Cancel, and offers Undo", func(t *testing.T) {
 		row := `tr[data-token-name="CI Deployer"]`
-		e.do(t, click(`button[aria-label="Revoke CI Deployer"]`), chromedp.WaitVisible(chromedp.CSS(`button[aria-label="Restore CI Deployer"]`)))
-		if badge := run(t, e, chromedp.Text(chromedp.CSS(row+" td[data-col=status]"))); badge != "Revoked" {
-			t.Fatalf("status %q after revoking", badge)
+		status := func() string { return run(t, e, chromedp.Text(chromedp.CSS(row+" td[data-col=status] .badge"))) }
+		e.do(t, rowAction(name, "revoke"), chromedp.WaitVisible(chromedp.CSS("dialog[open] button.danger")))
+		if !run(t, e, chromedp.Evaluate[bool](`document.activeElement.matches("dialog[open] [data-cancel]")`)) {
+			t.Fatal("the revoke dialog opens with the focus elsewhere than Cancel")
 		}
+		question := run(t, e, chromedp.Text(chromedp.CSS("dialog[open] .dialog-body")))
+		if !strings.Contains(question, "CI Deployer") || strings.Contains(question, "signed in with") {
+			t.Fatalf("the revoke question reads %q", question)
+		}
+		e.axe(t, "the revoke confirmation")
+		// Enter presses Cancel: nothing is revoked, and the focus is back on the row's menu.
+		e.do(t, chromedp.KeyEvent("\r"), chromedp.WaitNotPresent(chromedp.CSS("dialog[open]")))
+		e.waitJS(t, `document.activeElement?.dataset.rowMenu === "CI Deployer"`, "the focus back on the row's ⋯ button")
+		if s := e.viewerStatus(t, secret); s != http.StatusOK || status() != "Active" {
+			t.Fatalf("after Cancel the token gets HTTP %d and shows %q", s, status())
+		}
+
+		e.do(t, rowAction(name, "revoke"), click("dialog[open] button.danger"), chromedp.WaitNotPresent(chromedp.CSS("dialog[open]")))
+		e.waitJS(t, `document.querySelector('`+row+` td[data-col=status] .badge')?.textContent === "Revoked"`, "the Revoked badge")
 		if s := e.viewerStatus(t, secret); s != http.StatusUnauthorized {
 			t.Fatalf("a revoked token gets HTTP %d, want 401", s)
 		}
-		e.do(t, click(`button[aria-label="Restore CI Deployer"]`), chromedp.WaitVisible(chromedp.CSS(`button[aria-label="Revoke CI Deployer"]`)))
-		if badge := run(t, e, chromedp.Text(chromedp.CSS(row+" td[data-col=status]"))); badge != "Active" {
-			t.Fatalf("status %q after restoring", badge)
+		// The toast's Undo restores it.
+		e.do(t, click(".toast-action"))
+		e.waitJS(t, `document.querySelector('`+row+` td[data-col=status] .badge')?.textContent === "Active"`, "the token restored by Undo")
+		if s := e.viewerStatus(t, secret); s != http.StatusOK {
+			t.Fatalf("a restored token gets HTTP %d", s)
 		}
+		// Restore from the menu too.
+		e.do(t, rowAction(name, "revoke"), click("dialog[open] button.danger"), chromedp.WaitNotPresent(chromedp.CSS("dialog[open]")))
+		e.waitJS(t, `document.querySelector('`+row+` td[data-col=status] .badge')?.textContent === "Revoked"`, "the Revoked badge")
+		e.do(t, rowAction(name, "restore"))
+		e.waitJS(t, `document.querySelector('`+row+` td[data-col=status] .badge')?.textContent === "Active"`, "the token restored from the menu")
 		if s := e.viewerStatus(t, secret); s != http.StatusOK {
 			t.Fatalf("a restored token gets HTTP %d", s)
 		}
 	})
 
 	t.Run("delete through the confirmation dialog", func(t *testing.T) {
-		e.do(t, click(`button[aria-label="Delete CI Deployer"]`), chromedp.WaitVisible(chromedp.CSS("dialog[open] button.danger")))
+		e.do(t, rowAction(name, "delete"), chromedp.WaitVisible(chromedp.CSS("dialog[open] button.danger")))
+		if !run(t, e, chromedp.Evaluate[bool](`document.activeElement.matches("dialog[open] [data-cancel]")`)) {
+			t.Fatal("the delete dialog opens with the focus elsewhere than Cancel")
+		}
 		question := run(t, e, chromedp.Text(chromedp.CSS("dialog[open] .dialog-body")))
 		if !strings.Contains(question, "CI Deployer") {
 			t.Fatalf("the confirmation does not name the token: %q", question)
@@ -545,7 +619,7 @@ func TestAdminInBrowser(t *testing.T) {
 		e.do(t,
 			chromedp.KeyEvent("\x1b"),
 			chromedp.WaitNotPresent(chromedp.CSS("dialog[open]")),
-			click(`button[aria-label="Delete CI Deployer"]`),
+			rowAction(name, "delete"),
 			click("dialog[open] button.danger"),
 			chromedp.WaitNotPresent(chromedp.CSS(`tr[data-token-name="CI Deployer"]`)),
 		)
@@ -555,6 +629,184 @@ func TestAdminInBrowser(t *testing.T) {
 		if s := e.viewerStatus(t, secret); s != http.StatusUnauthorized {
 			t.Fatalf("a deleted token gets HTTP %d, want 401", s)
 		}
+	})
+
+	t.Run("row actions stay in view at every width, with long names", func(t *testing.T) {
+		long := strings.Repeat("Unbrokenname", 9)[:100]
+		e.createToken(t, map[string]any{"name": long, "type": "READ_ONLY", "description": strings.Repeat("Wordy description ", 12)})
+		e.do(t, chromedp.Reload())
+		e.waitJS(t, fmt.Sprintf(`!!document.querySelector('button[data-row-menu=%q]')`, long), "the long-named row")
+		for _, w := range []int64{1280, 1150, 1000, 900, 760, 390} {
+			h := int64(800)
+			if w == 390 {
+				h = 844
+			}
+			e.do(t, chromedp.EmulateViewport(w, h))
+			what := fmt.Sprintf("at %d px", w)
+			for _, n := range []string{long, "Bootstrap"} {
+				b := e.inView(t, fmt.Sprintf(`button[data-row-menu=%q]`, n), 44, what)
+				if b.Width < 44 || b.Height < 44 {
+					t.Fatalf("%s: the ⋯ button of %q is %vx%v px, want at least 44x44", what, n, b.Width, b.Height)
+				}
+			}
+			e.inView(t, fmt.Sprintf(`tr[data-token-name=%q] .token-name`, long), 1, what+": the long name wraps")
+			if w == 1000 {
+				e.screenshot(t, "tokens-page-1000.png")
+				// The menu's items have text labels and 44 px targets, all in view.
+				e.do(t, click(fmt.Sprintf(`button[data-row-menu=%q]`, long)), chromedp.WaitVisible(chromedp.CSS(".row-menu")))
+				items := run(t, e, chromedp.Evaluate[[]string](`[...document.querySelectorAll(".row-menu [role=menuitem]")].map((b) => {
+					const r = b.getBoundingClientRect();
+					return b.textContent + (r.height >= 44 && r.left >= 0 && r.right <= innerWidth && r.top >= 0 && r.bottom <= innerHeight ? "" : " (" + r.height + "px, " + r.left + "–" + r.right + ")");
+				})`))
+				if !slices.Equal(items, []string{"Edit", "Regenerate", "Revoke", "Delete"}) {
+					t.Fatalf("menu items %q, want Edit, Regenerate, Revoke, Delete, each 44 px and in view", items)
+				}
+				e.axe(t, "the tokens page with a row menu open")
+				if !run(t, e, chromedp.Evaluate[bool](`document.activeElement.getAttribute("role") === "menuitem"`)) {
+					t.Fatal("the open menu does not hold the focus")
+				}
+				e.do(t, chromedp.KeyEvent("\x1b"), chromedp.WaitNotPresent(chromedp.CSS(".row-menu")))
+				e.waitJS(t, fmt.Sprintf(`document.activeElement?.dataset.rowMenu === %q`, long), "the focus back on the ⋯ button")
+			}
+			if w == 390 {
+				e.allInView(t, ".tokens-table td, .tokens-table button", what)
+				e.axe(t, "the tokens page at 390 px")
+			}
+		}
+		e.do(t, chromedp.EmulateViewport(1280, 800))
+		e.axe(t, "the tokens page")
+		tok := e.tokenByName(t, long)
+		e.mustGraphQL(t, e.boot, `mutation($id: ID!) { deleteAPIToken(id: $id) }`, map[string]any{"id": tok.ID}, &struct{}{})
+		e.do(t, chromedp.Reload())
+		e.waitRows(t, "Alpha reader", "Bootstrap", "Old service", "Zulu full")
+	})
+
+	t.Run("dates are relative, with the exact time and UTC offset on hover", func(t *testing.T) {
+		type when struct{ Text, Title, Datetime, Status string }
+		read := func(name, col string) when {
+			return run(t, e, chromedp.Evaluate[when](fmt.Sprintf(`(() => {
+				const row = document.querySelector('tr[data-token-name=%q]');
+				const el = row.querySelector('td[data-col=%q] time, td[data-col=%q] .when');
+				return {text: el.firstChild.textContent, title: el.title ?? "", datetime: el.getAttribute("datetime") ?? "",
+					status: row.querySelector("td[data-col=status]").textContent};
+			})()`, name, col, col)))
+		}
+		exact := regexp.MustCompile(`\d{1,2}:\d{2}:\d{2}.* UTC\+05:30$`)
+		z := read("Zulu full", "expires")
+		if z.Text != "in 7 days" || !exact.MatchString(z.Title) || z.Datetime == "" {
+			t.Fatalf("Zulu full expires %+v; want \"in 7 days\" with the exact time in Asia/Kolkata (UTC+05:30) as the title", z)
+		}
+		if !strings.Contains(z.Status, "Expires soon") {
+			t.Fatalf("Zulu full (7 days left) shows %q, want an Expires soon badge", z.Status)
+		}
+		if a := read("Alpha reader", "expires"); a.Text != "Never" || strings.Contains(a.Status, "soon") {
+			t.Fatalf("Alpha reader (no expiry) shows %+v", a)
+		}
+		if c := read("Bootstrap", "created"); !strings.HasSuffix(c.Text, "ago") && c.Text != "now" || !exact.MatchString(c.Title) {
+			t.Fatalf("Bootstrap created %+v; want a relative time with the exact one as the title", c)
+		}
+		// The exact time is in the text screen readers read, too.
+		if sr := run(t, e, chromedp.Text(chromedp.CSS(`tr[data-token-name="Zulu full"] td[data-col=expires] time .visually-hidden`))); !exact.MatchString(strings.Trim(sr, " ()")) {
+			t.Fatalf("hidden text %q", sr)
+		}
+	})
+
+	t.Run("a token's page", func(t *testing.T) {
+		if s := e.viewerStatus(t, zulu); s != http.StatusOK {
+			t.Fatalf("Zulu full gets HTTP %d", s)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), stepTimeout)
+		defer cancel()
+		if err := e.srv.App.Recorder.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+		tok := e.tokenByName(t, "Zulu full")
+		// A click anywhere on the row (not on its controls) opens the page.
+		e.do(t, chromedp.Reload(), click(`tr[data-token-name="Zulu full"] td[data-col=type]`))
+		e.waitJS(t, `!!document.querySelector(".token-detail h1")`, "the token's page")
+		if path := run(t, e, chromedp.Evaluate[string](`location.pathname`)); path != "/admin/tokens/"+tok.ID {
+			t.Fatalf("the row opened %s", path)
+		}
+		e.waitJS(t, `document.querySelector(".token-detail #audit")?.textContent.includes("api-token.create")`, "the audit trail")
+		page := run(t, e, chromedp.Text(chromedp.CSS(".token-detail")))
+		for _, want := range []string{"Zulu full", "Full access", "Persona", "Last used from", "127.0.0.1", "Created by", "Bootstrap", "Effective permissions", "Expires soon"} {
+			if !strings.Contains(page, want) {
+				t.Errorf("the token's page lacks %q:\n%s", want, page)
+			}
+		}
+		if perms := run(t, e, chromedp.Text(chromedp.CSS(".token-detail [data-testid=effective-permissions]"))); !strings.Contains(perms, "api-token") || !strings.Contains(perms, "revoke") || !strings.Contains(perms, "audit-event") {
+			t.Fatalf("effective permissions of a full-access token: %q", perms)
+		}
+		e.screenshot(t, "token-detail.png")
+		e.axe(t, "a token's page")
+		// Its own address loads it, and back returns to the list.
+		e.do(t, chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(".token-detail [data-testid=effective-permissions]")))
+		e.do(t, chromedp.EmulateViewport(390, 844))
+		e.allInView(t, ".token-detail button, .token-detail dd", "a token's page at 390 px")
+		e.axe(t, "a token's page at 390 px")
+		e.do(t, chromedp.EmulateViewport(1280, 800), chromedp.NavigateBack(), chromedp.WaitVisible(chromedp.CSS(".tokens-table")))
+		e.waitRows(t, "Alpha reader", "Bootstrap", "Old service", "Zulu full")
+	})
+
+	t.Run("lists keep their state in the URL", func(t *testing.T) {
+		for i := 1; i <= 12; i++ {
+			e.createToken(t, map[string]any{"name": fmt.Sprintf("Bulk %02d", i), "type": "READ_ONLY"})
+		}
+		bulk := func(from, to int) []string {
+			var names []string
+			for i := from; i >= to; i-- {
+				names = append(names, fmt.Sprintf("Bulk %02d", i))
+			}
+			return names
+		}
+		page1 := append([]string{"Zulu full", "Old service"}, bulk(12, 5)...)
+		page2 := append(bulk(4, 1), "Bootstrap", "Alpha reader")
+		pagerIs := func(want string) {
+			e.waitJS(t, fmt.Sprintf(`document.querySelector("[data-testid=pager-count]")?.textContent === %q`, want), "the pager to read "+want)
+		}
+		e.do(t, chromedp.Navigate(e.url+"/admin/tokens"))
+		pagerIs("16 tokens · page 1 of 1")
+		e.do(t, fill(".pager select[name=page-size]", "10"))
+		pagerIs("16 tokens · page 1 of 2")
+		e.do(t, click(`th[data-col=name] .sort-button`))
+		e.waitRows(t, page1...)
+		e.do(t, click(`.pager [data-page=next]`))
+		e.waitRows(t, page2...)
+		pagerIs("16 tokens · page 2 of 2")
+		// Reload keeps sort, page size and page; so does a link to the address.
+		e.do(t, chromedp.Reload())
+		e.waitRows(t, page2...)
+		if u := run(t, e, chromedp.Evaluate[string](`location.search`)); !strings.Contains(u, "dir=DESC") || !strings.Contains(u, "size=10") || !strings.Contains(u, "page=2") {
+			t.Fatalf("the address keeps %q", u)
+		}
+		// Back returns to the first page; First and Last work.
+		e.do(t, chromedp.NavigateBack())
+		e.waitRows(t, page1...)
+		e.do(t, click(`.pager [data-page=last]`))
+		e.waitRows(t, page2...)
+		pagerIs("16 tokens · page 2 of 2")
+		e.do(t, click(`.pager [data-page=first]`))
+		e.waitRows(t, page1...)
+		// Filters too (never the token value).
+		e.do(t, click(`[aria-controls=token-filters]`), fill("#filter-name", "bulk 1"))
+		e.waitRows(t, bulk(12, 10)...)
+		e.do(t, fill("#filter-secret", "lk_"), chromedp.Reload())
+		e.waitRows(t, bulk(12, 10)...)
+		if v := run(t, e, chromedp.Evaluate[[]string](`[document.querySelector("#filter-name").value, document.querySelector("#filter-secret").value, location.search]`)); v[0] != "bulk 1" || v[1] != "" || strings.Contains(v[2], "lk_") {
+			t.Fatalf("after a reload: name filter %q, token filter %q, address %q", v[0], v[1], v[2])
+		}
+		e.axe(t, "the tokens page, filtered and paged")
+		var d struct {
+			APITokens struct {
+				Edges []struct{ Node struct{ ID string } }
+			}
+		}
+		e.mustGraphQL(t, e.boot, `{ apiTokens(first: 50, where: {nameHasPrefix: "Bulk "}) { edges { node { id } } } }`, nil, &d)
+		for _, n := range d.APITokens.Edges {
+			e.mustGraphQL(t, e.boot, `mutation($id: ID!) { deleteAPIToken(id: $id) }`, map[string]any{"id": n.Node.ID}, &struct{}{})
+		}
+		e.do(t, chromedp.Navigate(e.url+"/admin/tokens"))
+		e.waitRows(t, "Alpha reader", "Bootstrap", "Old service", "Zulu full")
 	})
 
 	t.Run("content types, roles, personas and the audit log", func(t *testing.T) {
@@ -650,6 +902,35 @@ func TestAdminInBrowser(t *testing.T) {
 		e.do(t, click(`.mainnav a[href="/admin/tokens"]`), chromedp.WaitVisible(chromedp.CSS(".tokens-table")))
 	})
 
+	t.Run("roles, personas, content types and the audit log at 390 px", func(t *testing.T) {
+		long := strings.Repeat("Longrolename", 9)[:100]
+		e.mustGraphQL(t, e.boot, `mutation($n: String!) { createRole(input: {name: $n, description: "A role with a long unbroken name", permissions: [{contentType: "article", action: "read"}]}) { id } }`, map[string]any{"n": long}, &struct{}{})
+		e.mustGraphQL(t, e.boot, `mutation($n: String!) { createPersona(input: {name: $n}) { id } }`, map[string]any{"n": strings.Repeat("Longpersonaname", 7)[:100]}, &struct{}{})
+		for _, page := range []struct{ path, ready string }{
+			{"roles", `tr[data-role-name="Auditor"]`},
+			{"personas", `tr[data-persona-name="Administrator"]`},
+			{"content-types", `tr[data-content-type="api-token"]`},
+			{"audit", ".audit-table tbody tr"},
+		} {
+			e.do(t, chromedp.EmulateViewport(1280, 800), chromedp.Navigate(e.url+"/admin/"+page.path), chromedp.WaitVisible(chromedp.CSS(page.ready)))
+			e.axe(t, "/admin/"+page.path)
+			e.do(t, chromedp.EmulateViewport(390, 844))
+			e.waitJS(t, `!!document.querySelector(".table-wrap.as-cards")`, page.path+" as cards")
+			e.allInView(t, ".data-table td, .data-table button, .data-table code", "/admin/"+page.path+" at 390 px")
+			if page.path != "audit" {
+				e.inView(t, ".data-table .row-actions .button", 44, "/admin/"+page.path+" at 390 px: the first row's button")
+			}
+			e.axe(t, "/admin/"+page.path+" at 390 px")
+		}
+		// The audit log gives every event's time in full: seconds and UTC offset.
+		when := run(t, e, chromedp.Text(chromedp.CSS(".audit-table tbody tr .audit-when time")))
+		if !regexp.MustCompile(`\d{1,2}:\d{2}:\d{2}.* UTC\+05:30$`).MatchString(when) {
+			t.Fatalf("the audit log shows %q, want the time with seconds and the UTC offset", when)
+		}
+		e.screenshot(t, "audit-log-narrow.png")
+		e.do(t, chromedp.EmulateViewport(1280, 800), chromedp.Navigate(e.url+"/admin/tokens"), chromedp.WaitVisible(chromedp.CSS(".tokens-table")))
+	})
+
 	t.Run("a viewer who may not create sees no create button", func(t *testing.T) {
 		reader := e.createToken(t, map[string]any{
 			"name": "Read tokens only", "type": "CUSTOM",
@@ -669,13 +950,93 @@ func TestAdminInBrowser(t *testing.T) {
 			chromedp.WaitVisible(chromedp.CSS("[data-testid=viewer-name]")),
 		)
 		e.waitRows(t, "Alpha reader", "Bootstrap", "Old service", "Read tokens only", "Zulu full")
-		hidden := run(t, e, chromedp.Evaluate[[]int](`["[data-testid=create-token]", "button[aria-label^=Edit]", "button[aria-label^=Delete]", "button[aria-label^=Regenerate]", "button[aria-label^=Revoke]", ".mainnav a[href='/admin/roles']"].map(s => document.querySelectorAll(s).length)`))
+		hidden := run(t, e, chromedp.Evaluate[[]int](`["[data-testid=create-token]", "[data-row-menu]", ".mainnav a[href='/admin/roles']"].map(s => document.querySelectorAll(s).length)`))
 		if slices.Max(hidden) != 0 {
 			t.Fatalf("a read-only viewer sees controls it may not use: %v", hidden)
 		}
 		e.do(t, chromedp.EmulateViewport(390, 844))
 		e.screenshot(t, "tokens-page-narrow.png")
 		e.do(t, chromedp.EmulateViewport(1280, 800))
+	})
+
+	t.Run("a limited viewer is offered only what it may grant", func(t *testing.T) {
+		expires := time.Now().Add(10 * 24 * time.Hour).UTC().Truncate(time.Second)
+		limited := e.createToken(t, map[string]any{
+			"name": "Limited maker", "type": "CUSTOM", "expiresAt": expires.Format(time.RFC3339),
+			"permissions": []map[string]string{
+				{"contentType": "api-token", "action": "read"}, {"contentType": "api-token", "action": "create"},
+				{"contentType": "persona", "action": "read"}, {"contentType": "role", "action": "read"},
+				{"contentType": "content-type", "action": "read"},
+			},
+		})
+		e.do(t,
+			click(".viewer .button"),
+			chromedp.WaitVisible(chromedp.CSS("#signin-token")),
+			chromedp.SendKeys(chromedp.CSS("#signin-token"), limited),
+			click(".signin-card button[type=submit]"),
+			chromedp.WaitVisible(chromedp.CSS("[data-testid=create-token]")),
+			click("[data-testid=create-token]"),
+			// It may not grant every read-only action, so the form starts at Custom.
+			chromedp.WaitVisible(chromedp.CSS(`dialog[open] input[data-cell="role:create"]`)),
+		)
+		type form struct {
+			Type                 string
+			Disabled             []string
+			FullReason, ROReason string
+			Duration             string
+			Durations            []string
+			DurationReason       string
+			Cells                []bool
+			Roles                []bool
+		}
+		f := run(t, e, chromedp.Evaluate[form](`(() => {
+			const d = document.querySelector("dialog[open]");
+			return {
+				type: d.querySelector("input[name=type]:checked").value,
+				disabled: [...d.querySelectorAll("input[name=type]:disabled")].map((i) => i.value),
+				fullReason: d.querySelector("[data-refusal=FULL_ACCESS]")?.textContent ?? "",
+				roReason: d.querySelector("[data-refusal=READ_ONLY]")?.textContent ?? "",
+				duration: d.querySelector("select[name=duration]").value,
+				durations: [...d.querySelectorAll("select[name=duration] option:disabled")].map((o) => o.value),
+				durationReason: d.querySelector("[data-refusal=duration]")?.textContent ?? "",
+				cells: ["api-token:read", "api-token:create", "role:create", "api-token:delete"].map((c) => d.querySelector('input[data-cell="' + c + '"]').disabled),
+				roles: [...d.querySelectorAll("input[name=role]")].map((i) => i.disabled),
+			};
+		})()`))
+		if f.Type != "CUSTOM" || !slices.Equal(f.Disabled, []string{"READ_ONLY", "FULL_ACCESS"}) ||
+			!strings.Contains(f.FullReason, "Only a full-access token") || !strings.Contains(f.ROReason, "read-only action") {
+			t.Fatalf("access levels: %+v", f)
+		}
+		if f.Duration != "DAYS_7" || !slices.Equal(f.Durations, []string{"DAYS_30", "DAYS_90", "UNLIMITED"}) || !strings.Contains(f.DurationReason, "expires") {
+			t.Fatalf("durations: %+v; want 7 days chosen, 30, 90 and unlimited disabled with the reason", f)
+		}
+		if !slices.Equal(f.Cells, []bool{false, false, true, true}) {
+			t.Fatalf("matrix cells api-token:read, api-token:create, role:create, api-token:delete disabled: %v", f.Cells)
+		}
+		if !slices.Contains(f.Roles, true) {
+			t.Fatalf("no role is out of reach: %v (Auditor grants audit-event:read)", f.Roles)
+		}
+		e.axe(t, "the create dialog of a limited viewer")
+		// A date is capped at the viewer's own expiry.
+		e.do(t, fill("dialog[open] select[name=duration]", "DATE"), chromedp.WaitVisible(chromedp.CSS("dialog[open] input[name=expiresAt]")))
+		if max := run(t, e, chromedp.Evaluate[string](`document.querySelector("dialog[open] input[name=expiresAt]").max`)); max == "" {
+			t.Fatal("the date has no maximum")
+		}
+		// What the form starts with saves: Save does not fail on the ceiling.
+		e.do(t,
+			fill("dialog[open] select[name=duration]", "DAYS_7"),
+			fill("dialog[open] input[name=name]", "Made within the ceiling"),
+			click(`dialog[open] input[data-cell="api-token:read"]`),
+			click("dialog[open] .dialog-actions button[type=submit]"),
+			chromedp.WaitVisible(chromedp.CSS("dialog[open] .secret-value")),
+			click("dialog[open] input[name=stored]"),
+			click("dialog[open] [data-close-secret]"),
+			chromedp.WaitNotPresent(chromedp.CSS("dialog[open]")),
+		)
+		if tok := e.tokenByName(t, "Made within the ceiling"); tok == nil || tok.Type != "CUSTOM" || !tok.may("api-token", "read") {
+			t.Fatalf("the token made within the ceiling: %+v", tok)
+		}
+		e.do(t, click(".viewer .button"), chromedp.WaitVisible(chromedp.CSS("#signin-token")))
 	})
 
 	t.Run("playground", func(t *testing.T) {
@@ -716,6 +1077,8 @@ func TestAdminInBrowser(t *testing.T) {
 			"permissions": []map[string]string{
 				{"contentType": "api-token", "action": "read"},
 				{"contentType": "api-token", "action": "regenerate"},
+				{"contentType": "api-token", "action": "revoke"},
+				{"contentType": "api-token", "action": "delete"},
 				{"contentType": "persona", "action": "read"},
 				{"contentType": "role", "action": "read"},
 				{"contentType": "content-type", "action": "read"},
@@ -736,14 +1099,35 @@ func TestAdminInBrowser(t *testing.T) {
 		)
 		viewer := run(t, e, chromedp.Text(chromedp.CSS("[data-testid=viewer-name]")))
 
+		// Revoking or deleting one's own token says so and asks again.
+		for _, act := range []struct{ action, title string }{{"revoke", "Revoke your own API token"}, {"delete", "Delete your own API token"}} {
+			e.do(t, rowAction(own, act.action), chromedp.WaitVisible(chromedp.CSS("dialog[open] .own-token-warning")))
+			got := run(t, e, chromedp.Evaluate[[]string](`[document.querySelector("dialog[open] h2").textContent,
+				document.querySelector("dialog[open] .own-token-warning").textContent,
+				String(document.querySelector("dialog[open] button.danger").disabled),
+				String(document.activeElement.matches("[data-cancel]"))]`))
+			if got[0] != act.title || !strings.Contains(got[1], "signed in with") || !strings.Contains(got[1], "signs you out") || got[2] != "true" || got[3] != "true" {
+				t.Fatalf("%s of the own token: title %q, warning %q, confirm disabled %s, focus on Cancel %s", act.action, got[0], got[1], got[2], got[3])
+			}
+			e.do(t, click("dialog[open] input[name=acknowledge]"))
+			if run(t, e, chromedp.Evaluate[bool](`document.querySelector("dialog[open] button.danger").disabled`)) {
+				t.Fatalf("%s: the confirm button stays disabled once acknowledged", act.action)
+			}
+			e.do(t, click("dialog[open] [data-cancel]"), chromedp.WaitNotPresent(chromedp.CSS("dialog[open]")))
+		}
+
 		e.do(t,
-			click(`button[aria-label="Regenerate `+own+`"]`),
+			rowAction(own, "regenerate"),
 			chromedp.WaitVisible(chromedp.CSS("dialog[open] select[name=grace]")),
 		)
 		if g := run(t, e, chromedp.Value(chromedp.CSS("dialog[open] select[name=grace]"))); g != "0" {
 			t.Fatalf("grace period %q, want 0 (stop working at once)", g)
 		}
+		if !run(t, e, chromedp.Evaluate[bool](`document.querySelector("dialog[open] .own-token-warning")?.textContent.includes("signed in with") && document.querySelector("dialog[open] button[type=submit]").disabled`)) {
+			t.Fatal("regenerating the own token does not warn, or does not ask again")
+		}
 		e.do(t,
+			click("dialog[open] input[name=acknowledge]"),
 			click("dialog[open] .dialog-actions button[type=submit]"),
 			chromedp.WaitVisible(chromedp.CSS("dialog[open] .secret-value")),
 		)
@@ -769,7 +1153,7 @@ func TestAdminInBrowser(t *testing.T) {
 		if got := run(t, e, chromedp.Evaluate[string](`sessionStorage.getItem("latchkey.token")`)); got != fresh {
 			t.Fatal("the session token is not the regenerated secret")
 		}
-		e.do(t, click("dialog[open] .dialog-actions .button"), chromedp.WaitNotPresent(chromedp.CSS("dialog[open]")))
+		e.do(t, click("dialog[open] input[name=stored]"), click("dialog[open] [data-close-secret]"), chromedp.WaitNotPresent(chromedp.CSS("dialog[open]")))
 		if got := run(t, e, chromedp.Text(chromedp.CSS("[data-testid=viewer-name]"))); got != viewer {
 			t.Fatalf("after closing the dialog the header shows %q, want %q", got, viewer)
 		}

@@ -124,13 +124,14 @@ export interface APIToken {
   permissions: Permission[];
 }
 export interface Viewer {
-  apiToken: { id: string; name: string; type: TokenType };
+  apiToken: { id: string; name: string; type: TokenType; expiresAt: string | null };
   persona: Persona;
   permissions: Permission[];
 }
 export interface PageInfo {
   hasNextPage: boolean;
   endCursor: string | null;
+  startCursor?: string | null;
 }
 export interface Connection<T> {
   totalCount: number;
@@ -150,6 +151,7 @@ export function nodes<T>(c: Connection<T>): T[] {
 const tokenFields = `id name code description type status hint expiresAt lastUsedAt createdAt
   persona @include(if: $withPersona) { id name avatarURL } roles @include(if: $withRoles) { id name }
   permissions { contentType action }`;
+const auditFields = `id createdAt action actorTokenID actorTokenName actorPersonaName targetType targetID targetName clientIP changes`;
 const readableVars = `$withPersona: Boolean = false, $withRoles: Boolean = false`;
 
 /** The variables that let token documents ask for what the viewer may read. */
@@ -158,10 +160,12 @@ export function readable(can: (contentType: string, action: string) => boolean) 
 }
 
 export const Q = {
-  viewer: `query Viewer { viewer { apiToken { id name type } persona { id name avatarURL } permissions { contentType action } } }`,
-  tokens: `query Tokens($first: Int, $after: Cursor, $orderBy: APITokenOrder, $where: APITokenWhereInput, ${readableVars}) {
-    apiTokens(first: $first, after: $after, orderBy: $orderBy, where: $where) {
-      totalCount pageInfo { hasNextPage endCursor } edges { node { ${tokenFields} } } } }`,
+  viewer: `query Viewer { viewer { apiToken { id name type expiresAt } persona { id name avatarURL } permissions { contentType action } } }`,
+  tokens: `query Tokens($first: Int, $after: Cursor, $last: Int, $before: Cursor, $orderBy: APITokenOrder, $where: APITokenWhereInput,
+      $pinnedWhere: APITokenWhereInput, $withPinned: Boolean = false, ${readableVars}) {
+    apiTokens(first: $first, after: $after, last: $last, before: $before, orderBy: $orderBy, where: $where) {
+      totalCount pageInfo { hasNextPage startCursor endCursor } edges { node { ${tokenFields} } } }
+    pinned: apiTokens(first: 20, where: $pinnedWhere) @include(if: $withPinned) { edges { node { ${tokenFields} } } } }`,
   createToken: `mutation CreateToken($input: CreateAPITokenInput!, ${readableVars}) {
     createAPIToken(input: $input) { secret apiToken { ${tokenFields} } } }`,
   updateToken: `mutation UpdateToken($id: ID!, $input: UpdateAPITokenInput!, ${readableVars}) {
@@ -194,8 +198,16 @@ export const Q = {
     updateContentType(id: $id, input: $input, detach: $detach) { id } }`,
   deleteContentType: `mutation DeleteContentType($id: ID!, $detach: Boolean) { deleteContentType(id: $id, detach: $detach) }`,
 
-  auditEvents: `query AuditEvents($first: Int, $after: Cursor, $where: AuditEventWhereInput) {
-    auditEvents(first: $first, after: $after, where: $where, orderBy: {field: CREATED_AT, direction: DESC}) {
-      totalCount pageInfo { hasNextPage endCursor }
-      edges { node { id createdAt action actorTokenID actorTokenName actorPersonaName targetType targetID targetName clientIP changes } } } }`,
+  tokenDetail: `query TokenDetail($id: ID!, $target: String!, $withAudit: Boolean = false, $withCatalog: Boolean = false, ${readableVars}) {
+    node(id: $id) { ... on APIToken { ${tokenFields} updatedAt lastUsedIP effectivePermissions { contentType action } createdBy { id name } } }
+    changes: auditEvents(first: 20, where: {targetID: $target}, orderBy: {field: CREATED_AT, direction: DESC}) @include(if: $withAudit) {
+      totalCount edges { node { ${auditFields} } } }
+    acts: auditEvents(first: 20, where: {actorTokenID: $target}, orderBy: {field: CREATED_AT, direction: DESC}) @include(if: $withAudit) {
+      totalCount edges { node { ${auditFields} } } }
+    contentTypes(first: 500, orderBy: {field: UID, direction: ASC}) @include(if: $withCatalog) { edges { node { id uid displayName } } } }`,
+
+  auditEvents: `query AuditEvents($first: Int, $after: Cursor, $last: Int, $before: Cursor, $where: AuditEventWhereInput) {
+    auditEvents(first: $first, after: $after, last: $last, before: $before, where: $where, orderBy: {field: CREATED_AT, direction: DESC}) {
+      totalCount pageInfo { hasNextPage startCursor endCursor }
+      edges { node { ${auditFields} } } } }`,
 };

@@ -1,10 +1,12 @@
 // The audit log: who did what to which record, newest first.
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { Connection, Q, gql, nodes } from "./api";
-import { ErrorBanner, Pager, filterSetter, formatDateTime, useDebounced, useSession } from "./ui";
-import { DataTable, Page, usePages } from "./page";
+import { ErrorBanner, Pager, useDebounced, useSession } from "./ui";
+import { firstPage, pageDefaults, useQueryState } from "./urlstate";
+import { Column, DataTable, Page, usePages } from "./page";
+import { When } from "./dates";
 
-interface AuditEvent {
+export interface AuditEvent {
   id: string;
   createdAt: string;
   action: string;
@@ -22,21 +24,16 @@ const knownActions = ["create", "update", "delete", "regenerate", "revoke", "res
   ["api-token", "role", "persona", "content-type"].map((t) => `${t}.${a}`),
 );
 
-const pageSize = 50;
-
-interface Filters {
-  action: string;
-  actor: string;
-  target: string;
-  from: string;
-  to: string;
-}
+// The log's filters and page, kept in the URL.
+const logDefaults = { action: "", actor: "", target: "", from: "", to: "", ...pageDefaults, size: "50" };
+type Filters = { action: string; actor: string; target: string; from: string; to: string };
 const empty: Filters = { action: "", actor: "", target: "", from: "", to: "" };
 
 export function AuditPage() {
   const session = useSession();
-  const [filters, setFilters] = useState<Filters>(empty);
-  const debounced = useDebounced(filters, 300);
+  const [q, setQ] = useQueryState(logDefaults);
+  const filters: Filters = { action: q.action, actor: q.actor, target: q.target, from: q.from, to: q.to };
+  const debounced: Filters = JSON.parse(useDebounced(JSON.stringify(filters), 300));
   const [tokens, setTokens] = useState<{ id: string; name: string }[]>([]);
 
   useEffect(() => {
@@ -55,13 +52,15 @@ export function AuditPage() {
     if (f.from) w.createdAtGTE = new Date(f.from + "T00:00:00").toISOString();
     if (f.to) w.createdAtLTE = new Date(f.to + "T23:59:59.999").toISOString();
     return w;
-  }, [debounced]);
+  }, [JSON.stringify(debounced)]);
 
-  const { data, items: events, error, pager } = usePages<AuditEvent>(
-    (after) => gql<{ auditEvents: Connection<AuditEvent> }>(Q.auditEvents, { first: pageSize, after, where }).then((d) => d.auditEvents),
-    [where],
+  const { data, items: events, error, pager, busy, retry } = usePages<AuditEvent>(
+    (req) => gql<{ auditEvents: Connection<AuditEvent> }>(Q.auditEvents, { ...req, where }).then((d) => d.auditEvents),
+    q,
+    setQ,
+    [JSON.stringify(where)],
   );
-  const set = filterSetter(filters, setFilters);
+  const set = (k: keyof Filters) => (e: Event) => setQ({ [k]: (e.target as HTMLInputElement).value, ...firstPage });
 
   return (
     <Page
@@ -107,43 +106,62 @@ export function AuditPage() {
           <input id="audit-to" type="date" value={filters.to} onInput={set("to")} />
         </div>
         <div class="filters-actions">
-          <button type="button" class="button" onClick={() => setFilters(empty)}>
+          <button type="button" class="button" onClick={() => setQ({ ...empty, ...firstPage })}>
             Clear filters
           </button>
         </div>
       </form>
-      <ErrorBanner text={error} />
-      <DataTable head={["When", "Action", "Actor", "Target", "Changes", "Client IP"]} class="audit-table" labelledBy="audit-title" busy={!data}>
+      <ErrorBanner text={error} onRetry={error ? retry : undefined} />
+      <DataTable head={auditColumns} class="audit-table" labelledBy="audit-title" busy={busy} cardsBelow={700}>
         {events.map((ev) => (
-          <tr key={ev.id}>
-            <td>
-              <time>{formatDateTime(ev.createdAt)}</time>
-            </td>
-            <td>
-              <code>{ev.action}</code>
-            </td>
-            <td>
-              {ev.actorPersonaName || "—"}
-              {ev.actorTokenName && <span class="muted"> via “{ev.actorTokenName}”</span>}
-            </td>
-            <td>
-              <span class="muted">{ev.targetType}</span> {ev.targetName}
-            </td>
-            <td>{ev.changes.join(", ")}</td>
-            <td>
-              <code>{ev.clientIP}</code>
-            </td>
-          </tr>
+          <AuditRow key={ev.id} ev={ev} />
         ))}
         {data && events.length === 0 && (
           <tr>
-            <td colSpan={6} class="no-match">
+            <td colSpan={auditColumns.length} class="no-match">
               No events match.
             </td>
           </tr>
         )}
       </DataTable>
-      {pager && <Pager {...pager} noun="event" />}
+      {pager && <Pager {...pager} noun="event" top="audit-title" />}
     </Page>
+  );
+}
+
+export const auditColumns: Column[] = [
+  { label: "When" },
+  { label: "Action" },
+  { label: "Actor" },
+  { label: "Target" },
+  { label: "Changes", priority: 3 },
+  { label: "Client IP", priority: 2 },
+];
+
+/** One event: the moment in full (seconds and UTC offset), who, what, to which record. */
+export function AuditRow(props: { ev: AuditEvent }) {
+  const ev = props.ev;
+  return (
+    <tr data-event-id={ev.id}>
+      <td data-label="When" class="audit-when">
+        <When iso={ev.createdAt} mode="absolute" />
+      </td>
+      <td data-label="Action">
+        <code>{ev.action}</code>
+      </td>
+      <td data-label="Actor">
+        {ev.actorPersonaName || "—"}
+        {ev.actorTokenName && <span class="muted"> via “{ev.actorTokenName}”</span>}
+      </td>
+      <td data-label="Target">
+        <span class="muted">{ev.targetType}</span> {ev.targetName}
+      </td>
+      <td data-label="Changes" data-priority={3}>
+        {ev.changes.join(", ")}
+      </td>
+      <td data-label="Client IP" data-priority={2}>
+        <code>{ev.clientIP}</code>
+      </td>
+    </tr>
   );
 }

@@ -38,20 +38,20 @@ export function ContentTypesPage() {
         <DataTable head={["Name", "UID", "Actions", "Description"]} actions="Row actions">
           {items.map((ct) => (
             <tr key={ct.id} data-content-type={ct.uid}>
-              <td>
-                <strong>{ct.displayName}</strong> {ct.system && <span class="badge">System</span>}
+              <td data-label="Name" class="card-title">
+                <strong class="wrap-anywhere">{ct.displayName}</strong> {ct.system && <span class="badge">System</span>}
               </td>
-              <td>
-                <code>{ct.uid}</code>
+              <td data-label="UID">
+                <code class="wrap-anywhere">{ct.uid}</code>
               </td>
-              <td>
+              <td data-label="Actions">
                 {ct.actions.map((a) => (
                   <span key={a.name} class={"chip" + (a.readOnly ? " chip-ro" : "")} title={a.readOnly ? "Read-only action" : undefined}>
                     {a.name}
                   </span>
                 ))}
               </td>
-              <td>{ct.description}</td>
+              <td data-label="Description">{ct.description}</td>
               <td class="row-actions">
                 {session.can("content-type", "update") && !ct.system && (
                   <RowButton verb="Edit" name={ct.displayName} icon={<EditIcon />} onClick={() => setModal({ kind: "edit", contentType: ct })} />

@@ -4,15 +4,15 @@ import "./styles.css";
 import { render } from "preact";
 import { useCallback, useEffect, useMemo, useState } from "preact/hooks";
 import { Q, Viewer, clearToken, getToken, gql, message, setToken, setUnauthenticatedHandler } from "./api";
-import { Avatar, SessionContext, Session, permissionSet, cell } from "./ui";
+import { Avatar, SessionContext, Session, ToastAction, permissionSet, cell } from "./ui";
 import { KeyIcon } from "./icons";
 import { TokensPage } from "./tokens";
 import { RolesPage } from "./roles";
 import { PersonasPage } from "./personas";
 import { ContentTypesPage } from "./contenttypes";
 import { AuditPage } from "./audit";
-
-const base = "/admin/";
+import { TokenDetailPage } from "./tokendetail";
+import { base, currentPath, navigate } from "./nav";
 
 interface Route {
   path: string;
@@ -28,16 +28,6 @@ const routes: Route[] = [
   { path: "content-types", label: "Content types", contentType: "content-type", page: () => <ContentTypesPage /> },
   { path: "audit", label: "Audit log", contentType: "audit-event", page: () => <AuditPage /> },
 ];
-
-function currentPath(): string {
-  const p = location.pathname.startsWith(base) ? location.pathname.slice(base.length) : "";
-  return p.replace(/\/+$/, "");
-}
-
-export function navigate(path: string) {
-  history.pushState(null, "", base + path);
-  dispatchEvent(new PopStateEvent("popstate"));
-}
 
 function SignIn(props: { onSignedIn: (v: Viewer) => void; notice: string }) {
   const [value, setValue] = useState("");
@@ -112,10 +102,15 @@ function Shell(props: { session: Session }) {
     return () => removeEventListener("popstate", on);
   }, []);
   const visible = routes.filter((r) => props.session.can(r.contentType, "read"));
-  const route = visible.find((r) => r.path === path) ?? (path === "" ? visible[0] : undefined);
+  // A page of its own below a list: tokens/<id>.
+  const [section, id] = path.split("/", 2);
+  const detail = id !== undefined && section === "tokens" && props.session.can("api-token", "read") ? decodeURIComponent(id) : undefined;
+  const route = detail
+    ? visible.find((r) => r.path === section)
+    : (visible.find((r) => r.path === path) ?? (path === "" ? visible[0] : undefined));
   useEffect(() => {
-    document.title = (route ? route.label + " · " : "") + "Latchkey admin";
-  }, [route]);
+    if (!detail) document.title = (route ? route.label + " · " : "") + "Latchkey admin";
+  }, [route, detail]);
   const v = props.session.viewer;
   return (
     <div class="shell">
@@ -175,7 +170,9 @@ function Shell(props: { session: Session }) {
         </div>
       </header>
       <main id="main" tabIndex={-1}>
-        {route ? (
+        {detail ? (
+          <TokenDetailPage key={detail} id={detail} />
+        ) : route ? (
           route.page()
         ) : visible.length === 0 ? (
           <div class="empty">
@@ -197,12 +194,30 @@ function Shell(props: { session: Session }) {
   );
 }
 
-function Toasts(props: { items: { id: number; text: string }[] }) {
+interface Toast {
+  id: number;
+  text: string;
+  action?: ToastAction;
+}
+
+function Toasts(props: { items: Toast[]; dismiss: (id: number) => void }) {
   return (
     <div class="toasts" role="status" aria-live="polite">
       {props.items.map((t) => (
         <div class="toast" key={t.id}>
-          {t.text}
+          <span>{t.text}</span>
+          {t.action && (
+            <button
+              type="button"
+              class="toast-action"
+              onClick={() => {
+                props.dismiss(t.id);
+                t.action!.run();
+              }}
+            >
+              {t.action.label}
+            </button>
+          )}
         </div>
       ))}
     </div>
@@ -215,7 +230,7 @@ function App() {
   const [viewer, setViewer] = useState<Viewer | null>(null);
   const [loading, setLoading] = useState(!!getToken());
   const [notice, setNotice] = useState("");
-  const [toasts, setToasts] = useState<{ id: number; text: string }[]>([]);
+  const [toasts, setToasts] = useState<Toast[]>([]);
 
   const signOut = useCallback(() => {
     clearToken();
@@ -236,10 +251,12 @@ function App() {
     }
   }, []);
 
-  const notify = useCallback((text: string) => {
+  const dismiss = useCallback((id: number) => setToasts((t) => t.filter((x) => x.id !== id)), []);
+  const notify = useCallback((text: string, action?: ToastAction) => {
     const id = ++toastSeq;
-    setToasts((t) => [...t.slice(-2), { id, text }]);
-    setTimeout(() => setToasts((t) => t.filter((x) => x.id !== id)), 4000);
+    setToasts((t) => [...t.slice(-2), { id, text, action }]);
+    // One with a button (Undo) stays long enough to reach it.
+    setTimeout(() => dismiss(id), action ? 10000 : 4000);
   }, []);
 
   const session = useMemo<Session | null>(() => {
@@ -264,7 +281,7 @@ function App() {
           }}
         />
       )}
-      <Toasts items={toasts} />
+      <Toasts items={toasts} dismiss={dismiss} />
     </>
   );
 }

@@ -2,9 +2,10 @@
 // row buttons, loading lists (whole or a page at a time), and the dialog a
 // page has open.
 import { ComponentChildren } from "preact";
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { Connection, gql, message, nodes } from "./api";
 import { ConfirmDialog, useSession } from "./ui";
+import { PageQuery, firstPage, pageSizes } from "./urlstate";
 import { PlusIcon } from "./icons";
 
 /** A page: its title, the buttons beside it, a line on what it is for, and the rest. */
@@ -30,27 +31,65 @@ export function CreateButton(props: { label: string; onClick: () => void; testid
   );
 }
 
-/** A table with a header row of plain column names and, with `actions`, a last column of row buttons. */
+/**
+ * The box around a table. It scrolls sideways when it must (the actions
+ * column stays in view: it is sticky), and below `cardsBelow` pixels of width
+ * its table turns into a list of cards, one per row, each cell labelled by its
+ * data-label. Cells with a data-priority are dropped as the box narrows (see
+ * styles.css): 3 first, then 2.
+ */
+export function TableWrap(props: { cardsBelow?: number; class?: string; children: ComponentChildren }) {
+  const ref = useRef<HTMLDivElement>(null);
+  const below = props.cardsBelow ?? 640;
+  const [cards, setCards] = useState(false);
+  useLayoutEffect(() => {
+    const el = ref.current!;
+    const check = () => setCards(el.clientWidth < below);
+    check();
+    const ro = new ResizeObserver(check);
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, [below]);
+  return (
+    <div ref={ref} class={"table-wrap" + (cards ? " as-cards" : "") + (props.class ? " " + props.class : "")}>
+      {props.children}
+    </div>
+  );
+}
+
+/** A column of a DataTable: its name, and how soon it is dropped on narrow screens. */
+export interface Column {
+  label: string;
+  priority?: 2 | 3;
+}
+
+/**
+ * A table with a header row of plain column names and, with `actions`, a
+ * last, sticky column of row buttons. Rows give each cell the column's name
+ * as data-label (and its priority), for the card layout.
+ */
 export function DataTable(props: {
-  head: string[];
+  head: (string | Column)[];
   actions?: string;
   class?: string;
   labelledBy?: string;
   busy?: boolean;
+  cardsBelow?: number;
   children: ComponentChildren;
 }) {
+  const cols = props.head.map((h) => (typeof h === "string" ? { label: h } : h));
   return (
-    <div class="table-wrap">
+    <TableWrap cardsBelow={props.cardsBelow}>
       <table class={"data-table" + (props.class ? " " + props.class : "")} aria-labelledby={props.labelledBy} aria-busy={props.busy}>
         <thead>
           <tr>
-            {props.head.map((h) => (
-              <th scope="col" key={h}>
-                {h}
+            {cols.map((h) => (
+              <th scope="col" key={h.label} data-priority={h.priority}>
+                {h.label}
               </th>
             ))}
             {props.actions && (
-              <th scope="col">
+              <th scope="col" class="row-actions">
                 <span class="visually-hidden">{props.actions}</span>
               </th>
             )}
@@ -58,7 +97,7 @@ export function DataTable(props: {
         </thead>
         <tbody>{props.children}</tbody>
       </table>
-    </div>
+    </TableWrap>
   );
 }
 
@@ -102,49 +141,69 @@ export function useNodes<T>(query: string, field: string, onError: (text: string
   return [items, () => setReload((n) => n + 1)] as const;
 }
 
+/** The arguments of a connection that fetch one page: forward from a cursor, or backward. */
+export interface PageRequest {
+  first?: number;
+  after?: string | null;
+  last?: number;
+  before?: string | null;
+}
+
 /**
- * A list read a page at a time: load fetches the page after a cursor. A
- * change in resetOn starts again from the first page; a change in reloadOn
- * fetches the current page again. Only the answer to the latest request
- * counts. `pager` is what Pager needs, once there is data.
+ * A list read a page at a time, its place kept in the URL (q and set come
+ * from useQueryState with pageDefaults): load fetches the page a request
+ * names. The list loads again when the page or reloadOn (the sort and
+ * filters load uses) change; only the answer to
+ * the latest request counts, and the table is busy while one is out.
+ * `pager` is what Pager needs, once there is data.
  */
-export function usePages<T>(load: (after: string | null) => Promise<Connection<T>>, resetOn: unknown[], reloadOn: unknown[] = []) {
-  const [cursors, setCursors] = useState<(string | null)[]>([null]);
+export function usePages<T>(
+  load: (req: PageRequest) => Promise<Connection<T>>,
+  q: PageQuery,
+  set: (patch: Partial<PageQuery>, mode?: "push" | "replace") => void,
+  reloadOn: unknown[] = [],
+) {
   const [data, setData] = useState<Connection<T> | null>(null);
   const [error, setError] = useState("");
+  const [busy, setBusy] = useState(true);
+  const [retry, setRetry] = useState(0);
   const seq = useRef(0);
-
-  // A new sort or filter starts again from the first page.
-  const first = useRef(true);
-  useEffect(() => {
-    if (first.current) {
-      first.current = false;
-      return;
-    }
-    setCursors([null]);
-  }, resetOn);
+  const size = pageSizes.includes(Number(q.size)) ? Number(q.size) : 20;
+  const page = Math.max(1, Number(q.page) || 1);
 
   useEffect(() => {
     const mine = ++seq.current;
-    load(cursors[cursors.length - 1])
+    setBusy(true);
+    const req: PageRequest = q.last
+      ? { last: Math.max(1, Number(q.last) || size) }
+      : q.before
+        ? { last: size, before: q.before }
+        : { first: size, after: q.after || null };
+    load(req)
       .then((c) => {
         if (mine !== seq.current) return;
         setData(c);
         setError("");
       })
-      .catch((e) => mine === seq.current && setError(message(e)));
-  }, [cursors, ...reloadOn]);
+      .catch((e) => mine === seq.current && setError(message(e)))
+      .finally(() => mine === seq.current && setBusy(false));
+  }, [q.page, q.size, q.after, q.before, q.last, retry, ...reloadOn]);
 
   const items = data ? nodes(data) : [];
+  const pages = data ? Math.max(1, Math.ceil(data.totalCount / size)) : 1;
+  const go = (patch: Partial<PageQuery>) => set({ ...firstPage, ...patch }, "push");
   const pager = data && {
     total: data.totalCount,
-    shown: items.length,
-    page: cursors.length - 1,
-    hasNext: data.pageInfo.hasNextPage,
-    onPrev: () => setCursors(cursors.slice(0, -1)),
-    onNext: () => setCursors([...cursors, data.pageInfo.endCursor]),
+    page,
+    pages,
+    size,
+    onFirst: () => go({}),
+    onPrev: () => go(page - 1 <= 1 ? {} : { page: String(page - 1), before: data.pageInfo.startCursor ?? "" }),
+    onNext: () => go({ page: String(page + 1), after: data.pageInfo.endCursor ?? "" }),
+    onLast: () => go({ page: String(pages), last: String(data.totalCount - (pages - 1) * size) }),
+    onSize: (n: number) => go({ size: String(n) }),
   };
-  return { data, items, error, setError, pager };
+  return { data, items, error, setError, pager, busy, retry: () => setRetry((n) => n + 1) };
 }
 
 /** The dialog a page has open; done closes it after a change, says so and reloads. */

@@ -36,14 +36,14 @@ export function PersonasPage() {
         <DataTable head={["Persona", "Description", "Tokens"]} actions="Actions">
           {personas.map((p) => (
             <tr key={p.id} data-persona-name={p.name}>
-              <td>
+              <td data-label="Persona" class="card-title">
                 <span class="persona-cell">
                   <Avatar name={p.name} url={p.avatarURL} size={28} />
-                  <strong>{p.name}</strong>
+                  <strong class="wrap-anywhere">{p.name}</strong>
                 </span>
               </td>
-              <td>{p.description}</td>
-              <td>{p.tokens?.totalCount ?? "—"}</td>
+              <td data-label="Description">{p.description}</td>
+              <td data-label="Tokens">{p.tokens?.totalCount ?? "—"}</td>
               <td class="row-actions">
                 {session.can("persona", "update") && (
                   <RowButton verb="Edit" name={p.name} icon={<EditIcon />} onClick={() => setModal({ kind: "edit", persona: p })} />

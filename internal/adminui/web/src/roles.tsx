@@ -1,7 +1,8 @@
 // Roles: named bundles of permissions, edited as a checkbox matrix.
 import { useState } from "preact/hooks";
 import { ContentType, Q, Role, gql } from "./api";
-import { Checkbox, ErrorBanner, FormDialog, GroupError, Matrix, FormField, grantCeiling, permissionSet, toPermissions, useForm, useSession } from "./ui";
+import { Checkbox, ErrorBanner, FormDialog, GroupError, Matrix, FormField, permissionSet, toPermissions, useForm, useSession } from "./ui";
+import { grantCeiling } from "./ceiling";
 import { CreateButton, DataTable, DeleteDialog, Page, RowButton, useModal, useNodes } from "./page";
 import { DeleteIcon, EditIcon } from "./icons";
 
@@ -42,11 +43,11 @@ export function RolesPage() {
             for (const p of r.permissions) byType.set(p.contentType, [...(byType.get(p.contentType) ?? []), p.action]);
             return (
               <tr key={r.id} data-role-name={r.name}>
-                <td>
-                  <strong>{r.name}</strong>
+                <td data-label="Name" class="card-title">
+                  <strong class="wrap-anywhere">{r.name}</strong>
                 </td>
-                <td>{r.description}</td>
-                <td>
+                <td data-label="Description">{r.description}</td>
+                <td data-label="Permissions">
                   <ul class="perm-summary">
                     {[...byType].map(([ct, actions]) => (
                       <li key={ct}>

@@ -19,28 +19,18 @@ export function toPermissions(set: Set<string>): Permission[] {
   });
 }
 
-/**
- * What the viewer may grant, for the matrix: nobody grants more than they
- * hold. Worked out from the token type where it can be, so that content
- * types registered since sign-in count too.
- */
-export function grantCeiling(session: Session, contentTypes: ContentType[]): Set<string> | undefined {
-  switch (session.viewer.apiToken.type) {
-    case "FULL_ACCESS":
-      return undefined;
-    case "READ_ONLY":
-      return new Set(contentTypes.flatMap((ct) => ct.actions.filter((a) => a.readOnly).map((a) => cell(ct.uid, a.name))));
-    default:
-      return session.granted;
-  }
-}
-
 export interface Session {
   viewer: Viewer;
   can: (contentType: string, action: string) => boolean;
   granted: Set<string>;
   signOut: () => void;
-  notify: (text: string) => void;
+  /** A toast; with an action (such as Undo), a button in it. */
+  notify: (text: string, action?: ToastAction) => void;
+}
+
+export interface ToastAction {
+  label: string;
+  run: () => void;
 }
 
 export const SessionContext = createContext<Session | null>(null);
@@ -51,24 +41,7 @@ export function useSession(): Session {
   return s;
 }
 
-// ---- Formatting ----
-
-export function formatDate(iso: string | null | undefined, empty = "—"): string {
-  if (!iso) return empty;
-  const d = new Date(iso);
-  return d.toLocaleDateString(undefined, { year: "numeric", month: "short", day: "numeric" });
-}
-
-export function formatDateTime(iso: string | null | undefined, empty = "—"): string {
-  if (!iso) return empty;
-  return new Date(iso).toLocaleString(undefined, {
-    year: "numeric",
-    month: "short",
-    day: "numeric",
-    hour: "2-digit",
-    minute: "2-digit",
-  });
-}
+// ---- Labels ----
 
 export const typeLabels: Record<string, string> = {
   READ_ONLY: "Read-only",
@@ -167,6 +140,7 @@ export function FormField(props: {
   type?: string;
   placeholder?: string;
   min?: string;
+  max?: string;
   maxLength?: number;
   minLength?: number;
   required?: boolean;
@@ -314,24 +288,30 @@ export function FormDialog(props: {
 }
 
 /** Cancel, then the submit button, at the foot of a dialog's form. */
-export function DialogActions(props: { onCancel: () => void; busy: boolean; submitLabel: string }) {
+export function DialogActions(props: { onCancel: () => void; busy: boolean; submitLabel: string; danger?: boolean; disabled?: boolean }) {
   return (
     <div class="dialog-actions">
-      <button type="button" class="button" onClick={props.onCancel}>
+      <button type="button" class="button" data-cancel onClick={props.onCancel}>
         Cancel
       </button>
-      <button type="submit" class="button primary" disabled={props.busy}>
+      <button type="submit" class={props.danger ? "button danger" : "button primary"} disabled={props.busy || props.disabled}>
         {props.submitLabel}
       </button>
     </div>
   );
 }
 
-export function ErrorBanner(props: { text: string }) {
+/** An error in a banner; with onRetry, a Retry button after it. */
+export function ErrorBanner(props: { text: string; onRetry?: () => void }) {
   if (!props.text) return null;
   return (
     <div class="banner banner-error" role="alert">
       {props.text}
+      {props.onRetry && (
+        <button type="button" class="button small banner-retry" onClick={props.onRetry}>
+          Retry
+        </button>
+      )}
     </div>
   );
 }
@@ -343,7 +323,10 @@ const focusable =
 
 /**
  * A modal dialog: focus moves in on open, Tab stays inside, Escape closes,
- * and focus returns to where it was on close.
+ * and focus returns to where it was on close. A dialog that is not
+ * `dismissible` (a secret not yet stored) ignores Escape, has no ×, and
+ * reopens if the browser closes it anyway; only its own buttons close it.
+ * Backdrop clicks never close a dialog.
  */
 export function Dialog(props: {
   title: string;
@@ -352,11 +335,14 @@ export function Dialog(props: {
   wide?: boolean;
   class?: string;
   initialFocus?: string;
+  dismissible?: boolean;
 }) {
   const ref = useRef<HTMLDialogElement>(null);
   const titleId = useId();
   const onClose = useRef(props.onClose);
   onClose.current = props.onClose;
+  const dismissible = useRef(true);
+  dismissible.current = props.dismissible !== false;
   useEffect(() => {
     const d = ref.current!;
     const opener = document.activeElement as HTMLElement | null;
@@ -367,23 +353,36 @@ export function Dialog(props: {
       d.querySelector<HTMLElement>(".dialog-body " + focusable.split(",").join(", .dialog-body ")) ||
       d.querySelector<HTMLElement>(focusable);
     first?.focus();
+    let mounted = true;
     const cancel = (e: Event) => {
       e.preventDefault();
-      onClose.current();
+      if (dismissible.current) onClose.current();
+    };
+    // Chromium closes a dialog on a second Escape even when cancel is
+    // prevented; a key held off before it reaches the dialog sends no
+    // close request at all, and a dialog closed all the same comes back.
+    const escape = (e: KeyboardEvent) => {
+      if (e.key !== "Escape") return;
+      e.preventDefault();
+      e.stopPropagation();
+      if (dismissible.current) onClose.current();
+    };
+    const reopen = () => {
+      if (mounted && !d.open) d.showModal();
     };
     d.addEventListener("cancel", cancel);
+    d.addEventListener("close", reopen);
+    window.addEventListener("keydown", escape, true);
     return () => {
+      mounted = false;
       d.removeEventListener("cancel", cancel);
+      d.removeEventListener("close", reopen);
+      window.removeEventListener("keydown", escape, true);
       if (d.open) d.close();
       if (opener && document.contains(opener)) opener.focus();
     };
   }, []);
   const onKeyDown = (e: KeyboardEvent) => {
-    if (e.key === "Escape") {
-      e.preventDefault();
-      onClose.current();
-      return;
-    }
     if (e.key !== "Tab") return;
     const items = [...ref.current!.querySelectorAll<HTMLElement>(focusable)].filter((el) => el.offsetParent !== null);
     if (items.length === 0) return;
@@ -407,28 +406,38 @@ export function Dialog(props: {
     >
       <div class="dialog-head">
         <h2 id={titleId}>{props.title}</h2>
-        <button type="button" class="icon-button" aria-label="Close" onClick={() => onClose.current()}>
-          ×
-        </button>
+        {props.dismissible !== false && (
+          <button type="button" class="icon-button" aria-label="Close" onClick={() => onClose.current()}>
+            ×
+          </button>
+        )}
       </div>
       {props.children}
     </dialog>
   );
 }
 
-/** A yes/no question before something that cannot be taken back. */
+/**
+ * A question before something that cannot be taken back, or not easily. It
+ * opens with the focus on Cancel, so Enter does not confirm. With
+ * `acknowledge`, a box to tick before the confirm button works: asking again
+ * when the act is on the viewer's own token.
+ */
 export function ConfirmDialog(props: {
   title: string;
   children: ComponentChildren;
   confirmLabel: string;
   danger?: boolean;
+  acknowledge?: string;
   onConfirm: () => Promise<void>;
   onClose: () => void;
 }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState("");
+  const [acknowledged, setAcknowledged] = useState(false);
   const submit = async (e: Event) => {
     e.preventDefault();
+    if (props.acknowledge && !acknowledged) return;
     setBusy(true);
     setError("");
     try {
@@ -439,20 +448,25 @@ export function ConfirmDialog(props: {
     }
   };
   return (
-    <Dialog title={props.title} onClose={props.onClose} initialFocus=".dialog-actions button">
+    <Dialog title={props.title} onClose={props.onClose} initialFocus="[data-cancel]" class="confirm-dialog">
       <form onSubmit={submit}>
         <div class="dialog-body">
           {props.children}
+          {props.acknowledge && (
+            <label class="checkbox acknowledge">
+              <input type="checkbox" name="acknowledge" checked={acknowledged} onChange={(e) => setAcknowledged((e.target as HTMLInputElement).checked)} />{" "}
+              {props.acknowledge}
+            </label>
+          )}
           <ErrorBanner text={error} />
         </div>
-        <div class="dialog-actions dialog-actions-start">
-          <button type="submit" class={props.danger ? "button danger" : "button primary"} disabled={busy}>
-            {props.confirmLabel}
-          </button>
-          <button type="button" class="button" onClick={props.onClose}>
-            Cancel
-          </button>
-        </div>
+        <DialogActions
+          onCancel={props.onClose}
+          busy={busy}
+          submitLabel={props.confirmLabel}
+          danger={props.danger}
+          disabled={!!props.acknowledge && !acknowledged}
+        />
       </form>
     </Dialog>
   );
@@ -585,7 +599,7 @@ export function Matrix(props: {
                     aria-label={(allOn ? "Clear all of " : "Select all of ") + ct.displayName}
                     onClick={() => toggleRow(ct, !allOn)}
                   >
-                    {allOn ? "None" : "All"}
+                    {allOn ? "Clear" : "All"}
                   </button>
                 </td>
               </tr>
@@ -597,28 +611,61 @@ export function Matrix(props: {
   );
 }
 
+/**
+ * Where a paged list is and how to move: "page 2 of 8", First, Previous,
+ * Next, Last, and the page size. Turning a page brings the list's heading
+ * (`top`, an element id) back into view.
+ */
 export function Pager(props: {
   total: number;
-  shown: number;
   page: number;
-  hasNext: boolean;
+  pages: number;
+  size: number;
+  onFirst: () => void;
   onPrev: () => void;
   onNext: () => void;
+  onLast: () => void;
+  onSize: (n: number) => void;
   noun: string;
+  top: string;
 }) {
+  const sizeId = useId();
+  const turn = (f: () => void) => () => {
+    f();
+    document.getElementById(props.top)?.scrollIntoView({ block: "start" });
+  };
+  const first = props.page <= 1;
+  const last = props.page >= props.pages;
   return (
     <nav class="pager" aria-label="Pagination">
-      <span class="pager-count" aria-live="polite">
+      <span class="pager-count" aria-live="polite" data-testid="pager-count">
         {props.total} {props.noun}
-        {props.total === 1 ? "" : "s"}
-        {props.total > props.shown || props.page > 0 ? ` · page ${props.page + 1}` : ""}
+        {props.total === 1 ? "" : "s"} · page {props.page} of {props.pages}
       </span>
-      <button type="button" class="button" disabled={props.page === 0} onClick={props.onPrev}>
-        ← Previous
-      </button>
-      <button type="button" class="button" disabled={!props.hasNext} onClick={props.onNext}>
-        Next →
-      </button>
+      <span class="pager-size">
+        <label for={sizeId}>Per page</label>
+        <select id={sizeId} name="page-size" value={String(props.size)} onChange={(e) => props.onSize(Number((e.target as HTMLSelectElement).value))}>
+          {[10, 20, 50, 100].map((n) => (
+            <option key={n} value={String(n)}>
+              {n}
+            </option>
+          ))}
+        </select>
+      </span>
+      <span class="pager-buttons">
+        <button type="button" class="button" data-page="first" disabled={first} onClick={turn(props.onFirst)}>
+          « First
+        </button>
+        <button type="button" class="button" data-page="prev" disabled={first} onClick={turn(props.onPrev)}>
+          ← Previous
+        </button>
+        <button type="button" class="button" data-page="next" disabled={last} onClick={turn(props.onNext)}>
+          Next →
+        </button>
+        <button type="button" class="button" data-page="last" disabled={last} onClick={turn(props.onLast)}>
+          Last »
+        </button>
+      </span>
     </nav>
   );
 }
