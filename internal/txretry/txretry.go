@@ -19,11 +19,14 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/logthrottle"
 )
 
-// Defaults: 5 attempts, sleeping about 20, 40, 80 and 160 ms (±50 %) in
-// between, so a mutation gives up after about 300 ms of backoff.
+// Defaults: 8 attempts, pausing about 20, 40, 80, 160, 320, 500 and 500 ms
+// (±50 %) in between, so a mutation gives up after about 1.6 s of backoff
+// (or sooner, at its deadline). In the 3-node Galera test, hot records
+// edited through every node at once took up to 5 attempts.
 const (
-	DefaultAttempts = 5
+	DefaultAttempts = 8
 	DefaultBackoff  = 20 * time.Millisecond
+	maxBackoff      = 500 * time.Millisecond
 )
 
 // Policy bounds the retries.
@@ -52,7 +55,7 @@ func (p *Policy) pause(ctx context.Context, n int) (time.Duration, bool) {
 	if b <= 0 {
 		b = DefaultBackoff
 	}
-	b <<= n - 1
+	b = min(b<<(n-1), max(b, maxBackoff))
 	d := b/2 + rand.N(b)
 	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < 2*d {
 		return 0, false
