@@ -2,6 +2,7 @@ package httpserver
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -47,6 +48,9 @@ func (s *Server) shed(next http.Handler) http.Handler {
 			return
 		}
 		defer l.Release()
+		// A turn is held while the body is read: a client sending it slowly
+		// may keep it no longer than the request's deadline.
+		_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(s.cfg.RequestTimeout))
 		next.ServeHTTP(w, r)
 	})
 }
