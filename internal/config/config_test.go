@@ -70,7 +70,7 @@ func TestLifecycleAndSheddingSettings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.StartupTimeout != 3*time.Minute || c.ShutdownDelay != 2*time.Second || c.MaxInFlight != 256 || c.MaxQueued != 256 || c.QueueTimeout != 250*time.Millisecond || c.NegativeCacheTTL != 10*time.Second {
+	if c.StartupTimeout != 3*time.Minute || c.ShutdownDelay != 2*time.Second || c.MaxInFlight != 256 || c.MaxQueued != 256 || c.QueueTimeout != 500*time.Millisecond || c.NegativeCacheTTL != 10*time.Second {
 		t.Fatalf("defaults: %+v", c)
 	}
 	env := map[string]string{"LATCHKEY_STARTUP_TIMEOUT": "10s", "LATCHKEY_SHUTDOWN_DELAY": "0s", "LATCHKEY_MAX_IN_FLIGHT": "0"}

@@ -34,7 +34,6 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/logthrottle"
 	"github.com/latchkeyhq/latchkey/internal/playground"
 	"github.com/latchkeyhq/latchkey/internal/secret"
-	"github.com/latchkeyhq/latchkey/internal/shed"
 	"github.com/latchkeyhq/latchkey/internal/store"
 )
 
@@ -55,8 +54,6 @@ type Server struct {
 	now     func() time.Time
 	// throttle keeps repeated error lines (an outage) to one a second per cause.
 	throttle *logthrottle.Throttle
-	// limiter sheds load (shed.go).
-	limiter *shed.Limiter
 }
 
 // Option adjusts a Server.
