@@ -83,7 +83,7 @@ func New(cfg *config.Config, st *store.Store, log zerolog.Logger, opts ...Option
 	guesses := &auth.Guesses{Limiter: s.auth.Limiter, Misses: &s.auth.Failures}
 	s.Admin = &admin.Service{Hasher: hasher, Now: s.now, Locking: st.Dialect == dialect.MySQL, Guesses: guesses, Changed: s.forget, Origin: origin}
 	s.Feed = &changes.Follower{
-		Client: st.Client, Apply: s.forget, Origin: origin, Fresh: s.Verifier.TrustUntil, Bound: time.Second,
+		Client: st.Background, Apply: s.forget, Origin: origin, Fresh: s.Verifier.TrustUntil, Bound: time.Second,
 		Lag: cfg.RequestTimeout + 5*time.Second, Now: s.now, Log: log,
 	}
 

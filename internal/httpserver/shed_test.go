@@ -215,3 +215,29 @@ func TestShedsForwardAuth(t *testing.T) {
 		}
 	})
 }
+
+// The change feed is read on connections of its own: when requests hold
+// every connection of the main pool, a token verified moments ago is still
+// answered from the cache after the 1 s the cache is trusted without a read
+// of the feed, instead of every verification joining the queue for the
+// database.
+func TestChangeFeedHasItsOwnConnections(t *testing.T) {
+	testserver.Dialects(t, func(t *testing.T, dialect string) {
+		s := testserver.New(t, dialect, testserver.RealClock(), testserver.Config(func(c *config.Config) {
+			c.DBMaxConns, c.RequestTimeout = 1, 2*time.Second
+		}))
+		if got := verifyStatus(t, s, s.Admin); got != http.StatusOK {
+			t.Fatalf("verify: %d", got)
+		}
+		conn, err := s.Store.DB.Conn(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		for start := time.Now(); time.Since(start) < 2*time.Second; time.Sleep(50 * time.Millisecond) {
+			if got := verifyStatus(t, s, s.Admin); got != http.StatusOK {
+				t.Fatalf("a cached token while the main pool is busy, after %v: HTTP %d", time.Since(start).Round(time.Millisecond), got)
+			}
+		}
+	})
+}

@@ -36,7 +36,16 @@ type Store struct {
 	Dialect string
 	// Pepper keys the HMAC of token secrets.
 	Pepper []byte
+	// Background is a small pool of its own (BackgroundConns) for the
+	// instance's background reads (the change feed): when requests hold
+	// every connection of the main pool, the feed is still read, so the
+	// verification cache stays trusted instead of sending every request
+	// to the database.
+	Background *ent.Client
 }
+
+// BackgroundConns is the size of the background pool.
+const BackgroundConns = 2
 
 // Pool sizes when LATCHKEY_DB_MAX_CONNS is not set. Every SQLite
 // connection holds three files open (database, -wal, -shm) and one writer
@@ -77,7 +86,8 @@ func Open(rawURL, pepper string, opts ...Option) (*Store, error) {
 		if err := createPrivate(path); err != nil {
 			return nil, err
 		}
-		db, err := sql.Open("sqlite", "file:"+uriPath.Replace(path)+"?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_txlock=immediate&_time_format=sqlite")
+		dsn := "file:" + uriPath.Replace(path) + "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_txlock=immediate&_time_format=sqlite"
+		db, err := sql.Open("sqlite", dsn)
 		if err != nil {
 			return nil, err
 		}
@@ -89,7 +99,7 @@ func Open(rawURL, pepper string, opts ...Option) (*Store, error) {
 				return nil, err
 			}
 		}
-		return newStore(db, dialect.SQLite, p), nil
+		return newStore(db, "sqlite", dsn, dialect.SQLite, p)
 	case strings.HasPrefix(rawURL, "mysql://"):
 		if pepper == "" {
 			return nil, errors.New("LATCHKEY_TOKEN_PEPPER is required with MySQL: every instance sharing the database must hash secrets with the same pepper (e.g. LATCHKEY_TOKEN_PEPPER=$(openssl rand -hex 32))")
@@ -104,14 +114,31 @@ func Open(rawURL, pepper string, opts ...Option) (*Store, error) {
 		}
 		pool(db, DefaultMySQLMaxConns)
 		db.SetConnMaxLifetime(5 * time.Minute)
-		return newStore(db, dialect.MySQL, []byte(pepper)), nil
+		return newStore(db, "mysql", dsn, dialect.MySQL, []byte(pepper))
 	}
 	return nil, fmt.Errorf("LATCHKEY_DATABASE_URL: unsupported scheme in %q; use sqlite:///path/file.db or mysql://user:pass@host:3306/db", redact(rawURL))
 }
 
-func newStore(db *sql.DB, dialectName string, pepper []byte) *Store {
-	drv := entsql.OpenDB(dialectName, db)
-	return &Store{Client: ent.NewClient(ent.Driver(drv)), DB: db, Dialect: dialectName, Pepper: pepper}
+func newStore(db *sql.DB, driverName, dsn, dialectName string, pepper []byte) (*Store, error) {
+	client := ent.NewClient(ent.Driver(entsql.OpenDB(dialectName, db)))
+	if strings.HasPrefix(dsn, "file::memory:") { // a second pool would open another database
+		return &Store{Client: client, DB: db, Dialect: dialectName, Pepper: pepper, Background: client}, nil
+	}
+	bg, err := sql.Open(driverName, dsn)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	bg.SetMaxOpenConns(BackgroundConns)
+	bg.SetMaxIdleConns(BackgroundConns)
+	bg.SetConnMaxLifetime(5 * time.Minute)
+	return &Store{
+		Client:     client,
+		DB:         db,
+		Dialect:    dialectName,
+		Pepper:     pepper,
+		Background: ent.NewClient(ent.Driver(entsql.OpenDB(dialectName, bg))),
+	}, nil
 }
 
 // foldPersonaNames fills in the case-insensitive key of personas made
@@ -170,7 +197,12 @@ func BeginChange(ctx context.Context, client *ent.Client, mysql bool) (*ent.Tx, 
 }
 
 // Close releases the database.
-func (s *Store) Close() error { return s.Client.Close() }
+func (s *Store) Close() error {
+	if s.Background == s.Client {
+		return s.Client.Close()
+	}
+	return errors.Join(s.Client.Close(), s.Background.Close())
+}
 
 // Ping reports whether the database answers.
 func (s *Store) Ping(ctx context.Context) error { return s.DB.PingContext(ctx) }
