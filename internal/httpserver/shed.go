@@ -2,7 +2,6 @@ package httpserver
 
 import (
 	"net/http"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -60,9 +59,10 @@ func (s *Server) shed(next http.Handler) http.Handler {
 			return
 		}
 		defer l.Release()
-		// A turn is held while the body is read: a client sending it slowly
-		// may keep it no longer than the request's deadline.
-		_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(s.cfg.RequestTimeout))
+		// A turn is held while the body is read; the server's ReadTimeout
+		// bounds how long a client sending it slowly keeps it. (A read
+		// deadline set here would also cancel the request's context when it
+		// passes: the server reads ahead to notice a client hanging up.)
 		next.ServeHTTP(w, r)
 	})
 }
