@@ -7,6 +7,12 @@
 #     GET /auth/verify.
 #
 # Usage: scripts/load.sh            (about 40 s with the defaults)
+#        MODE=mixed scripts/load.sh (about 75 s: SQLite under mixed load)
+# MODE=mixed instead runs scripts/mixedload against a fresh SQLite server:
+# RATE req/s (default 1000) for MIXED_DURATION (default 60s), 80 % GET
+# /auth/verify, 15 % token lists, 5 % mutations, open loop; it reports
+# errors, p50/p90/p99 per class, and peak RSS, goroutines and open file
+# descriptors (from /metrics, sampled every second), and fails on any error.
 # Settings (environment):
 #   DURATION=10s      each wrk run
 #   THREADS=1         wrk threads
@@ -26,6 +32,9 @@ CONNECTIONS="${CONNECTIONS:-16}"
 ROUNDS="${ROUNDS:-1}"
 PORT="${PORT:-18473}"
 LOAD_LOG_LEVEL="${LOAD_LOG_LEVEL:-info}"
+MODE="${MODE:-throughput}"
+RATE="${RATE:-1000}"
+MIXED_DURATION="${MIXED_DURATION:-60s}"
 ADDR="127.0.0.1:${PORT}"
 BASE="http://${ADDR}"
 BOOTSTRAP="lk-load-test-bootstrap-secret-0123456789abcdef"
@@ -88,6 +97,21 @@ start_server() {
   tail -20 "$WORK/server.log" >&2
   return 1
 }
+
+if [ "$MODE" = mixed ]; then
+  go build -o "$WORK/mixedload" ./scripts/mixedload
+  start_server
+  echo "== SQLite under mixed load (ready in ${READY_MS} ms; load average before: $(cut -d' ' -f1-3 /proc/loadavg))"
+  secs=$(awk -v d="$MIXED_DURATION" 'BEGIN {sub(/s$/, "", d); print int(d)}')
+  status=0
+  timeout $((secs + 120)) "$WORK/mixedload" -url "$BASE" -admin "$BOOTSTRAP" -rate "$RATE" -duration "$MIXED_DURATION" || status=$?
+  printf '   SQLite file descriptors held by the server after the load: %s\n' \
+    "$(find "/proc/$PID/fd" -lname "$WORK/latchkey.db*" 2>/dev/null | wc -l)"
+  printf '   server log lines at error level: %s\n' "$(grep -c '"level":"error"' "$WORK/server.log" || true)"
+  grep '"level":"\(error\|warn\)"' "$WORK/server.log" | cut -c1-300 | head -5 | sed 's/^/     /' || true
+  printf '   load average after: %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
+  exit $status
+fi
 
 rss_mb() { awk '{printf "%.1f", $1 / 1024}' < <(ps -o rss= -p "$PID"); }
 

@@ -112,7 +112,7 @@ func Parse(cmd string, args []string, getenv func(string) string, out io.Writer)
 	dur(&c.ShutdownDelay, "shutdown-delay", "LATCHKEY_SHUTDOWN_DELAY", 2*time.Second, "on SIGTERM, how long /readyz answers 503 while requests are still served, so load balancers stop sending new ones (part of the shutdown timeout)")
 	num(&c.MaxInFlight, "max-in-flight", "LATCHKEY_MAX_IN_FLIGHT", 256, "requests handled at once; more wait (see max-queued) or get 503 with Retry-After (0: no limit)")
 	num(&c.MaxQueued, "max-queued", "LATCHKEY_MAX_QUEUED", 256, "requests that may wait for a turn when max-in-flight are running")
-	dur(&c.QueueTimeout, "queue-timeout", "LATCHKEY_QUEUE_TIMEOUT", 250*time.Millisecond, "longest a request waits for a turn before it gets 503")
+	dur(&c.QueueTimeout, "queue-timeout", "LATCHKEY_QUEUE_TIMEOUT", 500*time.Millisecond, "longest a request waits for a turn before it gets 503")
 	dur(&c.NegativeCacheTTL, "negative-cache-ttl", "LATCHKEY_NEGATIVE_CACHE_TTL", 10*time.Second, "how long a well-formed secret that authenticates nothing is remembered, so repeating it costs no database lookup (0: off); creates and regenerates forget it at once on every instance")
 
 	if err := errors.Join(envErrs...); err != nil {

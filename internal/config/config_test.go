@@ -57,3 +57,30 @@ func TestCostAndPoolSettings(t *testing.T) {
 		}
 	}
 }
+
+func TestLifecycleAndSheddingSettings(t *testing.T) {
+	var out bytes.Buffer
+	_, _, _ = Parse("serve", []string{"--help"}, func(string) string { return "" }, &out)
+	for _, env := range []string{"LATCHKEY_STARTUP_TIMEOUT", "LATCHKEY_SHUTDOWN_DELAY", "LATCHKEY_MAX_IN_FLIGHT", "LATCHKEY_MAX_QUEUED", "LATCHKEY_QUEUE_TIMEOUT", "LATCHKEY_NEGATIVE_CACHE_TTL"} {
+		if !strings.Contains(out.String(), env) {
+			t.Errorf("--help does not mention %s", env)
+		}
+	}
+	c, _, err := Parse("serve", nil, func(string) string { return "" }, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.StartupTimeout != 3*time.Minute || c.ShutdownDelay != 2*time.Second || c.MaxInFlight != 256 || c.MaxQueued != 256 || c.QueueTimeout != 500*time.Millisecond || c.NegativeCacheTTL != 10*time.Second {
+		t.Fatalf("defaults: %+v", c)
+	}
+	env := map[string]string{"LATCHKEY_STARTUP_TIMEOUT": "10s", "LATCHKEY_SHUTDOWN_DELAY": "0s", "LATCHKEY_MAX_IN_FLIGHT": "0"}
+	c, _, err = Parse("serve", []string{"--queue-timeout=1s"}, func(k string) string { return env[k] }, &bytes.Buffer{})
+	if err != nil || c.StartupTimeout != 10*time.Second || c.ShutdownDelay != 0 || c.MaxInFlight != 0 || c.QueueTimeout != time.Second {
+		t.Fatalf("%+v %v", c, err)
+	}
+	for _, args := range [][]string{{"--startup-timeout=0s"}, {"--shutdown-delay=15s"}, {"--shutdown-delay=-1s"}, {"--max-in-flight=-1"}, {"--max-queued=-1"}, {"--queue-timeout=-1s"}, {"--negative-cache-ttl=-1s"}, {"--shutdown-timeout=0s"}} {
+		if _, _, err := Parse("serve", args, func(string) string { return "" }, &bytes.Buffer{}); err == nil {
+			t.Errorf("%v accepted", args)
+		}
+	}
+}

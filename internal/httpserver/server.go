@@ -35,7 +35,6 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/logthrottle"
 	"github.com/latchkeyhq/latchkey/internal/playground"
 	"github.com/latchkeyhq/latchkey/internal/secret"
-	"github.com/latchkeyhq/latchkey/internal/shed"
 	"github.com/latchkeyhq/latchkey/internal/store"
 	"github.com/latchkeyhq/latchkey/internal/txretry"
 )
@@ -62,8 +61,6 @@ type Server struct {
 	// failCommit, when set (tests), may refuse a mutation's commit: the
 	// transaction is rolled back and its error returned as COMMIT's.
 	failCommit func(ctx context.Context) error
-	// limiter sheds load (shed.go).
-	limiter *shed.Limiter
 }
 
 // Option adjusts a Server.
@@ -102,7 +99,7 @@ func New(cfg *config.Config, st *store.Store, log zerolog.Logger, opts ...Option
 	guesses := &auth.Guesses{Limiter: s.auth.Limiter, Misses: &s.auth.Failures}
 	s.Admin = &admin.Service{Hasher: hasher, Now: s.now, Locking: st.Dialect == dialect.MySQL, Guesses: guesses, Changed: s.forget, Origin: origin}
 	s.Feed = &changes.Follower{
-		Client: st.Client, Apply: s.forget, Origin: origin, Fresh: s.Verifier.TrustUntil, Bound: time.Second,
+		Client: st.Background, Apply: s.forget, Origin: origin, Fresh: s.Verifier.TrustUntil, Bound: time.Second,
 		Lag: cfg.RequestTimeout + 5*time.Second, Now: s.now, Log: log,
 	}
 

@@ -2,6 +2,7 @@ package httpserver_test
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -58,7 +59,8 @@ func (h *heldRequest) finish(t *testing.T) int {
 	return res.StatusCode
 }
 
-// metricValue reads one unlabelled metric from /metrics.
+// metricValue reads one metric (name with its labels, as exposed) from
+// /metrics.
 func metricValue(t *testing.T, s *testserver.Server, name string) float64 {
 	t.Helper()
 	res, err := s.Client().Get(s.URL + "/metrics")
@@ -67,7 +69,7 @@ func metricValue(t *testing.T, s *testserver.Server, name string) float64 {
 	}
 	defer res.Body.Close()
 	raw, _ := io.ReadAll(res.Body)
-	m := regexp.MustCompile(`(?m)^` + name + ` (\S+)$`).FindSubmatch(raw)
+	m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(name) + ` (\S+)$`).FindSubmatch(raw)
 	if m == nil {
 		t.Fatalf("/metrics has no %s", name)
 	}
@@ -94,13 +96,17 @@ func TestShedsLoadBeyondTheLimit(t *testing.T) {
 		if r.Status != http.StatusServiceUnavailable || r.Header.Get("Retry-After") == "" || r.Code() != "UNAVAILABLE" || r.Errors[0].Extensions["reason"] != "OVERLOADED" {
 			t.Errorf("a request over the limit: %d Retry-After=%q %s; want 503, Retry-After, UNAVAILABLE/OVERLOADED", r.Status, r.Header.Get("Retry-After"), r.Raw)
 		}
-		res, err := s.Client().Get(s.URL + "/auth/verify?contentType=api-token&action=read")
+		res, err := s.Client().Get(s.URL + "/admin/")
 		if err != nil {
 			t.Fatal(err)
 		}
 		res.Body.Close()
 		if res.StatusCode != http.StatusServiceUnavailable || res.Header.Get("Retry-After") == "" || res.Header.Get("X-Latchkey-Error") == "" {
-			t.Errorf("/auth/verify over the limit: %d %v", res.StatusCode, res.Header)
+			t.Errorf("/admin/ over the limit: %d %v", res.StatusCode, res.Header)
+		}
+		// Forward auth has turns of its own: GraphQL requests never take them.
+		if got := verifyStatus(t, s, s.Admin); got != http.StatusOK {
+			t.Errorf("/auth/verify while /graphql is saturated: %d; want 200", got)
 		}
 		for _, path := range []string{"/healthz", "/readyz"} {
 			res, err := s.Client().Get(s.URL + path)
@@ -112,11 +118,11 @@ func TestShedsLoadBeyondTheLimit(t *testing.T) {
 				t.Errorf("%s while overloaded: %d; probes are never shed", path, res.StatusCode)
 			}
 		}
-		if n := metricValue(t, s, "latchkey_http_requests_shed_total"); n != 2 {
-			t.Errorf("latchkey_http_requests_shed_total = %v; want 2", n)
+		if n := metricValue(t, s, `latchkey_http_requests_shed_total{limiter="other"}`); n != 2 {
+			t.Errorf("shed_total = %v; want 2", n)
 		}
-		if n := metricValue(t, s, "latchkey_http_requests_in_flight"); n != 1 {
-			t.Errorf("latchkey_http_requests_in_flight = %v; want 1", n)
+		if n := metricValue(t, s, `latchkey_http_requests_in_flight{limiter="other"}`); n != 1 {
+			t.Errorf("in_flight = %v; want 1", n)
 		}
 
 		if status := held.finish(t); status != http.StatusOK {
@@ -138,7 +144,7 @@ func TestShedQueueWaitsThenRefuses(t *testing.T) {
 	waited := make(chan *testserver.Response, 1)
 	go func() { waited <- s.Do(t, s.Admin, `{ viewer { persona { name } } }`, nil) }()
 	deadline := time.Now().Add(10 * time.Second)
-	for metricValue(t, s, "latchkey_http_requests_queued") != 1 {
+	for metricValue(t, s, `latchkey_http_requests_queued{limiter="other"}`) != 1 {
 		if time.Now().After(deadline) {
 			t.Fatal("the second request never queued")
 		}
@@ -160,4 +166,78 @@ func TestShedQueueWaitsThenRefuses(t *testing.T) {
 		t.Errorf("a request whose wait timed out: %d %s", r.Status, r.Raw)
 	}
 	held.finish(t)
+}
+
+func verifyStatus(t *testing.T, s *testserver.Server, bearer string) int {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, s.URL+"/auth/verify?contentType=api-token&action=read", nil)
+	req.Header.Set("Authorization", "Bearer "+bearer)
+	res, err := s.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode == http.StatusServiceUnavailable && (res.Header.Get("Retry-After") == "" || res.Header.Get("X-Latchkey-Error") == "") {
+		t.Errorf("503 without Retry-After or X-Latchkey-Error: %v", res.Header)
+	}
+	return res.StatusCode
+}
+
+// Forward auth is shed too: with one turn, a verification waiting for the
+// database (its only connection is taken) makes the next one 503.
+func TestShedsForwardAuth(t *testing.T) {
+	testserver.Dialects(t, func(t *testing.T, dialect string) {
+		s := testserver.New(t, dialect, testserver.Config(func(c *config.Config) {
+			c.MaxInFlight, c.MaxQueued, c.DBMaxConns = 1, 0, 1
+		}))
+		conn, err := s.Store.DB.Conn(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		first := make(chan int, 1)
+		go func() { first <- verifyStatus(t, s, "unknown-secret-waiting-for-the-database-0001") }()
+		deadline := time.Now().Add(10 * time.Second)
+		for metricValue(t, s, `latchkey_http_requests_in_flight{limiter="verify"}`) != 1 {
+			if time.Now().After(deadline) {
+				t.Fatal("the first verification never started")
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		if got := verifyStatus(t, s, "unknown-secret-waiting-for-the-database-0002"); got != http.StatusServiceUnavailable {
+			t.Errorf("a verification over the limit: %d; want 503", got)
+		}
+		conn.Close()
+		if got := <-first; got != http.StatusUnauthorized {
+			t.Errorf("the verification holding the turn: %d; want 401 once the database answered", got)
+		}
+		if n := metricValue(t, s, `latchkey_http_requests_shed_total{limiter="verify"}`); n != 1 {
+			t.Errorf("verify shed_total = %v; want 1", n)
+		}
+	})
+}
+
+// The change feed is read on connections of its own: when requests hold
+// every connection of the main pool, a token verified moments ago is still
+// answered from the cache after the 1 s the cache is trusted without a read
+// of the feed, instead of every verification joining the queue for the
+// database.
+func TestChangeFeedHasItsOwnConnections(t *testing.T) {
+	testserver.Dialects(t, func(t *testing.T, dialect string) {
+		s := testserver.New(t, dialect, testserver.RealClock(), testserver.Config(func(c *config.Config) {
+			c.DBMaxConns, c.RequestTimeout = 1, 2*time.Second
+		}))
+		if got := verifyStatus(t, s, s.Admin); got != http.StatusOK {
+			t.Fatalf("verify: %d", got)
+		}
+		conn, err := s.Store.DB.Conn(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		for start := time.Now(); time.Since(start) < 2*time.Second; time.Sleep(50 * time.Millisecond) {
+			if got := verifyStatus(t, s, s.Admin); got != http.StatusOK {
+				t.Fatalf("a cached token while the main pool is busy, after %v: HTTP %d", time.Since(start).Round(time.Millisecond), got)
+			}
+		}
+	})
 }

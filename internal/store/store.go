@@ -44,7 +44,16 @@ type Store struct {
 	Dialect  string
 	// Pepper keys the HMAC of token secrets.
 	Pepper []byte
+	// Background is a small pool of its own (BackgroundConns) for the
+	// instance's background reads (the change feed): when requests hold
+	// every connection of the main pool, the feed is still read, so the
+	// verification cache stays trusted instead of sending every request
+	// to the database.
+	Background *ent.Client
 }
+
+// BackgroundConns is the size of the background pool.
+const BackgroundConns = 2
 
 // Pool sizes when LATCHKEY_DB_MAX_CONNS is not set. Every SQLite
 // connection holds three files open (database, -wal, -shm) and one writer
@@ -85,7 +94,8 @@ func Open(rawURL, pepper string, opts ...Option) (*Store, error) {
 		if err := createPrivate(path); err != nil {
 			return nil, err
 		}
-		db, err := sql.Open("sqlite", "file:"+uriPath.Replace(path)+"?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_txlock=immediate&_time_format=sqlite")
+		dsn := "file:" + uriPath.Replace(path) + "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_txlock=immediate&_time_format=sqlite"
+		db, err := sql.Open("sqlite", dsn)
 		if err != nil {
 			return nil, err
 		}
@@ -97,7 +107,7 @@ func Open(rawURL, pepper string, opts ...Option) (*Store, error) {
 				return nil, err
 			}
 		}
-		return newStore(db, db, dialect.SQLite, p), nil
+		return newStore(db, db, "sqlite", dsn, dialect.SQLite, p)
 	case strings.HasPrefix(rawURL, "mysql://"):
 		if pepper == "" {
 			return nil, errors.New("LATCHKEY_TOKEN_PEPPER is required with MySQL: every instance sharing the database must hash secrets with the same pepper (e.g. LATCHKEY_TOKEN_PEPPER=$(openssl rand -hex 32))")
@@ -124,19 +134,35 @@ func Open(rawURL, pepper string, opts ...Option) (*Store, error) {
 			pool(causal, DefaultMySQLMaxConns)
 			causal.SetConnMaxLifetime(5 * time.Minute)
 		}
-		return newStore(db, causal, dialect.MySQL, []byte(pepper)), nil
+		return newStore(db, causal, "mysql", dsn, dialect.MySQL, []byte(pepper))
 	}
 	return nil, fmt.Errorf("LATCHKEY_DATABASE_URL: unsupported scheme in %q; use sqlite:///path/file.db or mysql://user:pass@host:3306/db", redact(rawURL))
 }
 
-func newStore(db, causal *sql.DB, dialectName string, pepper []byte) *Store {
+func newStore(db, causal *sql.DB, driverName, dsn, dialectName string, pepper []byte) (*Store, error) {
 	st := &Store{DB: db, causalDB: causal, Dialect: dialectName, Pepper: pepper}
 	st.Client = ent.NewClient(ent.Driver(entsql.OpenDB(dialectName, db)))
 	st.Causal = st.Client
 	if causal != db {
 		st.Causal = ent.NewClient(ent.Driver(entsql.OpenDB(dialectName, causal)))
 	}
-	return st
+	st.Background = st.Client
+	if strings.HasPrefix(dsn, "file::memory:") { // a second pool would open another database
+		return st, nil
+	}
+	bg, err := sql.Open(driverName, dsn)
+	if err != nil {
+		db.Close()
+		if causal != db {
+			causal.Close()
+		}
+		return nil, err
+	}
+	bg.SetMaxOpenConns(BackgroundConns)
+	bg.SetMaxIdleConns(BackgroundConns)
+	bg.SetConnMaxLifetime(5 * time.Minute)
+	st.Background = ent.NewClient(ent.Driver(entsql.OpenDB(dialectName, bg)))
+	return st, nil
 }
 
 // foldPersonaNames fills in the case-insensitive key of personas made
@@ -197,10 +223,14 @@ func BeginChange(ctx context.Context, client *ent.Client, mysql bool) (*ent.Tx, 
 
 // Close releases the database.
 func (s *Store) Close() error {
+	var causalErr error
 	if s.causalDB != s.DB {
-		_ = s.causalDB.Close()
+		causalErr = s.causalDB.Close()
 	}
-	return s.Client.Close()
+	if s.Background == s.Client {
+		return errors.Join(s.Client.Close(), causalErr)
+	}
+	return errors.Join(s.Client.Close(), s.Background.Close(), causalErr)
 }
 
 // Ping reports whether the database answers.
