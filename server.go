@@ -208,6 +208,7 @@ func serve(args []string, ready func(addr string)) error {
 	}()
 	// Changes made by any instance reach this one's caches through the feed.
 	go srv.Follow(recCtx)
+	go srv.RunSweeps(recCtx)
 	errc := make(chan error, 1)
 	go func() { errc <- httpSrv.Serve(ln) }()
 	log.Info().Str("addr", ln.Addr().String()).Str("dialect", st.Dialect).Msg("latchkey is serving")

@@ -39,6 +39,13 @@ type Verifier struct {
 	// tests and metrics read them.
 	Lookups atomic.Int64
 	Hits    atomic.Int64
+	// Reuse, when set, is told of every well-formed secret that
+	// authenticated nothing, before it is refused: a secret rotated away
+	// and presented again revokes its token (internal/lifecycle). It runs
+	// only on that miss path, never on a cache hit.
+	Reuse interface {
+		Reused(ctx context.Context, hash string) error
+	}
 }
 
 // cached is a verified principal, trusted until validUntil or eviction.
@@ -151,6 +158,11 @@ func (v *Verifier) lookup(ctx context.Context, hash string, now time.Time) (*aut
 		return nil, err
 	}
 	if p == nil {
+		if v.Reuse != nil {
+			if err := v.Reuse.Reused(ctx, hash); err != nil {
+				return nil, err
+			}
+		}
 		return nil, ErrInvalidToken
 	}
 	t := p.Token

@@ -38,6 +38,8 @@ type Config struct {
 	RequestTimeout           time.Duration
 	// DBMaxConns caps the database pool; 0 means the dialect's default.
 	DBMaxConns int
+	// SweepInterval is how often lifecycle sweeps run (auto-revoke of unused tokens).
+	SweepInterval time.Duration
 }
 
 // Parse reads settings from args (without the program or subcommand name)
@@ -93,6 +95,7 @@ func Parse(cmd string, args []string, getenv func(string) string, out io.Writer)
 	num(&c.MaxResponseBytes, "max-response-bytes", "LATCHKEY_MAX_RESPONSE_BYTES", 8<<20, "largest GraphQL answer, in bytes")
 	dur(&c.RequestTimeout, "request-timeout", "LATCHKEY_REQUEST_TIMEOUT", 10*time.Second, "deadline of every /graphql and /auth/verify request")
 	num(&c.DBMaxConns, "db-max-conns", "LATCHKEY_DB_MAX_CONNS", 0, "most open database connections (0: 8 for SQLite, 50 for MySQL)")
+	dur(&c.SweepInterval, "sweep-interval", "LATCHKEY_SWEEP_INTERVAL", time.Minute, "how often lifecycle sweeps run (revoking tokens unused longer than the policy allows)")
 
 	if err := errors.Join(envErrs...); err != nil {
 		return nil, nil, err
@@ -119,6 +122,9 @@ func Parse(cmd string, args []string, getenv func(string) string, out io.Writer)
 	}
 	if c.ChangePollInterval <= 0 || c.ChangePollInterval >= time.Second {
 		return nil, nil, errors.New("change-poll-interval must be between 0 and 1s: revocations must reach every instance within a second")
+	}
+	if c.SweepInterval <= 0 {
+		return nil, nil, errors.New("sweep-interval must be > 0")
 	}
 	if c.ComplexityLimit < 1 || c.AnonymousComplexityLimit < 1 || c.MaxResponseBytes < 1 || c.RequestTimeout <= 0 || c.DBMaxConns < 0 {
 		return nil, nil, errors.New("complexity-limit, anonymous-complexity-limit, max-response-bytes and request-timeout must be > 0, db-max-conns ≥ 0")
