@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	entsql "entgo.io/ent/dialect/sql"
 	"github.com/99designs/gqlgen/graphql"
 
 	"github.com/latchkeyhq/latchkey/ent"
@@ -78,8 +79,9 @@ func policyOf(row *ent.LifecyclePolicy) Policy {
 func (s *Service) CurrentPolicy(ctx context.Context) (Policy, error) {
 	q := db(ctx).LifecyclePolicy.Query().Where(lifecyclepolicy.ID(policyID))
 	if s.Locking && ent.TxFromContext(ctx) != nil {
-		// Token changes share the row; updatePolicy waits for them.
-		q = q.ForShare()
+		// Token changes share the row; updatePolicy waits for them. MariaDB
+		// knows only the older spelling of FOR SHARE.
+		q = q.ForShare(entsql.WithLockClause("LOCK IN SHARE MODE"))
 	}
 	row, err := q.Only(ctx)
 	if ent.IsNotFound(err) {
