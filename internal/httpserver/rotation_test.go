@@ -212,6 +212,22 @@ func TestReuseBoundaries(t *testing.T) {
 			t.Fatalf("reusing a retired secret as a new one: %s", r.Raw)
 		}
 
+		// A grace secret within its grace period is no reuse, even when its
+		// token has expired meanwhile.
+		exp, expID := mint(t, s, map[string]any{"name": "expiring", "type": "READ_ONLY", "allowSelfRotation": true})
+		rotateOK(t, s, exp, 90)
+		s.MustDo(t, s.Admin, updateToken, map[string]any{"id": expID, "input": map[string]any{"expiresAt": s.Clock.Now().Add(20 * time.Second).Format(time.RFC3339)}})
+		s.Clock.Advance(40 * time.Second)
+		expectUnauthenticated(t, s, exp)
+		if st := tokenStatus(t, s, expID); st != "EXPIRED" {
+			t.Fatalf("a grace secret of an expired token: %s", st)
+		}
+		s.Clock.Advance(60 * time.Second)
+		expectUnauthenticated(t, s, exp)
+		if st := tokenStatus(t, s, expID); st != "REVOKED" {
+			t.Fatalf("the same secret after its grace period: %s", st)
+		}
+
 		// History holds the last 20 rotated-away secrets of a token.
 		history := []string{rotated}
 		for range 20 {
@@ -222,7 +238,7 @@ func TestReuseBoundaries(t *testing.T) {
 		if st := tokenStatus(t, s, id); st != "ACTIVE" {
 			t.Fatalf("a secret beyond the history revoked its token: %s", st)
 		}
-		if n := s.Count(t, "retired_secrets"); n != 20 {
+		if n := retired(t, s, id); n != 20 {
 			t.Fatalf("retired secrets kept: %d", n)
 		}
 		expectUnauthenticated(t, s, history[1])
@@ -231,9 +247,19 @@ func TestReuseBoundaries(t *testing.T) {
 		}
 		// Deleting the token forgets its history.
 		s.MustDo(t, s.Admin, `mutation($id: ID!) { deleteAPIToken(id: $id) }`, map[string]any{"id": id})
-		if n := s.Count(t, "retired_secrets"); n != 0 {
+		if n := retired(t, s, id); n != 0 {
 			t.Fatalf("retired secrets after delete: %d", n)
 		}
 		expectUnauthenticated(t, s, history[2])
 	})
+}
+
+// retired counts the rotated-away secrets kept for token id.
+func retired(t *testing.T, s *testserver.Server, id string) int {
+	t.Helper()
+	var n int
+	if err := s.Store.DB.QueryRow("SELECT COUNT(*) FROM retired_secrets WHERE token_id = ?", id).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
