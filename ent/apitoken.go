@@ -56,6 +56,8 @@ type APIToken struct {
 	PersonaID string `json:"persona_id,omitempty"`
 	// CreatedByID holds the value of the "created_by_id" field.
 	CreatedByID *string `json:"created_by_id,omitempty"`
+	// AllowSelfRotation holds the value of the "allow_self_rotation" field.
+	AllowSelfRotation bool `json:"allow_self_rotation,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the APITokenQuery when eager-loading is set.
 	Edges        APITokenEdges `json:"edges"`
@@ -139,6 +141,8 @@ func (*APIToken) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
+		case apitoken.FieldAllowSelfRotation:
+			values[i] = new(sql.NullBool)
 		case apitoken.FieldID, apitoken.FieldName, apitoken.FieldNameFold, apitoken.FieldCode, apitoken.FieldDescription, apitoken.FieldType, apitoken.FieldSecretHash, apitoken.FieldPreviousSecretHash, apitoken.FieldHint, apitoken.FieldLastUsedIP, apitoken.FieldPersonaID, apitoken.FieldCreatedByID:
 			values[i] = new(sql.NullString)
 		case apitoken.FieldCreatedAt, apitoken.FieldUpdatedAt, apitoken.FieldPreviousSecretExpiresAt, apitoken.FieldExpiresAt, apitoken.FieldExpiresSort, apitoken.FieldRevokedAt, apitoken.FieldLastUsedAt, apitoken.FieldLastUsedSort:
@@ -285,6 +289,12 @@ func (_m *APIToken) assignValues(columns []string, values []any) error {
 				_m.CreatedByID = new(string)
 				*_m.CreatedByID = value.String
 			}
+		case apitoken.FieldAllowSelfRotation:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field allow_self_rotation", values[i])
+			} else if value.Valid {
+				_m.AllowSelfRotation = value.Bool
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -412,6 +422,9 @@ func (_m *APIToken) String() string {
 		builder.WriteString("created_by_id=")
 		builder.WriteString(*v)
 	}
+	builder.WriteString(", ")
+	builder.WriteString("allow_self_rotation=")
+	builder.WriteString(fmt.Sprintf("%v", _m.AllowSelfRotation))
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -217,6 +217,20 @@ func (_c *APITokenCreate) SetNillableCreatedByID(v *string) *APITokenCreate {
 	return _c
 }
 
+// SetAllowSelfRotation sets the "allow_self_rotation" field.
+func (_c *APITokenCreate) SetAllowSelfRotation(v bool) *APITokenCreate {
+	_c.mutation.SetAllowSelfRotation(v)
+	return _c
+}
+
+// SetNillableAllowSelfRotation sets the "allow_self_rotation" field if the given value is not nil.
+func (_c *APITokenCreate) SetNillableAllowSelfRotation(v *bool) *APITokenCreate {
+	if v != nil {
+		_c.SetAllowSelfRotation(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *APITokenCreate) SetID(v string) *APITokenCreate {
 	_c.mutation.SetID(v)
@@ -333,6 +347,10 @@ func (_c *APITokenCreate) defaults() {
 		v := apitoken.DefaultDescription
 		_c.mutation.SetDescription(v)
 	}
+	if _, ok := _c.mutation.AllowSelfRotation(); !ok {
+		v := apitoken.DefaultAllowSelfRotation
+		_c.mutation.SetAllowSelfRotation(v)
+	}
 	if _, ok := _c.mutation.ID(); !ok {
 		v := apitoken.DefaultID()
 		_c.mutation.SetID(v)
@@ -431,6 +449,9 @@ func (_c *APITokenCreate) check() error {
 		if err := apitoken.CreatedByIDValidator(v); err != nil {
 			return &ValidationError{Name: "created_by_id", err: fmt.Errorf(`ent: validator failed for field "APIToken.created_by_id": %w`, err)}
 		}
+	}
+	if _, ok := _c.mutation.AllowSelfRotation(); !ok {
+		return &ValidationError{Name: "allow_self_rotation", err: errors.New(`ent: missing required field "APIToken.allow_self_rotation"`)}
 	}
 	if v, ok := _c.mutation.ID(); ok {
 		if err := apitoken.IDValidator(v); err != nil {
@@ -542,6 +563,10 @@ func (_c *APITokenCreate) createSpec() (*APIToken, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.LastUsedIP(); ok {
 		_spec.SetField(apitoken.FieldLastUsedIP, field.TypeString, value)
 		_node.LastUsedIP = &value
+	}
+	if value, ok := _c.mutation.AllowSelfRotation(); ok {
+		_spec.SetField(apitoken.FieldAllowSelfRotation, field.TypeBool, value)
+		_node.AllowSelfRotation = value
 	}
 	if nodes := _c.mutation.PersonaIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{

@@ -325,6 +325,20 @@ func (_u *APITokenUpdate) ClearCreatedByID() *APITokenUpdate {
 	return _u
 }
 
+// SetAllowSelfRotation sets the "allow_self_rotation" field.
+func (_u *APITokenUpdate) SetAllowSelfRotation(v bool) *APITokenUpdate {
+	_u.mutation.SetAllowSelfRotation(v)
+	return _u
+}
+
+// SetNillableAllowSelfRotation sets the "allow_self_rotation" field if the given value is not nil.
+func (_u *APITokenUpdate) SetNillableAllowSelfRotation(v *bool) *APITokenUpdate {
+	if v != nil {
+		_u.SetAllowSelfRotation(*v)
+	}
+	return _u
+}
+
 // SetPersona sets the "persona" edge to the Persona entity.
 func (_u *APITokenUpdate) SetPersona(v *Persona) *APITokenUpdate {
 	return _u.SetPersonaID(v.ID)
@@ -627,6 +641,9 @@ func (_u *APITokenUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.LastUsedIPCleared() {
 		_spec.ClearField(apitoken.FieldLastUsedIP, field.TypeString)
+	}
+	if value, ok := _u.mutation.AllowSelfRotation(); ok {
+		_spec.SetField(apitoken.FieldAllowSelfRotation, field.TypeBool, value)
 	}
 	if _u.mutation.PersonaCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -1135,6 +1152,20 @@ func (_u *APITokenUpdateOne) ClearCreatedByID() *APITokenUpdateOne {
 	return _u
 }
 
+// SetAllowSelfRotation sets the "allow_self_rotation" field.
+func (_u *APITokenUpdateOne) SetAllowSelfRotation(v bool) *APITokenUpdateOne {
+	_u.mutation.SetAllowSelfRotation(v)
+	return _u
+}
+
+// SetNillableAllowSelfRotation sets the "allow_self_rotation" field if the given value is not nil.
+func (_u *APITokenUpdateOne) SetNillableAllowSelfRotation(v *bool) *APITokenUpdateOne {
+	if v != nil {
+		_u.SetAllowSelfRotation(*v)
+	}
+	return _u
+}
+
 // SetPersona sets the "persona" edge to the Persona entity.
 func (_u *APITokenUpdateOne) SetPersona(v *Persona) *APITokenUpdateOne {
 	return _u.SetPersonaID(v.ID)
@@ -1467,6 +1498,9 @@ func (_u *APITokenUpdateOne) sqlSave(ctx context.Context) (_node *APIToken, err 
 	}
 	if _u.mutation.LastUsedIPCleared() {
 		_spec.ClearField(apitoken.FieldLastUsedIP, field.TypeString)
+	}
+	if value, ok := _u.mutation.AllowSelfRotation(); ok {
+		_spec.SetField(apitoken.FieldAllowSelfRotation, field.TypeBool, value)
 	}
 	if _u.mutation.PersonaCleared() {
 		edge := &sqlgraph.EdgeSpec{

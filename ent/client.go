@@ -20,8 +20,10 @@ import (
 	"github.com/latchkeyhq/latchkey/ent/change"
 	"github.com/latchkeyhq/latchkey/ent/contenttype"
 	"github.com/latchkeyhq/latchkey/ent/idempotencykey"
+	"github.com/latchkeyhq/latchkey/ent/lifecyclepolicy"
 	"github.com/latchkeyhq/latchkey/ent/permission"
 	"github.com/latchkeyhq/latchkey/ent/persona"
+	"github.com/latchkeyhq/latchkey/ent/retiredsecret"
 	"github.com/latchkeyhq/latchkey/ent/role"
 )
 
@@ -40,10 +42,14 @@ type Client struct {
 	ContentType *ContentTypeClient
 	// IdempotencyKey is the client for interacting with the IdempotencyKey builders.
 	IdempotencyKey *IdempotencyKeyClient
+	// LifecyclePolicy is the client for interacting with the LifecyclePolicy builders.
+	LifecyclePolicy *LifecyclePolicyClient
 	// Permission is the client for interacting with the Permission builders.
 	Permission *PermissionClient
 	// Persona is the client for interacting with the Persona builders.
 	Persona *PersonaClient
+	// RetiredSecret is the client for interacting with the RetiredSecret builders.
+	RetiredSecret *RetiredSecretClient
 	// Role is the client for interacting with the Role builders.
 	Role *RoleClient
 }
@@ -62,8 +68,10 @@ func (c *Client) init() {
 	c.Change = NewChangeClient(c.config)
 	c.ContentType = NewContentTypeClient(c.config)
 	c.IdempotencyKey = NewIdempotencyKeyClient(c.config)
+	c.LifecyclePolicy = NewLifecyclePolicyClient(c.config)
 	c.Permission = NewPermissionClient(c.config)
 	c.Persona = NewPersonaClient(c.config)
+	c.RetiredSecret = NewRetiredSecretClient(c.config)
 	c.Role = NewRoleClient(c.config)
 }
 
@@ -155,16 +163,18 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 	cfg := c.config
 	cfg.driver = tx
 	return &Tx{
-		ctx:            ctx,
-		config:         cfg,
-		APIToken:       NewAPITokenClient(cfg),
-		AuditEvent:     NewAuditEventClient(cfg),
-		Change:         NewChangeClient(cfg),
-		ContentType:    NewContentTypeClient(cfg),
-		IdempotencyKey: NewIdempotencyKeyClient(cfg),
-		Permission:     NewPermissionClient(cfg),
-		Persona:        NewPersonaClient(cfg),
-		Role:           NewRoleClient(cfg),
+		ctx:             ctx,
+		config:          cfg,
+		APIToken:        NewAPITokenClient(cfg),
+		AuditEvent:      NewAuditEventClient(cfg),
+		Change:          NewChangeClient(cfg),
+		ContentType:     NewContentTypeClient(cfg),
+		IdempotencyKey:  NewIdempotencyKeyClient(cfg),
+		LifecyclePolicy: NewLifecyclePolicyClient(cfg),
+		Permission:      NewPermissionClient(cfg),
+		Persona:         NewPersonaClient(cfg),
+		RetiredSecret:   NewRetiredSecretClient(cfg),
+		Role:            NewRoleClient(cfg),
 	}, nil
 }
 
@@ -182,16 +192,18 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 	cfg := c.config
 	cfg.driver = &txDriver{tx: tx, drv: c.driver}
 	return &Tx{
-		ctx:            ctx,
-		config:         cfg,
-		APIToken:       NewAPITokenClient(cfg),
-		AuditEvent:     NewAuditEventClient(cfg),
-		Change:         NewChangeClient(cfg),
-		ContentType:    NewContentTypeClient(cfg),
-		IdempotencyKey: NewIdempotencyKeyClient(cfg),
-		Permission:     NewPermissionClient(cfg),
-		Persona:        NewPersonaClient(cfg),
-		Role:           NewRoleClient(cfg),
+		ctx:             ctx,
+		config:          cfg,
+		APIToken:        NewAPITokenClient(cfg),
+		AuditEvent:      NewAuditEventClient(cfg),
+		Change:          NewChangeClient(cfg),
+		ContentType:     NewContentTypeClient(cfg),
+		IdempotencyKey:  NewIdempotencyKeyClient(cfg),
+		LifecyclePolicy: NewLifecyclePolicyClient(cfg),
+		Permission:      NewPermissionClient(cfg),
+		Persona:         NewPersonaClient(cfg),
+		RetiredSecret:   NewRetiredSecretClient(cfg),
+		Role:            NewRoleClient(cfg),
 	}, nil
 }
 
@@ -222,7 +234,7 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.APIToken, c.AuditEvent, c.Change, c.ContentType, c.IdempotencyKey,
-		c.Permission, c.Persona, c.Role,
+		c.LifecyclePolicy, c.Permission, c.Persona, c.RetiredSecret, c.Role,
 	} {
 		n.Use(hooks...)
 	}
@@ -233,7 +245,7 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.APIToken, c.AuditEvent, c.Change, c.ContentType, c.IdempotencyKey,
-		c.Permission, c.Persona, c.Role,
+		c.LifecyclePolicy, c.Permission, c.Persona, c.RetiredSecret, c.Role,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -252,10 +264,14 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.ContentType.mutate(ctx, m)
 	case *IdempotencyKeyMutation:
 		return c.IdempotencyKey.mutate(ctx, m)
+	case *LifecyclePolicyMutation:
+		return c.LifecyclePolicy.mutate(ctx, m)
 	case *PermissionMutation:
 		return c.Permission.mutate(ctx, m)
 	case *PersonaMutation:
 		return c.Persona.mutate(ctx, m)
+	case *RetiredSecretMutation:
+		return c.RetiredSecret.mutate(ctx, m)
 	case *RoleMutation:
 		return c.Role.mutate(ctx, m)
 	default:
@@ -1024,6 +1040,139 @@ func (c *IdempotencyKeyClient) mutate(ctx context.Context, m *IdempotencyKeyMuta
 	}
 }
 
+// LifecyclePolicyClient is a client for the LifecyclePolicy schema.
+type LifecyclePolicyClient struct {
+	config
+}
+
+// NewLifecyclePolicyClient returns a client for the LifecyclePolicy from the given config.
+func NewLifecyclePolicyClient(c config) *LifecyclePolicyClient {
+	return &LifecyclePolicyClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `lifecyclepolicy.Hooks(f(g(h())))`.
+func (c *LifecyclePolicyClient) Use(hooks ...Hook) {
+	c.hooks.LifecyclePolicy = append(c.hooks.LifecyclePolicy, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `lifecyclepolicy.Intercept(f(g(h())))`.
+func (c *LifecyclePolicyClient) Intercept(interceptors ...Interceptor) {
+	c.inters.LifecyclePolicy = append(c.inters.LifecyclePolicy, interceptors...)
+}
+
+// Create returns a builder for creating a LifecyclePolicy entity.
+func (c *LifecyclePolicyClient) Create() *LifecyclePolicyCreate {
+	mutation := newLifecyclePolicyMutation(c.config, OpCreate)
+	return &LifecyclePolicyCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of LifecyclePolicy entities.
+func (c *LifecyclePolicyClient) CreateBulk(builders ...*LifecyclePolicyCreate) *LifecyclePolicyCreateBulk {
+	return &LifecyclePolicyCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *LifecyclePolicyClient) MapCreateBulk(slice any, setFunc func(*LifecyclePolicyCreate, int)) *LifecyclePolicyCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &LifecyclePolicyCreateBulk{err: fmt.Errorf("calling to LifecyclePolicyClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*LifecyclePolicyCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &LifecyclePolicyCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for LifecyclePolicy.
+func (c *LifecyclePolicyClient) Update() *LifecyclePolicyUpdate {
+	mutation := newLifecyclePolicyMutation(c.config, OpUpdate)
+	return &LifecyclePolicyUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *LifecyclePolicyClient) UpdateOne(_m *LifecyclePolicy) *LifecyclePolicyUpdateOne {
+	mutation := newLifecyclePolicyMutation(c.config, OpUpdateOne, withLifecyclePolicy(_m))
+	return &LifecyclePolicyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *LifecyclePolicyClient) UpdateOneID(id string) *LifecyclePolicyUpdateOne {
+	mutation := newLifecyclePolicyMutation(c.config, OpUpdateOne, withLifecyclePolicyID(id))
+	return &LifecyclePolicyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for LifecyclePolicy.
+func (c *LifecyclePolicyClient) Delete() *LifecyclePolicyDelete {
+	mutation := newLifecyclePolicyMutation(c.config, OpDelete)
+	return &LifecyclePolicyDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *LifecyclePolicyClient) DeleteOne(_m *LifecyclePolicy) *LifecyclePolicyDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *LifecyclePolicyClient) DeleteOneID(id string) *LifecyclePolicyDeleteOne {
+	builder := c.Delete().Where(lifecyclepolicy.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &LifecyclePolicyDeleteOne{builder}
+}
+
+// Query returns a query builder for LifecyclePolicy.
+func (c *LifecyclePolicyClient) Query() *LifecyclePolicyQuery {
+	return &LifecyclePolicyQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeLifecyclePolicy},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a LifecyclePolicy entity by its id.
+func (c *LifecyclePolicyClient) Get(ctx context.Context, id string) (*LifecyclePolicy, error) {
+	return c.Query().Where(lifecyclepolicy.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *LifecyclePolicyClient) GetX(ctx context.Context, id string) *LifecyclePolicy {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *LifecyclePolicyClient) Hooks() []Hook {
+	return c.hooks.LifecyclePolicy
+}
+
+// Interceptors returns the client interceptors.
+func (c *LifecyclePolicyClient) Interceptors() []Interceptor {
+	return c.inters.LifecyclePolicy
+}
+
+func (c *LifecyclePolicyClient) mutate(ctx context.Context, m *LifecyclePolicyMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&LifecyclePolicyCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&LifecyclePolicyUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&LifecyclePolicyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&LifecyclePolicyDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown LifecyclePolicy mutation op: %q", m.Op())
+	}
+}
+
 // PermissionClient is a client for the Permission schema.
 type PermissionClient struct {
 	config
@@ -1354,6 +1503,155 @@ func (c *PersonaClient) mutate(ctx context.Context, m *PersonaMutation) (Value, 
 	}
 }
 
+// RetiredSecretClient is a client for the RetiredSecret schema.
+type RetiredSecretClient struct {
+	config
+}
+
+// NewRetiredSecretClient returns a client for the RetiredSecret from the given config.
+func NewRetiredSecretClient(c config) *RetiredSecretClient {
+	return &RetiredSecretClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `retiredsecret.Hooks(f(g(h())))`.
+func (c *RetiredSecretClient) Use(hooks ...Hook) {
+	c.hooks.RetiredSecret = append(c.hooks.RetiredSecret, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `retiredsecret.Intercept(f(g(h())))`.
+func (c *RetiredSecretClient) Intercept(interceptors ...Interceptor) {
+	c.inters.RetiredSecret = append(c.inters.RetiredSecret, interceptors...)
+}
+
+// Create returns a builder for creating a RetiredSecret entity.
+func (c *RetiredSecretClient) Create() *RetiredSecretCreate {
+	mutation := newRetiredSecretMutation(c.config, OpCreate)
+	return &RetiredSecretCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of RetiredSecret entities.
+func (c *RetiredSecretClient) CreateBulk(builders ...*RetiredSecretCreate) *RetiredSecretCreateBulk {
+	return &RetiredSecretCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *RetiredSecretClient) MapCreateBulk(slice any, setFunc func(*RetiredSecretCreate, int)) *RetiredSecretCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &RetiredSecretCreateBulk{err: fmt.Errorf("calling to RetiredSecretClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*RetiredSecretCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &RetiredSecretCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for RetiredSecret.
+func (c *RetiredSecretClient) Update() *RetiredSecretUpdate {
+	mutation := newRetiredSecretMutation(c.config, OpUpdate)
+	return &RetiredSecretUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *RetiredSecretClient) UpdateOne(_m *RetiredSecret) *RetiredSecretUpdateOne {
+	mutation := newRetiredSecretMutation(c.config, OpUpdateOne, withRetiredSecret(_m))
+	return &RetiredSecretUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *RetiredSecretClient) UpdateOneID(id int) *RetiredSecretUpdateOne {
+	mutation := newRetiredSecretMutation(c.config, OpUpdateOne, withRetiredSecretID(id))
+	return &RetiredSecretUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for RetiredSecret.
+func (c *RetiredSecretClient) Delete() *RetiredSecretDelete {
+	mutation := newRetiredSecretMutation(c.config, OpDelete)
+	return &RetiredSecretDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *RetiredSecretClient) DeleteOne(_m *RetiredSecret) *RetiredSecretDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *RetiredSecretClient) DeleteOneID(id int) *RetiredSecretDeleteOne {
+	builder := c.Delete().Where(retiredsecret.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &RetiredSecretDeleteOne{builder}
+}
+
+// Query returns a query builder for RetiredSecret.
+func (c *RetiredSecretClient) Query() *RetiredSecretQuery {
+	return &RetiredSecretQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeRetiredSecret},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a RetiredSecret entity by its id.
+func (c *RetiredSecretClient) Get(ctx context.Context, id int) (*RetiredSecret, error) {
+	return c.Query().Where(retiredsecret.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *RetiredSecretClient) GetX(ctx context.Context, id int) *RetiredSecret {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryToken queries the token edge of a RetiredSecret.
+func (c *RetiredSecretClient) QueryToken(_m *RetiredSecret) *APITokenQuery {
+	query := (&APITokenClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(retiredsecret.Table, retiredsecret.FieldID, id),
+			sqlgraph.To(apitoken.Table, apitoken.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, retiredsecret.TokenTable, retiredsecret.TokenColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *RetiredSecretClient) Hooks() []Hook {
+	return c.hooks.RetiredSecret
+}
+
+// Interceptors returns the client interceptors.
+func (c *RetiredSecretClient) Interceptors() []Interceptor {
+	return c.inters.RetiredSecret
+}
+
+func (c *RetiredSecretClient) mutate(ctx context.Context, m *RetiredSecretMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&RetiredSecretCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&RetiredSecretUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&RetiredSecretUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&RetiredSecretDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown RetiredSecret mutation op: %q", m.Op())
+	}
+}
+
 // RoleClient is a client for the Role schema.
 type RoleClient struct {
 	config
@@ -1522,11 +1820,11 @@ func (c *RoleClient) mutate(ctx context.Context, m *RoleMutation) (Value, error)
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		APIToken, AuditEvent, Change, ContentType, IdempotencyKey, Permission, Persona,
-		Role []ent.Hook
+		APIToken, AuditEvent, Change, ContentType, IdempotencyKey, LifecyclePolicy,
+		Permission, Persona, RetiredSecret, Role []ent.Hook
 	}
 	inters struct {
-		APIToken, AuditEvent, Change, ContentType, IdempotencyKey, Permission, Persona,
-		Role []ent.Interceptor
+		APIToken, AuditEvent, Change, ContentType, IdempotencyKey, LifecyclePolicy,
+		Permission, Persona, RetiredSecret, Role []ent.Interceptor
 	}
 )

@@ -17,8 +17,10 @@ import (
 	"github.com/latchkeyhq/latchkey/ent/change"
 	"github.com/latchkeyhq/latchkey/ent/contenttype"
 	"github.com/latchkeyhq/latchkey/ent/idempotencykey"
+	"github.com/latchkeyhq/latchkey/ent/lifecyclepolicy"
 	"github.com/latchkeyhq/latchkey/ent/permission"
 	"github.com/latchkeyhq/latchkey/ent/persona"
+	"github.com/latchkeyhq/latchkey/ent/retiredsecret"
 	"github.com/latchkeyhq/latchkey/ent/role"
 )
 
@@ -80,14 +82,16 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
-			apitoken.Table:       apitoken.ValidColumn,
-			auditevent.Table:     auditevent.ValidColumn,
-			change.Table:         change.ValidColumn,
-			contenttype.Table:    contenttype.ValidColumn,
-			idempotencykey.Table: idempotencykey.ValidColumn,
-			permission.Table:     permission.ValidColumn,
-			persona.Table:        persona.ValidColumn,
-			role.Table:           role.ValidColumn,
+			apitoken.Table:        apitoken.ValidColumn,
+			auditevent.Table:      auditevent.ValidColumn,
+			change.Table:          change.ValidColumn,
+			contenttype.Table:     contenttype.ValidColumn,
+			idempotencykey.Table:  idempotencykey.ValidColumn,
+			lifecyclepolicy.Table: lifecyclepolicy.ValidColumn,
+			permission.Table:      permission.ValidColumn,
+			persona.Table:         persona.ValidColumn,
+			retiredsecret.Table:   retiredsecret.ValidColumn,
+			role.Table:            role.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

@@ -136,6 +136,11 @@ func (_q *APITokenQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 				selectedFields = append(selectedFields, apitoken.FieldLastUsedIP)
 				fieldSeen[apitoken.FieldLastUsedIP] = struct{}{}
 			}
+		case "allowSelfRotation":
+			if _, ok := fieldSeen[apitoken.FieldAllowSelfRotation]; !ok {
+				selectedFields = append(selectedFields, apitoken.FieldAllowSelfRotation)
+				fieldSeen[apitoken.FieldAllowSelfRotation] = struct{}{}
+			}
 		case "id":
 		case "__typename":
 		default:

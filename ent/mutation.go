@@ -16,9 +16,11 @@ import (
 	"github.com/latchkeyhq/latchkey/ent/change"
 	"github.com/latchkeyhq/latchkey/ent/contenttype"
 	"github.com/latchkeyhq/latchkey/ent/idempotencykey"
+	"github.com/latchkeyhq/latchkey/ent/lifecyclepolicy"
 	"github.com/latchkeyhq/latchkey/ent/permission"
 	"github.com/latchkeyhq/latchkey/ent/persona"
 	"github.com/latchkeyhq/latchkey/ent/predicate"
+	"github.com/latchkeyhq/latchkey/ent/retiredsecret"
 	"github.com/latchkeyhq/latchkey/ent/role"
 	"github.com/latchkeyhq/latchkey/internal/perm"
 )
@@ -32,14 +34,16 @@ const (
 	OpUpdateOne = ent.OpUpdateOne
 
 	// Node types.
-	TypeAPIToken       = "APIToken"
-	TypeAuditEvent     = "AuditEvent"
-	TypeChange         = "Change"
-	TypeContentType    = "ContentType"
-	TypeIdempotencyKey = "IdempotencyKey"
-	TypePermission     = "Permission"
-	TypePersona        = "Persona"
-	TypeRole           = "Role"
+	TypeAPIToken        = "APIToken"
+	TypeAuditEvent      = "AuditEvent"
+	TypeChange          = "Change"
+	TypeContentType     = "ContentType"
+	TypeIdempotencyKey  = "IdempotencyKey"
+	TypeLifecyclePolicy = "LifecyclePolicy"
+	TypePermission      = "Permission"
+	TypePersona         = "Persona"
+	TypeRetiredSecret   = "RetiredSecret"
+	TypeRole            = "Role"
 )
 
 // APITokenMutation represents an operation that mutates the APIToken nodes in the graph.
@@ -65,6 +69,7 @@ type APITokenMutation struct {
 	last_used_at               *time.Time
 	last_used_sort             *time.Time
 	last_used_ip               *string
+	allow_self_rotation        *bool
 	clearedFields              map[string]struct{}
 	persona                    *string
 	clearedpersona             bool
@@ -963,6 +968,42 @@ func (m *APITokenMutation) ResetCreatedByID() {
 	delete(m.clearedFields, apitoken.FieldCreatedByID)
 }
 
+// SetAllowSelfRotation sets the "allow_self_rotation" field.
+func (m *APITokenMutation) SetAllowSelfRotation(b bool) {
+	m.allow_self_rotation = &b
+}
+
+// AllowSelfRotation returns the value of the "allow_self_rotation" field in the mutation.
+func (m *APITokenMutation) AllowSelfRotation() (r bool, exists bool) {
+	v := m.allow_self_rotation
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAllowSelfRotation returns the old "allow_self_rotation" field's value of the APIToken entity.
+// If the APIToken object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *APITokenMutation) OldAllowSelfRotation(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAllowSelfRotation is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAllowSelfRotation requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAllowSelfRotation: %w", err)
+	}
+	return oldValue.AllowSelfRotation, nil
+}
+
+// ResetAllowSelfRotation resets all changes to the "allow_self_rotation" field.
+func (m *APITokenMutation) ResetAllowSelfRotation() {
+	m.allow_self_rotation = nil
+}
+
 // ClearPersona clears the "persona" edge to the Persona entity.
 func (m *APITokenMutation) ClearPersona() {
 	m.clearedpersona = true
@@ -1213,7 +1254,7 @@ func (m *APITokenMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *APITokenMutation) Fields() []string {
-	fields := make([]string, 0, 19)
+	fields := make([]string, 0, 20)
 	if m.created_at != nil {
 		fields = append(fields, apitoken.FieldCreatedAt)
 	}
@@ -1271,6 +1312,9 @@ func (m *APITokenMutation) Fields() []string {
 	if m.created_by != nil {
 		fields = append(fields, apitoken.FieldCreatedByID)
 	}
+	if m.allow_self_rotation != nil {
+		fields = append(fields, apitoken.FieldAllowSelfRotation)
+	}
 	return fields
 }
 
@@ -1317,6 +1361,8 @@ func (m *APITokenMutation) Field(name string) (ent.Value, bool) {
 		return m.PersonaID()
 	case apitoken.FieldCreatedByID:
 		return m.CreatedByID()
+	case apitoken.FieldAllowSelfRotation:
+		return m.AllowSelfRotation()
 	}
 	return nil, false
 }
@@ -1364,6 +1410,8 @@ func (m *APITokenMutation) OldField(ctx context.Context, name string) (ent.Value
 		return m.OldPersonaID(ctx)
 	case apitoken.FieldCreatedByID:
 		return m.OldCreatedByID(ctx)
+	case apitoken.FieldAllowSelfRotation:
+		return m.OldAllowSelfRotation(ctx)
 	}
 	return nil, fmt.Errorf("unknown APIToken field %s", name)
 }
@@ -1505,6 +1553,13 @@ func (m *APITokenMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetCreatedByID(v)
+		return nil
+	case apitoken.FieldAllowSelfRotation:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAllowSelfRotation(v)
 		return nil
 	}
 	return fmt.Errorf("unknown APIToken field %s", name)
@@ -1656,6 +1711,9 @@ func (m *APITokenMutation) ResetField(name string) error {
 		return nil
 	case apitoken.FieldCreatedByID:
 		m.ResetCreatedByID()
+		return nil
+	case apitoken.FieldAllowSelfRotation:
+		m.ResetAllowSelfRotation()
 		return nil
 	}
 	return fmt.Errorf("unknown APIToken field %s", name)
@@ -4898,6 +4956,699 @@ func (m *IdempotencyKeyMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown IdempotencyKey edge %s", name)
 }
 
+// LifecyclePolicyMutation represents an operation that mutates the LifecyclePolicy nodes in the graph.
+type LifecyclePolicyMutation struct {
+	config
+	op                          Op
+	typ                         string
+	id                          *string
+	max_lifetime_days           *int
+	addmax_lifetime_days        *int
+	require_expiry              *bool
+	max_grace_period_seconds    *int
+	addmax_grace_period_seconds *int
+	revoke_unused_after_days    *int
+	addrevoke_unused_after_days *int
+	updated_at                  *time.Time
+	clearedFields               map[string]struct{}
+	done                        bool
+	oldValue                    func(context.Context) (*LifecyclePolicy, error)
+	predicates                  []predicate.LifecyclePolicy
+}
+
+var _ ent.Mutation = (*LifecyclePolicyMutation)(nil)
+
+// lifecyclepolicyOption allows management of the mutation configuration using functional options.
+type lifecyclepolicyOption func(*LifecyclePolicyMutation)
+
+// newLifecyclePolicyMutation creates new mutation for the LifecyclePolicy entity.
+func newLifecyclePolicyMutation(c config, op Op, opts ...lifecyclepolicyOption) *LifecyclePolicyMutation {
+	m := &LifecyclePolicyMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeLifecyclePolicy,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withLifecyclePolicyID sets the ID field of the mutation.
+func withLifecyclePolicyID(id string) lifecyclepolicyOption {
+	return func(m *LifecyclePolicyMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *LifecyclePolicy
+		)
+		m.oldValue = func(ctx context.Context) (*LifecyclePolicy, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().LifecyclePolicy.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withLifecyclePolicy sets the old LifecyclePolicy of the mutation.
+func withLifecyclePolicy(node *LifecyclePolicy) lifecyclepolicyOption {
+	return func(m *LifecyclePolicyMutation) {
+		m.oldValue = func(context.Context) (*LifecyclePolicy, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m LifecyclePolicyMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m LifecyclePolicyMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of LifecyclePolicy entities.
+func (m *LifecyclePolicyMutation) SetID(id string) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *LifecyclePolicyMutation) ID() (id string, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *LifecyclePolicyMutation) IDs(ctx context.Context) ([]string, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []string{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().LifecyclePolicy.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetMaxLifetimeDays sets the "max_lifetime_days" field.
+func (m *LifecyclePolicyMutation) SetMaxLifetimeDays(i int) {
+	m.max_lifetime_days = &i
+	m.addmax_lifetime_days = nil
+}
+
+// MaxLifetimeDays returns the value of the "max_lifetime_days" field in the mutation.
+func (m *LifecyclePolicyMutation) MaxLifetimeDays() (r int, exists bool) {
+	v := m.max_lifetime_days
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMaxLifetimeDays returns the old "max_lifetime_days" field's value of the LifecyclePolicy entity.
+// If the LifecyclePolicy object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LifecyclePolicyMutation) OldMaxLifetimeDays(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMaxLifetimeDays is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMaxLifetimeDays requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMaxLifetimeDays: %w", err)
+	}
+	return oldValue.MaxLifetimeDays, nil
+}
+
+// AddMaxLifetimeDays adds i to the "max_lifetime_days" field.
+func (m *LifecyclePolicyMutation) AddMaxLifetimeDays(i int) {
+	if m.addmax_lifetime_days != nil {
+		*m.addmax_lifetime_days += i
+	} else {
+		m.addmax_lifetime_days = &i
+	}
+}
+
+// AddedMaxLifetimeDays returns the value that was added to the "max_lifetime_days" field in this mutation.
+func (m *LifecyclePolicyMutation) AddedMaxLifetimeDays() (r int, exists bool) {
+	v := m.addmax_lifetime_days
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearMaxLifetimeDays clears the value of the "max_lifetime_days" field.
+func (m *LifecyclePolicyMutation) ClearMaxLifetimeDays() {
+	m.max_lifetime_days = nil
+	m.addmax_lifetime_days = nil
+	m.clearedFields[lifecyclepolicy.FieldMaxLifetimeDays] = struct{}{}
+}
+
+// MaxLifetimeDaysCleared returns if the "max_lifetime_days" field was cleared in this mutation.
+func (m *LifecyclePolicyMutation) MaxLifetimeDaysCleared() bool {
+	_, ok := m.clearedFields[lifecyclepolicy.FieldMaxLifetimeDays]
+	return ok
+}
+
+// ResetMaxLifetimeDays resets all changes to the "max_lifetime_days" field.
+func (m *LifecyclePolicyMutation) ResetMaxLifetimeDays() {
+	m.max_lifetime_days = nil
+	m.addmax_lifetime_days = nil
+	delete(m.clearedFields, lifecyclepolicy.FieldMaxLifetimeDays)
+}
+
+// SetRequireExpiry sets the "require_expiry" field.
+func (m *LifecyclePolicyMutation) SetRequireExpiry(b bool) {
+	m.require_expiry = &b
+}
+
+// RequireExpiry returns the value of the "require_expiry" field in the mutation.
+func (m *LifecyclePolicyMutation) RequireExpiry() (r bool, exists bool) {
+	v := m.require_expiry
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRequireExpiry returns the old "require_expiry" field's value of the LifecyclePolicy entity.
+// If the LifecyclePolicy object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LifecyclePolicyMutation) OldRequireExpiry(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRequireExpiry is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRequireExpiry requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRequireExpiry: %w", err)
+	}
+	return oldValue.RequireExpiry, nil
+}
+
+// ResetRequireExpiry resets all changes to the "require_expiry" field.
+func (m *LifecyclePolicyMutation) ResetRequireExpiry() {
+	m.require_expiry = nil
+}
+
+// SetMaxGracePeriodSeconds sets the "max_grace_period_seconds" field.
+func (m *LifecyclePolicyMutation) SetMaxGracePeriodSeconds(i int) {
+	m.max_grace_period_seconds = &i
+	m.addmax_grace_period_seconds = nil
+}
+
+// MaxGracePeriodSeconds returns the value of the "max_grace_period_seconds" field in the mutation.
+func (m *LifecyclePolicyMutation) MaxGracePeriodSeconds() (r int, exists bool) {
+	v := m.max_grace_period_seconds
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMaxGracePeriodSeconds returns the old "max_grace_period_seconds" field's value of the LifecyclePolicy entity.
+// If the LifecyclePolicy object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LifecyclePolicyMutation) OldMaxGracePeriodSeconds(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMaxGracePeriodSeconds is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMaxGracePeriodSeconds requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMaxGracePeriodSeconds: %w", err)
+	}
+	return oldValue.MaxGracePeriodSeconds, nil
+}
+
+// AddMaxGracePeriodSeconds adds i to the "max_grace_period_seconds" field.
+func (m *LifecyclePolicyMutation) AddMaxGracePeriodSeconds(i int) {
+	if m.addmax_grace_period_seconds != nil {
+		*m.addmax_grace_period_seconds += i
+	} else {
+		m.addmax_grace_period_seconds = &i
+	}
+}
+
+// AddedMaxGracePeriodSeconds returns the value that was added to the "max_grace_period_seconds" field in this mutation.
+func (m *LifecyclePolicyMutation) AddedMaxGracePeriodSeconds() (r int, exists bool) {
+	v := m.addmax_grace_period_seconds
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetMaxGracePeriodSeconds resets all changes to the "max_grace_period_seconds" field.
+func (m *LifecyclePolicyMutation) ResetMaxGracePeriodSeconds() {
+	m.max_grace_period_seconds = nil
+	m.addmax_grace_period_seconds = nil
+}
+
+// SetRevokeUnusedAfterDays sets the "revoke_unused_after_days" field.
+func (m *LifecyclePolicyMutation) SetRevokeUnusedAfterDays(i int) {
+	m.revoke_unused_after_days = &i
+	m.addrevoke_unused_after_days = nil
+}
+
+// RevokeUnusedAfterDays returns the value of the "revoke_unused_after_days" field in the mutation.
+func (m *LifecyclePolicyMutation) RevokeUnusedAfterDays() (r int, exists bool) {
+	v := m.revoke_unused_after_days
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRevokeUnusedAfterDays returns the old "revoke_unused_after_days" field's value of the LifecyclePolicy entity.
+// If the LifecyclePolicy object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LifecyclePolicyMutation) OldRevokeUnusedAfterDays(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRevokeUnusedAfterDays is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRevokeUnusedAfterDays requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRevokeUnusedAfterDays: %w", err)
+	}
+	return oldValue.RevokeUnusedAfterDays, nil
+}
+
+// AddRevokeUnusedAfterDays adds i to the "revoke_unused_after_days" field.
+func (m *LifecyclePolicyMutation) AddRevokeUnusedAfterDays(i int) {
+	if m.addrevoke_unused_after_days != nil {
+		*m.addrevoke_unused_after_days += i
+	} else {
+		m.addrevoke_unused_after_days = &i
+	}
+}
+
+// AddedRevokeUnusedAfterDays returns the value that was added to the "revoke_unused_after_days" field in this mutation.
+func (m *LifecyclePolicyMutation) AddedRevokeUnusedAfterDays() (r int, exists bool) {
+	v := m.addrevoke_unused_after_days
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearRevokeUnusedAfterDays clears the value of the "revoke_unused_after_days" field.
+func (m *LifecyclePolicyMutation) ClearRevokeUnusedAfterDays() {
+	m.revoke_unused_after_days = nil
+	m.addrevoke_unused_after_days = nil
+	m.clearedFields[lifecyclepolicy.FieldRevokeUnusedAfterDays] = struct{}{}
+}
+
+// RevokeUnusedAfterDaysCleared returns if the "revoke_unused_after_days" field was cleared in this mutation.
+func (m *LifecyclePolicyMutation) RevokeUnusedAfterDaysCleared() bool {
+	_, ok := m.clearedFields[lifecyclepolicy.FieldRevokeUnusedAfterDays]
+	return ok
+}
+
+// ResetRevokeUnusedAfterDays resets all changes to the "revoke_unused_after_days" field.
+func (m *LifecyclePolicyMutation) ResetRevokeUnusedAfterDays() {
+	m.revoke_unused_after_days = nil
+	m.addrevoke_unused_after_days = nil
+	delete(m.clearedFields, lifecyclepolicy.FieldRevokeUnusedAfterDays)
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *LifecyclePolicyMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *LifecyclePolicyMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the LifecyclePolicy entity.
+// If the LifecyclePolicy object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LifecyclePolicyMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *LifecyclePolicyMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// Where appends a list predicates to the LifecyclePolicyMutation builder.
+func (m *LifecyclePolicyMutation) Where(ps ...predicate.LifecyclePolicy) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the LifecyclePolicyMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *LifecyclePolicyMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.LifecyclePolicy, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *LifecyclePolicyMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *LifecyclePolicyMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (LifecyclePolicy).
+func (m *LifecyclePolicyMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *LifecyclePolicyMutation) Fields() []string {
+	fields := make([]string, 0, 5)
+	if m.max_lifetime_days != nil {
+		fields = append(fields, lifecyclepolicy.FieldMaxLifetimeDays)
+	}
+	if m.require_expiry != nil {
+		fields = append(fields, lifecyclepolicy.FieldRequireExpiry)
+	}
+	if m.max_grace_period_seconds != nil {
+		fields = append(fields, lifecyclepolicy.FieldMaxGracePeriodSeconds)
+	}
+	if m.revoke_unused_after_days != nil {
+		fields = append(fields, lifecyclepolicy.FieldRevokeUnusedAfterDays)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, lifecyclepolicy.FieldUpdatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *LifecyclePolicyMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case lifecyclepolicy.FieldMaxLifetimeDays:
+		return m.MaxLifetimeDays()
+	case lifecyclepolicy.FieldRequireExpiry:
+		return m.RequireExpiry()
+	case lifecyclepolicy.FieldMaxGracePeriodSeconds:
+		return m.MaxGracePeriodSeconds()
+	case lifecyclepolicy.FieldRevokeUnusedAfterDays:
+		return m.RevokeUnusedAfterDays()
+	case lifecyclepolicy.FieldUpdatedAt:
+		return m.UpdatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *LifecyclePolicyMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case lifecyclepolicy.FieldMaxLifetimeDays:
+		return m.OldMaxLifetimeDays(ctx)
+	case lifecyclepolicy.FieldRequireExpiry:
+		return m.OldRequireExpiry(ctx)
+	case lifecyclepolicy.FieldMaxGracePeriodSeconds:
+		return m.OldMaxGracePeriodSeconds(ctx)
+	case lifecyclepolicy.FieldRevokeUnusedAfterDays:
+		return m.OldRevokeUnusedAfterDays(ctx)
+	case lifecyclepolicy.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown LifecyclePolicy field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *LifecyclePolicyMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case lifecyclepolicy.FieldMaxLifetimeDays:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMaxLifetimeDays(v)
+		return nil
+	case lifecyclepolicy.FieldRequireExpiry:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRequireExpiry(v)
+		return nil
+	case lifecyclepolicy.FieldMaxGracePeriodSeconds:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMaxGracePeriodSeconds(v)
+		return nil
+	case lifecyclepolicy.FieldRevokeUnusedAfterDays:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRevokeUnusedAfterDays(v)
+		return nil
+	case lifecyclepolicy.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown LifecyclePolicy field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *LifecyclePolicyMutation) AddedFields() []string {
+	var fields []string
+	if m.addmax_lifetime_days != nil {
+		fields = append(fields, lifecyclepolicy.FieldMaxLifetimeDays)
+	}
+	if m.addmax_grace_period_seconds != nil {
+		fields = append(fields, lifecyclepolicy.FieldMaxGracePeriodSeconds)
+	}
+	if m.addrevoke_unused_after_days != nil {
+		fields = append(fields, lifecyclepolicy.FieldRevokeUnusedAfterDays)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *LifecyclePolicyMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case lifecyclepolicy.FieldMaxLifetimeDays:
+		return m.AddedMaxLifetimeDays()
+	case lifecyclepolicy.FieldMaxGracePeriodSeconds:
+		return m.AddedMaxGracePeriodSeconds()
+	case lifecyclepolicy.FieldRevokeUnusedAfterDays:
+		return m.AddedRevokeUnusedAfterDays()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *LifecyclePolicyMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case lifecyclepolicy.FieldMaxLifetimeDays:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddMaxLifetimeDays(v)
+		return nil
+	case lifecyclepolicy.FieldMaxGracePeriodSeconds:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddMaxGracePeriodSeconds(v)
+		return nil
+	case lifecyclepolicy.FieldRevokeUnusedAfterDays:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRevokeUnusedAfterDays(v)
+		return nil
+	}
+	return fmt.Errorf("unknown LifecyclePolicy numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *LifecyclePolicyMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(lifecyclepolicy.FieldMaxLifetimeDays) {
+		fields = append(fields, lifecyclepolicy.FieldMaxLifetimeDays)
+	}
+	if m.FieldCleared(lifecyclepolicy.FieldRevokeUnusedAfterDays) {
+		fields = append(fields, lifecyclepolicy.FieldRevokeUnusedAfterDays)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *LifecyclePolicyMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *LifecyclePolicyMutation) ClearField(name string) error {
+	switch name {
+	case lifecyclepolicy.FieldMaxLifetimeDays:
+		m.ClearMaxLifetimeDays()
+		return nil
+	case lifecyclepolicy.FieldRevokeUnusedAfterDays:
+		m.ClearRevokeUnusedAfterDays()
+		return nil
+	}
+	return fmt.Errorf("unknown LifecyclePolicy nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *LifecyclePolicyMutation) ResetField(name string) error {
+	switch name {
+	case lifecyclepolicy.FieldMaxLifetimeDays:
+		m.ResetMaxLifetimeDays()
+		return nil
+	case lifecyclepolicy.FieldRequireExpiry:
+		m.ResetRequireExpiry()
+		return nil
+	case lifecyclepolicy.FieldMaxGracePeriodSeconds:
+		m.ResetMaxGracePeriodSeconds()
+		return nil
+	case lifecyclepolicy.FieldRevokeUnusedAfterDays:
+		m.ResetRevokeUnusedAfterDays()
+		return nil
+	case lifecyclepolicy.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown LifecyclePolicy field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *LifecyclePolicyMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *LifecyclePolicyMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *LifecyclePolicyMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *LifecyclePolicyMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *LifecyclePolicyMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *LifecyclePolicyMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *LifecyclePolicyMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown LifecyclePolicy unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *LifecyclePolicyMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown LifecyclePolicy edge %s", name)
+}
+
 // PermissionMutation represents an operation that mutates the Permission nodes in the graph.
 type PermissionMutation struct {
 	config
@@ -6311,6 +7062,494 @@ func (m *PersonaMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown Persona edge %s", name)
+}
+
+// RetiredSecretMutation represents an operation that mutates the RetiredSecret nodes in the graph.
+type RetiredSecretMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	secret_hash   *string
+	retired_at    *time.Time
+	clearedFields map[string]struct{}
+	token         *string
+	clearedtoken  bool
+	done          bool
+	oldValue      func(context.Context) (*RetiredSecret, error)
+	predicates    []predicate.RetiredSecret
+}
+
+var _ ent.Mutation = (*RetiredSecretMutation)(nil)
+
+// retiredsecretOption allows management of the mutation configuration using functional options.
+type retiredsecretOption func(*RetiredSecretMutation)
+
+// newRetiredSecretMutation creates new mutation for the RetiredSecret entity.
+func newRetiredSecretMutation(c config, op Op, opts ...retiredsecretOption) *RetiredSecretMutation {
+	m := &RetiredSecretMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeRetiredSecret,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withRetiredSecretID sets the ID field of the mutation.
+func withRetiredSecretID(id int) retiredsecretOption {
+	return func(m *RetiredSecretMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *RetiredSecret
+		)
+		m.oldValue = func(ctx context.Context) (*RetiredSecret, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().RetiredSecret.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withRetiredSecret sets the old RetiredSecret of the mutation.
+func withRetiredSecret(node *RetiredSecret) retiredsecretOption {
+	return func(m *RetiredSecretMutation) {
+		m.oldValue = func(context.Context) (*RetiredSecret, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m RetiredSecretMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m RetiredSecretMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *RetiredSecretMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *RetiredSecretMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().RetiredSecret.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetTokenID sets the "token_id" field.
+func (m *RetiredSecretMutation) SetTokenID(s string) {
+	m.token = &s
+}
+
+// TokenID returns the value of the "token_id" field in the mutation.
+func (m *RetiredSecretMutation) TokenID() (r string, exists bool) {
+	v := m.token
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTokenID returns the old "token_id" field's value of the RetiredSecret entity.
+// If the RetiredSecret object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RetiredSecretMutation) OldTokenID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTokenID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTokenID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTokenID: %w", err)
+	}
+	return oldValue.TokenID, nil
+}
+
+// ResetTokenID resets all changes to the "token_id" field.
+func (m *RetiredSecretMutation) ResetTokenID() {
+	m.token = nil
+}
+
+// SetSecretHash sets the "secret_hash" field.
+func (m *RetiredSecretMutation) SetSecretHash(s string) {
+	m.secret_hash = &s
+}
+
+// SecretHash returns the value of the "secret_hash" field in the mutation.
+func (m *RetiredSecretMutation) SecretHash() (r string, exists bool) {
+	v := m.secret_hash
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSecretHash returns the old "secret_hash" field's value of the RetiredSecret entity.
+// If the RetiredSecret object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RetiredSecretMutation) OldSecretHash(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSecretHash is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSecretHash requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSecretHash: %w", err)
+	}
+	return oldValue.SecretHash, nil
+}
+
+// ResetSecretHash resets all changes to the "secret_hash" field.
+func (m *RetiredSecretMutation) ResetSecretHash() {
+	m.secret_hash = nil
+}
+
+// SetRetiredAt sets the "retired_at" field.
+func (m *RetiredSecretMutation) SetRetiredAt(t time.Time) {
+	m.retired_at = &t
+}
+
+// RetiredAt returns the value of the "retired_at" field in the mutation.
+func (m *RetiredSecretMutation) RetiredAt() (r time.Time, exists bool) {
+	v := m.retired_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRetiredAt returns the old "retired_at" field's value of the RetiredSecret entity.
+// If the RetiredSecret object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RetiredSecretMutation) OldRetiredAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRetiredAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRetiredAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRetiredAt: %w", err)
+	}
+	return oldValue.RetiredAt, nil
+}
+
+// ResetRetiredAt resets all changes to the "retired_at" field.
+func (m *RetiredSecretMutation) ResetRetiredAt() {
+	m.retired_at = nil
+}
+
+// ClearToken clears the "token" edge to the APIToken entity.
+func (m *RetiredSecretMutation) ClearToken() {
+	m.clearedtoken = true
+	m.clearedFields[retiredsecret.FieldTokenID] = struct{}{}
+}
+
+// TokenCleared reports if the "token" edge to the APIToken entity was cleared.
+func (m *RetiredSecretMutation) TokenCleared() bool {
+	return m.clearedtoken
+}
+
+// TokenIDs returns the "token" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// TokenID instead. It exists only for internal usage by the builders.
+func (m *RetiredSecretMutation) TokenIDs() (ids []string) {
+	if id := m.token; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetToken resets all changes to the "token" edge.
+func (m *RetiredSecretMutation) ResetToken() {
+	m.token = nil
+	m.clearedtoken = false
+}
+
+// Where appends a list predicates to the RetiredSecretMutation builder.
+func (m *RetiredSecretMutation) Where(ps ...predicate.RetiredSecret) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the RetiredSecretMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *RetiredSecretMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.RetiredSecret, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *RetiredSecretMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *RetiredSecretMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (RetiredSecret).
+func (m *RetiredSecretMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *RetiredSecretMutation) Fields() []string {
+	fields := make([]string, 0, 3)
+	if m.token != nil {
+		fields = append(fields, retiredsecret.FieldTokenID)
+	}
+	if m.secret_hash != nil {
+		fields = append(fields, retiredsecret.FieldSecretHash)
+	}
+	if m.retired_at != nil {
+		fields = append(fields, retiredsecret.FieldRetiredAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *RetiredSecretMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case retiredsecret.FieldTokenID:
+		return m.TokenID()
+	case retiredsecret.FieldSecretHash:
+		return m.SecretHash()
+	case retiredsecret.FieldRetiredAt:
+		return m.RetiredAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *RetiredSecretMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case retiredsecret.FieldTokenID:
+		return m.OldTokenID(ctx)
+	case retiredsecret.FieldSecretHash:
+		return m.OldSecretHash(ctx)
+	case retiredsecret.FieldRetiredAt:
+		return m.OldRetiredAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown RetiredSecret field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *RetiredSecretMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case retiredsecret.FieldTokenID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTokenID(v)
+		return nil
+	case retiredsecret.FieldSecretHash:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSecretHash(v)
+		return nil
+	case retiredsecret.FieldRetiredAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRetiredAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown RetiredSecret field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *RetiredSecretMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *RetiredSecretMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *RetiredSecretMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown RetiredSecret numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *RetiredSecretMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *RetiredSecretMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *RetiredSecretMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown RetiredSecret nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *RetiredSecretMutation) ResetField(name string) error {
+	switch name {
+	case retiredsecret.FieldTokenID:
+		m.ResetTokenID()
+		return nil
+	case retiredsecret.FieldSecretHash:
+		m.ResetSecretHash()
+		return nil
+	case retiredsecret.FieldRetiredAt:
+		m.ResetRetiredAt()
+		return nil
+	}
+	return fmt.Errorf("unknown RetiredSecret field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *RetiredSecretMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.token != nil {
+		edges = append(edges, retiredsecret.EdgeToken)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *RetiredSecretMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case retiredsecret.EdgeToken:
+		if id := m.token; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *RetiredSecretMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *RetiredSecretMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *RetiredSecretMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedtoken {
+		edges = append(edges, retiredsecret.EdgeToken)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *RetiredSecretMutation) EdgeCleared(name string) bool {
+	switch name {
+	case retiredsecret.EdgeToken:
+		return m.clearedtoken
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *RetiredSecretMutation) ClearEdge(name string) error {
+	switch name {
+	case retiredsecret.EdgeToken:
+		m.ClearToken()
+		return nil
+	}
+	return fmt.Errorf("unknown RetiredSecret unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *RetiredSecretMutation) ResetEdge(name string) error {
+	switch name {
+	case retiredsecret.EdgeToken:
+		m.ResetToken()
+		return nil
+	}
+	return fmt.Errorf("unknown RetiredSecret edge %s", name)
 }
 
 // RoleMutation represents an operation that mutates the Role nodes in the graph.

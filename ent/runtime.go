@@ -10,8 +10,10 @@ import (
 	"github.com/latchkeyhq/latchkey/ent/change"
 	"github.com/latchkeyhq/latchkey/ent/contenttype"
 	"github.com/latchkeyhq/latchkey/ent/idempotencykey"
+	"github.com/latchkeyhq/latchkey/ent/lifecyclepolicy"
 	"github.com/latchkeyhq/latchkey/ent/permission"
 	"github.com/latchkeyhq/latchkey/ent/persona"
+	"github.com/latchkeyhq/latchkey/ent/retiredsecret"
 	"github.com/latchkeyhq/latchkey/ent/role"
 	"github.com/latchkeyhq/latchkey/ent/schema"
 )
@@ -105,6 +107,10 @@ func init() {
 	apitokenDescCreatedByID := apitokenFields[16].Descriptor()
 	// apitoken.CreatedByIDValidator is a validator for the "created_by_id" field. It is called by the builders before save.
 	apitoken.CreatedByIDValidator = apitokenDescCreatedByID.Validators[0].(func(string) error)
+	// apitokenDescAllowSelfRotation is the schema descriptor for allow_self_rotation field.
+	apitokenDescAllowSelfRotation := apitokenFields[17].Descriptor()
+	// apitoken.DefaultAllowSelfRotation holds the default value on creation for the allow_self_rotation field.
+	apitoken.DefaultAllowSelfRotation = apitokenDescAllowSelfRotation.Default.(bool)
 	// apitokenDescID is the schema descriptor for id field.
 	apitokenDescID := apitokenMixinFields0[0].Descriptor()
 	// apitoken.DefaultID holds the default value on creation for the id field.
@@ -406,6 +412,34 @@ func init() {
 			return nil
 		}
 	}()
+	lifecyclepolicyFields := schema.LifecyclePolicy{}.Fields()
+	_ = lifecyclepolicyFields
+	// lifecyclepolicyDescRequireExpiry is the schema descriptor for require_expiry field.
+	lifecyclepolicyDescRequireExpiry := lifecyclepolicyFields[2].Descriptor()
+	// lifecyclepolicy.DefaultRequireExpiry holds the default value on creation for the require_expiry field.
+	lifecyclepolicy.DefaultRequireExpiry = lifecyclepolicyDescRequireExpiry.Default.(bool)
+	// lifecyclepolicyDescUpdatedAt is the schema descriptor for updated_at field.
+	lifecyclepolicyDescUpdatedAt := lifecyclepolicyFields[5].Descriptor()
+	// lifecyclepolicy.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	lifecyclepolicy.DefaultUpdatedAt = lifecyclepolicyDescUpdatedAt.Default.(func() time.Time)
+	// lifecyclepolicyDescID is the schema descriptor for id field.
+	lifecyclepolicyDescID := lifecyclepolicyFields[0].Descriptor()
+	// lifecyclepolicy.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	lifecyclepolicy.IDValidator = func() func(string) error {
+		validators := lifecyclepolicyDescID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(id string) error {
+			for _, fn := range fns {
+				if err := fn(id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	permissionMixin := schema.Permission{}.Mixin()
 	permissionMixinFields0 := permissionMixin[0].Fields()
 	_ = permissionMixinFields0
@@ -522,6 +556,16 @@ func init() {
 			return nil
 		}
 	}()
+	retiredsecretFields := schema.RetiredSecret{}.Fields()
+	_ = retiredsecretFields
+	// retiredsecretDescTokenID is the schema descriptor for token_id field.
+	retiredsecretDescTokenID := retiredsecretFields[0].Descriptor()
+	// retiredsecret.TokenIDValidator is a validator for the "token_id" field. It is called by the builders before save.
+	retiredsecret.TokenIDValidator = retiredsecretDescTokenID.Validators[0].(func(string) error)
+	// retiredsecretDescSecretHash is the schema descriptor for secret_hash field.
+	retiredsecretDescSecretHash := retiredsecretFields[1].Descriptor()
+	// retiredsecret.SecretHashValidator is a validator for the "secret_hash" field. It is called by the builders before save.
+	retiredsecret.SecretHashValidator = retiredsecretDescSecretHash.Validators[0].(func(string) error)
 	roleMixin := schema.Role{}.Mixin()
 	roleMixinFields0 := roleMixin[0].Fields()
 	_ = roleMixinFields0

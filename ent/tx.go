@@ -22,10 +22,14 @@ type Tx struct {
 	ContentType *ContentTypeClient
 	// IdempotencyKey is the client for interacting with the IdempotencyKey builders.
 	IdempotencyKey *IdempotencyKeyClient
+	// LifecyclePolicy is the client for interacting with the LifecyclePolicy builders.
+	LifecyclePolicy *LifecyclePolicyClient
 	// Permission is the client for interacting with the Permission builders.
 	Permission *PermissionClient
 	// Persona is the client for interacting with the Persona builders.
 	Persona *PersonaClient
+	// RetiredSecret is the client for interacting with the RetiredSecret builders.
+	RetiredSecret *RetiredSecretClient
 	// Role is the client for interacting with the Role builders.
 	Role *RoleClient
 
@@ -164,8 +168,10 @@ func (tx *Tx) init() {
 	tx.Change = NewChangeClient(tx.config)
 	tx.ContentType = NewContentTypeClient(tx.config)
 	tx.IdempotencyKey = NewIdempotencyKeyClient(tx.config)
+	tx.LifecyclePolicy = NewLifecyclePolicyClient(tx.config)
 	tx.Permission = NewPermissionClient(tx.config)
 	tx.Persona = NewPersonaClient(tx.config)
+	tx.RetiredSecret = NewRetiredSecretClient(tx.config)
 	tx.Role = NewRoleClient(tx.config)
 }
 

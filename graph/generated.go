@@ -44,6 +44,7 @@ type ResolverRoot interface {
 
 type DirectiveRoot struct {
 	Authenticated     func(ctx context.Context, obj any, next graphql.Resolver) (res any, err error)
+	FullAccess        func(ctx context.Context, obj any, next graphql.Resolver) (res any, err error)
 	HasNodePermission func(ctx context.Context, obj any, next graphql.Resolver) (res any, err error)
 	HasPermission     func(ctx context.Context, obj any, next graphql.Resolver, contentType string, action string) (res any, err error)
 	Public            func(ctx context.Context, obj any, next graphql.Resolver) (res any, err error)
@@ -51,6 +52,7 @@ type DirectiveRoot struct {
 
 type ComplexityRoot struct {
 	APIToken struct {
+		AllowSelfRotation    func(childComplexity int) int
 		Code                 func(childComplexity int) int
 		CreatedAt            func(childComplexity int) int
 		CreatedBy            func(childComplexity int) int
@@ -115,6 +117,11 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	BulkRevokePayload struct {
+		APITokens func(childComplexity int) int
+		Count     func(childComplexity int) int
+	}
+
 	ContentType struct {
 		Actions     func(childComplexity int) int
 		CreatedAt   func(childComplexity int) int
@@ -154,9 +161,12 @@ type ComplexityRoot struct {
 		RegenerateAPIToken func(childComplexity int, id string, gracePeriodSeconds *int) int
 		RestoreAPIToken    func(childComplexity int, id string) int
 		RevokeAPIToken     func(childComplexity int, id string) int
+		RevokeAPITokens    func(childComplexity int, where ent.APITokenWhereInput, dryRun *bool) int
+		RotateViewerToken  func(childComplexity int, gracePeriodSeconds *int) int
 		UpdateAPIToken     func(childComplexity int, id string, input admin.UpdateTokenInput) int
 		UpdateContentType  func(childComplexity int, id string, input admin.UpdateContentTypeInput, detach *bool) int
 		UpdatePersona      func(childComplexity int, id string, input admin.UpdatePersonaInput) int
+		UpdatePolicy       func(childComplexity int, input admin.UpdatePolicyInput) int
 		UpdateRole         func(childComplexity int, id string, input admin.UpdateRoleInput) int
 	}
 
@@ -193,17 +203,26 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	Policy struct {
+		MaxGracePeriodSeconds func(childComplexity int) int
+		MaxLifetimeDays       func(childComplexity int) int
+		RequireExpiry         func(childComplexity int) int
+		RevokeUnusedAfterDays func(childComplexity int) int
+	}
+
 	Query struct {
-		APITokens       func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.APITokenOrder, where *ent.APITokenWhereInput) int
-		AuditEvents     func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.AuditEventOrder, where *ent.AuditEventWhereInput) int
-		Authorize       func(childComplexity int, contentType string, action string) int
-		ContentTypes    func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.ContentTypeOrder, where *ent.ContentTypeWhereInput) int
-		IntrospectToken func(childComplexity int, secret string) int
-		Node            func(childComplexity int, id string) int
-		Nodes           func(childComplexity int, ids []string) int
-		Personas        func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.PersonaOrder, where *ent.PersonaWhereInput) int
-		Roles           func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.RoleOrder, where *ent.RoleWhereInput) int
-		Viewer          func(childComplexity int) int
+		APITokens        func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.APITokenOrder, where *ent.APITokenWhereInput) int
+		AuditEvents      func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.AuditEventOrder, where *ent.AuditEventWhereInput) int
+		Authorize        func(childComplexity int, contentType string, action string) int
+		ContentTypes     func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.ContentTypeOrder, where *ent.ContentTypeWhereInput) int
+		IntrospectToken  func(childComplexity int, secret string) int
+		Node             func(childComplexity int, id string) int
+		Nodes            func(childComplexity int, ids []string) int
+		Personas         func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.PersonaOrder, where *ent.PersonaWhereInput) int
+		Policy           func(childComplexity int) int
+		PolicyViolations func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.APITokenOrder) int
+		Roles            func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.RoleOrder, where *ent.RoleWhereInput) int
+		Viewer           func(childComplexity int) int
 	}
 
 	RegenerateAPITokenPayload struct {
@@ -271,6 +290,9 @@ type MutationResolver interface {
 	CreateContentType(ctx context.Context, input admin.CreateContentTypeInput) (*ent.ContentType, error)
 	UpdateContentType(ctx context.Context, id string, input admin.UpdateContentTypeInput, detach *bool) (*ent.ContentType, error)
 	DeleteContentType(ctx context.Context, id string, detach *bool) (string, error)
+	UpdatePolicy(ctx context.Context, input admin.UpdatePolicyInput) (*admin.Policy, error)
+	RevokeAPITokens(ctx context.Context, where ent.APITokenWhereInput, dryRun *bool) (*admin.BulkRevoke, error)
+	RotateViewerToken(ctx context.Context, gracePeriodSeconds *int) (*admin.TokenWithSecret, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id string) (ent.Noder, error)
@@ -283,6 +305,8 @@ type QueryResolver interface {
 	Viewer(ctx context.Context) (*model.Viewer, error)
 	Authorize(ctx context.Context, contentType string, action string) (bool, error)
 	IntrospectToken(ctx context.Context, secret string) (*model.TokenIntrospection, error)
+	Policy(ctx context.Context) (*admin.Policy, error)
+	PolicyViolations(ctx context.Context, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.APITokenOrder) (*ent.APITokenConnection, error)
 }
 type RoleResolver interface {
 	Permissions(ctx context.Context, obj *ent.Role) ([]*perm.Permission, error)
@@ -313,6 +337,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 	_ = ec
 	switch typeName + "." + field {
 
+	case "APIToken.allowSelfRotation":
+		if e.ComplexityRoot.APIToken.AllowSelfRotation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.APIToken.AllowSelfRotation(childComplexity), true
 	case "APIToken.code":
 		if e.ComplexityRoot.APIToken.Code == nil {
 			break
@@ -584,6 +614,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.AuditEventEdge.Node(childComplexity), true
 
+	case "BulkRevokePayload.apiTokens":
+		if e.ComplexityRoot.BulkRevokePayload.APITokens == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BulkRevokePayload.APITokens(childComplexity), true
+	case "BulkRevokePayload.count":
+		if e.ComplexityRoot.BulkRevokePayload.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BulkRevokePayload.Count(childComplexity), true
+
 	case "ContentType.actions":
 		if e.ComplexityRoot.ContentType.Actions == nil {
 			break
@@ -799,6 +842,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RevokeAPIToken(childComplexity, args["id"].(string)), true
+	case "Mutation.revokeAPITokens":
+		if e.ComplexityRoot.Mutation.RevokeAPITokens == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_revokeAPITokens_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RevokeAPITokens(childComplexity, args["where"].(ent.APITokenWhereInput), args["dryRun"].(*bool)), true
+	case "Mutation.rotateViewerToken":
+		if e.ComplexityRoot.Mutation.RotateViewerToken == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_rotateViewerToken_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RotateViewerToken(childComplexity, args["gracePeriodSeconds"].(*int)), true
 	case "Mutation.updateAPIToken":
 		if e.ComplexityRoot.Mutation.UpdateAPIToken == nil {
 			break
@@ -832,6 +897,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdatePersona(childComplexity, args["id"].(string), args["input"].(admin.UpdatePersonaInput)), true
+	case "Mutation.updatePolicy":
+		if e.ComplexityRoot.Mutation.UpdatePolicy == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updatePolicy_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdatePolicy(childComplexity, args["input"].(admin.UpdatePolicyInput)), true
 	case "Mutation.updateRole":
 		if e.ComplexityRoot.Mutation.UpdateRole == nil {
 			break
@@ -962,6 +1038,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PersonaEdge.Node(childComplexity), true
 
+	case "Policy.maxGracePeriodSeconds":
+		if e.ComplexityRoot.Policy.MaxGracePeriodSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Policy.MaxGracePeriodSeconds(childComplexity), true
+	case "Policy.maxLifetimeDays":
+		if e.ComplexityRoot.Policy.MaxLifetimeDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Policy.MaxLifetimeDays(childComplexity), true
+	case "Policy.requireExpiry":
+		if e.ComplexityRoot.Policy.RequireExpiry == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Policy.RequireExpiry(childComplexity), true
+	case "Policy.revokeUnusedAfterDays":
+		if e.ComplexityRoot.Policy.RevokeUnusedAfterDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Policy.RevokeUnusedAfterDays(childComplexity), true
+
 	case "Query.apiTokens":
 		if e.ComplexityRoot.Query.APITokens == nil {
 			break
@@ -1052,6 +1153,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Personas(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].(*ent.PersonaOrder), args["where"].(*ent.PersonaWhereInput)), true
+	case "Query.policy":
+		if e.ComplexityRoot.Query.Policy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Policy(childComplexity), true
+	case "Query.policyViolations":
+		if e.ComplexityRoot.Query.PolicyViolations == nil {
+			break
+		}
+
+		args, err := ec.field_Query_policyViolations_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.PolicyViolations(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].(*ent.APITokenOrder)), true
 	case "Query.roles":
 		if e.ComplexityRoot.Query.Roles == nil {
 			break
@@ -1229,6 +1347,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputUpdateAPITokenInput,
 		ec.unmarshalInputUpdateContentTypeInput,
 		ec.unmarshalInputUpdatePersonaInput,
+		ec.unmarshalInputUpdatePolicyInput,
 		ec.unmarshalInputUpdateRoleInput,
 	)
 	first := true
@@ -1316,6 +1435,8 @@ directive @hasNodePermission on FIELD_DEFINITION
 directive @public on FIELD_DEFINITION
 """Any signed-in caller; the field answers about the caller itself."""
 directive @authenticated on FIELD_DEFINITION
+"""Only a FULL_ACCESS token: organisation-wide settings (the lifecycle policy)."""
+directive @fullAccess on FIELD_DEFINITION
 `, BuiltIn: false},
 	{Name: "../schema/ent.graphql", Input: `directive @goField(forceResolver: Boolean, name: String, omittable: Boolean) on FIELD_DEFINITION | INPUT_FIELD_DEFINITION
 directive @goModel(model: String, models: [String!], forceGenerate: Boolean) on OBJECT | INPUT_OBJECT | SCALAR | ENUM | INTERFACE | UNION
@@ -1332,6 +1453,7 @@ type APIToken implements Node {
   revokedAt: Time
   lastUsedAt: Time
   lastUsedIP: String
+  allowSelfRotation: Boolean!
   persona: Persona!
   roles: [Role!]
   createdBy: APIToken
@@ -2760,6 +2882,61 @@ type Mutation {
   deleteContentType(id: ID!, detach: Boolean = false): ID! @hasPermission(contentType: "content-type", action: "delete")
 }
 `, BuiltIn: false},
+	{Name: "../schema/policy.graphql", Input: `# Lifecycle governance: the policy on tokens, the tokens that break it, bulk
+# revoke for incidents, and self-rotation (internal/admin/policy.go,
+# bulk.go, rotation.go).
+
+"""Organisation-wide rules on tokens, enforced on every create, update and regenerate."""
+type Policy {
+  """No token may be given an expiry more than this many days ahead (null: no limit)."""
+  maxLifetimeDays: Int
+  """Every token must have an expiry."""
+  requireExpiry: Boolean!
+  """The longest grace period of regenerate and rotateViewerToken."""
+  maxGracePeriodSeconds: Int!
+  """Tokens unused for this many days (never used: since created) are revoked by a background sweep (null: never)."""
+  revokeUnusedAfterDays: Int
+}
+
+"""Fields left out are unchanged; null clears a limit."""
+input UpdatePolicyInput {
+  maxLifetimeDays: Int @goField(omittable: true)
+  requireExpiry: Boolean
+  maxGracePeriodSeconds: Int
+  revokeUnusedAfterDays: Int @goField(omittable: true)
+}
+
+"""What revokeAPITokens revoked, or would revoke with dryRun."""
+type BulkRevokePayload {
+  """How many tokens matched and were not revoked yet."""
+  count: Int!
+  """The first 100 of them, by name."""
+  apiTokens: [APIToken!]!
+}
+
+extend input CreateAPITokenInput {
+  """The token may roll its own secret with rotateViewerToken. Needs api-token:update."""
+  allowSelfRotation: Boolean
+}
+
+extend input UpdateAPITokenInput {
+  allowSelfRotation: Boolean
+}
+
+extend type Query {
+  policy: Policy! @authenticated
+  """Active tokens that break the current policy; listed, never changed."""
+  policyViolations(after: Cursor, first: Int, before: Cursor, last: Int, orderBy: APITokenOrder): APITokenConnection! @hasPermission(contentType: "api-token", action: "read")
+}
+
+extend type Mutation {
+  updatePolicy(input: UpdatePolicyInput!): Policy! @fullAccess
+  """Revokes every token matching where that is not revoked yet, in one transaction (at most 10,000)."""
+  revokeAPITokens(where: APITokenWhereInput!, dryRun: Boolean = false): BulkRevokePayload! @hasPermission(contentType: "api-token", action: "revoke")
+  """The caller's own token gets a new secret, if it was allowed to (allowSelfRotation). The old secret works for gracePeriodSeconds; presented after that, it revokes the token."""
+  rotateViewerToken(gracePeriodSeconds: Int): RegenerateAPITokenPayload! @authenticated
+}
+`, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 
@@ -2793,6 +2970,8 @@ func (ec *executionContext) childFields_APIToken(ctx context.Context, field grap
 		return ec.fieldContext_APIToken_lastUsedAt(ctx, field)
 	case "lastUsedIP":
 		return ec.fieldContext_APIToken_lastUsedIP(ctx, field)
+	case "allowSelfRotation":
+		return ec.fieldContext_APIToken_allowSelfRotation(ctx, field)
 	case "persona":
 		return ec.fieldContext_APIToken_persona(ctx, field)
 	case "roles":
@@ -2895,6 +3074,16 @@ func (ec *executionContext) childFields_AuditEventEdge(ctx context.Context, fiel
 		return ec.fieldContext_AuditEventEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AuditEventEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_BulkRevokePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "count":
+		return ec.fieldContext_BulkRevokePayload_count(ctx, field)
+	case "apiTokens":
+		return ec.fieldContext_BulkRevokePayload_apiTokens(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BulkRevokePayload", field.Name)
 }
 
 func (ec *executionContext) childFields_ContentType(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3015,6 +3204,20 @@ func (ec *executionContext) childFields_PersonaEdge(ctx context.Context, field g
 		return ec.fieldContext_PersonaEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PersonaEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_Policy(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "maxLifetimeDays":
+		return ec.fieldContext_Policy_maxLifetimeDays(ctx, field)
+	case "requireExpiry":
+		return ec.fieldContext_Policy_requireExpiry(ctx, field)
+	case "maxGracePeriodSeconds":
+		return ec.fieldContext_Policy_maxGracePeriodSeconds(ctx, field)
+	case "revokeUnusedAfterDays":
+		return ec.fieldContext_Policy_revokeUnusedAfterDays(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Policy", field.Name)
 }
 
 func (ec *executionContext) childFields_RegenerateAPITokenPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3411,6 +3614,42 @@ func (ec *executionContext) field_Mutation_revokeAPIToken_args(ctx context.Conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_revokeAPITokens_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (ent.APITokenWhereInput, error) {
+			return ec.unmarshalNAPITokenWhereInput2githubᚗcomᚋlatchkeyhqᚋlatchkeyᚋentᚐAPITokenWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "dryRun",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["dryRun"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_rotateViewerToken_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "gracePeriodSeconds",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["gracePeriodSeconds"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_updateAPIToken_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3482,6 +3721,20 @@ func (ec *executionContext) field_Mutation_updatePersona_args(ctx context.Contex
 		return nil, err
 	}
 	args["input"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updatePolicy_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (admin.UpdatePolicyInput, error) {
+			return ec.unmarshalNUpdatePolicyInput2githubᚗcomᚋlatchkeyhqᚋlatchkeyᚋinternalᚋadminᚐUpdatePolicyInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -3844,6 +4097,52 @@ func (ec *executionContext) field_Query_personas_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_policyViolations_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[string], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[string], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*ent.APITokenOrder, error) {
+			return ec.unmarshalOAPITokenOrder2ᚖgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋentᚐAPITokenOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
 	return args, nil
 }
 
@@ -4235,6 +4534,29 @@ func (ec *executionContext) _APIToken_lastUsedIP(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_APIToken_lastUsedIP(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("APIToken", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _APIToken_allowSelfRotation(ctx context.Context, field graphql.CollectedField, obj *ent.APIToken) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_APIToken_allowSelfRotation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AllowSelfRotation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_APIToken_allowSelfRotation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("APIToken", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _APIToken_persona(ctx context.Context, field graphql.CollectedField, obj *ent.APIToken) (ret graphql.Marshaler) {
@@ -5070,6 +5392,61 @@ func (ec *executionContext) _AuditEventEdge_cursor(ctx context.Context, field gr
 }
 func (ec *executionContext) fieldContext_AuditEventEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEventEdge", field, false, false, errors.New("field of type Cursor does not have child fields"))
+}
+
+func (ec *executionContext) _BulkRevokePayload_count(ctx context.Context, field graphql.CollectedField, obj *admin.BulkRevoke) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BulkRevokePayload_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BulkRevokePayload_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BulkRevokePayload", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _BulkRevokePayload_apiTokens(ctx context.Context, field graphql.CollectedField, obj *admin.BulkRevoke) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BulkRevokePayload_apiTokens(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.APITokens, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.APIToken) graphql.Marshaler {
+			return ec.marshalNAPIToken2ᚕᚖgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋentᚐAPITokenᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BulkRevokePayload_apiTokens(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BulkRevokePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_APIToken(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _ContentType_id(ctx context.Context, field graphql.CollectedField, obj *ent.ContentType) (ret graphql.Marshaler) {
@@ -6467,6 +6844,187 @@ func (ec *executionContext) fieldContext_Mutation_deleteContentType(ctx context.
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_updatePolicy(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updatePolicy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdatePolicy(ctx, fc.Args["input"].(admin.UpdatePolicyInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.FullAccess == nil {
+					var zeroVal *admin.Policy
+					return zeroVal, errors.New("directive fullAccess is not implemented")
+				}
+				return ec.Directives.FullAccess(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *admin.Policy) graphql.Marshaler {
+			return ec.marshalNPolicy2ᚖgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋinternalᚋadminᚐPolicy(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updatePolicy(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Policy(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updatePolicy_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_revokeAPITokens(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_revokeAPITokens(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RevokeAPITokens(ctx, fc.Args["where"].(ent.APITokenWhereInput), fc.Args["dryRun"].(*bool))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				contentType, err := ec.unmarshalNString2string(ctx, "api-token")
+				if err != nil {
+					var zeroVal *admin.BulkRevoke
+					return zeroVal, err
+				}
+				action, err := ec.unmarshalNString2string(ctx, "revoke")
+				if err != nil {
+					var zeroVal *admin.BulkRevoke
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *admin.BulkRevoke
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, contentType, action)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *admin.BulkRevoke) graphql.Marshaler {
+			return ec.marshalNBulkRevokePayload2ᚖgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋinternalᚋadminᚐBulkRevoke(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_revokeAPITokens(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BulkRevokePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_revokeAPITokens_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_rotateViewerToken(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_rotateViewerToken(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RotateViewerToken(ctx, fc.Args["gracePeriodSeconds"].(*int))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Authenticated == nil {
+					var zeroVal *admin.TokenWithSecret
+					return zeroVal, errors.New("directive authenticated is not implemented")
+				}
+				return ec.Directives.Authenticated(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *admin.TokenWithSecret) graphql.Marshaler {
+			return ec.marshalNRegenerateAPITokenPayload2ᚖgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋinternalᚋadminᚐTokenWithSecret(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_rotateViewerToken(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RegenerateAPITokenPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_rotateViewerToken_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *entgql.PageInfo[string]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6927,6 +7485,98 @@ func (ec *executionContext) _PersonaEdge_cursor(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_PersonaEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PersonaEdge", field, false, false, errors.New("field of type Cursor does not have child fields"))
+}
+
+func (ec *executionContext) _Policy_maxLifetimeDays(ctx context.Context, field graphql.CollectedField, obj *admin.Policy) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Policy_maxLifetimeDays(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MaxLifetimeDays, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Policy_maxLifetimeDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Policy", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _Policy_requireExpiry(ctx context.Context, field graphql.CollectedField, obj *admin.Policy) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Policy_requireExpiry(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RequireExpiry, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Policy_requireExpiry(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Policy", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _Policy_maxGracePeriodSeconds(ctx context.Context, field graphql.CollectedField, obj *admin.Policy) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Policy_maxGracePeriodSeconds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MaxGracePeriodSeconds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Policy_maxGracePeriodSeconds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Policy", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _Policy_revokeUnusedAfterDays(ctx context.Context, field graphql.CollectedField, obj *admin.Policy) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Policy_revokeUnusedAfterDays(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RevokeUnusedAfterDays, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Policy_revokeUnusedAfterDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Policy", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _Query_node(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -7541,6 +8191,118 @@ func (ec *executionContext) fieldContext_Query_introspectToken(ctx context.Conte
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_introspectToken_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_policy(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_policy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Policy(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Authenticated == nil {
+					var zeroVal *admin.Policy
+					return zeroVal, errors.New("directive authenticated is not implemented")
+				}
+				return ec.Directives.Authenticated(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *admin.Policy) graphql.Marshaler {
+			return ec.marshalNPolicy2ᚖgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋinternalᚋadminᚐPolicy(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_policy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Policy(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_policyViolations(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_policyViolations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().PolicyViolations(ctx, fc.Args["after"].(*entgql.Cursor[string]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[string]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.APITokenOrder))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				contentType, err := ec.unmarshalNString2string(ctx, "api-token")
+				if err != nil {
+					var zeroVal *ent.APITokenConnection
+					return zeroVal, err
+				}
+				action, err := ec.unmarshalNString2string(ctx, "read")
+				if err != nil {
+					var zeroVal *ent.APITokenConnection
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *ent.APITokenConnection
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, contentType, action)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.APITokenConnection) graphql.Marshaler {
+			return ec.marshalNAPITokenConnection2ᚖgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋentᚐAPITokenConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_policyViolations(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_APITokenConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_policyViolations_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -12130,7 +12892,7 @@ func (ec *executionContext) unmarshalInputCreateAPITokenInput(ctx context.Contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "code", "description", "type", "lifespan", "expiresAt", "personaID", "persona", "roleIDs", "permissions", "secret"}
+	fieldsInOrder := [...]string{"name", "code", "description", "type", "lifespan", "expiresAt", "personaID", "persona", "roleIDs", "permissions", "secret", "allowSelfRotation"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -12214,6 +12976,13 @@ func (ec *executionContext) unmarshalInputCreateAPITokenInput(ctx context.Contex
 				return it, err
 			}
 			it.Secret = data
+		case "allowSelfRotation":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("allowSelfRotation"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AllowSelfRotation = data
 		}
 	}
 	return it, nil
@@ -13395,7 +14164,7 @@ func (ec *executionContext) unmarshalInputUpdateAPITokenInput(ctx context.Contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "code", "description", "type", "lifespan", "expiresAt", "personaID", "persona", "roleIDs", "permissions"}
+	fieldsInOrder := [...]string{"name", "code", "description", "type", "lifespan", "expiresAt", "personaID", "persona", "roleIDs", "permissions", "allowSelfRotation"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -13472,6 +14241,13 @@ func (ec *executionContext) unmarshalInputUpdateAPITokenInput(ctx context.Contex
 				return it, err
 			}
 			it.Permissions = data
+		case "allowSelfRotation":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("allowSelfRotation"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AllowSelfRotation = data
 		}
 	}
 	return it, nil
@@ -13560,6 +14336,57 @@ func (ec *executionContext) unmarshalInputUpdatePersonaInput(ctx context.Context
 				return it, err
 			}
 			it.Description = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputUpdatePolicyInput(ctx context.Context, obj any) (admin.UpdatePolicyInput, error) {
+	var it admin.UpdatePolicyInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"maxLifetimeDays", "requireExpiry", "maxGracePeriodSeconds", "revokeUnusedAfterDays"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "maxLifetimeDays":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("maxLifetimeDays"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MaxLifetimeDays = graphql.OmittableOf(data)
+		case "requireExpiry":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requireExpiry"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RequireExpiry = data
+		case "maxGracePeriodSeconds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("maxGracePeriodSeconds"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MaxGracePeriodSeconds = data
+		case "revokeUnusedAfterDays":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("revokeUnusedAfterDays"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RevokeUnusedAfterDays = graphql.OmittableOf(data)
 		}
 	}
 	return it, nil
@@ -13725,6 +14552,11 @@ func (ec *executionContext) _APIToken(ctx context.Context, sel ast.SelectionSet,
 		case "lastUsedIP":
 			out.Values[i] = ec._APIToken_lastUsedIP(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "allowSelfRotation":
+			out.Values[i] = ec._APIToken_allowSelfRotation(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "persona":
@@ -14304,6 +15136,49 @@ func (ec *executionContext) _AuditEventEdge(ctx context.Context, sel ast.Selecti
 	return out
 }
 
+var bulkRevokePayloadImplementors = []string{"BulkRevokePayload"}
+
+func (ec *executionContext) _BulkRevokePayload(ctx context.Context, sel ast.SelectionSet, obj *admin.BulkRevoke) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, bulkRevokePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("BulkRevokePayload")
+		case "count":
+			out.Values[i] = ec._BulkRevokePayload_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "apiTokens":
+			out.Values[i] = ec._BulkRevokePayload_apiTokens(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var contentTypeImplementors = []string{"ContentType", "Node"}
 
 func (ec *executionContext) _ContentType(ctx context.Context, sel ast.SelectionSet, obj *ent.ContentType) graphql.Marshaler {
@@ -14636,6 +15511,27 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "updatePolicy":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updatePolicy(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "revokeAPITokens":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_revokeAPITokens(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rotateViewerToken":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_rotateViewerToken(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -14945,6 +15841,59 @@ func (ec *executionContext) _PersonaEdge(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var policyImplementors = []string{"Policy"}
+
+func (ec *executionContext) _Policy(ctx context.Context, sel ast.SelectionSet, obj *admin.Policy) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, policyImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Policy")
+		case "maxLifetimeDays":
+			out.Values[i] = ec._Policy_maxLifetimeDays(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "requireExpiry":
+			out.Values[i] = ec._Policy_requireExpiry(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "maxGracePeriodSeconds":
+			out.Values[i] = ec._Policy_maxGracePeriodSeconds(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "revokeUnusedAfterDays":
+			out.Values[i] = ec._Policy_revokeUnusedAfterDays(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var queryImplementors = []string{"Query"}
 
 func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -15173,6 +16122,50 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 					}
 				}()
 				res = ec._Query_introspectToken(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "policy":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_policy(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "policyViolations":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_policyViolations(ctx, field)
 				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -15948,6 +16941,22 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 
 // region    ***************************** type.gotpl *****************************
 
+func (ec *executionContext) marshalNAPIToken2ᚕᚖgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋentᚐAPITokenᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.APIToken) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAPIToken2ᚖgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋentᚐAPIToken(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNAPIToken2ᚖgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋentᚐAPIToken(ctx context.Context, sel ast.SelectionSet, v *ent.APIToken) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -16002,6 +17011,11 @@ func (ec *executionContext) unmarshalNAPITokenType2githubᚗcomᚋlatchkeyhqᚋl
 
 func (ec *executionContext) marshalNAPITokenType2githubᚗcomᚋlatchkeyhqᚋlatchkeyᚋentᚋapitokenᚐType(ctx context.Context, sel ast.SelectionSet, v apitoken.Type) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) unmarshalNAPITokenWhereInput2githubᚗcomᚋlatchkeyhqᚋlatchkeyᚋentᚐAPITokenWhereInput(ctx context.Context, v any) (ent.APITokenWhereInput, error) {
+	res, err := ec.unmarshalInputAPITokenWhereInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNAPITokenWhereInput2ᚖgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋentᚐAPITokenWhereInput(ctx context.Context, v any) (*ent.APITokenWhereInput, error) {
@@ -16079,6 +17093,16 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 		}
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNBulkRevokePayload2ᚖgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋinternalᚋadminᚐBulkRevoke(ctx context.Context, sel ast.SelectionSet, v *admin.BulkRevoke) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._BulkRevokePayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNContentType2ᚖgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋentᚐContentType(ctx context.Context, sel ast.SelectionSet, v *ent.ContentType) graphql.Marshaler {
@@ -16319,6 +17343,16 @@ func (ec *executionContext) unmarshalNPersonaWhereInput2ᚖgithubᚗcomᚋlatchk
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNPolicy2ᚖgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋinternalᚋadminᚐPolicy(ctx context.Context, sel ast.SelectionSet, v *admin.Policy) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._Policy(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNRegenerateAPITokenPayload2ᚖgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋinternalᚋadminᚐTokenWithSecret(ctx context.Context, sel ast.SelectionSet, v *admin.TokenWithSecret) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -16453,6 +17487,11 @@ func (ec *executionContext) unmarshalNUpdateContentTypeInput2githubᚗcomᚋlatc
 
 func (ec *executionContext) unmarshalNUpdatePersonaInput2githubᚗcomᚋlatchkeyhqᚋlatchkeyᚋinternalᚋadminᚐUpdatePersonaInput(ctx context.Context, v any) (admin.UpdatePersonaInput, error) {
 	res, err := ec.unmarshalInputUpdatePersonaInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNUpdatePolicyInput2githubᚗcomᚋlatchkeyhqᚋlatchkeyᚋinternalᚋadminᚐUpdatePolicyInput(ctx context.Context, v any) (admin.UpdatePolicyInput, error) {
+	res, err := ec.unmarshalInputUpdatePolicyInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 

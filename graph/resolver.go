@@ -40,6 +40,7 @@ func NewSchema(r *Resolver) graphql.ExecutableSchema {
 			HasNodePermission: authz.HasNodePermission,
 			Authenticated:     authz.Authenticated,
 			Public:            authz.Public,
+			FullAccess:        authz.FullAccess,
 		},
 	}
 	// Query cost is bounded by internal/cost, not by gqlgen's complexity.

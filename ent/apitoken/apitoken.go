@@ -55,6 +55,8 @@ const (
 	FieldPersonaID = "persona_id"
 	// FieldCreatedByID holds the string denoting the created_by_id field in the database.
 	FieldCreatedByID = "created_by_id"
+	// FieldAllowSelfRotation holds the string denoting the allow_self_rotation field in the database.
+	FieldAllowSelfRotation = "allow_self_rotation"
 	// EdgePersona holds the string denoting the persona edge name in mutations.
 	EdgePersona = "persona"
 	// EdgeRoles holds the string denoting the roles edge name in mutations.
@@ -116,6 +118,7 @@ var Columns = []string{
 	FieldLastUsedIP,
 	FieldPersonaID,
 	FieldCreatedByID,
+	FieldAllowSelfRotation,
 }
 
 var (
@@ -164,6 +167,8 @@ var (
 	PersonaIDValidator func(string) error
 	// CreatedByIDValidator is a validator for the "created_by_id" field. It is called by the builders before save.
 	CreatedByIDValidator func(string) error
+	// DefaultAllowSelfRotation holds the default value on creation for the "allow_self_rotation" field.
+	DefaultAllowSelfRotation bool
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() string
 	// IDValidator is a validator for the "id" field. It is called by the builders before save.
@@ -295,6 +300,11 @@ func ByPersonaID(opts ...sql.OrderTermOption) OrderOption {
 // ByCreatedByID orders the results by the created_by_id field.
 func ByCreatedByID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldCreatedByID, opts...).ToFunc()
+}
+
+// ByAllowSelfRotation orders the results by the allow_self_rotation field.
+func ByAllowSelfRotation(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldAllowSelfRotation, opts...).ToFunc()
 }
 
 // ByPersonaField orders the results by persona field.

@@ -155,6 +155,11 @@ func CreatedByID(v string) predicate.APIToken {
 	return predicate.APIToken(sql.FieldEQ(FieldCreatedByID, v))
 }
 
+// AllowSelfRotation applies equality check predicate on the "allow_self_rotation" field. It's identical to AllowSelfRotationEQ.
+func AllowSelfRotation(v bool) predicate.APIToken {
+	return predicate.APIToken(sql.FieldEQ(FieldAllowSelfRotation, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.APIToken {
 	return predicate.APIToken(sql.FieldEQ(FieldCreatedAt, v))
@@ -1213,6 +1218,16 @@ func CreatedByIDEqualFold(v string) predicate.APIToken {
 // CreatedByIDContainsFold applies the ContainsFold predicate on the "created_by_id" field.
 func CreatedByIDContainsFold(v string) predicate.APIToken {
 	return predicate.APIToken(sql.FieldContainsFold(FieldCreatedByID, v))
+}
+
+// AllowSelfRotationEQ applies the EQ predicate on the "allow_self_rotation" field.
+func AllowSelfRotationEQ(v bool) predicate.APIToken {
+	return predicate.APIToken(sql.FieldEQ(FieldAllowSelfRotation, v))
+}
+
+// AllowSelfRotationNEQ applies the NEQ predicate on the "allow_self_rotation" field.
+func AllowSelfRotationNEQ(v bool) predicate.APIToken {
+	return predicate.APIToken(sql.FieldNEQ(FieldAllowSelfRotation, v))
 }
 
 // HasPersona applies the HasEdge predicate on the "persona" edge.

@@ -69,6 +69,18 @@ func (f IdempotencyKeyFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Val
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.IdempotencyKeyMutation", m)
 }
 
+// The LifecyclePolicyFunc type is an adapter to allow the use of ordinary
+// function as LifecyclePolicy mutator.
+type LifecyclePolicyFunc func(context.Context, *ent.LifecyclePolicyMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f LifecyclePolicyFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.LifecyclePolicyMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.LifecyclePolicyMutation", m)
+}
+
 // The PermissionFunc type is an adapter to allow the use of ordinary
 // function as Permission mutator.
 type PermissionFunc func(context.Context, *ent.PermissionMutation) (ent.Value, error)
@@ -91,6 +103,18 @@ func (f PersonaFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, err
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.PersonaMutation", m)
+}
+
+// The RetiredSecretFunc type is an adapter to allow the use of ordinary
+// function as RetiredSecret mutator.
+type RetiredSecretFunc func(context.Context, *ent.RetiredSecretMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f RetiredSecretFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.RetiredSecretMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.RetiredSecretMutation", m)
 }
 
 // The RoleFunc type is an adapter to allow the use of ordinary

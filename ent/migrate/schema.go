@@ -28,6 +28,7 @@ var (
 		{Name: "last_used_at", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "datetime(6)"}},
 		{Name: "last_used_sort", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
 		{Name: "last_used_ip", Type: field.TypeString, Nullable: true, Size: 64},
+		{Name: "allow_self_rotation", Type: field.TypeBool, Default: false},
 		{Name: "created_by_id", Type: field.TypeString, Nullable: true, Size: 32},
 		{Name: "persona_id", Type: field.TypeString, Size: 32},
 	}
@@ -39,13 +40,13 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "api_tokens_api_tokens_created_tokens",
-				Columns:    []*schema.Column{APITokensColumns[18]},
+				Columns:    []*schema.Column{APITokensColumns[19]},
 				RefColumns: []*schema.Column{APITokensColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "api_tokens_personas_tokens",
-				Columns:    []*schema.Column{APITokensColumns[19]},
+				Columns:    []*schema.Column{APITokensColumns[20]},
 				RefColumns: []*schema.Column{PersonasColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -94,7 +95,7 @@ var (
 			{
 				Name:    "apitoken_persona_id",
 				Unique:  false,
-				Columns: []*schema.Column{APITokensColumns[19]},
+				Columns: []*schema.Column{APITokensColumns[20]},
 			},
 		},
 	}
@@ -224,6 +225,21 @@ var (
 			},
 		},
 	}
+	// LifecyclePoliciesColumns holds the columns for the "lifecycle_policies" table.
+	LifecyclePoliciesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 32},
+		{Name: "max_lifetime_days", Type: field.TypeInt, Nullable: true},
+		{Name: "require_expiry", Type: field.TypeBool, Default: false},
+		{Name: "max_grace_period_seconds", Type: field.TypeInt},
+		{Name: "revoke_unused_after_days", Type: field.TypeInt, Nullable: true},
+		{Name: "updated_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+	}
+	// LifecyclePoliciesTable holds the schema information for the "lifecycle_policies" table.
+	LifecyclePoliciesTable = &schema.Table{
+		Name:       "lifecycle_policies",
+		Columns:    LifecyclePoliciesColumns,
+		PrimaryKey: []*schema.Column{LifecyclePoliciesColumns[0]},
+	}
 	// PermissionsColumns holds the columns for the "permissions" table.
 	PermissionsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString, Size: 32},
@@ -277,6 +293,34 @@ var (
 				Name:    "persona_created_at_id",
 				Unique:  false,
 				Columns: []*schema.Column{PersonasColumns[1], PersonasColumns[0]},
+			},
+		},
+	}
+	// RetiredSecretsColumns holds the columns for the "retired_secrets" table.
+	RetiredSecretsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "secret_hash", Type: field.TypeString, Unique: true, Size: 64},
+		{Name: "retired_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "token_id", Type: field.TypeString, Size: 32},
+	}
+	// RetiredSecretsTable holds the schema information for the "retired_secrets" table.
+	RetiredSecretsTable = &schema.Table{
+		Name:       "retired_secrets",
+		Columns:    RetiredSecretsColumns,
+		PrimaryKey: []*schema.Column{RetiredSecretsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "retired_secrets_api_tokens_token",
+				Columns:    []*schema.Column{RetiredSecretsColumns[3]},
+				RefColumns: []*schema.Column{APITokensColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "retiredsecret_token_id",
+				Unique:  false,
+				Columns: []*schema.Column{RetiredSecretsColumns[3]},
 			},
 		},
 	}
@@ -389,8 +433,10 @@ var (
 		ChangesTable,
 		ContentTypesTable,
 		IdempotencyKeysTable,
+		LifecyclePoliciesTable,
 		PermissionsTable,
 		PersonasTable,
+		RetiredSecretsTable,
 		RolesTable,
 		APITokenRolesTable,
 		APITokenPermissionsTable,
@@ -402,6 +448,7 @@ func init() {
 	APITokensTable.ForeignKeys[0].RefTable = APITokensTable
 	APITokensTable.ForeignKeys[1].RefTable = PersonasTable
 	PermissionsTable.ForeignKeys[0].RefTable = ContentTypesTable
+	RetiredSecretsTable.ForeignKeys[0].RefTable = APITokensTable
 	APITokenRolesTable.ForeignKeys[0].RefTable = APITokensTable
 	APITokenRolesTable.ForeignKeys[1].RefTable = RolesTable
 	APITokenPermissionsTable.ForeignKeys[0].RefTable = APITokensTable

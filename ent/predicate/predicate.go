@@ -21,11 +21,17 @@ type ContentType func(*sql.Selector)
 // IdempotencyKey is the predicate function for idempotencykey builders.
 type IdempotencyKey func(*sql.Selector)
 
+// LifecyclePolicy is the predicate function for lifecyclepolicy builders.
+type LifecyclePolicy func(*sql.Selector)
+
 // Permission is the predicate function for permission builders.
 type Permission func(*sql.Selector)
 
 // Persona is the predicate function for persona builders.
 type Persona func(*sql.Selector)
+
+// RetiredSecret is the predicate function for retiredsecret builders.
+type RetiredSecret func(*sql.Selector)
 
 // Role is the predicate function for role builders.
 type Role func(*sql.Selector)

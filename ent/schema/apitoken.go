@@ -49,6 +49,10 @@ func (APIToken) Fields() []ent.Field {
 		field.String("last_used_ip").MaxLen(64).Optional().Nillable(),
 		field.String("persona_id").MaxLen(32).Annotations(hidden()),
 		field.String("created_by_id").MaxLen(32).Optional().Nillable().Annotations(hidden()),
+		// The token may roll its own secret (rotateViewerToken); set by a caller
+		// holding api-token:update.
+		field.Bool("allow_self_rotation").Default(false).
+			Annotations(entgql.Skip(entgql.SkipWhereInput, entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
 	}
 }
 

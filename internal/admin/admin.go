@@ -39,6 +39,8 @@ type Service struct {
 	// Guesses counts the misses of every path that matches a secret against
 	// the failed-authentication limit. May be nil.
 	Guesses Guesses
+	// MaxBulkRevoke bounds revokeAPITokens; 0 means DefaultMaxBulkRevoke.
+	MaxBulkRevoke int
 }
 
 // Guesses is the failed-attempt budget shared by every path on which a

@@ -34,6 +34,22 @@ import (
 // period or removed cells from the catalog. Every ceiling is measured
 // against this fresh view instead.
 func (s *Service) caller(ctx context.Context, need perm.Permission) (*authz.Principal, error) {
+	fresh, err := s.fresh(ctx)
+	if fresh == nil || err != nil {
+		return nil, err
+	}
+	if !fresh.Can(need.ContentType, need.Action) {
+		return nil, gqlerr.New(gqlerr.Forbidden, "this token may not %s %s", need.Action, need.ContentType)
+	}
+	if err := notGrace(fresh); err != nil {
+		return nil, err
+	}
+	return fresh, nil
+}
+
+// fresh is the caller as the database knows it now (see caller), before
+// any check of what it may do; nil when Latchkey acts on its own behalf.
+func (s *Service) fresh(ctx context.Context) (*authz.Principal, error) {
 	if ctx.Value(systemKey{}) != nil {
 		return nil, nil
 	}
@@ -45,19 +61,18 @@ func (s *Service) caller(ctx context.Context, need perm.Permission) (*authz.Prin
 	if fresh == nil && err == nil {
 		return nil, gqlerr.New(gqlerr.Unauthenticated, "the bearer token stopped being valid during this request")
 	}
-	if err != nil {
-		return nil, err
+	return fresh, err
+}
+
+// notGrace refuses a secret in its grace period: a replaced secret may keep
+// a deployment running while it moves to the new one; it manages nothing.
+// Otherwise a leaked old secret could regenerate its token (or any token it
+// may manage) into a permanent one.
+func notGrace(c *authz.Principal) error {
+	if c != nil && c.Grace {
+		return gqlerr.New(gqlerr.Forbidden, "a secret in its grace period authenticates for use only; it may not change anything")
 	}
-	if !fresh.Can(need.ContentType, need.Action) {
-		return nil, gqlerr.New(gqlerr.Forbidden, "this token may not %s %s", need.Action, need.ContentType)
-	}
-	// A replaced secret may keep a deployment running while it moves to the
-	// new one; it manages nothing. Otherwise a leaked old secret could
-	// regenerate its token (or any token it may manage) into a permanent one.
-	if fresh.Grace {
-		return nil, gqlerr.New(gqlerr.Forbidden, "a secret in its grace period authenticates for use only; it may not change anything")
-	}
-	return fresh, nil
+	return nil
 }
 
 // The permissions the mutations need, as the schema's directives state them.

@@ -29,6 +29,8 @@ type CreateTokenInput struct {
 	RoleIDs     []string
 	Permissions []*perm.Permission
 	Secret      *string
+	// AllowSelfRotation lets the token roll its own secret (rotation.go).
+	AllowSelfRotation *bool
 }
 
 // UpdateTokenInput is GraphQL's UpdateAPITokenInput; nil means unchanged.
@@ -43,6 +45,8 @@ type UpdateTokenInput struct {
 	Persona     *CreatePersonaInput
 	RoleIDs     []string
 	Permissions []*perm.Permission
+	// AllowSelfRotation lets the token roll its own secret (rotation.go).
+	AllowSelfRotation *bool
 }
 
 // TokenWithSecret is the payload of create and regenerate: the only place
@@ -84,6 +88,12 @@ func (s *Service) CreateToken(ctx context.Context, in CreateTokenInput) (*TokenW
 		return nil, err
 	}
 	if err := expiryCeiling(c, exp); err != nil {
+		return nil, err
+	}
+	if err := s.expiryPolicy(ctx, c, expiryField(in.Lifespan, in.ExpiresAt), exp); err != nil {
+		return nil, err
+	}
+	if err := selfRotationGrant(c, in.AllowSelfRotation); err != nil {
 		return nil, err
 	}
 	grants, err := s.grants(ctx, c, in.Type, in.RoleIDs, in.Permissions, nil)
@@ -128,7 +138,8 @@ func (s *Service) CreateToken(ctx context.Context, in CreateTokenInput) (*TokenW
 		AddRoles(grants.roles...).
 		AddPermissions(grants.cells...).
 		SetCreatedAt(now).
-		SetUpdatedAt(now)
+		SetUpdatedAt(now).
+		SetAllowSelfRotation(boolValue(in.AllowSelfRotation))
 	if c != nil {
 		create.SetCreatedByID(c.Token.ID)
 	}
@@ -151,6 +162,9 @@ func (s *Service) CreateToken(ctx context.Context, in CreateTokenInput) (*TokenW
 	}
 	if len(grants.cells) > 0 {
 		changes = append(changes, "permissions")
+	}
+	if t.AllowSelfRotation {
+		changes = append(changes, "allowSelfRotation")
 	}
 	if err := s.auditToken(ctx, "api-token.create", t, changes); err != nil {
 		return nil, err
@@ -198,6 +212,9 @@ func (s *Service) UpdateToken(ctx context.Context, id string, in UpdateTokenInpu
 		if err := expiryCeiling(c, exp); err != nil {
 			return nil, err
 		}
+		if err := s.expiryPolicy(ctx, c, expiryField(in.Lifespan, in.ExpiresAt), exp); err != nil {
+			return nil, err
+		}
 		upd.SetNillableExpiresAt(exp).SetExpiresSort(tokenstatus.ExpirySortKey(exp))
 		if exp == nil {
 			upd.ClearExpiresAt()
@@ -211,6 +228,10 @@ func (s *Service) UpdateToken(ctx context.Context, id string, in UpdateTokenInpu
 		}
 		upd.SetPersona(p)
 		changes = append(changes, "persona")
+	}
+	if in.AllowSelfRotation != nil {
+		upd.SetAllowSelfRotation(*in.AllowSelfRotation)
+		changes = append(changes, "allowSelfRotation")
 	}
 	if in.Type != nil || in.RoleIDs != nil || in.Permissions != nil {
 		// New powers for a token that outlives the caller would outlast it.
@@ -259,7 +280,7 @@ func (s *Service) UpdateToken(ctx context.Context, id string, in UpdateTokenInpu
 // RegenerateToken gives a token a new secret. The old one stops working at
 // once, or when grace has passed.
 func (s *Service) RegenerateToken(ctx context.Context, id string, graceSeconds *int) (*TokenWithSecret, error) {
-	_, t, err := s.tokenFor(ctx, regenerateToken, id, "regenerate")
+	c, t, err := s.tokenFor(ctx, regenerateToken, id, "regenerate")
 	if err != nil {
 		return nil, err
 	}
@@ -269,6 +290,9 @@ func (s *Service) RegenerateToken(ctx context.Context, id string, graceSeconds *
 		if *graceSeconds < 0 || grace > MaxGracePeriod {
 			return nil, gqlerr.BadInput("gracePeriodSeconds", "gracePeriodSeconds must be between 0 and %d", int(MaxGracePeriod/time.Second))
 		}
+	}
+	if err := s.gracePolicy(ctx, c, grace); err != nil {
+		return nil, err
 	}
 	now := s.now()
 	plain := secret.Generate()
@@ -443,6 +467,13 @@ func (s *Service) secretUnused(ctx context.Context, hash string) error {
 	used, err := db(ctx).APIToken.Query().
 		Where(apitoken.Or(apitoken.SecretHash(hash), apitoken.PreviousSecretHash(hash))).
 		Exist(ctx)
+	if err != nil {
+		return err
+	}
+	if !used {
+		// A secret rotated away stays armed for reuse detection.
+		used, err = s.secretRetired(ctx, hash)
+	}
 	if err != nil {
 		return err
 	}

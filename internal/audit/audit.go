@@ -12,6 +12,10 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/request"
 )
 
+// SystemActor is the actor name of events Latchkey records on its own
+// behalf; their actor ids are empty.
+const SystemActor = "system"
+
 // Event is what a mutation reports about itself. Changes names the fields
 // that changed; values are never recorded, so no secret can leak here.
 type Event struct {
@@ -44,6 +48,10 @@ func Record(ctx context.Context, e Event) error {
 		if p.Persona != nil {
 			create.SetActorPersonaID(p.Persona.ID).SetActorPersonaName(p.Persona.Name)
 		}
+	} else {
+		// No caller: Latchkey itself (seeding, mint-token, the sweeps,
+		// reuse detection). The ids stay empty, which no token has.
+		create.SetActorTokenName(SystemActor).SetActorPersonaName(SystemActor)
 	}
 	return create.Exec(ctx)
 }

@@ -42,6 +42,14 @@ type Verifier struct {
 	Lookups      atomic.Int64
 	Hits         atomic.Int64
 	NegativeHits atomic.Int64
+	// Reuse, when set, is told of every well-formed secret that
+	// authenticated nothing, before it is refused (and remembered as
+	// unknown): a secret rotated away and presented again revokes its token
+	// (internal/lifecycle). It runs only on that miss path, never on a
+	// cache hit.
+	Reuse interface {
+		Reused(ctx context.Context, hash string) error
+	}
 }
 
 // cached is a verified principal, trusted until validUntil or eviction.
@@ -158,6 +166,11 @@ func (v *Verifier) lookup(ctx context.Context, hash string, now time.Time) (*aut
 		return nil, err
 	}
 	if p == nil {
+		if v.Reuse != nil {
+			if err := v.Reuse.Reused(ctx, hash); err != nil {
+				return nil, err
+			}
+		}
 		v.rememberUnknown(hash, gen)
 		return nil, ErrInvalidToken
 	}

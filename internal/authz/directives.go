@@ -5,6 +5,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 
+	"github.com/latchkeyhq/latchkey/internal/gqlerr"
 	"github.com/latchkeyhq/latchkey/internal/ids"
 )
 
@@ -64,5 +65,20 @@ func Authenticated(ctx context.Context, _ any, next graphql.Resolver) (any, erro
 
 // Public implements @public: no check at all.
 func Public(ctx context.Context, _ any, next graphql.Resolver) (any, error) {
+	return next(ctx)
+}
+
+// FullAccess implements @fullAccess: only a FULL_ACCESS token.
+func FullAccess(ctx context.Context, _ any, next graphql.Resolver) (any, error) {
+	p, err := Require(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !p.FullAccess() {
+		return nil, gqlerr.New(gqlerr.Forbidden, "only a FULL_ACCESS token may do this")
+	}
+	if p.Used != nil {
+		p.Used(ctx)
+	}
 	return next(ctx)
 }

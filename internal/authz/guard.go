@@ -19,7 +19,7 @@ import (
 //  1. Every field of a guarded record, or of its Connection or Edge type, needs
 //     read on the record, except the record's id (revokeAPIToken(id:) { id }
 //     stays open to revokers) and except on the caller's own token and persona
-//     reached under viewer.
+//     reached under viewer (or rotateViewerToken).
 //  2. A field of such a type that leads to a guarded record (an edge) also
 //     needs read on the record it leads to, under viewer too.
 //  3. An argument of type <Record>WhereInput needs read on the record, and each
@@ -52,8 +52,12 @@ type inputFieldRule struct {
 	nested      string // the where-input inside it, walked in turn
 }
 
-// viewerField is the root field whose own token and persona need no read.
-const viewerField = "viewer"
+// viewerField is the root field whose own token and persona need no read;
+// so is rotateField's payload, the caller's own token with its new secret.
+const (
+	viewerField = "viewer"
+	rotateField = "rotateViewerToken"
+)
 
 // NewGuard derives the guard's tables from the executable schema.
 func NewGuard(schema *ast.Schema) *Guard {
@@ -292,5 +296,9 @@ func ownUnderViewer(fc *graphql.FieldContext, p *Principal) bool {
 			root = f
 		}
 	}
-	return root != nil && root.Object == "Query" && root.Field.Name == viewerField
+	if root == nil {
+		return false
+	}
+	return root.Object == "Query" && root.Field.Name == viewerField ||
+		root.Object == "Mutation" && root.Field.Name == rotateField
 }

@@ -16,7 +16,7 @@ import (
 )
 
 // guards are the directives that decide who may call a root field.
-var guards = []string{"hasPermission", "hasNodePermission", "authenticated", "public"}
+var guards = []string{"hasPermission", "hasNodePermission", "authenticated", "public", "fullAccess"}
 
 // Every Query and Mutation field must carry exactly one guard, and every
 // @hasPermission must name a real system content type and action; so a new

@@ -53,6 +53,8 @@ type Config struct {
 	// NegativeCacheTTL is how long a secret that authenticates nothing is
 	// remembered as such (0: not at all).
 	NegativeCacheTTL time.Duration
+	// SweepInterval is how often lifecycle sweeps run (auto-revoke of unused tokens).
+	SweepInterval time.Duration
 }
 
 // Parse reads settings from args (without the program or subcommand name)
@@ -114,6 +116,7 @@ func Parse(cmd string, args []string, getenv func(string) string, out io.Writer)
 	num(&c.MaxQueued, "max-queued", "LATCHKEY_MAX_QUEUED", 256, "requests that may wait for a turn when max-in-flight are running")
 	dur(&c.QueueTimeout, "queue-timeout", "LATCHKEY_QUEUE_TIMEOUT", 500*time.Millisecond, "longest a request waits for a turn before it gets 503")
 	dur(&c.NegativeCacheTTL, "negative-cache-ttl", "LATCHKEY_NEGATIVE_CACHE_TTL", 10*time.Second, "how long a well-formed secret that authenticates nothing is remembered, so repeating it costs no database lookup (0: off); creates and regenerates forget it at once on every instance")
+	dur(&c.SweepInterval, "sweep-interval", "LATCHKEY_SWEEP_INTERVAL", time.Minute, "how often lifecycle sweeps run (revoking tokens unused longer than the policy allows)")
 
 	if err := errors.Join(envErrs...); err != nil {
 		return nil, nil, err
@@ -140,6 +143,9 @@ func Parse(cmd string, args []string, getenv func(string) string, out io.Writer)
 	}
 	if c.ChangePollInterval <= 0 || c.ChangePollInterval >= time.Second {
 		return nil, nil, errors.New("change-poll-interval must be between 0 and 1s: revocations must reach every instance within a second")
+	}
+	if c.SweepInterval <= 0 {
+		return nil, nil, errors.New("sweep-interval must be > 0")
 	}
 	if c.ComplexityLimit < 1 || c.AnonymousComplexityLimit < 1 || c.MaxResponseBytes < 1 || c.RequestTimeout <= 0 || c.DBMaxConns < 0 {
 		return nil, nil, errors.New("complexity-limit, anonymous-complexity-limit, max-response-bytes and request-timeout must be > 0, db-max-conns ≥ 0")

@@ -38,7 +38,10 @@ var databaseFields = map[string]bool{
 }
 
 // listSizes overrides DefaultListSize for lists whose size is known better.
-var listSizes = map[string]int{}
+var listSizes = map[string]int{
+	// revokeAPITokens lists the first admin.BulkRevokePage tokens.
+	"BulkRevokePayload.apiTokens": 100,
+}
 
 // Pre-validation caps. Validation grows quadratically with the number of
 // fields of the same name, so a document is measured before it is

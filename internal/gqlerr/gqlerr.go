@@ -38,6 +38,8 @@ type Error struct {
 	Code    Code
 	Field   string // the input field at fault, if any
 	Message string
+	// Policy names the lifecycle policy an input breaks (extensions.policy).
+	Policy string
 }
 
 func (e *Error) Error() string { return e.Message }
@@ -101,6 +103,9 @@ func Presenter(ctx context.Context, err error) *gqlerror.Error {
 		gerr.Extensions["code"] = string(e.Code)
 		if e.Field != "" {
 			gerr.Extensions["field"] = e.Field
+		}
+		if e.Policy != "" {
+			gerr.Extensions["policy"] = e.Policy
 		}
 	case SerializationFailure(err):
 		// The operation runs again (internal/txretry); only the last

@@ -23,6 +23,13 @@ func TestEveryMutationIsAudited(t *testing.T) {
 		}
 		missing := map[string]any{"id": "tok_AAAAAAAAAAAAAAAAAAAA"}
 		steps := []step{
+			{"updatePolicy", "policy.update",
+				func() (string, map[string]any) {
+					return `mutation { updatePolicy(input: {maxGracePeriodSeconds: 3600}) { maxGracePeriodSeconds } }`, nil
+				},
+				func() (string, map[string]any) {
+					return `mutation { updatePolicy(input: {maxLifetimeDays: 0}) { maxGracePeriodSeconds } }`, nil
+				}, ""},
 			{"createContentType", "content-type.create",
 				func() (string, map[string]any) {
 					return `mutation { createContentType(input: {uid: "article", displayName: "Articles"}) { id } }`, nil
@@ -100,6 +107,14 @@ func TestEveryMutationIsAudited(t *testing.T) {
 				func() (string, map[string]any) {
 					return `mutation($id: ID!) { restoreAPIToken(id: $id) { id } }`, missing
 				}, ""},
+			// One event per token revoked: here, one.
+			{"revokeAPITokens", "api-token.revoke",
+				func() (string, map[string]any) {
+					return `mutation($id: ID!) { revokeAPITokens(where: {id: $id}) { count } }`, map[string]any{"id": ids["createAPIToken"]}
+				},
+				func() (string, map[string]any) {
+					return `mutation { revokeAPITokens(where: {createdAtLT: "not a time"}) { count } }`, nil
+				}, ""},
 			{"deleteAPIToken", "api-token.delete",
 				func() (string, map[string]any) {
 					return `mutation($id: ID!) { deleteAPIToken(id: $id) }`, map[string]any{"id": ids["createAPIToken"]}
@@ -125,6 +140,22 @@ func TestEveryMutationIsAudited(t *testing.T) {
 				},
 				func() (string, map[string]any) {
 					return `mutation($id: ID!) { deleteContentType(id: $id) }`, map[string]any{"id": ids["createContentType"]}
+				}, ""},
+			// Last: the Bootstrap token rotates itself, and its old secret
+			// then works for use only.
+			{"updateAPIToken", "api-token.update",
+				func() (string, map[string]any) {
+					return updateToken, map[string]any{"id": s.MustDo(t, s.Admin, viewerQuery, nil).Str("viewer.apiToken.id"), "input": map[string]any{"allowSelfRotation": true}}
+				},
+				func() (string, map[string]any) {
+					return updateToken, map[string]any{"id": missing["id"], "input": map[string]any{"allowSelfRotation": true}}
+				}, ""},
+			{"rotateViewerToken", "api-token.rotate",
+				func() (string, map[string]any) {
+					return `mutation { rotateViewerToken(gracePeriodSeconds: 600) { secret } }`, nil
+				},
+				func() (string, map[string]any) {
+					return `mutation { rotateViewerToken(gracePeriodSeconds: 60) { secret } }`, nil
 				}, ""},
 		}
 

@@ -11,6 +11,7 @@ import (
 	"github.com/latchkeyhq/latchkey/graph"
 	"github.com/latchkeyhq/latchkey/internal/admin"
 	"github.com/latchkeyhq/latchkey/internal/authz"
+	"github.com/latchkeyhq/latchkey/internal/config"
 	"github.com/latchkeyhq/latchkey/internal/testserver"
 )
 
@@ -118,6 +119,9 @@ type readFixtures struct {
 	all                                string // CUSTOM with every system permission
 	without                            map[string]string
 	n                                  int
+	// mint makes another token like all ("") or without[ct], that may
+	// rotate itself: rotateViewerToken changes its caller's secret.
+	mint func(ct string) string
 }
 
 func newReadFixtures(t *testing.T, s *testserver.Server) *readFixtures {
@@ -147,6 +151,15 @@ func newReadFixtures(t *testing.T, s *testserver.Server) *readFixtures {
 		uid := ct.UID
 		f.without[uid] = mint("without "+uid+" read", slices.DeleteFunc(slices.Clone(every), func(c string) bool { return c == uid+":read" }))
 	}
+	f.mint = func(ct string) string {
+		f.n++
+		perms := slices.DeleteFunc(slices.Clone(every), func(c string) bool { return c == ct+":read" })
+		return s.MustDo(t, s.Admin, createToken, map[string]any{"input": map[string]any{"name": fmt.Sprintf("rotating %d", f.n), "type": "CUSTOM",
+			"roleIDs": []string{f.role}, "permissions": cells(perms...), "allowSelfRotation": true, "lifespan": "DAYS_7"}}).Str("createAPIToken.secret")
+	}
+	// A policy every fixture token breaks (none expires), so that
+	// policyViolations lists them.
+	s.MustDo(t, s.Admin, `mutation { updatePolicy(input: {maxLifetimeDays: 3650}) { maxLifetimeDays } }`, nil)
 	edges := s.MustDo(t, s.Admin, `{ auditEvents(first: 1) { edges { node { id } } } }`, nil).Get("auditEvents.edges").([]any)
 	f.event = edges[0].(map[string]any)["node"].(map[string]any)["id"].(string)
 	return f
@@ -186,7 +199,10 @@ func (f *readFixtures) args(t *testing.T, root *ast.FieldDefinition, on string) 
 	case "introspectToken":
 		return fmt.Sprintf(`(secret: %q)`, f.introspected)
 	case "createAPIToken":
-		return fmt.Sprintf(`(input: {name: %q, type: CUSTOM, personaID: %q, roleIDs: [%q]})`, u, f.persona, f.role)
+		return fmt.Sprintf(`(input: {name: %q, type: CUSTOM, personaID: %q, roleIDs: [%q], lifespan: DAYS_7})`, u, f.persona, f.role)
+	case "revokeAPITokens":
+		active()
+		return fmt.Sprintf(`(where: {id: %q}, dryRun: true)`, f.token)
 	case "updateAPIToken":
 		active()
 		return fmt.Sprintf(`(id: %q, input: {description: %q})`, f.token, u)
@@ -294,9 +310,15 @@ func revealed(objs []map[string]any) []string {
 }
 
 // rootReads reports whether the root field itself requires read on ct, so
-// that it may refuse the whole path.
+// that it may refuse the whole path: by its directive, or by a filter on
+// ct's records it is given (authz.Guard).
 func rootReads(p readPath, ct string) bool {
 	root := p.steps[0]
+	for _, a := range root.field.Arguments {
+		if rec, ok := strings.CutSuffix(a.Type.Name(), "WhereInput"); ok && a.Type.NonNull && authz.ContentTypeOf[rec] == ct {
+			return true
+		}
+	}
 	for _, d := range root.field.Directives {
 		switch d.Name {
 		case "hasPermission":
@@ -342,7 +364,9 @@ func TestEveryReadPathIsGuarded(t *testing.T) {
 		t.Fatalf("only %d read paths found: the walk is broken", len(paths))
 	}
 	testserver.Dialects(t, func(t *testing.T, dialect string) {
-		s := testserver.New(t, dialect)
+		// Guards, not costs, are tested here: revokeAPITokens lists up to 100
+		// tokens unpaged, so its deepest paths cost more than one budget.
+		s := testserver.New(t, dialect, testserver.Config(func(c *config.Config) { c.ComplexityLimit = 100_000 }))
 		fx := newReadFixtures(t, s)
 		checked, dead := 0, 0
 		for _, p := range paths {
@@ -350,7 +374,11 @@ func TestEveryReadPathIsGuarded(t *testing.T) {
 			sel := leaves(schema, guarded, p.target)
 			name := p.String()
 
-			live := s.Do(t, fx.all, p.document(fx.args(t, p.steps[0].field, p.steps[0].on), sel), nil)
+			all, caller := fx.all, fx.without[ct]
+			if p.steps[0].field.Name == "rotateViewerToken" {
+				all, caller = fx.mint(""), fx.mint(ct)
+			}
+			live := s.Do(t, all, p.document(fx.args(t, p.steps[0].field, p.steps[0].on), sel), nil)
 			if reason, ok := deadPaths[name]; ok {
 				if len(live.Errors) > 0 || len(revealed(p.ends(live.Data))) > 0 {
 					t.Errorf("%s was listed as empty (%s) but answers %s: check it instead", name, reason, live.Raw)
@@ -362,9 +390,8 @@ func TestEveryReadPathIsGuarded(t *testing.T) {
 				t.Errorf("%s: no data even for a caller holding everything (fix the fixtures): %s", name, live.Raw)
 				continue
 			}
-			caller := fx.without[ct]
 			r := s.Do(t, caller, p.document(fx.args(t, p.steps[0].field, p.steps[0].on), sel), nil)
-			if name == "viewer.apiToken" || name == "viewer.persona" {
+			if name == "viewer.apiToken" || name == "viewer.persona" || name == "rotateViewerToken.apiToken" {
 				// The caller's own token and persona.
 				if len(r.Errors) > 0 || len(revealed(p.ends(r.Data))) == 0 {
 					t.Errorf("%s: the caller cannot read itself: %s", name, r.Raw)
@@ -413,7 +440,7 @@ func TestEveryRevealingFilterIsGuarded(t *testing.T) {
 				if !ok {
 					continue
 				}
-				if obj != schema.Query {
+				if obj != schema.Query && (obj != schema.Mutation || filterMutations[f.Name] == "") {
 					t.Errorf("%s.%s(%s:) is a filter below the root, which this test does not reach yet", obj.Name, f.Name, a.Name)
 					continue
 				}
@@ -458,6 +485,9 @@ func TestEveryRevealingFilterIsGuarded(t *testing.T) {
 			}
 			where := map[string]any{fl.field: value}
 			q := fmt.Sprintf(`query($w: %s) { %s(%s: $w) { totalCount edges { node { id } } } }`, fl.input, fl.root, fl.arg)
+			if m := filterMutations[fl.root]; m != "" {
+				q = fmt.Sprintf(`mutation($w: %s!) { %s(%s: $w, %s }`, fl.input, fl.root, fl.arg, m)
+			}
 			caller := fx.without[authz.ContentTypeOf[fl.reveals]]
 			for form, w := range map[string]any{
 				"plain": where, "and": map[string]any{"and": []any{where}}, "or": map[string]any{"or": []any{map[string]any{"idNEQ": "x"}, where}}, "not": map[string]any{"not": where},
@@ -473,12 +503,21 @@ func TestEveryRevealingFilterIsGuarded(t *testing.T) {
 				}
 			}
 			lit := fmt.Sprintf(`{ %s(%s: {and: [{%s: %s}]}) { totalCount } }`, fl.root, fl.arg, fl.field, literal(value))
+			if m := filterMutations[fl.root]; m != "" {
+				lit = fmt.Sprintf(`mutation { %s(%s: {and: [{%s: %s}]}, %s }`, fl.root, fl.arg, fl.field, literal(value), m)
+			}
 			if r := s.Do(t, caller, lit, nil); r.Code() != "FORBIDDEN" || r.Get(fl.root) != nil {
 				t.Errorf("%s without %s read: %s", lit, fl.reveals, r.Raw)
 			}
 		}
 		t.Logf("%d revealing filters checked", len(filters))
 	})
+}
+
+// filterMutations are the mutations that take a filter, with the rest of
+// their arguments, a closing parenthesis and a selection: harmless runs.
+var filterMutations = map[string]string{
+	"revokeAPITokens": "dryRun: true) { count }",
 }
 
 func literal(v any) string {

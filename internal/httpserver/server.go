@@ -32,6 +32,7 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/cost"
 	"github.com/latchkeyhq/latchkey/internal/gqlerr"
 	"github.com/latchkeyhq/latchkey/internal/idempotency"
+	"github.com/latchkeyhq/latchkey/internal/lifecycle"
 	"github.com/latchkeyhq/latchkey/internal/logthrottle"
 	"github.com/latchkeyhq/latchkey/internal/playground"
 	"github.com/latchkeyhq/latchkey/internal/secret"
@@ -61,6 +62,8 @@ type Server struct {
 	// failCommit, when set (tests), may refuse a mutation's commit: the
 	// transaction is rolled back and its error returned as COMMIT's.
 	failCommit func(ctx context.Context) error
+	// Lifecycle revokes unused tokens (RunSweeps) and reused secrets.
+	Lifecycle *lifecycle.Lifecycle
 }
 
 // Option adjusts a Server.
@@ -98,6 +101,8 @@ func New(cfg *config.Config, st *store.Store, log zerolog.Logger, opts ...Option
 	origin := base62.Random(16) // this instance, in the change feed
 	guesses := &auth.Guesses{Limiter: s.auth.Limiter, Misses: &s.auth.Failures}
 	s.Admin = &admin.Service{Hasher: hasher, Now: s.now, Locking: st.Dialect == dialect.MySQL, Guesses: guesses, Changed: s.forget, Origin: origin}
+	s.Lifecycle = &lifecycle.Lifecycle{Store: st, Admin: s.Admin, Flush: s.Recorder.Flush, Log: log}
+	s.Verifier.Reuse = s.Lifecycle
 	s.Feed = &changes.Follower{
 		Client: st.Background, Apply: s.forget, Origin: origin, Fresh: s.Verifier.TrustUntil, Bound: time.Second,
 		Lag: cfg.RequestTimeout + 5*time.Second, Now: s.now, Log: log,
@@ -137,6 +142,10 @@ func (s *Server) forget(kind, ref string) {
 // Follow reads the change feed until ctx ends, so that changes made on any
 // instance reach this one's caches within LATCHKEY_CHANGE_POLL_INTERVAL.
 func (s *Server) Follow(ctx context.Context) { s.Feed.Run(ctx, s.cfg.ChangePollInterval) }
+
+// RunSweeps revokes tokens unused longer than the policy allows, every
+// LATCHKEY_SWEEP_INTERVAL, until ctx ends.
+func (s *Server) RunSweeps(ctx context.Context) { s.Lifecycle.Run(ctx, s.cfg.SweepInterval) }
 
 // Handler is the root HTTP handler.
 func (s *Server) Handler() http.Handler { return s.handler }

@@ -380,8 +380,8 @@ func (s *Server) Snapshot(t testing.TB) string {
 	return b.String()
 }
 
-// follow reads the change feed for the life of the test, as a deployed
-// instance does.
+// follow reads the change feed and runs the lifecycle sweeps for the life
+// of the test, as a deployed instance does.
 func follow(t testing.TB, app *httpserver.Server) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -389,8 +389,14 @@ func follow(t testing.TB, app *httpserver.Server) {
 		defer close(done)
 		app.Follow(ctx)
 	}()
+	swept := make(chan struct{})
+	go func() {
+		defer close(swept)
+		app.RunSweeps(ctx)
+	}()
 	t.Cleanup(func() {
 		cancel()
 		<-done
+		<-swept
 	})
 }
