@@ -32,7 +32,7 @@ func TestStartUpGivesUpOnAnUnreachableDatabase(t *testing.T) {
 		t.Fatal(err)
 	}
 	db := fmt.Sprintf("mysql://root@127.0.0.1:%d/latchkey?timeout=500ms", ports[0])
-	const timeout = 4 * time.Second
+	const timeout = 8 * time.Second
 	p := startBinary(t, "--database-url", db, "--token-pepper", "pepper", "--startup-timeout", timeout.String())
 
 	p.until("/healthz", 20*time.Second, func(s int, _ string) bool { return s == http.StatusOK })
@@ -54,7 +54,7 @@ func TestStartUpGivesUpOnAnUnreachableDatabase(t *testing.T) {
 		t.Errorf("exit status %d after the start-up timeout; want 1", code)
 	}
 	errs := p.logLines("error", "fatal")
-	if len(errs) != 1 || !strings.Contains(fmt.Sprint(errs[0]["error"]), "gave up waiting for the database within 4s") || !strings.Contains(fmt.Sprint(errs[0]["error"]), "connection refused") {
+	if len(errs) != 1 || !strings.Contains(fmt.Sprint(errs[0]["error"]), "gave up waiting for the database within 8s") || !strings.Contains(fmt.Sprint(errs[0]["error"]), "connection refused") {
 		t.Errorf("want one error line saying why the process gave up, got %v", errs)
 	}
 	warns := p.logLines("warn")
@@ -134,7 +134,7 @@ func TestSIGTERMDrainsFlushesAndExitsZero(t *testing.T) {
 	dir := t.TempDir()
 	db := "sqlite://" + filepath.Join(dir, "lk.db")
 	p := startBinary(t, "--database-url", db, "--bootstrap-token", testBootstrap,
-		"--last-used-flush-interval", "1h", "--shutdown-delay", "3s", "--shutdown-timeout", "20s")
+		"--last-used-flush-interval", "1h", "--shutdown-delay", "5s", "--shutdown-timeout", "20s")
 	p.ready(30 * time.Second)
 	status, out, _ := p.graphQL(testBootstrap, `mutation { createAPIToken(input: {name: "In flight", type: READ_ONLY}) { secret apiToken { id } } }`, nil)
 	if status != http.StatusOK {
@@ -163,7 +163,7 @@ func TestSIGTERMDrainsFlushesAndExitsZero(t *testing.T) {
 
 	start := time.Now()
 	p.signal(syscall.SIGTERM)
-	p.until("/readyz", 3*time.Second, func(s int, body string) bool {
+	p.until("/readyz", 5*time.Second, func(s int, body string) bool {
 		return s == http.StatusServiceUnavailable && body == "shutting down\n"
 	})
 	// Still served while load balancers notice.
