@@ -206,6 +206,13 @@ func serve(args []string, ready func(addr string)) error {
 		srv.Recorder.Run(recCtx, cfg.LastUsedFlushEvery)
 		close(flushed)
 	}()
+	// Usage counts flush (and old buckets go) on the same interval, and
+	// once more at shutdown with the last-used times.
+	usageFlushed := make(chan struct{})
+	go func() {
+		srv.Usage.Run(recCtx, cfg.LastUsedFlushEvery)
+		close(usageFlushed)
+	}()
 	// Changes made by any instance reach this one's caches through the feed.
 	go srv.Follow(recCtx)
 	errc := make(chan error, 1)
@@ -219,6 +226,7 @@ func serve(args []string, ready func(addr string)) error {
 	case err := <-errc:
 		stopRecorder()
 		<-flushed
+		<-usageFlushed
 		return err
 	case <-ctx.Done():
 	}
@@ -228,6 +236,7 @@ func serve(args []string, ready func(addr string)) error {
 	err = httpSrv.Shutdown(shutdownCtx)
 	stopRecorder()
 	<-flushed
+	<-usageFlushed
 	return err
 }
 

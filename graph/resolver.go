@@ -18,6 +18,7 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/ids"
 	"github.com/latchkeyhq/latchkey/internal/perm"
 	"github.com/latchkeyhq/latchkey/internal/secret"
+	"github.com/latchkeyhq/latchkey/internal/usage"
 )
 
 // Resolver holds what resolvers need; the ent client travels in the context
@@ -28,6 +29,8 @@ type Resolver struct {
 	Verifier *auth.Verifier
 	Guesses  admin.Guesses
 	Now      func() time.Time
+	// Usage counts verifications and reads usage series (internal/usage).
+	UsageRecorder *usage.Recorder
 }
 
 // NewSchema wires resolvers and the authorization directives into gqlgen.

@@ -55,6 +55,8 @@ const (
 	FieldPersonaID = "persona_id"
 	// FieldCreatedByID holds the string denoting the created_by_id field in the database.
 	FieldCreatedByID = "created_by_id"
+	// FieldMetadata holds the string denoting the metadata field in the database.
+	FieldMetadata = "metadata"
 	// EdgePersona holds the string denoting the persona edge name in mutations.
 	EdgePersona = "persona"
 	// EdgeRoles holds the string denoting the roles edge name in mutations.
@@ -116,6 +118,7 @@ var Columns = []string{
 	FieldLastUsedIP,
 	FieldPersonaID,
 	FieldCreatedByID,
+	FieldMetadata,
 }
 
 var (
@@ -295,6 +298,11 @@ func ByPersonaID(opts ...sql.OrderTermOption) OrderOption {
 // ByCreatedByID orders the results by the created_by_id field.
 func ByCreatedByID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldCreatedByID, opts...).ToFunc()
+}
+
+// ByMetadata orders the results by the metadata field.
+func ByMetadata(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldMetadata, opts...).ToFunc()
 }
 
 // ByPersonaField orders the results by persona field.

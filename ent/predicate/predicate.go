@@ -29,3 +29,6 @@ type Persona func(*sql.Selector)
 
 // Role is the predicate function for role builders.
 type Role func(*sql.Selector)
+
+// UsageCount is the predicate function for usagecount builders.
+type UsageCount func(*sql.Selector)

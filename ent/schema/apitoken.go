@@ -9,6 +9,7 @@ import (
 	"entgo.io/ent/schema/index"
 
 	"github.com/latchkeyhq/latchkey/internal/ids"
+	"github.com/latchkeyhq/latchkey/internal/metadata"
 )
 
 // APIToken is a bearer credential. Only the HMAC of its secret is stored.
@@ -49,6 +50,8 @@ func (APIToken) Fields() []ent.Field {
 		field.String("last_used_ip").MaxLen(64).Optional().Nillable(),
 		field.String("persona_id").MaxLen(32).Annotations(hidden()),
 		field.String("created_by_id").MaxLen(32).Optional().Nillable().Annotations(hidden()),
+		// Canonical JSON (internal/metadata); GraphQL's APIToken.metadata: Map.
+		field.Text("metadata").GoType(metadata.JSON("")).Optional().Annotations(hidden()),
 	}
 }
 

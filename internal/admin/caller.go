@@ -15,6 +15,7 @@ import (
 	"github.com/latchkeyhq/latchkey/ent/role"
 	"github.com/latchkeyhq/latchkey/internal/authz"
 	"github.com/latchkeyhq/latchkey/internal/gqlerr"
+	"github.com/latchkeyhq/latchkey/internal/metadata"
 	"github.com/latchkeyhq/latchkey/internal/perm"
 )
 
@@ -77,7 +78,9 @@ func Authenticate(ctx context.Context, client *ent.Client, hash string, now time
 	if err != nil {
 		return nil, err
 	}
-	return &authz.Principal{Token: t, Persona: t.Edges.Persona, Permissions: perms, SecretHash: hash, Grace: t.SecretHash != hash}, nil
+	p := &authz.Principal{Token: t, Persona: t.Edges.Persona, Permissions: perms, SecretHash: hash, Grace: t.SecretHash != hash}
+	p.MetadataHeader, p.MetadataOmitted = metadata.Header(t.Metadata)
+	return p, nil
 }
 
 // The permissions the mutations need, as the schema's directives state them.

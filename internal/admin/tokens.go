@@ -11,6 +11,7 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/authz"
 	feed "github.com/latchkeyhq/latchkey/internal/changes"
 	"github.com/latchkeyhq/latchkey/internal/gqlerr"
+	"github.com/latchkeyhq/latchkey/internal/metadata"
 	"github.com/latchkeyhq/latchkey/internal/perm"
 	"github.com/latchkeyhq/latchkey/internal/secret"
 )
@@ -28,6 +29,7 @@ type CreateTokenInput struct {
 	RoleIDs     []string
 	Permissions []*perm.Permission
 	Secret      *string
+	Metadata    *metadata.JSON
 }
 
 // UpdateTokenInput is GraphQL's UpdateAPITokenInput; nil means unchanged.
@@ -42,6 +44,7 @@ type UpdateTokenInput struct {
 	Persona     *CreatePersonaInput
 	RoleIDs     []string
 	Permissions []*perm.Permission
+	Metadata    *metadata.JSON
 }
 
 // TokenWithSecret is the payload of create and regenerate: the only place
@@ -83,6 +86,10 @@ func (s *Service) CreateToken(ctx context.Context, in CreateTokenInput) (*TokenW
 		return nil, err
 	}
 	if err := expiryCeiling(c, exp); err != nil {
+		return nil, err
+	}
+	meta, err := checkMetadata("metadata", in.Metadata)
+	if err != nil {
 		return nil, err
 	}
 	grants, err := s.grants(ctx, c, in.Type, in.RoleIDs, in.Permissions, nil)
@@ -131,6 +138,9 @@ func (s *Service) CreateToken(ctx context.Context, in CreateTokenInput) (*TokenW
 	if c != nil {
 		create.SetCreatedByID(c.Token.ID)
 	}
+	if meta != "" {
+		create.SetMetadata(meta)
+	}
 	t, err := create.Save(ctx)
 	if err != nil {
 		return nil, err
@@ -150,6 +160,9 @@ func (s *Service) CreateToken(ctx context.Context, in CreateTokenInput) (*TokenW
 	}
 	if len(grants.cells) > 0 {
 		changes = append(changes, "permissions")
+	}
+	if meta != "" {
+		changes = append(changes, "metadata")
 	}
 	if err := s.auditToken(ctx, "api-token.create", t, changes); err != nil {
 		return nil, err
@@ -210,6 +223,18 @@ func (s *Service) UpdateToken(ctx context.Context, id string, in UpdateTokenInpu
 		}
 		upd.SetPersona(p)
 		changes = append(changes, "persona")
+	}
+	if in.Metadata != nil {
+		meta, err := checkMetadata("metadata", in.Metadata)
+		if err != nil {
+			return nil, err
+		}
+		if meta == "" {
+			upd.ClearMetadata()
+		} else {
+			upd.SetMetadata(meta)
+		}
+		changes = append(changes, "metadata")
 	}
 	if in.Type != nil || in.RoleIDs != nil || in.Permissions != nil {
 		// New powers for a token that outlives the caller would outlast it.

@@ -11,6 +11,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/latchkeyhq/latchkey/internal/usage"
 )
 
 // Config is every setting of a Latchkey process.
@@ -38,6 +40,8 @@ type Config struct {
 	RequestTimeout           time.Duration
 	// DBMaxConns caps the database pool; 0 means the dialect's default.
 	DBMaxConns int
+	// UsageRetention is how long usage buckets of each interval are kept.
+	UsageRetention usage.Retention
 }
 
 // Parse reads settings from args (without the program or subcommand name)
@@ -89,10 +93,13 @@ func Parse(cmd string, args []string, getenv func(string) string, out io.Writer)
 	num(&c.AuthFailureBurst, "auth-failure-burst", "LATCHKEY_AUTH_FAILURE_BURST", 20, "failed authentications allowed in a burst per client IP")
 	str(&proxies, "trusted-proxies", "LATCHKEY_TRUSTED_PROXIES", "", "comma-separated CIDRs of proxies whose X-Forwarded-For is believed")
 	num(&c.ComplexityLimit, "complexity-limit", "LATCHKEY_COMPLEXITY_LIMIT", 25000, "most a GraphQL query of an authenticated caller may cost (see README, Query cost limits)")
-	num(&c.AnonymousComplexityLimit, "anonymous-complexity-limit", "LATCHKEY_ANONYMOUS_COMPLEXITY_LIMIT", 12000, "most a GraphQL query without a token may cost; enough for GraphiQL's introspection query")
+	num(&c.AnonymousComplexityLimit, "anonymous-complexity-limit", "LATCHKEY_ANONYMOUS_COMPLEXITY_LIMIT", 16000, "most a GraphQL query without a token may cost; enough for GraphiQL's introspection query")
 	num(&c.MaxResponseBytes, "max-response-bytes", "LATCHKEY_MAX_RESPONSE_BYTES", 8<<20, "largest GraphQL answer, in bytes")
 	dur(&c.RequestTimeout, "request-timeout", "LATCHKEY_REQUEST_TIMEOUT", 10*time.Second, "deadline of every /graphql and /auth/verify request")
 	num(&c.DBMaxConns, "db-max-conns", "LATCHKEY_DB_MAX_CONNS", 0, "most open database connections (0: 8 for SQLite, 50 for MySQL)")
+	dur(&c.UsageRetention.Minute, "usage-retention-minute", "LATCHKEY_USAGE_RETENTION_MINUTE", usage.DefaultRetention.Minute, "how long per-minute usage counts are kept")
+	dur(&c.UsageRetention.Hour, "usage-retention-hour", "LATCHKEY_USAGE_RETENTION_HOUR", usage.DefaultRetention.Hour, "how long per-hour usage counts are kept")
+	dur(&c.UsageRetention.Day, "usage-retention-day", "LATCHKEY_USAGE_RETENTION_DAY", usage.DefaultRetention.Day, "how long per-day usage counts are kept")
 
 	if err := errors.Join(envErrs...); err != nil {
 		return nil, nil, err
@@ -119,6 +126,9 @@ func Parse(cmd string, args []string, getenv func(string) string, out io.Writer)
 	}
 	if c.ChangePollInterval <= 0 || c.ChangePollInterval >= time.Second {
 		return nil, nil, errors.New("change-poll-interval must be between 0 and 1s: revocations must reach every instance within a second")
+	}
+	if r := c.UsageRetention; r.Minute < time.Minute || r.Hour < time.Hour || r.Day < 24*time.Hour {
+		return nil, nil, errors.New("usage-retention-minute must be ≥ 1m, usage-retention-hour ≥ 1h and usage-retention-day ≥ 24h")
 	}
 	if c.ComplexityLimit < 1 || c.AnonymousComplexityLimit < 1 || c.MaxResponseBytes < 1 || c.RequestTimeout <= 0 || c.DBMaxConns < 0 {
 		return nil, nil, errors.New("complexity-limit, anonymous-complexity-limit, max-response-bytes and request-timeout must be > 0, db-max-conns ≥ 0")

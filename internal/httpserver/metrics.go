@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/latchkeyhq/latchkey/internal/auth"
+	"github.com/latchkeyhq/latchkey/internal/usage"
 )
 
 type metrics struct {
@@ -47,6 +48,23 @@ func (m *metrics) watch(v *auth.Verifier, a *auth.Authenticator) {
 		counter("latchkey_token_lookups_total", "Token verifications that read the database.", &v.Lookups),
 		counter("latchkey_auth_failures_total", "Requests refused for a missing, invalid, expired or revoked token.", &a.Failures),
 		counter("latchkey_auth_rate_limited_total", "Requests refused because their IP failed too often.", &a.Limited),
+	)
+}
+
+// watchUsage exports verifications by outcome, never by token: a label per
+// token would grow without bound.
+func (m *metrics) watchUsage(u *usage.Recorder) {
+	for _, o := range usage.Outcomes() {
+		m.registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "latchkey_verifications_total", Help: "Token verifications by outcome (/graphql requests, /auth/verify, introspectToken).",
+			ConstLabels: prometheus.Labels{"outcome": o.String()},
+		}, func() float64 { return float64(u.Total(o)) }))
+	}
+	m.registry.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "latchkey_usage_rows_written_total", Help: "Usage count rows written by flushes."},
+			func() float64 { return float64(u.Writes.Load()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "latchkey_usage_dropped_total", Help: "Verifications whose usage counts were dropped after failed flushes."},
+			func() float64 { return float64(u.Dropped.Load()) }),
 	)
 }
 
