@@ -86,8 +86,11 @@ func Check(in JSON) (JSON, error) {
 }
 
 func walk(v any, depth int, keys *int) error {
-	if depth > MaxDepth {
-		return &Error{fmt.Sprintf("metadata may nest objects and arrays at most %d deep", MaxDepth)}
+	switch v.(type) {
+	case map[string]any, []any:
+		if depth > MaxDepth {
+			return &Error{fmt.Sprintf("metadata may nest objects and arrays at most %d deep", MaxDepth)}
+		}
 	}
 	switch v := v.(type) {
 	case map[string]any:
