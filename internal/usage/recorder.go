@@ -37,6 +37,10 @@ type Recorder struct {
 	// at most maxFailed rows, beyond which counts are dropped.
 	failed map[rowKey][stored]int64
 
+	// SweepBatch is how many rows one delete of a sweep removes; a sweep
+	// makes at most sweepBatches of them per interval.
+	SweepBatch int
+
 	totals [numOutcomes]atomic.Int64
 	// Writes counts the rows written (each an insert or an addition to an
 	// existing row); Dropped the counts given up after failed flushes.
@@ -60,15 +64,14 @@ const (
 	rowsPerStatement = 200
 	// maxFailed bounds what failed flushes keep for the next one.
 	maxFailed = 100_000
-	// sweepBatch and sweepBatches bound one retention sweep per interval.
-	sweepBatch   = 1000
+	// sweepBatches bounds the deletes of one sweep per interval.
 	sweepBatches = 10
 )
 
 // NewRecorder returns a Recorder over the store's client and database of
 // the given dialect, timing with now.
 func NewRecorder(client *ent.Client, db *sql.DB, dialectName string, now func() time.Time, r Retention) *Recorder {
-	return &Recorder{client: client, db: db, mysql: dialectName == dialect.MySQL, now: now, retention: r,
+	return &Recorder{client: client, db: db, mysql: dialectName == dialect.MySQL, now: now, retention: r, SweepBatch: 1000,
 		pending: map[minuteKey]*[stored]int64{}, failed: map[rowKey][stored]int64{}}
 }
 
@@ -209,8 +212,8 @@ func (r *Recorder) upsert(ctx context.Context, keys []rowKey, rows map[rowKey][s
 }
 
 // Sweep deletes buckets older than their retention, in bounded batches:
-// at most sweepBatches of sweepBatch rows per interval and call. It reports
-// how many rows it deleted.
+// at most sweepBatches of SweepBatch rows per interval and call (the next
+// call goes on). It reports how many rows it deleted.
 func (r *Recorder) Sweep(ctx context.Context) (int, error) {
 	now := r.now()
 	deleted := 0
@@ -220,16 +223,19 @@ func (r *Recorder) Sweep(ctx context.Context) (int, error) {
 		for range sweepBatches {
 			ids, err := r.client.UsageCount.Query().
 				Where(usagecount.Resolution(iv.code()), usagecount.StartLTE(cutoff)).
-				Limit(sweepBatch).IDs(ctx)
-			if err != nil || len(ids) == 0 {
+				Limit(r.SweepBatch).IDs(ctx)
+			if err != nil {
 				return deleted, err
+			}
+			if len(ids) == 0 {
+				break
 			}
 			n, err := r.client.UsageCount.Delete().Where(usagecount.IDIn(ids...)).Exec(ctx)
 			deleted += n
 			if err != nil {
 				return deleted, err
 			}
-			if len(ids) < sweepBatch {
+			if len(ids) < r.SweepBatch {
 				break
 			}
 		}
