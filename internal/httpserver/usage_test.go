@@ -3,7 +3,6 @@ package httpserver_test
 import (
 	"context"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net/http"
 	"regexp"
@@ -364,7 +363,9 @@ func TestUsageGuard(t *testing.T) {
 		}
 		auditor, tokens, personas := mk("auditor", "audit-event:read"), mk("tokens", "api-token:read"), mk("personas", "persona:read")
 		from, to := s.Clock.Now().Add(-time.Hour).Format(time.RFC3339), s.Clock.Now().Format(time.RFC3339)
-		vars := func(id string) map[string]any { return map[string]any{"id": id, "from": from, "to": to, "iv": "MINUTE"} }
+		vars := func(id string) map[string]any {
+			return map[string]any{"id": id, "from": from, "to": to, "iv": "MINUTE"}
+		}
 		top := `query($from: Time!, $to: Time!) { topAPITokens(from: $from, to: $to) { requests apiToken { id } } }`
 		personaTokens := `query($id: ID!, $from: Time!, $to: Time!) { node(id: $id) { ... on Persona { tokens { edges { node { usage(from: $from, to: $to, interval: HOUR) { total { allowed } } } } } } } }`
 		cases := []struct {
@@ -549,5 +550,3 @@ func TestUsageModel(t *testing.T) {
 		}
 	})
 }
-
-var _ = io.Discard
