@@ -31,8 +31,11 @@ type Recorder struct {
 	now       func() time.Time
 	retention Retention
 
-	mu      sync.Mutex
-	pending map[minuteKey]*[stored]int64
+	// Each token's counts live in one of several shards (by the last
+	// character of its random id), so that requests of different tokens
+	// rarely wait on the same lock; a flush takes every shard's.
+	shards [shardCount]shard
+	mu     sync.Mutex
 	// failed holds rows a flush could not write, added to the next one;
 	// at most maxFailed rows, beyond which counts are dropped.
 	failed map[rowKey][stored]int64
@@ -46,6 +49,14 @@ type Recorder struct {
 	// existing row); Dropped the counts given up after failed flushes.
 	Writes  atomic.Int64
 	Dropped atomic.Int64
+}
+
+const shardCount = 16
+
+type shard struct {
+	mu      sync.Mutex
+	pending map[minuteKey]*[stored]int64
+	_       [48]byte // a cache line each
 }
 
 type minuteKey struct {
@@ -71,8 +82,12 @@ const (
 // NewRecorder returns a Recorder over the store's client and database of
 // the given dialect, timing with now.
 func NewRecorder(client *ent.Client, db *sql.DB, dialectName string, now func() time.Time, r Retention) *Recorder {
-	return &Recorder{client: client, db: db, mysql: dialectName == dialect.MySQL, now: now, retention: r, SweepBatch: 1000,
-		pending: map[minuteKey]*[stored]int64{}, failed: map[rowKey][stored]int64{}}
+	rec := &Recorder{client: client, db: db, mysql: dialectName == dialect.MySQL, now: now, retention: r, SweepBatch: 1000,
+		failed: map[rowKey][stored]int64{}}
+	for i := range rec.shards {
+		rec.shards[i].pending = map[minuteKey]*[stored]int64{}
+	}
+	return rec
 }
 
 // Count notes n verifications of token (acting as persona) that came to o.
@@ -87,14 +102,15 @@ func (r *Recorder) Count(tokenID, personaID string, o Outcome, n int) {
 		return
 	}
 	k := minuteKey{token: tokenID, persona: personaID, minute: Minute.start(r.now())}
-	r.mu.Lock()
-	c := r.pending[k]
+	sh := &r.shards[tokenID[len(tokenID)-1]%shardCount]
+	sh.mu.Lock()
+	c := sh.pending[k]
 	if c == nil {
 		c = new([stored]int64)
-		r.pending[k] = c
+		sh.pending[k] = c
 	}
 	c[o] += int64(n)
-	r.mu.Unlock()
+	sh.mu.Unlock()
 }
 
 // Total is how many verifications came to o since the process started.
@@ -111,20 +127,24 @@ func (r *Recorder) Total(o Outcome) int64 {
 // flush.
 func (r *Recorder) Flush(ctx context.Context) error {
 	r.mu.Lock()
-	batch, failed := r.pending, r.failed
-	r.pending = make(map[minuteKey]*[stored]int64, len(batch))
+	rows := r.failed
 	r.failed = map[rowKey][stored]int64{}
 	r.mu.Unlock()
-
-	rows := failed
-	for k, c := range batch {
-		for _, iv := range []Interval{Minute, Hour, Day} {
-			rk := rowKey{token: k.token, persona: k.persona, iv: iv, start: iv.start(time.Unix(k.minute, 0))}
-			sum := rows[rk]
-			for i := range sum {
-				sum[i] += c[i]
+	for i := range r.shards {
+		sh := &r.shards[i]
+		sh.mu.Lock()
+		batch := sh.pending
+		sh.pending = make(map[minuteKey]*[stored]int64, len(batch))
+		sh.mu.Unlock()
+		for k, c := range batch {
+			for _, iv := range []Interval{Minute, Hour, Day} {
+				rk := rowKey{token: k.token, persona: k.persona, iv: iv, start: iv.start(time.Unix(k.minute, 0))}
+				sum := rows[rk]
+				for i := range sum {
+					sum[i] += c[i]
+				}
+				rows[rk] = sum
 			}
-			rows[rk] = sum
 		}
 	}
 	if len(rows) == 0 {
