@@ -42,7 +42,7 @@ func TestMigrateAndMintToken(t *testing.T) {
 	}
 }
 
-// SIGTERM drains requests and flushes last-used times before exiting.
+// SIGTERM drains requests and flushes last-used times and usage counts before exiting.
 func TestServeShutsDownGracefully(t *testing.T) {
 	dir := t.TempDir()
 	url := "sqlite://" + filepath.Join(dir, "lk.db")
@@ -88,5 +88,10 @@ func TestServeShutsDownGracefully(t *testing.T) {
 	tok, err := st.Client.APIToken.Query().Where(apitoken.Name("Bootstrap")).Only(context.Background())
 	if err != nil || tok.LastUsedAt == nil {
 		t.Fatalf("last use not flushed at shutdown: %+v %v", tok, err)
+	}
+	// So is the request's usage count: one allowed, in each interval.
+	var rows, allowed int
+	if err := st.DB.QueryRow("SELECT COUNT(*), COALESCE(SUM(allowed), 0) FROM usage_counts WHERE token_id = ?", tok.ID).Scan(&rows, &allowed); err != nil || rows != 3 || allowed != 3 {
+		t.Fatalf("usage not flushed at shutdown: %d rows, %d allowed (%v)", rows, allowed, err)
 	}
 }

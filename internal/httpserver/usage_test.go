@@ -265,6 +265,33 @@ func TestUsageFlushWrites(t *testing.T) {
 	})
 }
 
+// Instances sharing a database add to the same rows: their counts sum.
+func TestUsageAcrossInstances(t *testing.T) {
+	testserver.Dialects(t, func(t *testing.T, dialect string) {
+		s := testserver.New(t, dialect)
+		other := s.Another(t)
+		secrets, ids, _ := usageTokens(t, s, 1)
+		from := s.Clock.Now()
+		for i := range 7 {
+			verifyWith(t, s, secrets[0], "api-token:read")
+			if i < 5 {
+				verifyWith(t, other, secrets[0], "role:delete")
+			}
+		}
+		flush(t, other)
+		flush(t, s)
+		verifyWith(t, other, secrets[0], "api-token:read")
+		flush(t, other)
+		_, total := series(t, s, ids[0], from, from.Add(time.Minute), "MINUTE")
+		if total.allowed != 8 || total.forbidden != 5 {
+			t.Errorf("two instances: total %+v, want 8 allowed and 5 forbidden", total)
+		}
+		if n := s.Count(t, "usage_counts WHERE token_id = '"+ids[0]+"'"); n != 3 {
+			t.Errorf("%d rows for one token in one minute", n)
+		}
+	})
+}
+
 // Buckets go once older than their interval's retention; reading an
 // expired range gives zeros.
 func TestUsageRetention(t *testing.T) {
