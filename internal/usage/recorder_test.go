@@ -79,3 +79,18 @@ func TestOutcomeNames(t *testing.T) {
 		}
 	}
 }
+
+// A request's outcome is its first refusal; without a tracker nothing happens.
+func TestTracker(t *testing.T) {
+	usage.Refused(context.Background()) // no tracker: no effect, no panic
+	ctx, tr := usage.Track(context.Background())
+	if tr.Outcome() != usage.Allowed {
+		t.Fatal("a new request is not allowed")
+	}
+	usage.Note(ctx, usage.Allowed)
+	usage.Note(ctx, usage.RateLimited)
+	usage.Refused(ctx)
+	if tr.Outcome() != usage.RateLimited {
+		t.Errorf("outcome %s, want rate_limited (the first refusal)", tr.Outcome())
+	}
+}

@@ -134,9 +134,9 @@ func (r Retention) of(iv Interval) time.Duration {
 	return r.Day
 }
 
-// Tracker collects the outcome of one /graphql request: allowed, unless a
-// permission check refused something on the way (Refused).
-type Tracker struct{ forbidden atomic.Bool }
+// Tracker collects the outcome of one /graphql request: allowed, unless
+// something on the way refused it (Refused, Note); the first refusal wins.
+type Tracker struct{ outcome atomic.Uint32 }
 
 type trackerKey struct{}
 
@@ -147,19 +147,18 @@ func Track(ctx context.Context) (context.Context, *Tracker) {
 }
 
 // Refused notes that a permission check of the request in ctx refused.
-func Refused(ctx context.Context) {
-	if t, _ := ctx.Value(trackerKey{}).(*Tracker); t != nil {
-		t.forbidden.Store(true)
+func Refused(ctx context.Context) { Note(ctx, Forbidden) }
+
+// Note records that the request in ctx came to o, unless it was already
+// refused for another reason.
+func Note(ctx context.Context, o Outcome) {
+	if t, _ := ctx.Value(trackerKey{}).(*Tracker); t != nil && o != Allowed {
+		t.outcome.CompareAndSwap(uint32(Allowed), uint32(o))
 	}
 }
 
 // Outcome is the request's outcome so far.
-func (t *Tracker) Outcome() Outcome {
-	if t.forbidden.Load() {
-		return Forbidden
-	}
-	return Allowed
-}
+func (t *Tracker) Outcome() Outcome { return Outcome(t.outcome.Load()) }
 
 // MarshalGQL writes the GraphQL enum UsageInterval.
 func (iv Interval) MarshalGQL(w io.Writer) {
