@@ -121,6 +121,28 @@ func (r *Recorder) Total(o Outcome) int64 {
 	return r.totals[o].Load()
 }
 
+// Pending is how many counts (per token, persona and minute) and failed
+// rows wait for the next flush.
+func (r *Recorder) Pending() int {
+	r.mu.Lock()
+	n := len(r.failed)
+	r.mu.Unlock()
+	for i := range r.shards {
+		sh := &r.shards[i]
+		sh.mu.Lock()
+		n += len(sh.pending)
+		sh.mu.Unlock()
+	}
+	return n
+}
+
+// Sweeper runs the retention sweep as a periodic job (Flush sweeps;
+// nothing is ever pending).
+type Sweeper struct{ R *Recorder }
+
+func (s Sweeper) Flush(ctx context.Context) error { _, err := s.R.Sweep(ctx); return err }
+func (Sweeper) Pending() int                      { return 0 }
+
 // Flush adds what was counted since the last flush to the database: one row
 // write per token, persona and bucket (minute, hour and day), in statements
 // of up to rowsPerStatement rows. Rows that fail are kept for the next

@@ -22,6 +22,9 @@ func TestFailedFlushIsKept(t *testing.T) {
 		r.Count("", "", usage.Invalid, 4)
 		r.Count("tok_a", "per_a", usage.Invalid, 1) // never stored, whatever the token
 		r.Count("tok_a", "per_a", usage.Forbidden, 0)
+		if n := r.Pending(); n != 2 {
+			t.Errorf("%d pending, want 2 (a minute of each token)", n)
+		}
 		dead, cancel := context.WithCancel(context.Background())
 		cancel()
 		if err := r.Flush(dead); err == nil {
@@ -33,8 +36,14 @@ func TestFailedFlushIsKept(t *testing.T) {
 		r.Count("tok_a", "per_a", usage.Allowed, 1)
 		s.Clock.Advance(time.Minute)
 		r.Count("tok_a", "per_a", usage.IPRefused, 1)
+		if n := r.Pending(); n != 2+6 {
+			t.Errorf("%d pending after a failed flush, want 8 (its 6 rows and 2 new minutes)", n)
+		}
 		if err := r.Flush(context.Background()); err != nil {
 			t.Fatal(err)
+		}
+		if n := r.Pending(); n != 0 {
+			t.Errorf("%d pending after a flush", n)
 		}
 		// tok_a: two minutes, one or two hours and days; tok_b: one of each.
 		var allowed, rateLimited, ipRefused, notYetValid, rows int64
