@@ -11,6 +11,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"github.com/latchkeyhq/latchkey/ent/apitoken"
 	"github.com/latchkeyhq/latchkey/ent/persona"
+	"github.com/latchkeyhq/latchkey/internal/metadata"
 )
 
 // APIToken is the model entity for the APIToken schema.
@@ -58,6 +59,8 @@ type APIToken struct {
 	CreatedByID *string `json:"created_by_id,omitempty"`
 	// AllowSelfRotation holds the value of the "allow_self_rotation" field.
 	AllowSelfRotation bool `json:"allow_self_rotation,omitempty"`
+	// Metadata holds the value of the "metadata" field.
+	Metadata metadata.JSON `json:"metadata,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the APITokenQuery when eager-loading is set.
 	Edges        APITokenEdges `json:"edges"`
@@ -143,7 +146,7 @@ func (*APIToken) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case apitoken.FieldAllowSelfRotation:
 			values[i] = new(sql.NullBool)
-		case apitoken.FieldID, apitoken.FieldName, apitoken.FieldNameFold, apitoken.FieldCode, apitoken.FieldDescription, apitoken.FieldType, apitoken.FieldSecretHash, apitoken.FieldPreviousSecretHash, apitoken.FieldHint, apitoken.FieldLastUsedIP, apitoken.FieldPersonaID, apitoken.FieldCreatedByID:
+		case apitoken.FieldID, apitoken.FieldName, apitoken.FieldNameFold, apitoken.FieldCode, apitoken.FieldDescription, apitoken.FieldType, apitoken.FieldSecretHash, apitoken.FieldPreviousSecretHash, apitoken.FieldHint, apitoken.FieldLastUsedIP, apitoken.FieldPersonaID, apitoken.FieldCreatedByID, apitoken.FieldMetadata:
 			values[i] = new(sql.NullString)
 		case apitoken.FieldCreatedAt, apitoken.FieldUpdatedAt, apitoken.FieldPreviousSecretExpiresAt, apitoken.FieldExpiresAt, apitoken.FieldExpiresSort, apitoken.FieldRevokedAt, apitoken.FieldLastUsedAt, apitoken.FieldLastUsedSort:
 			values[i] = new(sql.NullTime)
@@ -295,6 +298,12 @@ func (_m *APIToken) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.AllowSelfRotation = value.Bool
 			}
+		case apitoken.FieldMetadata:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field metadata", values[i])
+			} else if value.Valid {
+				_m.Metadata = metadata.JSON(value.String)
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -425,6 +434,9 @@ func (_m *APIToken) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("allow_self_rotation=")
 	builder.WriteString(fmt.Sprintf("%v", _m.AllowSelfRotation))
+	builder.WriteString(", ")
+	builder.WriteString("metadata=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Metadata))
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/latchkeyhq/latchkey/ent/permission"
 	"github.com/latchkeyhq/latchkey/ent/persona"
 	"github.com/latchkeyhq/latchkey/ent/role"
+	"github.com/latchkeyhq/latchkey/internal/metadata"
 )
 
 // APITokenCreate is the builder for creating a APIToken entity.
@@ -227,6 +228,20 @@ func (_c *APITokenCreate) SetAllowSelfRotation(v bool) *APITokenCreate {
 func (_c *APITokenCreate) SetNillableAllowSelfRotation(v *bool) *APITokenCreate {
 	if v != nil {
 		_c.SetAllowSelfRotation(*v)
+	}
+	return _c
+}
+
+// SetMetadata sets the "metadata" field.
+func (_c *APITokenCreate) SetMetadata(v metadata.JSON) *APITokenCreate {
+	_c.mutation.SetMetadata(v)
+	return _c
+}
+
+// SetNillableMetadata sets the "metadata" field if the given value is not nil.
+func (_c *APITokenCreate) SetNillableMetadata(v *metadata.JSON) *APITokenCreate {
+	if v != nil {
+		_c.SetMetadata(*v)
 	}
 	return _c
 }
@@ -567,6 +582,10 @@ func (_c *APITokenCreate) createSpec() (*APIToken, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.AllowSelfRotation(); ok {
 		_spec.SetField(apitoken.FieldAllowSelfRotation, field.TypeBool, value)
 		_node.AllowSelfRotation = value
+	}
+	if value, ok := _c.mutation.Metadata(); ok {
+		_spec.SetField(apitoken.FieldMetadata, field.TypeString, value)
+		_node.Metadata = value
 	}
 	if nodes := _c.mutation.PersonaIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{

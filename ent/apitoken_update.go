@@ -16,6 +16,7 @@ import (
 	"github.com/latchkeyhq/latchkey/ent/persona"
 	"github.com/latchkeyhq/latchkey/ent/predicate"
 	"github.com/latchkeyhq/latchkey/ent/role"
+	"github.com/latchkeyhq/latchkey/internal/metadata"
 )
 
 // APITokenUpdate is the builder for updating APIToken entities.
@@ -339,6 +340,26 @@ func (_u *APITokenUpdate) SetNillableAllowSelfRotation(v *bool) *APITokenUpdate 
 	return _u
 }
 
+// SetMetadata sets the "metadata" field.
+func (_u *APITokenUpdate) SetMetadata(v metadata.JSON) *APITokenUpdate {
+	_u.mutation.SetMetadata(v)
+	return _u
+}
+
+// SetNillableMetadata sets the "metadata" field if the given value is not nil.
+func (_u *APITokenUpdate) SetNillableMetadata(v *metadata.JSON) *APITokenUpdate {
+	if v != nil {
+		_u.SetMetadata(*v)
+	}
+	return _u
+}
+
+// ClearMetadata clears the value of the "metadata" field.
+func (_u *APITokenUpdate) ClearMetadata() *APITokenUpdate {
+	_u.mutation.ClearMetadata()
+	return _u
+}
+
 // SetPersona sets the "persona" edge to the Persona entity.
 func (_u *APITokenUpdate) SetPersona(v *Persona) *APITokenUpdate {
 	return _u.SetPersonaID(v.ID)
@@ -644,6 +665,12 @@ func (_u *APITokenUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.AllowSelfRotation(); ok {
 		_spec.SetField(apitoken.FieldAllowSelfRotation, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.Metadata(); ok {
+		_spec.SetField(apitoken.FieldMetadata, field.TypeString, value)
+	}
+	if _u.mutation.MetadataCleared() {
+		_spec.ClearField(apitoken.FieldMetadata, field.TypeString)
 	}
 	if _u.mutation.PersonaCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -1166,6 +1193,26 @@ func (_u *APITokenUpdateOne) SetNillableAllowSelfRotation(v *bool) *APITokenUpda
 	return _u
 }
 
+// SetMetadata sets the "metadata" field.
+func (_u *APITokenUpdateOne) SetMetadata(v metadata.JSON) *APITokenUpdateOne {
+	_u.mutation.SetMetadata(v)
+	return _u
+}
+
+// SetNillableMetadata sets the "metadata" field if the given value is not nil.
+func (_u *APITokenUpdateOne) SetNillableMetadata(v *metadata.JSON) *APITokenUpdateOne {
+	if v != nil {
+		_u.SetMetadata(*v)
+	}
+	return _u
+}
+
+// ClearMetadata clears the value of the "metadata" field.
+func (_u *APITokenUpdateOne) ClearMetadata() *APITokenUpdateOne {
+	_u.mutation.ClearMetadata()
+	return _u
+}
+
 // SetPersona sets the "persona" edge to the Persona entity.
 func (_u *APITokenUpdateOne) SetPersona(v *Persona) *APITokenUpdateOne {
 	return _u.SetPersonaID(v.ID)
@@ -1501,6 +1548,12 @@ func (_u *APITokenUpdateOne) sqlSave(ctx context.Context) (_node *APIToken, err 
 	}
 	if value, ok := _u.mutation.AllowSelfRotation(); ok {
 		_spec.SetField(apitoken.FieldAllowSelfRotation, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.Metadata(); ok {
+		_spec.SetField(apitoken.FieldMetadata, field.TypeString, value)
+	}
+	if _u.mutation.MetadataCleared() {
+		_spec.ClearField(apitoken.FieldMetadata, field.TypeString)
 	}
 	if _u.mutation.PersonaCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -25,6 +25,7 @@ import (
 	"github.com/latchkeyhq/latchkey/ent/persona"
 	"github.com/latchkeyhq/latchkey/ent/retiredsecret"
 	"github.com/latchkeyhq/latchkey/ent/role"
+	"github.com/latchkeyhq/latchkey/ent/usagecount"
 )
 
 // Client is the client that holds all ent builders.
@@ -52,6 +53,8 @@ type Client struct {
 	RetiredSecret *RetiredSecretClient
 	// Role is the client for interacting with the Role builders.
 	Role *RoleClient
+	// UsageCount is the client for interacting with the UsageCount builders.
+	UsageCount *UsageCountClient
 }
 
 // NewClient creates a new client configured with the given options.
@@ -73,6 +76,7 @@ func (c *Client) init() {
 	c.Persona = NewPersonaClient(c.config)
 	c.RetiredSecret = NewRetiredSecretClient(c.config)
 	c.Role = NewRoleClient(c.config)
+	c.UsageCount = NewUsageCountClient(c.config)
 }
 
 type (
@@ -175,6 +179,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Persona:         NewPersonaClient(cfg),
 		RetiredSecret:   NewRetiredSecretClient(cfg),
 		Role:            NewRoleClient(cfg),
+		UsageCount:      NewUsageCountClient(cfg),
 	}, nil
 }
 
@@ -204,6 +209,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Persona:         NewPersonaClient(cfg),
 		RetiredSecret:   NewRetiredSecretClient(cfg),
 		Role:            NewRoleClient(cfg),
+		UsageCount:      NewUsageCountClient(cfg),
 	}, nil
 }
 
@@ -235,6 +241,7 @@ func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.APIToken, c.AuditEvent, c.Change, c.ContentType, c.IdempotencyKey,
 		c.LifecyclePolicy, c.Permission, c.Persona, c.RetiredSecret, c.Role,
+		c.UsageCount,
 	} {
 		n.Use(hooks...)
 	}
@@ -246,6 +253,7 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.APIToken, c.AuditEvent, c.Change, c.ContentType, c.IdempotencyKey,
 		c.LifecyclePolicy, c.Permission, c.Persona, c.RetiredSecret, c.Role,
+		c.UsageCount,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -274,6 +282,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.RetiredSecret.mutate(ctx, m)
 	case *RoleMutation:
 		return c.Role.mutate(ctx, m)
+	case *UsageCountMutation:
+		return c.UsageCount.mutate(ctx, m)
 	default:
 		return nil, fmt.Errorf("ent: unknown mutation type %T", m)
 	}
@@ -1817,14 +1827,147 @@ func (c *RoleClient) mutate(ctx context.Context, m *RoleMutation) (Value, error)
 	}
 }
 
+// UsageCountClient is a client for the UsageCount schema.
+type UsageCountClient struct {
+	config
+}
+
+// NewUsageCountClient returns a client for the UsageCount from the given config.
+func NewUsageCountClient(c config) *UsageCountClient {
+	return &UsageCountClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `usagecount.Hooks(f(g(h())))`.
+func (c *UsageCountClient) Use(hooks ...Hook) {
+	c.hooks.UsageCount = append(c.hooks.UsageCount, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `usagecount.Intercept(f(g(h())))`.
+func (c *UsageCountClient) Intercept(interceptors ...Interceptor) {
+	c.inters.UsageCount = append(c.inters.UsageCount, interceptors...)
+}
+
+// Create returns a builder for creating a UsageCount entity.
+func (c *UsageCountClient) Create() *UsageCountCreate {
+	mutation := newUsageCountMutation(c.config, OpCreate)
+	return &UsageCountCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of UsageCount entities.
+func (c *UsageCountClient) CreateBulk(builders ...*UsageCountCreate) *UsageCountCreateBulk {
+	return &UsageCountCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *UsageCountClient) MapCreateBulk(slice any, setFunc func(*UsageCountCreate, int)) *UsageCountCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &UsageCountCreateBulk{err: fmt.Errorf("calling to UsageCountClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*UsageCountCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &UsageCountCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for UsageCount.
+func (c *UsageCountClient) Update() *UsageCountUpdate {
+	mutation := newUsageCountMutation(c.config, OpUpdate)
+	return &UsageCountUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *UsageCountClient) UpdateOne(_m *UsageCount) *UsageCountUpdateOne {
+	mutation := newUsageCountMutation(c.config, OpUpdateOne, withUsageCount(_m))
+	return &UsageCountUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *UsageCountClient) UpdateOneID(id int) *UsageCountUpdateOne {
+	mutation := newUsageCountMutation(c.config, OpUpdateOne, withUsageCountID(id))
+	return &UsageCountUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for UsageCount.
+func (c *UsageCountClient) Delete() *UsageCountDelete {
+	mutation := newUsageCountMutation(c.config, OpDelete)
+	return &UsageCountDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *UsageCountClient) DeleteOne(_m *UsageCount) *UsageCountDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *UsageCountClient) DeleteOneID(id int) *UsageCountDeleteOne {
+	builder := c.Delete().Where(usagecount.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &UsageCountDeleteOne{builder}
+}
+
+// Query returns a query builder for UsageCount.
+func (c *UsageCountClient) Query() *UsageCountQuery {
+	return &UsageCountQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeUsageCount},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a UsageCount entity by its id.
+func (c *UsageCountClient) Get(ctx context.Context, id int) (*UsageCount, error) {
+	return c.Query().Where(usagecount.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *UsageCountClient) GetX(ctx context.Context, id int) *UsageCount {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *UsageCountClient) Hooks() []Hook {
+	return c.hooks.UsageCount
+}
+
+// Interceptors returns the client interceptors.
+func (c *UsageCountClient) Interceptors() []Interceptor {
+	return c.inters.UsageCount
+}
+
+func (c *UsageCountClient) mutate(ctx context.Context, m *UsageCountMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&UsageCountCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&UsageCountUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&UsageCountUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&UsageCountDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown UsageCount mutation op: %q", m.Op())
+	}
+}
+
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
 		APIToken, AuditEvent, Change, ContentType, IdempotencyKey, LifecyclePolicy,
-		Permission, Persona, RetiredSecret, Role []ent.Hook
+		Permission, Persona, RetiredSecret, Role, UsageCount []ent.Hook
 	}
 	inters struct {
 		APIToken, AuditEvent, Change, ContentType, IdempotencyKey, LifecyclePolicy,
-		Permission, Persona, RetiredSecret, Role []ent.Interceptor
+		Permission, Persona, RetiredSecret, Role, UsageCount []ent.Interceptor
 	}
 )

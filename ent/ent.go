@@ -22,6 +22,7 @@ import (
 	"github.com/latchkeyhq/latchkey/ent/persona"
 	"github.com/latchkeyhq/latchkey/ent/retiredsecret"
 	"github.com/latchkeyhq/latchkey/ent/role"
+	"github.com/latchkeyhq/latchkey/ent/usagecount"
 )
 
 // ent aliases to avoid import conflicts in user's code.
@@ -92,6 +93,7 @@ func checkColumn(t, c string) error {
 			persona.Table:         persona.ValidColumn,
 			retiredsecret.Table:   retiredsecret.ValidColumn,
 			role.Table:            role.ValidColumn,
+			usagecount.Table:      usagecount.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

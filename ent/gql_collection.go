@@ -607,6 +607,11 @@ func (_q *PersonaQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 				selectedFields = append(selectedFields, persona.FieldDescription)
 				fieldSeen[persona.FieldDescription] = struct{}{}
 			}
+		case "externalID":
+			if _, ok := fieldSeen[persona.FieldExternalID]; !ok {
+				selectedFields = append(selectedFields, persona.FieldExternalID)
+				fieldSeen[persona.FieldExternalID] = struct{}{}
+			}
 		case "id":
 		case "__typename":
 		default:

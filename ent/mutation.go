@@ -22,6 +22,8 @@ import (
 	"github.com/latchkeyhq/latchkey/ent/predicate"
 	"github.com/latchkeyhq/latchkey/ent/retiredsecret"
 	"github.com/latchkeyhq/latchkey/ent/role"
+	"github.com/latchkeyhq/latchkey/ent/usagecount"
+	"github.com/latchkeyhq/latchkey/internal/metadata"
 	"github.com/latchkeyhq/latchkey/internal/perm"
 )
 
@@ -44,6 +46,7 @@ const (
 	TypePersona         = "Persona"
 	TypeRetiredSecret   = "RetiredSecret"
 	TypeRole            = "Role"
+	TypeUsageCount      = "UsageCount"
 )
 
 // APITokenMutation represents an operation that mutates the APIToken nodes in the graph.
@@ -70,6 +73,7 @@ type APITokenMutation struct {
 	last_used_sort             *time.Time
 	last_used_ip               *string
 	allow_self_rotation        *bool
+	metadata                   *metadata.JSON
 	clearedFields              map[string]struct{}
 	persona                    *string
 	clearedpersona             bool
@@ -1004,6 +1008,55 @@ func (m *APITokenMutation) ResetAllowSelfRotation() {
 	m.allow_self_rotation = nil
 }
 
+// SetMetadata sets the "metadata" field.
+func (m *APITokenMutation) SetMetadata(value metadata.JSON) {
+	m.metadata = &value
+}
+
+// Metadata returns the value of the "metadata" field in the mutation.
+func (m *APITokenMutation) Metadata() (r metadata.JSON, exists bool) {
+	v := m.metadata
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMetadata returns the old "metadata" field's value of the APIToken entity.
+// If the APIToken object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *APITokenMutation) OldMetadata(ctx context.Context) (v metadata.JSON, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMetadata is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMetadata requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMetadata: %w", err)
+	}
+	return oldValue.Metadata, nil
+}
+
+// ClearMetadata clears the value of the "metadata" field.
+func (m *APITokenMutation) ClearMetadata() {
+	m.metadata = nil
+	m.clearedFields[apitoken.FieldMetadata] = struct{}{}
+}
+
+// MetadataCleared returns if the "metadata" field was cleared in this mutation.
+func (m *APITokenMutation) MetadataCleared() bool {
+	_, ok := m.clearedFields[apitoken.FieldMetadata]
+	return ok
+}
+
+// ResetMetadata resets all changes to the "metadata" field.
+func (m *APITokenMutation) ResetMetadata() {
+	m.metadata = nil
+	delete(m.clearedFields, apitoken.FieldMetadata)
+}
+
 // ClearPersona clears the "persona" edge to the Persona entity.
 func (m *APITokenMutation) ClearPersona() {
 	m.clearedpersona = true
@@ -1254,7 +1307,7 @@ func (m *APITokenMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *APITokenMutation) Fields() []string {
-	fields := make([]string, 0, 20)
+	fields := make([]string, 0, 21)
 	if m.created_at != nil {
 		fields = append(fields, apitoken.FieldCreatedAt)
 	}
@@ -1315,6 +1368,9 @@ func (m *APITokenMutation) Fields() []string {
 	if m.allow_self_rotation != nil {
 		fields = append(fields, apitoken.FieldAllowSelfRotation)
 	}
+	if m.metadata != nil {
+		fields = append(fields, apitoken.FieldMetadata)
+	}
 	return fields
 }
 
@@ -1363,6 +1419,8 @@ func (m *APITokenMutation) Field(name string) (ent.Value, bool) {
 		return m.CreatedByID()
 	case apitoken.FieldAllowSelfRotation:
 		return m.AllowSelfRotation()
+	case apitoken.FieldMetadata:
+		return m.Metadata()
 	}
 	return nil, false
 }
@@ -1412,6 +1470,8 @@ func (m *APITokenMutation) OldField(ctx context.Context, name string) (ent.Value
 		return m.OldCreatedByID(ctx)
 	case apitoken.FieldAllowSelfRotation:
 		return m.OldAllowSelfRotation(ctx)
+	case apitoken.FieldMetadata:
+		return m.OldMetadata(ctx)
 	}
 	return nil, fmt.Errorf("unknown APIToken field %s", name)
 }
@@ -1561,6 +1621,13 @@ func (m *APITokenMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetAllowSelfRotation(v)
 		return nil
+	case apitoken.FieldMetadata:
+		v, ok := value.(metadata.JSON)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMetadata(v)
+		return nil
 	}
 	return fmt.Errorf("unknown APIToken field %s", name)
 }
@@ -1612,6 +1679,9 @@ func (m *APITokenMutation) ClearedFields() []string {
 	if m.FieldCleared(apitoken.FieldCreatedByID) {
 		fields = append(fields, apitoken.FieldCreatedByID)
 	}
+	if m.FieldCleared(apitoken.FieldMetadata) {
+		fields = append(fields, apitoken.FieldMetadata)
+	}
 	return fields
 }
 
@@ -1646,6 +1716,9 @@ func (m *APITokenMutation) ClearField(name string) error {
 		return nil
 	case apitoken.FieldCreatedByID:
 		m.ClearCreatedByID()
+		return nil
+	case apitoken.FieldMetadata:
+		m.ClearMetadata()
 		return nil
 	}
 	return fmt.Errorf("unknown APIToken nullable field %s", name)
@@ -1714,6 +1787,9 @@ func (m *APITokenMutation) ResetField(name string) error {
 		return nil
 	case apitoken.FieldAllowSelfRotation:
 		m.ResetAllowSelfRotation()
+		return nil
+	case apitoken.FieldMetadata:
+		m.ResetMetadata()
 		return nil
 	}
 	return fmt.Errorf("unknown APIToken field %s", name)
@@ -6271,6 +6347,8 @@ type PersonaMutation struct {
 	appendheld    []string
 	avatar_url    *string
 	description   *string
+	external_id   *string
+	metadata      *metadata.JSON
 	clearedFields map[string]struct{}
 	tokens        map[string]struct{}
 	removedtokens map[string]struct{}
@@ -6678,6 +6756,104 @@ func (m *PersonaMutation) ResetDescription() {
 	m.description = nil
 }
 
+// SetExternalID sets the "external_id" field.
+func (m *PersonaMutation) SetExternalID(s string) {
+	m.external_id = &s
+}
+
+// ExternalID returns the value of the "external_id" field in the mutation.
+func (m *PersonaMutation) ExternalID() (r string, exists bool) {
+	v := m.external_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldExternalID returns the old "external_id" field's value of the Persona entity.
+// If the Persona object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PersonaMutation) OldExternalID(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldExternalID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldExternalID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldExternalID: %w", err)
+	}
+	return oldValue.ExternalID, nil
+}
+
+// ClearExternalID clears the value of the "external_id" field.
+func (m *PersonaMutation) ClearExternalID() {
+	m.external_id = nil
+	m.clearedFields[persona.FieldExternalID] = struct{}{}
+}
+
+// ExternalIDCleared returns if the "external_id" field was cleared in this mutation.
+func (m *PersonaMutation) ExternalIDCleared() bool {
+	_, ok := m.clearedFields[persona.FieldExternalID]
+	return ok
+}
+
+// ResetExternalID resets all changes to the "external_id" field.
+func (m *PersonaMutation) ResetExternalID() {
+	m.external_id = nil
+	delete(m.clearedFields, persona.FieldExternalID)
+}
+
+// SetMetadata sets the "metadata" field.
+func (m *PersonaMutation) SetMetadata(value metadata.JSON) {
+	m.metadata = &value
+}
+
+// Metadata returns the value of the "metadata" field in the mutation.
+func (m *PersonaMutation) Metadata() (r metadata.JSON, exists bool) {
+	v := m.metadata
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMetadata returns the old "metadata" field's value of the Persona entity.
+// If the Persona object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PersonaMutation) OldMetadata(ctx context.Context) (v metadata.JSON, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMetadata is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMetadata requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMetadata: %w", err)
+	}
+	return oldValue.Metadata, nil
+}
+
+// ClearMetadata clears the value of the "metadata" field.
+func (m *PersonaMutation) ClearMetadata() {
+	m.metadata = nil
+	m.clearedFields[persona.FieldMetadata] = struct{}{}
+}
+
+// MetadataCleared returns if the "metadata" field was cleared in this mutation.
+func (m *PersonaMutation) MetadataCleared() bool {
+	_, ok := m.clearedFields[persona.FieldMetadata]
+	return ok
+}
+
+// ResetMetadata resets all changes to the "metadata" field.
+func (m *PersonaMutation) ResetMetadata() {
+	m.metadata = nil
+	delete(m.clearedFields, persona.FieldMetadata)
+}
+
 // AddTokenIDs adds the "tokens" edge to the APIToken entity by ids.
 func (m *PersonaMutation) AddTokenIDs(ids ...string) {
 	if m.tokens == nil {
@@ -6766,7 +6942,7 @@ func (m *PersonaMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *PersonaMutation) Fields() []string {
-	fields := make([]string, 0, 7)
+	fields := make([]string, 0, 9)
 	if m.created_at != nil {
 		fields = append(fields, persona.FieldCreatedAt)
 	}
@@ -6787,6 +6963,12 @@ func (m *PersonaMutation) Fields() []string {
 	}
 	if m.description != nil {
 		fields = append(fields, persona.FieldDescription)
+	}
+	if m.external_id != nil {
+		fields = append(fields, persona.FieldExternalID)
+	}
+	if m.metadata != nil {
+		fields = append(fields, persona.FieldMetadata)
 	}
 	return fields
 }
@@ -6810,6 +6992,10 @@ func (m *PersonaMutation) Field(name string) (ent.Value, bool) {
 		return m.AvatarURL()
 	case persona.FieldDescription:
 		return m.Description()
+	case persona.FieldExternalID:
+		return m.ExternalID()
+	case persona.FieldMetadata:
+		return m.Metadata()
 	}
 	return nil, false
 }
@@ -6833,6 +7019,10 @@ func (m *PersonaMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldAvatarURL(ctx)
 	case persona.FieldDescription:
 		return m.OldDescription(ctx)
+	case persona.FieldExternalID:
+		return m.OldExternalID(ctx)
+	case persona.FieldMetadata:
+		return m.OldMetadata(ctx)
 	}
 	return nil, fmt.Errorf("unknown Persona field %s", name)
 }
@@ -6891,6 +7081,20 @@ func (m *PersonaMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetDescription(v)
 		return nil
+	case persona.FieldExternalID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetExternalID(v)
+		return nil
+	case persona.FieldMetadata:
+		v, ok := value.(metadata.JSON)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMetadata(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Persona field %s", name)
 }
@@ -6927,6 +7131,12 @@ func (m *PersonaMutation) ClearedFields() []string {
 	if m.FieldCleared(persona.FieldHeld) {
 		fields = append(fields, persona.FieldHeld)
 	}
+	if m.FieldCleared(persona.FieldExternalID) {
+		fields = append(fields, persona.FieldExternalID)
+	}
+	if m.FieldCleared(persona.FieldMetadata) {
+		fields = append(fields, persona.FieldMetadata)
+	}
 	return fields
 }
 
@@ -6946,6 +7156,12 @@ func (m *PersonaMutation) ClearField(name string) error {
 		return nil
 	case persona.FieldHeld:
 		m.ClearHeld()
+		return nil
+	case persona.FieldExternalID:
+		m.ClearExternalID()
+		return nil
+	case persona.FieldMetadata:
+		m.ClearMetadata()
 		return nil
 	}
 	return fmt.Errorf("unknown Persona nullable field %s", name)
@@ -6975,6 +7191,12 @@ func (m *PersonaMutation) ResetField(name string) error {
 		return nil
 	case persona.FieldDescription:
 		m.ResetDescription()
+		return nil
+	case persona.FieldExternalID:
+		m.ResetExternalID()
+		return nil
+	case persona.FieldMetadata:
+		m.ResetMetadata()
 		return nil
 	}
 	return fmt.Errorf("unknown Persona field %s", name)
@@ -8274,4 +8496,1050 @@ func (m *RoleMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown Role edge %s", name)
+}
+
+// UsageCountMutation represents an operation that mutates the UsageCount nodes in the graph.
+type UsageCountMutation struct {
+	config
+	op                Op
+	typ               string
+	id                *int
+	token_id          *string
+	persona_id        *string
+	resolution        *string
+	start             *int64
+	addstart          *int64
+	allowed           *int64
+	addallowed        *int64
+	forbidden         *int64
+	addforbidden      *int64
+	rate_limited      *int64
+	addrate_limited   *int64
+	usage_exceeded    *int64
+	addusage_exceeded *int64
+	ip_refused        *int64
+	addip_refused     *int64
+	not_yet_valid     *int64
+	addnot_yet_valid  *int64
+	clearedFields     map[string]struct{}
+	done              bool
+	oldValue          func(context.Context) (*UsageCount, error)
+	predicates        []predicate.UsageCount
+}
+
+var _ ent.Mutation = (*UsageCountMutation)(nil)
+
+// usagecountOption allows management of the mutation configuration using functional options.
+type usagecountOption func(*UsageCountMutation)
+
+// newUsageCountMutation creates new mutation for the UsageCount entity.
+func newUsageCountMutation(c config, op Op, opts ...usagecountOption) *UsageCountMutation {
+	m := &UsageCountMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeUsageCount,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withUsageCountID sets the ID field of the mutation.
+func withUsageCountID(id int) usagecountOption {
+	return func(m *UsageCountMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *UsageCount
+		)
+		m.oldValue = func(ctx context.Context) (*UsageCount, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().UsageCount.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withUsageCount sets the old UsageCount of the mutation.
+func withUsageCount(node *UsageCount) usagecountOption {
+	return func(m *UsageCountMutation) {
+		m.oldValue = func(context.Context) (*UsageCount, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m UsageCountMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m UsageCountMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *UsageCountMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *UsageCountMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().UsageCount.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetTokenID sets the "token_id" field.
+func (m *UsageCountMutation) SetTokenID(s string) {
+	m.token_id = &s
+}
+
+// TokenID returns the value of the "token_id" field in the mutation.
+func (m *UsageCountMutation) TokenID() (r string, exists bool) {
+	v := m.token_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTokenID returns the old "token_id" field's value of the UsageCount entity.
+// If the UsageCount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UsageCountMutation) OldTokenID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTokenID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTokenID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTokenID: %w", err)
+	}
+	return oldValue.TokenID, nil
+}
+
+// ResetTokenID resets all changes to the "token_id" field.
+func (m *UsageCountMutation) ResetTokenID() {
+	m.token_id = nil
+}
+
+// SetPersonaID sets the "persona_id" field.
+func (m *UsageCountMutation) SetPersonaID(s string) {
+	m.persona_id = &s
+}
+
+// PersonaID returns the value of the "persona_id" field in the mutation.
+func (m *UsageCountMutation) PersonaID() (r string, exists bool) {
+	v := m.persona_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPersonaID returns the old "persona_id" field's value of the UsageCount entity.
+// If the UsageCount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UsageCountMutation) OldPersonaID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPersonaID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPersonaID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPersonaID: %w", err)
+	}
+	return oldValue.PersonaID, nil
+}
+
+// ResetPersonaID resets all changes to the "persona_id" field.
+func (m *UsageCountMutation) ResetPersonaID() {
+	m.persona_id = nil
+}
+
+// SetResolution sets the "resolution" field.
+func (m *UsageCountMutation) SetResolution(s string) {
+	m.resolution = &s
+}
+
+// Resolution returns the value of the "resolution" field in the mutation.
+func (m *UsageCountMutation) Resolution() (r string, exists bool) {
+	v := m.resolution
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldResolution returns the old "resolution" field's value of the UsageCount entity.
+// If the UsageCount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UsageCountMutation) OldResolution(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldResolution is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldResolution requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldResolution: %w", err)
+	}
+	return oldValue.Resolution, nil
+}
+
+// ResetResolution resets all changes to the "resolution" field.
+func (m *UsageCountMutation) ResetResolution() {
+	m.resolution = nil
+}
+
+// SetStart sets the "start" field.
+func (m *UsageCountMutation) SetStart(i int64) {
+	m.start = &i
+	m.addstart = nil
+}
+
+// Start returns the value of the "start" field in the mutation.
+func (m *UsageCountMutation) Start() (r int64, exists bool) {
+	v := m.start
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStart returns the old "start" field's value of the UsageCount entity.
+// If the UsageCount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UsageCountMutation) OldStart(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStart is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStart requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStart: %w", err)
+	}
+	return oldValue.Start, nil
+}
+
+// AddStart adds i to the "start" field.
+func (m *UsageCountMutation) AddStart(i int64) {
+	if m.addstart != nil {
+		*m.addstart += i
+	} else {
+		m.addstart = &i
+	}
+}
+
+// AddedStart returns the value that was added to the "start" field in this mutation.
+func (m *UsageCountMutation) AddedStart() (r int64, exists bool) {
+	v := m.addstart
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetStart resets all changes to the "start" field.
+func (m *UsageCountMutation) ResetStart() {
+	m.start = nil
+	m.addstart = nil
+}
+
+// SetAllowed sets the "allowed" field.
+func (m *UsageCountMutation) SetAllowed(i int64) {
+	m.allowed = &i
+	m.addallowed = nil
+}
+
+// Allowed returns the value of the "allowed" field in the mutation.
+func (m *UsageCountMutation) Allowed() (r int64, exists bool) {
+	v := m.allowed
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAllowed returns the old "allowed" field's value of the UsageCount entity.
+// If the UsageCount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UsageCountMutation) OldAllowed(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAllowed is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAllowed requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAllowed: %w", err)
+	}
+	return oldValue.Allowed, nil
+}
+
+// AddAllowed adds i to the "allowed" field.
+func (m *UsageCountMutation) AddAllowed(i int64) {
+	if m.addallowed != nil {
+		*m.addallowed += i
+	} else {
+		m.addallowed = &i
+	}
+}
+
+// AddedAllowed returns the value that was added to the "allowed" field in this mutation.
+func (m *UsageCountMutation) AddedAllowed() (r int64, exists bool) {
+	v := m.addallowed
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetAllowed resets all changes to the "allowed" field.
+func (m *UsageCountMutation) ResetAllowed() {
+	m.allowed = nil
+	m.addallowed = nil
+}
+
+// SetForbidden sets the "forbidden" field.
+func (m *UsageCountMutation) SetForbidden(i int64) {
+	m.forbidden = &i
+	m.addforbidden = nil
+}
+
+// Forbidden returns the value of the "forbidden" field in the mutation.
+func (m *UsageCountMutation) Forbidden() (r int64, exists bool) {
+	v := m.forbidden
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldForbidden returns the old "forbidden" field's value of the UsageCount entity.
+// If the UsageCount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UsageCountMutation) OldForbidden(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldForbidden is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldForbidden requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldForbidden: %w", err)
+	}
+	return oldValue.Forbidden, nil
+}
+
+// AddForbidden adds i to the "forbidden" field.
+func (m *UsageCountMutation) AddForbidden(i int64) {
+	if m.addforbidden != nil {
+		*m.addforbidden += i
+	} else {
+		m.addforbidden = &i
+	}
+}
+
+// AddedForbidden returns the value that was added to the "forbidden" field in this mutation.
+func (m *UsageCountMutation) AddedForbidden() (r int64, exists bool) {
+	v := m.addforbidden
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetForbidden resets all changes to the "forbidden" field.
+func (m *UsageCountMutation) ResetForbidden() {
+	m.forbidden = nil
+	m.addforbidden = nil
+}
+
+// SetRateLimited sets the "rate_limited" field.
+func (m *UsageCountMutation) SetRateLimited(i int64) {
+	m.rate_limited = &i
+	m.addrate_limited = nil
+}
+
+// RateLimited returns the value of the "rate_limited" field in the mutation.
+func (m *UsageCountMutation) RateLimited() (r int64, exists bool) {
+	v := m.rate_limited
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRateLimited returns the old "rate_limited" field's value of the UsageCount entity.
+// If the UsageCount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UsageCountMutation) OldRateLimited(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRateLimited is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRateLimited requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRateLimited: %w", err)
+	}
+	return oldValue.RateLimited, nil
+}
+
+// AddRateLimited adds i to the "rate_limited" field.
+func (m *UsageCountMutation) AddRateLimited(i int64) {
+	if m.addrate_limited != nil {
+		*m.addrate_limited += i
+	} else {
+		m.addrate_limited = &i
+	}
+}
+
+// AddedRateLimited returns the value that was added to the "rate_limited" field in this mutation.
+func (m *UsageCountMutation) AddedRateLimited() (r int64, exists bool) {
+	v := m.addrate_limited
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetRateLimited resets all changes to the "rate_limited" field.
+func (m *UsageCountMutation) ResetRateLimited() {
+	m.rate_limited = nil
+	m.addrate_limited = nil
+}
+
+// SetUsageExceeded sets the "usage_exceeded" field.
+func (m *UsageCountMutation) SetUsageExceeded(i int64) {
+	m.usage_exceeded = &i
+	m.addusage_exceeded = nil
+}
+
+// UsageExceeded returns the value of the "usage_exceeded" field in the mutation.
+func (m *UsageCountMutation) UsageExceeded() (r int64, exists bool) {
+	v := m.usage_exceeded
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUsageExceeded returns the old "usage_exceeded" field's value of the UsageCount entity.
+// If the UsageCount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UsageCountMutation) OldUsageExceeded(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUsageExceeded is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUsageExceeded requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUsageExceeded: %w", err)
+	}
+	return oldValue.UsageExceeded, nil
+}
+
+// AddUsageExceeded adds i to the "usage_exceeded" field.
+func (m *UsageCountMutation) AddUsageExceeded(i int64) {
+	if m.addusage_exceeded != nil {
+		*m.addusage_exceeded += i
+	} else {
+		m.addusage_exceeded = &i
+	}
+}
+
+// AddedUsageExceeded returns the value that was added to the "usage_exceeded" field in this mutation.
+func (m *UsageCountMutation) AddedUsageExceeded() (r int64, exists bool) {
+	v := m.addusage_exceeded
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetUsageExceeded resets all changes to the "usage_exceeded" field.
+func (m *UsageCountMutation) ResetUsageExceeded() {
+	m.usage_exceeded = nil
+	m.addusage_exceeded = nil
+}
+
+// SetIPRefused sets the "ip_refused" field.
+func (m *UsageCountMutation) SetIPRefused(i int64) {
+	m.ip_refused = &i
+	m.addip_refused = nil
+}
+
+// IPRefused returns the value of the "ip_refused" field in the mutation.
+func (m *UsageCountMutation) IPRefused() (r int64, exists bool) {
+	v := m.ip_refused
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldIPRefused returns the old "ip_refused" field's value of the UsageCount entity.
+// If the UsageCount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UsageCountMutation) OldIPRefused(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldIPRefused is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldIPRefused requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldIPRefused: %w", err)
+	}
+	return oldValue.IPRefused, nil
+}
+
+// AddIPRefused adds i to the "ip_refused" field.
+func (m *UsageCountMutation) AddIPRefused(i int64) {
+	if m.addip_refused != nil {
+		*m.addip_refused += i
+	} else {
+		m.addip_refused = &i
+	}
+}
+
+// AddedIPRefused returns the value that was added to the "ip_refused" field in this mutation.
+func (m *UsageCountMutation) AddedIPRefused() (r int64, exists bool) {
+	v := m.addip_refused
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetIPRefused resets all changes to the "ip_refused" field.
+func (m *UsageCountMutation) ResetIPRefused() {
+	m.ip_refused = nil
+	m.addip_refused = nil
+}
+
+// SetNotYetValid sets the "not_yet_valid" field.
+func (m *UsageCountMutation) SetNotYetValid(i int64) {
+	m.not_yet_valid = &i
+	m.addnot_yet_valid = nil
+}
+
+// NotYetValid returns the value of the "not_yet_valid" field in the mutation.
+func (m *UsageCountMutation) NotYetValid() (r int64, exists bool) {
+	v := m.not_yet_valid
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNotYetValid returns the old "not_yet_valid" field's value of the UsageCount entity.
+// If the UsageCount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UsageCountMutation) OldNotYetValid(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNotYetValid is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNotYetValid requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNotYetValid: %w", err)
+	}
+	return oldValue.NotYetValid, nil
+}
+
+// AddNotYetValid adds i to the "not_yet_valid" field.
+func (m *UsageCountMutation) AddNotYetValid(i int64) {
+	if m.addnot_yet_valid != nil {
+		*m.addnot_yet_valid += i
+	} else {
+		m.addnot_yet_valid = &i
+	}
+}
+
+// AddedNotYetValid returns the value that was added to the "not_yet_valid" field in this mutation.
+func (m *UsageCountMutation) AddedNotYetValid() (r int64, exists bool) {
+	v := m.addnot_yet_valid
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetNotYetValid resets all changes to the "not_yet_valid" field.
+func (m *UsageCountMutation) ResetNotYetValid() {
+	m.not_yet_valid = nil
+	m.addnot_yet_valid = nil
+}
+
+// Where appends a list predicates to the UsageCountMutation builder.
+func (m *UsageCountMutation) Where(ps ...predicate.UsageCount) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the UsageCountMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *UsageCountMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.UsageCount, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *UsageCountMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *UsageCountMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (UsageCount).
+func (m *UsageCountMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *UsageCountMutation) Fields() []string {
+	fields := make([]string, 0, 10)
+	if m.token_id != nil {
+		fields = append(fields, usagecount.FieldTokenID)
+	}
+	if m.persona_id != nil {
+		fields = append(fields, usagecount.FieldPersonaID)
+	}
+	if m.resolution != nil {
+		fields = append(fields, usagecount.FieldResolution)
+	}
+	if m.start != nil {
+		fields = append(fields, usagecount.FieldStart)
+	}
+	if m.allowed != nil {
+		fields = append(fields, usagecount.FieldAllowed)
+	}
+	if m.forbidden != nil {
+		fields = append(fields, usagecount.FieldForbidden)
+	}
+	if m.rate_limited != nil {
+		fields = append(fields, usagecount.FieldRateLimited)
+	}
+	if m.usage_exceeded != nil {
+		fields = append(fields, usagecount.FieldUsageExceeded)
+	}
+	if m.ip_refused != nil {
+		fields = append(fields, usagecount.FieldIPRefused)
+	}
+	if m.not_yet_valid != nil {
+		fields = append(fields, usagecount.FieldNotYetValid)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *UsageCountMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case usagecount.FieldTokenID:
+		return m.TokenID()
+	case usagecount.FieldPersonaID:
+		return m.PersonaID()
+	case usagecount.FieldResolution:
+		return m.Resolution()
+	case usagecount.FieldStart:
+		return m.Start()
+	case usagecount.FieldAllowed:
+		return m.Allowed()
+	case usagecount.FieldForbidden:
+		return m.Forbidden()
+	case usagecount.FieldRateLimited:
+		return m.RateLimited()
+	case usagecount.FieldUsageExceeded:
+		return m.UsageExceeded()
+	case usagecount.FieldIPRefused:
+		return m.IPRefused()
+	case usagecount.FieldNotYetValid:
+		return m.NotYetValid()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *UsageCountMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case usagecount.FieldTokenID:
+		return m.OldTokenID(ctx)
+	case usagecount.FieldPersonaID:
+		return m.OldPersonaID(ctx)
+	case usagecount.FieldResolution:
+		return m.OldResolution(ctx)
+	case usagecount.FieldStart:
+		return m.OldStart(ctx)
+	case usagecount.FieldAllowed:
+		return m.OldAllowed(ctx)
+	case usagecount.FieldForbidden:
+		return m.OldForbidden(ctx)
+	case usagecount.FieldRateLimited:
+		return m.OldRateLimited(ctx)
+	case usagecount.FieldUsageExceeded:
+		return m.OldUsageExceeded(ctx)
+	case usagecount.FieldIPRefused:
+		return m.OldIPRefused(ctx)
+	case usagecount.FieldNotYetValid:
+		return m.OldNotYetValid(ctx)
+	}
+	return nil, fmt.Errorf("unknown UsageCount field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *UsageCountMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case usagecount.FieldTokenID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTokenID(v)
+		return nil
+	case usagecount.FieldPersonaID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPersonaID(v)
+		return nil
+	case usagecount.FieldResolution:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetResolution(v)
+		return nil
+	case usagecount.FieldStart:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStart(v)
+		return nil
+	case usagecount.FieldAllowed:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAllowed(v)
+		return nil
+	case usagecount.FieldForbidden:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetForbidden(v)
+		return nil
+	case usagecount.FieldRateLimited:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRateLimited(v)
+		return nil
+	case usagecount.FieldUsageExceeded:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUsageExceeded(v)
+		return nil
+	case usagecount.FieldIPRefused:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetIPRefused(v)
+		return nil
+	case usagecount.FieldNotYetValid:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNotYetValid(v)
+		return nil
+	}
+	return fmt.Errorf("unknown UsageCount field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *UsageCountMutation) AddedFields() []string {
+	var fields []string
+	if m.addstart != nil {
+		fields = append(fields, usagecount.FieldStart)
+	}
+	if m.addallowed != nil {
+		fields = append(fields, usagecount.FieldAllowed)
+	}
+	if m.addforbidden != nil {
+		fields = append(fields, usagecount.FieldForbidden)
+	}
+	if m.addrate_limited != nil {
+		fields = append(fields, usagecount.FieldRateLimited)
+	}
+	if m.addusage_exceeded != nil {
+		fields = append(fields, usagecount.FieldUsageExceeded)
+	}
+	if m.addip_refused != nil {
+		fields = append(fields, usagecount.FieldIPRefused)
+	}
+	if m.addnot_yet_valid != nil {
+		fields = append(fields, usagecount.FieldNotYetValid)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *UsageCountMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case usagecount.FieldStart:
+		return m.AddedStart()
+	case usagecount.FieldAllowed:
+		return m.AddedAllowed()
+	case usagecount.FieldForbidden:
+		return m.AddedForbidden()
+	case usagecount.FieldRateLimited:
+		return m.AddedRateLimited()
+	case usagecount.FieldUsageExceeded:
+		return m.AddedUsageExceeded()
+	case usagecount.FieldIPRefused:
+		return m.AddedIPRefused()
+	case usagecount.FieldNotYetValid:
+		return m.AddedNotYetValid()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *UsageCountMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case usagecount.FieldStart:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddStart(v)
+		return nil
+	case usagecount.FieldAllowed:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddAllowed(v)
+		return nil
+	case usagecount.FieldForbidden:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddForbidden(v)
+		return nil
+	case usagecount.FieldRateLimited:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRateLimited(v)
+		return nil
+	case usagecount.FieldUsageExceeded:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddUsageExceeded(v)
+		return nil
+	case usagecount.FieldIPRefused:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddIPRefused(v)
+		return nil
+	case usagecount.FieldNotYetValid:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddNotYetValid(v)
+		return nil
+	}
+	return fmt.Errorf("unknown UsageCount numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *UsageCountMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *UsageCountMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *UsageCountMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown UsageCount nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *UsageCountMutation) ResetField(name string) error {
+	switch name {
+	case usagecount.FieldTokenID:
+		m.ResetTokenID()
+		return nil
+	case usagecount.FieldPersonaID:
+		m.ResetPersonaID()
+		return nil
+	case usagecount.FieldResolution:
+		m.ResetResolution()
+		return nil
+	case usagecount.FieldStart:
+		m.ResetStart()
+		return nil
+	case usagecount.FieldAllowed:
+		m.ResetAllowed()
+		return nil
+	case usagecount.FieldForbidden:
+		m.ResetForbidden()
+		return nil
+	case usagecount.FieldRateLimited:
+		m.ResetRateLimited()
+		return nil
+	case usagecount.FieldUsageExceeded:
+		m.ResetUsageExceeded()
+		return nil
+	case usagecount.FieldIPRefused:
+		m.ResetIPRefused()
+		return nil
+	case usagecount.FieldNotYetValid:
+		m.ResetNotYetValid()
+		return nil
+	}
+	return fmt.Errorf("unknown UsageCount field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *UsageCountMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *UsageCountMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *UsageCountMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *UsageCountMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *UsageCountMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *UsageCountMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *UsageCountMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown UsageCount unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *UsageCountMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown UsageCount edge %s", name)
 }

@@ -11,6 +11,7 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"github.com/latchkeyhq/latchkey/ent/persona"
+	"github.com/latchkeyhq/latchkey/internal/metadata"
 )
 
 // Persona is the model entity for the Persona schema.
@@ -32,6 +33,10 @@ type Persona struct {
 	AvatarURL string `json:"avatar_url,omitempty"`
 	// Description holds the value of the "description" field.
 	Description string `json:"description,omitempty"`
+	// ExternalID holds the value of the "external_id" field.
+	ExternalID *string `json:"external_id,omitempty"`
+	// Metadata holds the value of the "metadata" field.
+	Metadata metadata.JSON `json:"metadata,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the PersonaQuery when eager-loading is set.
 	Edges        PersonaEdges `json:"edges"`
@@ -67,7 +72,7 @@ func (*Persona) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case persona.FieldHeld:
 			values[i] = new([]byte)
-		case persona.FieldID, persona.FieldName, persona.FieldNameFold, persona.FieldAvatarURL, persona.FieldDescription:
+		case persona.FieldID, persona.FieldName, persona.FieldNameFold, persona.FieldAvatarURL, persona.FieldDescription, persona.FieldExternalID, persona.FieldMetadata:
 			values[i] = new(sql.NullString)
 		case persona.FieldCreatedAt, persona.FieldUpdatedAt:
 			values[i] = new(sql.NullTime)
@@ -137,6 +142,19 @@ func (_m *Persona) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.Description = value.String
 			}
+		case persona.FieldExternalID:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field external_id", values[i])
+			} else if value.Valid {
+				_m.ExternalID = new(string)
+				*_m.ExternalID = value.String
+			}
+		case persona.FieldMetadata:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field metadata", values[i])
+			} else if value.Valid {
+				_m.Metadata = metadata.JSON(value.String)
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -200,6 +218,14 @@ func (_m *Persona) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("description=")
 	builder.WriteString(_m.Description)
+	builder.WriteString(", ")
+	if v := _m.ExternalID; v != nil {
+		builder.WriteString("external_id=")
+		builder.WriteString(*v)
+	}
+	builder.WriteString(", ")
+	builder.WriteString("metadata=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Metadata))
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -12,6 +12,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/latchkeyhq/latchkey/ent/apitoken"
 	"github.com/latchkeyhq/latchkey/ent/persona"
+	"github.com/latchkeyhq/latchkey/internal/metadata"
 )
 
 // PersonaCreate is the builder for creating a Persona entity.
@@ -99,6 +100,34 @@ func (_c *PersonaCreate) SetDescription(v string) *PersonaCreate {
 func (_c *PersonaCreate) SetNillableDescription(v *string) *PersonaCreate {
 	if v != nil {
 		_c.SetDescription(*v)
+	}
+	return _c
+}
+
+// SetExternalID sets the "external_id" field.
+func (_c *PersonaCreate) SetExternalID(v string) *PersonaCreate {
+	_c.mutation.SetExternalID(v)
+	return _c
+}
+
+// SetNillableExternalID sets the "external_id" field if the given value is not nil.
+func (_c *PersonaCreate) SetNillableExternalID(v *string) *PersonaCreate {
+	if v != nil {
+		_c.SetExternalID(*v)
+	}
+	return _c
+}
+
+// SetMetadata sets the "metadata" field.
+func (_c *PersonaCreate) SetMetadata(v metadata.JSON) *PersonaCreate {
+	_c.mutation.SetMetadata(v)
+	return _c
+}
+
+// SetNillableMetadata sets the "metadata" field if the given value is not nil.
+func (_c *PersonaCreate) SetNillableMetadata(v *metadata.JSON) *PersonaCreate {
+	if v != nil {
+		_c.SetMetadata(*v)
 	}
 	return _c
 }
@@ -226,6 +255,11 @@ func (_c *PersonaCreate) check() error {
 			return &ValidationError{Name: "description", err: fmt.Errorf(`ent: validator failed for field "Persona.description": %w`, err)}
 		}
 	}
+	if v, ok := _c.mutation.ExternalID(); ok {
+		if err := persona.ExternalIDValidator(v); err != nil {
+			return &ValidationError{Name: "external_id", err: fmt.Errorf(`ent: validator failed for field "Persona.external_id": %w`, err)}
+		}
+	}
 	if v, ok := _c.mutation.ID(); ok {
 		if err := persona.IDValidator(v); err != nil {
 			return &ValidationError{Name: "id", err: fmt.Errorf(`ent: validator failed for field "Persona.id": %w`, err)}
@@ -293,6 +327,14 @@ func (_c *PersonaCreate) createSpec() (*Persona, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Description(); ok {
 		_spec.SetField(persona.FieldDescription, field.TypeString, value)
 		_node.Description = value
+	}
+	if value, ok := _c.mutation.ExternalID(); ok {
+		_spec.SetField(persona.FieldExternalID, field.TypeString, value)
+		_node.ExternalID = &value
+	}
+	if value, ok := _c.mutation.Metadata(); ok {
+		_spec.SetField(persona.FieldMetadata, field.TypeString, value)
+		_node.Metadata = value
 	}
 	if nodes := _c.mutation.TokensIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{

@@ -15,6 +15,7 @@ import (
 	"github.com/latchkeyhq/latchkey/ent/apitoken"
 	"github.com/latchkeyhq/latchkey/ent/persona"
 	"github.com/latchkeyhq/latchkey/ent/predicate"
+	"github.com/latchkeyhq/latchkey/internal/metadata"
 )
 
 // PersonaUpdate is the builder for updating Persona entities.
@@ -124,6 +125,46 @@ func (_u *PersonaUpdate) SetNillableDescription(v *string) *PersonaUpdate {
 	return _u
 }
 
+// SetExternalID sets the "external_id" field.
+func (_u *PersonaUpdate) SetExternalID(v string) *PersonaUpdate {
+	_u.mutation.SetExternalID(v)
+	return _u
+}
+
+// SetNillableExternalID sets the "external_id" field if the given value is not nil.
+func (_u *PersonaUpdate) SetNillableExternalID(v *string) *PersonaUpdate {
+	if v != nil {
+		_u.SetExternalID(*v)
+	}
+	return _u
+}
+
+// ClearExternalID clears the value of the "external_id" field.
+func (_u *PersonaUpdate) ClearExternalID() *PersonaUpdate {
+	_u.mutation.ClearExternalID()
+	return _u
+}
+
+// SetMetadata sets the "metadata" field.
+func (_u *PersonaUpdate) SetMetadata(v metadata.JSON) *PersonaUpdate {
+	_u.mutation.SetMetadata(v)
+	return _u
+}
+
+// SetNillableMetadata sets the "metadata" field if the given value is not nil.
+func (_u *PersonaUpdate) SetNillableMetadata(v *metadata.JSON) *PersonaUpdate {
+	if v != nil {
+		_u.SetMetadata(*v)
+	}
+	return _u
+}
+
+// ClearMetadata clears the value of the "metadata" field.
+func (_u *PersonaUpdate) ClearMetadata() *PersonaUpdate {
+	_u.mutation.ClearMetadata()
+	return _u
+}
+
 // AddTokenIDs adds the "tokens" edge to the APIToken entity by IDs.
 func (_u *PersonaUpdate) AddTokenIDs(ids ...string) *PersonaUpdate {
 	_u.mutation.AddTokenIDs(ids...)
@@ -214,6 +255,11 @@ func (_u *PersonaUpdate) check() error {
 			return &ValidationError{Name: "description", err: fmt.Errorf(`ent: validator failed for field "Persona.description": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.ExternalID(); ok {
+		if err := persona.ExternalIDValidator(v); err != nil {
+			return &ValidationError{Name: "external_id", err: fmt.Errorf(`ent: validator failed for field "Persona.external_id": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -257,6 +303,18 @@ func (_u *PersonaUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.Description(); ok {
 		_spec.SetField(persona.FieldDescription, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.ExternalID(); ok {
+		_spec.SetField(persona.FieldExternalID, field.TypeString, value)
+	}
+	if _u.mutation.ExternalIDCleared() {
+		_spec.ClearField(persona.FieldExternalID, field.TypeString)
+	}
+	if value, ok := _u.mutation.Metadata(); ok {
+		_spec.SetField(persona.FieldMetadata, field.TypeString, value)
+	}
+	if _u.mutation.MetadataCleared() {
+		_spec.ClearField(persona.FieldMetadata, field.TypeString)
 	}
 	if _u.mutation.TokensCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -417,6 +475,46 @@ func (_u *PersonaUpdateOne) SetNillableDescription(v *string) *PersonaUpdateOne 
 	return _u
 }
 
+// SetExternalID sets the "external_id" field.
+func (_u *PersonaUpdateOne) SetExternalID(v string) *PersonaUpdateOne {
+	_u.mutation.SetExternalID(v)
+	return _u
+}
+
+// SetNillableExternalID sets the "external_id" field if the given value is not nil.
+func (_u *PersonaUpdateOne) SetNillableExternalID(v *string) *PersonaUpdateOne {
+	if v != nil {
+		_u.SetExternalID(*v)
+	}
+	return _u
+}
+
+// ClearExternalID clears the value of the "external_id" field.
+func (_u *PersonaUpdateOne) ClearExternalID() *PersonaUpdateOne {
+	_u.mutation.ClearExternalID()
+	return _u
+}
+
+// SetMetadata sets the "metadata" field.
+func (_u *PersonaUpdateOne) SetMetadata(v metadata.JSON) *PersonaUpdateOne {
+	_u.mutation.SetMetadata(v)
+	return _u
+}
+
+// SetNillableMetadata sets the "metadata" field if the given value is not nil.
+func (_u *PersonaUpdateOne) SetNillableMetadata(v *metadata.JSON) *PersonaUpdateOne {
+	if v != nil {
+		_u.SetMetadata(*v)
+	}
+	return _u
+}
+
+// ClearMetadata clears the value of the "metadata" field.
+func (_u *PersonaUpdateOne) ClearMetadata() *PersonaUpdateOne {
+	_u.mutation.ClearMetadata()
+	return _u
+}
+
 // AddTokenIDs adds the "tokens" edge to the APIToken entity by IDs.
 func (_u *PersonaUpdateOne) AddTokenIDs(ids ...string) *PersonaUpdateOne {
 	_u.mutation.AddTokenIDs(ids...)
@@ -520,6 +618,11 @@ func (_u *PersonaUpdateOne) check() error {
 			return &ValidationError{Name: "description", err: fmt.Errorf(`ent: validator failed for field "Persona.description": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.ExternalID(); ok {
+		if err := persona.ExternalIDValidator(v); err != nil {
+			return &ValidationError{Name: "external_id", err: fmt.Errorf(`ent: validator failed for field "Persona.external_id": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -580,6 +683,18 @@ func (_u *PersonaUpdateOne) sqlSave(ctx context.Context) (_node *Persona, err er
 	}
 	if value, ok := _u.mutation.Description(); ok {
 		_spec.SetField(persona.FieldDescription, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.ExternalID(); ok {
+		_spec.SetField(persona.FieldExternalID, field.TypeString, value)
+	}
+	if _u.mutation.ExternalIDCleared() {
+		_spec.ClearField(persona.FieldExternalID, field.TypeString)
+	}
+	if value, ok := _u.mutation.Metadata(); ok {
+		_spec.SetField(persona.FieldMetadata, field.TypeString, value)
+	}
+	if _u.mutation.MetadataCleared() {
+		_spec.ClearField(persona.FieldMetadata, field.TypeString)
 	}
 	if _u.mutation.TokensCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -16,6 +16,7 @@ import (
 	"github.com/latchkeyhq/latchkey/ent/retiredsecret"
 	"github.com/latchkeyhq/latchkey/ent/role"
 	"github.com/latchkeyhq/latchkey/ent/schema"
+	"github.com/latchkeyhq/latchkey/ent/usagecount"
 )
 
 // The init function reads all schema descriptors with runtime code
@@ -536,6 +537,10 @@ func init() {
 	persona.DefaultDescription = personaDescDescription.Default.(string)
 	// persona.DescriptionValidator is a validator for the "description" field. It is called by the builders before save.
 	persona.DescriptionValidator = personaDescDescription.Validators[0].(func(string) error)
+	// personaDescExternalID is the schema descriptor for external_id field.
+	personaDescExternalID := personaFields[5].Descriptor()
+	// persona.ExternalIDValidator is a validator for the "external_id" field. It is called by the builders before save.
+	persona.ExternalIDValidator = personaDescExternalID.Validators[0].(func(string) error)
 	// personaDescID is the schema descriptor for id field.
 	personaDescID := personaMixinFields0[0].Descriptor()
 	// persona.DefaultID holds the default value on creation for the id field.
@@ -629,4 +634,42 @@ func init() {
 			return nil
 		}
 	}()
+	usagecountFields := schema.UsageCount{}.Fields()
+	_ = usagecountFields
+	// usagecountDescTokenID is the schema descriptor for token_id field.
+	usagecountDescTokenID := usagecountFields[0].Descriptor()
+	// usagecount.TokenIDValidator is a validator for the "token_id" field. It is called by the builders before save.
+	usagecount.TokenIDValidator = usagecountDescTokenID.Validators[0].(func(string) error)
+	// usagecountDescPersonaID is the schema descriptor for persona_id field.
+	usagecountDescPersonaID := usagecountFields[1].Descriptor()
+	// usagecount.PersonaIDValidator is a validator for the "persona_id" field. It is called by the builders before save.
+	usagecount.PersonaIDValidator = usagecountDescPersonaID.Validators[0].(func(string) error)
+	// usagecountDescResolution is the schema descriptor for resolution field.
+	usagecountDescResolution := usagecountFields[2].Descriptor()
+	// usagecount.ResolutionValidator is a validator for the "resolution" field. It is called by the builders before save.
+	usagecount.ResolutionValidator = usagecountDescResolution.Validators[0].(func(string) error)
+	// usagecountDescAllowed is the schema descriptor for allowed field.
+	usagecountDescAllowed := usagecountFields[4].Descriptor()
+	// usagecount.DefaultAllowed holds the default value on creation for the allowed field.
+	usagecount.DefaultAllowed = usagecountDescAllowed.Default.(int64)
+	// usagecountDescForbidden is the schema descriptor for forbidden field.
+	usagecountDescForbidden := usagecountFields[5].Descriptor()
+	// usagecount.DefaultForbidden holds the default value on creation for the forbidden field.
+	usagecount.DefaultForbidden = usagecountDescForbidden.Default.(int64)
+	// usagecountDescRateLimited is the schema descriptor for rate_limited field.
+	usagecountDescRateLimited := usagecountFields[6].Descriptor()
+	// usagecount.DefaultRateLimited holds the default value on creation for the rate_limited field.
+	usagecount.DefaultRateLimited = usagecountDescRateLimited.Default.(int64)
+	// usagecountDescUsageExceeded is the schema descriptor for usage_exceeded field.
+	usagecountDescUsageExceeded := usagecountFields[7].Descriptor()
+	// usagecount.DefaultUsageExceeded holds the default value on creation for the usage_exceeded field.
+	usagecount.DefaultUsageExceeded = usagecountDescUsageExceeded.Default.(int64)
+	// usagecountDescIPRefused is the schema descriptor for ip_refused field.
+	usagecountDescIPRefused := usagecountFields[8].Descriptor()
+	// usagecount.DefaultIPRefused holds the default value on creation for the ip_refused field.
+	usagecount.DefaultIPRefused = usagecountDescIPRefused.Default.(int64)
+	// usagecountDescNotYetValid is the schema descriptor for not_yet_valid field.
+	usagecountDescNotYetValid := usagecountFields[9].Descriptor()
+	// usagecount.DefaultNotYetValid holds the default value on creation for the not_yet_valid field.
+	usagecount.DefaultNotYetValid = usagecountDescNotYetValid.Default.(int64)
 }

@@ -32,6 +32,8 @@ type Tx struct {
 	RetiredSecret *RetiredSecretClient
 	// Role is the client for interacting with the Role builders.
 	Role *RoleClient
+	// UsageCount is the client for interacting with the UsageCount builders.
+	UsageCount *UsageCountClient
 
 	// lazily loaded.
 	client     *Client
@@ -173,6 +175,7 @@ func (tx *Tx) init() {
 	tx.Persona = NewPersonaClient(tx.config)
 	tx.RetiredSecret = NewRetiredSecretClient(tx.config)
 	tx.Role = NewRoleClient(tx.config)
+	tx.UsageCount = NewUsageCountClient(tx.config)
 }
 
 // txDriver wraps the given dialect.Tx with a nop dialect.Driver implementation.

@@ -104,6 +104,9 @@ func (r *queryResolver) Roles(ctx context.Context, after *entgql.Cursor[string],
 // APIToken returns APITokenResolver implementation.
 func (r *Resolver) APIToken() APITokenResolver { return &aPITokenResolver{r} }
 
+// Persona returns PersonaResolver implementation.
+func (r *Resolver) Persona() PersonaResolver { return &personaResolver{r} }
+
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
@@ -117,6 +120,7 @@ func (r *Resolver) APITokenWhereInput() APITokenWhereInputResolver {
 
 type (
 	aPITokenResolver           struct{ *Resolver }
+	personaResolver            struct{ *Resolver }
 	queryResolver              struct{ *Resolver }
 	roleResolver               struct{ *Resolver }
 	aPITokenWhereInputResolver struct{ *Resolver }

@@ -19,8 +19,10 @@ import (
 	"github.com/latchkeyhq/latchkey/ent/apitoken"
 	"github.com/latchkeyhq/latchkey/graph/model"
 	"github.com/latchkeyhq/latchkey/internal/admin"
+	"github.com/latchkeyhq/latchkey/internal/metadata"
 	"github.com/latchkeyhq/latchkey/internal/perm"
 	"github.com/latchkeyhq/latchkey/internal/tokenstatus"
+	"github.com/latchkeyhq/latchkey/internal/usage"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -37,6 +39,7 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 type ResolverRoot interface {
 	APIToken() APITokenResolver
 	Mutation() MutationResolver
+	Persona() PersonaResolver
 	Query() QueryResolver
 	Role() RoleResolver
 	APITokenWhereInput() APITokenWhereInputResolver
@@ -63,6 +66,7 @@ type ComplexityRoot struct {
 		ID                   func(childComplexity int) int
 		LastUsedAt           func(childComplexity int) int
 		LastUsedIP           func(childComplexity int) int
+		Metadata             func(childComplexity int) int
 		Name                 func(childComplexity int) int
 		Permissions          func(childComplexity int) int
 		Persona              func(childComplexity int) int
@@ -71,6 +75,7 @@ type ComplexityRoot struct {
 		Status               func(childComplexity int) int
 		Type                 func(childComplexity int) int
 		UpdatedAt            func(childComplexity int) int
+		Usage                func(childComplexity int, from time.Time, to time.Time, interval usage.Interval) int
 	}
 
 	APITokenConnection struct {
@@ -82,6 +87,12 @@ type ComplexityRoot struct {
 	APITokenEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	APITokenUsage struct {
+		APIToken func(childComplexity int) int
+		Counts   func(childComplexity int) int
+		Requests func(childComplexity int) int
 	}
 
 	Action struct {
@@ -186,10 +197,13 @@ type ComplexityRoot struct {
 		AvatarURL   func(childComplexity int) int
 		CreatedAt   func(childComplexity int) int
 		Description func(childComplexity int) int
+		ExternalID  func(childComplexity int) int
 		ID          func(childComplexity int) int
+		Metadata    func(childComplexity int) int
 		Name        func(childComplexity int) int
 		Tokens      func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.APITokenOrder) int
 		UpdatedAt   func(childComplexity int) int
+		Usage       func(childComplexity int, from time.Time, to time.Time, interval usage.Interval) int
 	}
 
 	PersonaConnection struct {
@@ -222,6 +236,7 @@ type ComplexityRoot struct {
 		Policy           func(childComplexity int) int
 		PolicyViolations func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.APITokenOrder) int
 		Roles            func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.RoleOrder, where *ent.RoleWhereInput) int
+		TopAPITokens     func(childComplexity int, from time.Time, to time.Time, interval *usage.Interval, first *int) int
 		Viewer           func(childComplexity int) int
 	}
 
@@ -254,12 +269,36 @@ type ComplexityRoot struct {
 		APIToken    func(childComplexity int) int
 		Active      func(childComplexity int) int
 		ExpiresAt   func(childComplexity int) int
+		ExternalID  func(childComplexity int) int
+		Metadata    func(childComplexity int) int
 		Permissions func(childComplexity int) int
 		Persona     func(childComplexity int) int
 	}
 
+	UsageCounts struct {
+		Allowed       func(childComplexity int) int
+		Forbidden     func(childComplexity int) int
+		IPRefused     func(childComplexity int) int
+		NotYetValid   func(childComplexity int) int
+		RateLimited   func(childComplexity int) int
+		Requests      func(childComplexity int) int
+		UsageExceeded func(childComplexity int) int
+	}
+
+	UsagePoint struct {
+		At     func(childComplexity int) int
+		Counts func(childComplexity int) int
+	}
+
+	UsageSeries struct {
+		Points func(childComplexity int) int
+		Total  func(childComplexity int) int
+	}
+
 	Viewer struct {
 		APIToken    func(childComplexity int) int
+		ExternalID  func(childComplexity int) int
+		Metadata    func(childComplexity int) int
 		Permissions func(childComplexity int) int
 		Persona     func(childComplexity int) int
 	}
@@ -273,6 +312,7 @@ type APITokenResolver interface {
 	Status(ctx context.Context, obj *ent.APIToken) (tokenstatus.Status, error)
 	Permissions(ctx context.Context, obj *ent.APIToken) ([]*perm.Permission, error)
 	EffectivePermissions(ctx context.Context, obj *ent.APIToken) ([]*perm.Permission, error)
+	Usage(ctx context.Context, obj *ent.APIToken, from time.Time, to time.Time, interval usage.Interval) (*usage.Series, error)
 }
 type MutationResolver interface {
 	CreateAPIToken(ctx context.Context, input admin.CreateTokenInput) (*admin.TokenWithSecret, error)
@@ -294,6 +334,9 @@ type MutationResolver interface {
 	RevokeAPITokens(ctx context.Context, where ent.APITokenWhereInput, dryRun *bool) (*admin.BulkRevoke, error)
 	RotateViewerToken(ctx context.Context, gracePeriodSeconds *int) (*admin.TokenWithSecret, error)
 }
+type PersonaResolver interface {
+	Usage(ctx context.Context, obj *ent.Persona, from time.Time, to time.Time, interval usage.Interval) (*usage.Series, error)
+}
 type QueryResolver interface {
 	Node(ctx context.Context, id string) (ent.Noder, error)
 	Nodes(ctx context.Context, ids []string) ([]ent.Noder, error)
@@ -307,6 +350,7 @@ type QueryResolver interface {
 	IntrospectToken(ctx context.Context, secret string) (*model.TokenIntrospection, error)
 	Policy(ctx context.Context) (*admin.Policy, error)
 	PolicyViolations(ctx context.Context, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.APITokenOrder) (*ent.APITokenConnection, error)
+	TopAPITokens(ctx context.Context, from time.Time, to time.Time, interval *usage.Interval, first *int) ([]*model.APITokenUsage, error)
 }
 type RoleResolver interface {
 	Permissions(ctx context.Context, obj *ent.Role) ([]*perm.Permission, error)
@@ -403,6 +447,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.APIToken.LastUsedIP(childComplexity), true
+	case "APIToken.metadata":
+		if e.ComplexityRoot.APIToken.Metadata == nil {
+			break
+		}
+
+		return e.ComplexityRoot.APIToken.Metadata(childComplexity), true
 	case "APIToken.name":
 		if e.ComplexityRoot.APIToken.Name == nil {
 			break
@@ -451,6 +501,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.APIToken.UpdatedAt(childComplexity), true
+	case "APIToken.usage":
+		if e.ComplexityRoot.APIToken.Usage == nil {
+			break
+		}
+
+		args, err := ec.field_APIToken_usage_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.APIToken.Usage(childComplexity, args["from"].(time.Time), args["to"].(time.Time), args["interval"].(usage.Interval)), true
 
 	case "APITokenConnection.edges":
 		if e.ComplexityRoot.APITokenConnection.Edges == nil {
@@ -483,6 +544,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.APITokenEdge.Node(childComplexity), true
+
+	case "APITokenUsage.apiToken":
+		if e.ComplexityRoot.APITokenUsage.APIToken == nil {
+			break
+		}
+
+		return e.ComplexityRoot.APITokenUsage.APIToken(childComplexity), true
+	case "APITokenUsage.counts":
+		if e.ComplexityRoot.APITokenUsage.Counts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.APITokenUsage.Counts(childComplexity), true
+	case "APITokenUsage.requests":
+		if e.ComplexityRoot.APITokenUsage.Requests == nil {
+			break
+		}
+
+		return e.ComplexityRoot.APITokenUsage.Requests(childComplexity), true
 
 	case "Action.name":
 		if e.ComplexityRoot.Action.Name == nil {
@@ -976,12 +1056,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Persona.Description(childComplexity), true
+	case "Persona.externalID":
+		if e.ComplexityRoot.Persona.ExternalID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Persona.ExternalID(childComplexity), true
 	case "Persona.id":
 		if e.ComplexityRoot.Persona.ID == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Persona.ID(childComplexity), true
+	case "Persona.metadata":
+		if e.ComplexityRoot.Persona.Metadata == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Persona.Metadata(childComplexity), true
 	case "Persona.name":
 		if e.ComplexityRoot.Persona.Name == nil {
 			break
@@ -1005,6 +1097,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Persona.UpdatedAt(childComplexity), true
+	case "Persona.usage":
+		if e.ComplexityRoot.Persona.Usage == nil {
+			break
+		}
+
+		args, err := ec.field_Persona_usage_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Persona.Usage(childComplexity, args["from"].(time.Time), args["to"].(time.Time), args["interval"].(usage.Interval)), true
 
 	case "PersonaConnection.edges":
 		if e.ComplexityRoot.PersonaConnection.Edges == nil {
@@ -1181,6 +1284,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Roles(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].(*ent.RoleOrder), args["where"].(*ent.RoleWhereInput)), true
+	case "Query.topAPITokens":
+		if e.ComplexityRoot.Query.TopAPITokens == nil {
+			break
+		}
+
+		args, err := ec.field_Query_topAPITokens_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.TopAPITokens(childComplexity, args["from"].(time.Time), args["to"].(time.Time), args["interval"].(*usage.Interval), args["first"].(*int)), true
 	case "Query.viewer":
 		if e.ComplexityRoot.Query.Viewer == nil {
 			break
@@ -1288,6 +1402,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.TokenIntrospection.ExpiresAt(childComplexity), true
+	case "TokenIntrospection.externalID":
+		if e.ComplexityRoot.TokenIntrospection.ExternalID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TokenIntrospection.ExternalID(childComplexity), true
+	case "TokenIntrospection.metadata":
+		if e.ComplexityRoot.TokenIntrospection.Metadata == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TokenIntrospection.Metadata(childComplexity), true
 	case "TokenIntrospection.permissions":
 		if e.ComplexityRoot.TokenIntrospection.Permissions == nil {
 			break
@@ -1301,12 +1427,93 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.TokenIntrospection.Persona(childComplexity), true
 
+	case "UsageCounts.allowed":
+		if e.ComplexityRoot.UsageCounts.Allowed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageCounts.Allowed(childComplexity), true
+	case "UsageCounts.forbidden":
+		if e.ComplexityRoot.UsageCounts.Forbidden == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageCounts.Forbidden(childComplexity), true
+	case "UsageCounts.ipRefused":
+		if e.ComplexityRoot.UsageCounts.IPRefused == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageCounts.IPRefused(childComplexity), true
+	case "UsageCounts.notYetValid":
+		if e.ComplexityRoot.UsageCounts.NotYetValid == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageCounts.NotYetValid(childComplexity), true
+	case "UsageCounts.rateLimited":
+		if e.ComplexityRoot.UsageCounts.RateLimited == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageCounts.RateLimited(childComplexity), true
+	case "UsageCounts.requests":
+		if e.ComplexityRoot.UsageCounts.Requests == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageCounts.Requests(childComplexity), true
+	case "UsageCounts.usageExceeded":
+		if e.ComplexityRoot.UsageCounts.UsageExceeded == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageCounts.UsageExceeded(childComplexity), true
+
+	case "UsagePoint.at":
+		if e.ComplexityRoot.UsagePoint.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsagePoint.At(childComplexity), true
+	case "UsagePoint.counts":
+		if e.ComplexityRoot.UsagePoint.Counts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsagePoint.Counts(childComplexity), true
+
+	case "UsageSeries.points":
+		if e.ComplexityRoot.UsageSeries.Points == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageSeries.Points(childComplexity), true
+	case "UsageSeries.total":
+		if e.ComplexityRoot.UsageSeries.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageSeries.Total(childComplexity), true
+
 	case "Viewer.apiToken":
 		if e.ComplexityRoot.Viewer.APIToken == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Viewer.APIToken(childComplexity), true
+	case "Viewer.externalID":
+		if e.ComplexityRoot.Viewer.ExternalID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Viewer.ExternalID(childComplexity), true
+	case "Viewer.metadata":
+		if e.ComplexityRoot.Viewer.Metadata == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Viewer.Metadata(childComplexity), true
 	case "Viewer.permissions":
 		if e.ComplexityRoot.Viewer.Permissions == nil {
 			break
@@ -2198,6 +2405,7 @@ type Persona implements Node {
   name: String!
   avatarURL: String!
   description: String!
+  externalID: String
   tokens(
     """
     Returns the elements in the list that come after the specified cursor.
@@ -2367,6 +2575,24 @@ input PersonaWhereInput {
   descriptionHasSuffix: String
   descriptionEqualFold: String
   descriptionContainsFold: String
+  """
+  external_id field predicates
+  """
+  externalID: String
+  externalIDNEQ: String
+  externalIDIn: [String!]
+  externalIDNotIn: [String!]
+  externalIDGT: String
+  externalIDGTE: String
+  externalIDLT: String
+  externalIDLTE: String
+  externalIDContains: String
+  externalIDHasPrefix: String
+  externalIDHasSuffix: String
+  externalIDIsNil: Boolean
+  externalIDNotNil: Boolean
+  externalIDEqualFold: String
+  externalIDContainsFold: String
 }
 type Query {
   """
@@ -2682,6 +2908,63 @@ The builtin Time type
 """
 scalar Time
 `, BuiltIn: false},
+	{Name: "../schema/identity.graphql", Input: `# Metadata and identities (issue 9): a JSON metadata object on tokens and
+# personas, and a persona's id in the adopter's own system. Persona.externalID
+# and its filters (PersonaWhereInput, APITokenWhereInput.hasPersonaWith) are
+# generated from ent/schema into ent.graphql.
+
+"""
+A JSON object: at most 4096 bytes (compact, keys sorted), 100 keys, 5 levels
+of nesting; keys of 1 to 128 bytes. An empty object removes the metadata.
+"""
+scalar Map
+
+extend type APIToken {
+  """Your own data about this token; /auth/verify passes it upstream (X-Latchkey-Token-Metadata)."""
+  metadata: Map
+}
+
+extend type Persona {
+  """Your own data about this persona."""
+  metadata: Map
+}
+
+extend input CreateAPITokenInput {
+  metadata: Map
+}
+
+extend input UpdateAPITokenInput {
+  """Replaces the metadata; an empty object removes it."""
+  metadata: Map
+}
+
+extend input CreatePersonaInput {
+  """The id of this customer, user or service in your own system: unique, 1-255 visible ASCII characters."""
+  externalID: String
+  metadata: Map
+}
+
+extend input UpdatePersonaInput {
+  """An empty string removes it."""
+  externalID: String
+  """Replaces the metadata; an empty object removes it."""
+  metadata: Map
+}
+
+extend type Viewer {
+  """The persona's externalID."""
+  externalID: String
+  """The token's metadata."""
+  metadata: Map
+}
+
+extend type TokenIntrospection {
+  """The persona's externalID (persona.externalID needs persona:read; this does not)."""
+  externalID: String
+  """The token's metadata."""
+  metadata: Map
+}
+`, BuiltIn: false},
 	{Name: "../schema/latchkey.graphql", Input: `# Latchkey's hand-written API: the lifecycle mutations, their inputs and
 # payloads, and the fields entgql cannot derive. Types and connections of the
 # records themselves are generated into ent.graphql.
@@ -2937,6 +3220,68 @@ extend type Mutation {
   rotateViewerToken(gracePeriodSeconds: Int): RegenerateAPITokenPayload! @authenticated
 }
 `, BuiltIn: false},
+	{Name: "../schema/usage.graphql", Input: `# Usage analytics (issue 9): verifications counted by outcome per token and
+# persona, in buckets of a minute (kept a day), an hour (30 days) and a day
+# (a year) by default. Counts reach these fields when an instance flushes
+# (LATCHKEY_LAST_USED_FLUSH_INTERVAL).
+
+enum UsageInterval {
+  MINUTE
+  HOUR
+  DAY
+}
+
+"""One point per bucket from the one holding from up to to (exclusive), zero-filled; at most 1440 points."""
+type UsageSeries {
+  points: [UsagePoint!]!
+  total: UsageCounts!
+}
+
+type UsagePoint {
+  """The start of the bucket."""
+  at: Time!
+  counts: UsageCounts!
+}
+
+"""Verifications by outcome. Invalid tokens are counted only in Prometheus (latchkey_verifications_total)."""
+type UsageCounts {
+  allowed: Int!
+  forbidden: Int!
+  rateLimited: Int!
+  usageExceeded: Int!
+  ipRefused: Int!
+  notYetValid: Int!
+  """Every outcome together."""
+  requests: Int!
+}
+
+extend type APIToken {
+  """Verifications of this token by outcome over time."""
+  usage(from: Time!, to: Time!, interval: UsageInterval!): UsageSeries!
+}
+
+extend type Persona {
+  """Verifications of every token acting as this persona, by outcome over time."""
+  usage(from: Time!, to: Time!, interval: UsageInterval!): UsageSeries!
+}
+
+"""A token's verifications over a period."""
+type APITokenUsage {
+  apiToken: APIToken!
+  """Every outcome together: what the ranking is by."""
+  requests: Int!
+  counts: UsageCounts!
+}
+
+extend type Query {
+  """
+  The tokens verified most often in the buckets of interval from the one
+  holding from up to to (exclusive): at most 1440 buckets; first at most 100.
+  Deleted tokens are left out.
+  """
+  topAPITokens(from: Time!, to: Time!, interval: UsageInterval = HOUR, first: Int = 10): [APITokenUsage!]! @hasPermission(contentType: "api-token", action: "read")
+}
+`, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 
@@ -2978,12 +3323,16 @@ func (ec *executionContext) childFields_APIToken(ctx context.Context, field grap
 		return ec.fieldContext_APIToken_roles(ctx, field)
 	case "createdBy":
 		return ec.fieldContext_APIToken_createdBy(ctx, field)
+	case "metadata":
+		return ec.fieldContext_APIToken_metadata(ctx, field)
 	case "status":
 		return ec.fieldContext_APIToken_status(ctx, field)
 	case "permissions":
 		return ec.fieldContext_APIToken_permissions(ctx, field)
 	case "effectivePermissions":
 		return ec.fieldContext_APIToken_effectivePermissions(ctx, field)
+	case "usage":
+		return ec.fieldContext_APIToken_usage(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type APIToken", field.Name)
 }
@@ -3008,6 +3357,18 @@ func (ec *executionContext) childFields_APITokenEdge(ctx context.Context, field 
 		return ec.fieldContext_APITokenEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type APITokenEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_APITokenUsage(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "apiToken":
+		return ec.fieldContext_APITokenUsage_apiToken(ctx, field)
+	case "requests":
+		return ec.fieldContext_APITokenUsage_requests(ctx, field)
+	case "counts":
+		return ec.fieldContext_APITokenUsage_counts(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type APITokenUsage", field.Name)
 }
 
 func (ec *executionContext) childFields_Action(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3178,8 +3539,14 @@ func (ec *executionContext) childFields_Persona(ctx context.Context, field graph
 		return ec.fieldContext_Persona_avatarURL(ctx, field)
 	case "description":
 		return ec.fieldContext_Persona_description(ctx, field)
+	case "externalID":
+		return ec.fieldContext_Persona_externalID(ctx, field)
 	case "tokens":
 		return ec.fieldContext_Persona_tokens(ctx, field)
+	case "metadata":
+		return ec.fieldContext_Persona_metadata(ctx, field)
+	case "usage":
+		return ec.fieldContext_Persona_usage(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Persona", field.Name)
 }
@@ -3282,8 +3649,52 @@ func (ec *executionContext) childFields_TokenIntrospection(ctx context.Context, 
 		return ec.fieldContext_TokenIntrospection_permissions(ctx, field)
 	case "expiresAt":
 		return ec.fieldContext_TokenIntrospection_expiresAt(ctx, field)
+	case "externalID":
+		return ec.fieldContext_TokenIntrospection_externalID(ctx, field)
+	case "metadata":
+		return ec.fieldContext_TokenIntrospection_metadata(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type TokenIntrospection", field.Name)
+}
+
+func (ec *executionContext) childFields_UsageCounts(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "allowed":
+		return ec.fieldContext_UsageCounts_allowed(ctx, field)
+	case "forbidden":
+		return ec.fieldContext_UsageCounts_forbidden(ctx, field)
+	case "rateLimited":
+		return ec.fieldContext_UsageCounts_rateLimited(ctx, field)
+	case "usageExceeded":
+		return ec.fieldContext_UsageCounts_usageExceeded(ctx, field)
+	case "ipRefused":
+		return ec.fieldContext_UsageCounts_ipRefused(ctx, field)
+	case "notYetValid":
+		return ec.fieldContext_UsageCounts_notYetValid(ctx, field)
+	case "requests":
+		return ec.fieldContext_UsageCounts_requests(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UsageCounts", field.Name)
+}
+
+func (ec *executionContext) childFields_UsagePoint(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "at":
+		return ec.fieldContext_UsagePoint_at(ctx, field)
+	case "counts":
+		return ec.fieldContext_UsagePoint_counts(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UsagePoint", field.Name)
+}
+
+func (ec *executionContext) childFields_UsageSeries(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "points":
+		return ec.fieldContext_UsageSeries_points(ctx, field)
+	case "total":
+		return ec.fieldContext_UsageSeries_total(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UsageSeries", field.Name)
 }
 
 func (ec *executionContext) childFields_Viewer(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3294,6 +3705,10 @@ func (ec *executionContext) childFields_Viewer(ctx context.Context, field graphq
 		return ec.fieldContext_Viewer_persona(ctx, field)
 	case "permissions":
 		return ec.fieldContext_Viewer_permissions(ctx, field)
+	case "externalID":
+		return ec.fieldContext_Viewer_externalID(ctx, field)
+	case "metadata":
+		return ec.fieldContext_Viewer_metadata(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Viewer", field.Name)
 }
@@ -3433,6 +3848,36 @@ func (ec *executionContext) dir_hasPermission_args(ctx context.Context, rawArgs 
 		return nil, err
 	}
 	args["action"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_APIToken_usage_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "from",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["from"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "to",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["to"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "interval",
+		func(ctx context.Context, v any) (usage.Interval, error) {
+			return ec.unmarshalNUsageInterval2githubᚗcomᚋlatchkeyhqᚋlatchkeyᚋinternalᚋusageᚐInterval(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["interval"] = arg2
 	return args, nil
 }
 
@@ -3803,6 +4248,36 @@ func (ec *executionContext) field_Persona_tokens_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["orderBy"] = arg4
+	return args, nil
+}
+
+func (ec *executionContext) field_Persona_usage_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "from",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["from"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "to",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["to"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "interval",
+		func(ctx context.Context, v any) (usage.Interval, error) {
+			return ec.unmarshalNUsageInterval2githubᚗcomᚋlatchkeyhqᚋlatchkeyᚋinternalᚋusageᚐInterval(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["interval"] = arg2
 	return args, nil
 }
 
@@ -4197,6 +4672,44 @@ func (ec *executionContext) field_Query_roles_args(ctx context.Context, rawArgs 
 		return nil, err
 	}
 	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_topAPITokens_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "from",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["from"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "to",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["to"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "interval",
+		func(ctx context.Context, v any) (*usage.Interval, error) {
+			return ec.unmarshalOUsageInterval2ᚖgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋinternalᚋusageᚐInterval(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["interval"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg3
 	return args, nil
 }
 
@@ -4655,6 +5168,29 @@ func (ec *executionContext) fieldContext_APIToken_createdBy(_ context.Context, f
 	return fc, nil
 }
 
+func (ec *executionContext) _APIToken_metadata(ctx context.Context, field graphql.CollectedField, obj *ent.APIToken) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_APIToken_metadata(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Metadata, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v metadata.JSON) graphql.Marshaler {
+			return ec.marshalOMap2githubᚗcomᚋlatchkeyhqᚋlatchkeyᚋinternalᚋmetadataᚐJSON(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_APIToken_metadata(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("APIToken", field, false, false, errors.New("field of type Map does not have child fields"))
+}
+
 func (ec *executionContext) _APIToken_status(ctx context.Context, field graphql.CollectedField, obj *ent.APIToken) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4738,6 +5274,50 @@ func (ec *executionContext) fieldContext_APIToken_effectivePermissions(_ context
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Permission(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _APIToken_usage(ctx context.Context, field graphql.CollectedField, obj *ent.APIToken) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_APIToken_usage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.APIToken().Usage(ctx, obj, fc.Args["from"].(time.Time), fc.Args["to"].(time.Time), fc.Args["interval"].(usage.Interval))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *usage.Series) graphql.Marshaler {
+			return ec.marshalNUsageSeries2ᚖgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋinternalᚋusageᚐSeries(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_APIToken_usage(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "APIToken",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UsageSeries(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_APIToken_usage_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -4882,6 +5462,93 @@ func (ec *executionContext) _APITokenEdge_cursor(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_APITokenEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("APITokenEdge", field, false, false, errors.New("field of type Cursor does not have child fields"))
+}
+
+func (ec *executionContext) _APITokenUsage_apiToken(ctx context.Context, field graphql.CollectedField, obj *model.APITokenUsage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_APITokenUsage_apiToken(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.APIToken, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.APIToken) graphql.Marshaler {
+			return ec.marshalNAPIToken2ᚖgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋentᚐAPIToken(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_APITokenUsage_apiToken(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "APITokenUsage",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_APIToken(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _APITokenUsage_requests(ctx context.Context, field graphql.CollectedField, obj *model.APITokenUsage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_APITokenUsage_requests(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Requests, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_APITokenUsage_requests(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("APITokenUsage", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _APITokenUsage_counts(ctx context.Context, field graphql.CollectedField, obj *model.APITokenUsage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_APITokenUsage_counts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Counts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *usage.Counts) graphql.Marshaler {
+			return ec.marshalNUsageCounts2ᚖgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋinternalᚋusageᚐCounts(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_APITokenUsage_counts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "APITokenUsage",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UsageCounts(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Action_name(ctx context.Context, field graphql.CollectedField, obj *perm.Action) (ret graphql.Marshaler) {
@@ -7301,6 +7968,29 @@ func (ec *executionContext) fieldContext_Persona_description(_ context.Context, 
 	return graphql.NewScalarFieldContext("Persona", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
+func (ec *executionContext) _Persona_externalID(ctx context.Context, field graphql.CollectedField, obj *ent.Persona) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Persona_externalID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExternalID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Persona_externalID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Persona", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
 func (ec *executionContext) _Persona_tokens(ctx context.Context, field graphql.CollectedField, obj *ent.Persona) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7339,6 +8029,73 @@ func (ec *executionContext) fieldContext_Persona_tokens(ctx context.Context, fie
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Persona_tokens_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Persona_metadata(ctx context.Context, field graphql.CollectedField, obj *ent.Persona) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Persona_metadata(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Metadata, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v metadata.JSON) graphql.Marshaler {
+			return ec.marshalOMap2githubᚗcomᚋlatchkeyhqᚋlatchkeyᚋinternalᚋmetadataᚐJSON(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Persona_metadata(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Persona", field, false, false, errors.New("field of type Map does not have child fields"))
+}
+
+func (ec *executionContext) _Persona_usage(ctx context.Context, field graphql.CollectedField, obj *ent.Persona) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Persona_usage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Persona().Usage(ctx, obj, fc.Args["from"].(time.Time), fc.Args["to"].(time.Time), fc.Args["interval"].(usage.Interval))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *usage.Series) graphql.Marshaler {
+			return ec.marshalNUsageSeries2ᚖgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋinternalᚋusageᚐSeries(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Persona_usage(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Persona",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UsageSeries(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Persona_usage_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -8309,6 +9066,73 @@ func (ec *executionContext) fieldContext_Query_policyViolations(ctx context.Cont
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_topAPITokens(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_topAPITokens(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().TopAPITokens(ctx, fc.Args["from"].(time.Time), fc.Args["to"].(time.Time), fc.Args["interval"].(*usage.Interval), fc.Args["first"].(*int))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				contentType, err := ec.unmarshalNString2string(ctx, "api-token")
+				if err != nil {
+					var zeroVal []*model.APITokenUsage
+					return zeroVal, err
+				}
+				action, err := ec.unmarshalNString2string(ctx, "read")
+				if err != nil {
+					var zeroVal []*model.APITokenUsage
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal []*model.APITokenUsage
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, contentType, action)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.APITokenUsage) graphql.Marshaler {
+			return ec.marshalNAPITokenUsage2ᚕᚖgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋgraphᚋmodelᚐAPITokenUsageᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_topAPITokens(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_APITokenUsage(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_topAPITokens_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8871,6 +9695,332 @@ func (ec *executionContext) fieldContext_TokenIntrospection_expiresAt(_ context.
 	return graphql.NewScalarFieldContext("TokenIntrospection", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
+func (ec *executionContext) _TokenIntrospection_externalID(ctx context.Context, field graphql.CollectedField, obj *model.TokenIntrospection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TokenIntrospection_externalID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExternalID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TokenIntrospection_externalID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TokenIntrospection", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _TokenIntrospection_metadata(ctx context.Context, field graphql.CollectedField, obj *model.TokenIntrospection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TokenIntrospection_metadata(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Metadata, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *metadata.JSON) graphql.Marshaler {
+			return ec.marshalOMap2ᚖgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋinternalᚋmetadataᚐJSON(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TokenIntrospection_metadata(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TokenIntrospection", field, false, false, errors.New("field of type Map does not have child fields"))
+}
+
+func (ec *executionContext) _UsageCounts_allowed(ctx context.Context, field graphql.CollectedField, obj *usage.Counts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageCounts_allowed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Allowed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UsageCounts_allowed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsageCounts", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _UsageCounts_forbidden(ctx context.Context, field graphql.CollectedField, obj *usage.Counts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageCounts_forbidden(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Forbidden, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UsageCounts_forbidden(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsageCounts", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _UsageCounts_rateLimited(ctx context.Context, field graphql.CollectedField, obj *usage.Counts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageCounts_rateLimited(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RateLimited, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UsageCounts_rateLimited(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsageCounts", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _UsageCounts_usageExceeded(ctx context.Context, field graphql.CollectedField, obj *usage.Counts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageCounts_usageExceeded(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UsageExceeded, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UsageCounts_usageExceeded(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsageCounts", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _UsageCounts_ipRefused(ctx context.Context, field graphql.CollectedField, obj *usage.Counts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageCounts_ipRefused(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IPRefused, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UsageCounts_ipRefused(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsageCounts", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _UsageCounts_notYetValid(ctx context.Context, field graphql.CollectedField, obj *usage.Counts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageCounts_notYetValid(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NotYetValid, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UsageCounts_notYetValid(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsageCounts", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _UsageCounts_requests(ctx context.Context, field graphql.CollectedField, obj *usage.Counts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageCounts_requests(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Requests(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UsageCounts_requests(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsageCounts", field, true, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _UsagePoint_at(ctx context.Context, field graphql.CollectedField, obj *usage.Point) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsagePoint_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UsagePoint_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsagePoint", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _UsagePoint_counts(ctx context.Context, field graphql.CollectedField, obj *usage.Point) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsagePoint_counts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Counts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v usage.Counts) graphql.Marshaler {
+			return ec.marshalNUsageCounts2githubᚗcomᚋlatchkeyhqᚋlatchkeyᚋinternalᚋusageᚐCounts(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UsagePoint_counts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UsagePoint",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UsageCounts(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UsageSeries_points(ctx context.Context, field graphql.CollectedField, obj *usage.Series) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageSeries_points(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Points, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*usage.Point) graphql.Marshaler {
+			return ec.marshalNUsagePoint2ᚕᚖgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋinternalᚋusageᚐPointᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UsageSeries_points(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UsageSeries",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UsagePoint(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UsageSeries_total(ctx context.Context, field graphql.CollectedField, obj *usage.Series) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageSeries_total(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Total, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v usage.Counts) graphql.Marshaler {
+			return ec.marshalNUsageCounts2githubᚗcomᚋlatchkeyhqᚋlatchkeyᚋinternalᚋusageᚐCounts(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UsageSeries_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UsageSeries",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UsageCounts(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Viewer_apiToken(ctx context.Context, field graphql.CollectedField, obj *model.Viewer) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8965,6 +10115,52 @@ func (ec *executionContext) fieldContext_Viewer_permissions(_ context.Context, f
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Viewer_externalID(ctx context.Context, field graphql.CollectedField, obj *model.Viewer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Viewer_externalID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExternalID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Viewer_externalID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Viewer", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Viewer_metadata(ctx context.Context, field graphql.CollectedField, obj *model.Viewer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Viewer_metadata(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Metadata, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *metadata.JSON) graphql.Marshaler {
+			return ec.marshalOMap2ᚖgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋinternalᚋmetadataᚐJSON(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Viewer_metadata(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Viewer", field, false, false, errors.New("field of type Map does not have child fields"))
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -12892,7 +14088,7 @@ func (ec *executionContext) unmarshalInputCreateAPITokenInput(ctx context.Contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "code", "description", "type", "lifespan", "expiresAt", "personaID", "persona", "roleIDs", "permissions", "secret", "allowSelfRotation"}
+	fieldsInOrder := [...]string{"name", "code", "description", "type", "lifespan", "expiresAt", "personaID", "persona", "roleIDs", "permissions", "secret", "metadata", "allowSelfRotation"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -12976,6 +14172,13 @@ func (ec *executionContext) unmarshalInputCreateAPITokenInput(ctx context.Contex
 				return it, err
 			}
 			it.Secret = data
+		case "metadata":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("metadata"))
+			data, err := ec.unmarshalOMap2ᚖgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋinternalᚋmetadataᚐJSON(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Metadata = data
 		case "allowSelfRotation":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("allowSelfRotation"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
@@ -13050,7 +14253,7 @@ func (ec *executionContext) unmarshalInputCreatePersonaInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "avatarURL", "description"}
+	fieldsInOrder := [...]string{"name", "avatarURL", "description", "externalID", "metadata"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -13078,6 +14281,20 @@ func (ec *executionContext) unmarshalInputCreatePersonaInput(ctx context.Context
 				return it, err
 			}
 			it.Description = data
+		case "externalID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("externalID"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExternalID = data
+		case "metadata":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("metadata"))
+			data, err := ec.unmarshalOMap2ᚖgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋinternalᚋmetadataᚐJSON(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Metadata = data
 		}
 	}
 	return it, nil
@@ -13216,7 +14433,7 @@ func (ec *executionContext) unmarshalInputPersonaWhereInput(ctx context.Context,
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "idEqualFold", "idContainsFold", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "avatarURL", "avatarURLNEQ", "avatarURLIn", "avatarURLNotIn", "avatarURLGT", "avatarURLGTE", "avatarURLLT", "avatarURLLTE", "avatarURLContains", "avatarURLHasPrefix", "avatarURLHasSuffix", "avatarURLEqualFold", "avatarURLContainsFold", "description", "descriptionNEQ", "descriptionIn", "descriptionNotIn", "descriptionGT", "descriptionGTE", "descriptionLT", "descriptionLTE", "descriptionContains", "descriptionHasPrefix", "descriptionHasSuffix", "descriptionEqualFold", "descriptionContainsFold"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "idEqualFold", "idContainsFold", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "avatarURL", "avatarURLNEQ", "avatarURLIn", "avatarURLNotIn", "avatarURLGT", "avatarURLGTE", "avatarURLLT", "avatarURLLTE", "avatarURLContains", "avatarURLHasPrefix", "avatarURLHasSuffix", "avatarURLEqualFold", "avatarURLContainsFold", "description", "descriptionNEQ", "descriptionIn", "descriptionNotIn", "descriptionGT", "descriptionGTE", "descriptionLT", "descriptionLTE", "descriptionContains", "descriptionHasPrefix", "descriptionHasSuffix", "descriptionEqualFold", "descriptionContainsFold", "externalID", "externalIDNEQ", "externalIDIn", "externalIDNotIn", "externalIDGT", "externalIDGTE", "externalIDLT", "externalIDLTE", "externalIDContains", "externalIDHasPrefix", "externalIDHasSuffix", "externalIDIsNil", "externalIDNotNil", "externalIDEqualFold", "externalIDContainsFold"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -13699,6 +14916,111 @@ func (ec *executionContext) unmarshalInputPersonaWhereInput(ctx context.Context,
 				return it, err
 			}
 			it.DescriptionContainsFold = data
+		case "externalID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("externalID"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExternalID = data
+		case "externalIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("externalIDNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExternalIDNEQ = data
+		case "externalIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("externalIDIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExternalIDIn = data
+		case "externalIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("externalIDNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExternalIDNotIn = data
+		case "externalIDGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("externalIDGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExternalIDGT = data
+		case "externalIDGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("externalIDGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExternalIDGTE = data
+		case "externalIDLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("externalIDLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExternalIDLT = data
+		case "externalIDLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("externalIDLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExternalIDLTE = data
+		case "externalIDContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("externalIDContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExternalIDContains = data
+		case "externalIDHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("externalIDHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExternalIDHasPrefix = data
+		case "externalIDHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("externalIDHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExternalIDHasSuffix = data
+		case "externalIDIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("externalIDIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExternalIDIsNil = data
+		case "externalIDNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("externalIDNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExternalIDNotNil = data
+		case "externalIDEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("externalIDEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExternalIDEqualFold = data
+		case "externalIDContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("externalIDContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExternalIDContainsFold = data
 		}
 	}
 	return it, nil
@@ -14164,7 +15486,7 @@ func (ec *executionContext) unmarshalInputUpdateAPITokenInput(ctx context.Contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "code", "description", "type", "lifespan", "expiresAt", "personaID", "persona", "roleIDs", "permissions", "allowSelfRotation"}
+	fieldsInOrder := [...]string{"name", "code", "description", "type", "lifespan", "expiresAt", "personaID", "persona", "roleIDs", "permissions", "metadata", "allowSelfRotation"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -14241,6 +15563,13 @@ func (ec *executionContext) unmarshalInputUpdateAPITokenInput(ctx context.Contex
 				return it, err
 			}
 			it.Permissions = data
+		case "metadata":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("metadata"))
+			data, err := ec.unmarshalOMap2ᚖgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋinternalᚋmetadataᚐJSON(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Metadata = data
 		case "allowSelfRotation":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("allowSelfRotation"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
@@ -14308,7 +15637,7 @@ func (ec *executionContext) unmarshalInputUpdatePersonaInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "avatarURL", "description"}
+	fieldsInOrder := [...]string{"name", "avatarURL", "description", "externalID", "metadata"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -14336,6 +15665,20 @@ func (ec *executionContext) unmarshalInputUpdatePersonaInput(ctx context.Context
 				return it, err
 			}
 			it.Description = data
+		case "externalID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("externalID"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExternalID = data
+		case "metadata":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("metadata"))
+			data, err := ec.unmarshalOMap2ᚖgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋinternalᚋmetadataᚐJSON(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Metadata = data
 		}
 	}
 	return it, nil
@@ -14673,6 +16016,11 @@ func (ec *executionContext) _APIToken(ctx context.Context, sel ast.SelectionSet,
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "metadata":
+			out.Values[i] = ec._APIToken_metadata(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "status":
 			field := field
 
@@ -14759,6 +16107,44 @@ func (ec *executionContext) _APIToken(ctx context.Context, sel ast.SelectionSet,
 					}
 				}()
 				res = ec._APIToken_effectivePermissions(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "usage":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._APIToken_usage(ctx, field, obj)
 				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -14875,6 +16261,54 @@ func (ec *executionContext) _APITokenEdge(ctx context.Context, sel ast.Selection
 			}
 		case "cursor":
 			out.Values[i] = ec._APITokenEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var aPITokenUsageImplementors = []string{"APITokenUsage"}
+
+func (ec *executionContext) _APITokenUsage(ctx context.Context, sel ast.SelectionSet, obj *model.APITokenUsage) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, aPITokenUsageImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("APITokenUsage")
+		case "apiToken":
+			out.Values[i] = ec._APITokenUsage_apiToken(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "requests":
+			out.Values[i] = ec._APITokenUsage_requests(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "counts":
+			out.Values[i] = ec._APITokenUsage_counts(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -15691,6 +17125,11 @@ func (ec *executionContext) _Persona(ctx context.Context, sel ast.SelectionSet, 
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "externalID":
+			out.Values[i] = ec._Persona_externalID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "tokens":
 			field := field
 
@@ -15701,6 +17140,49 @@ func (ec *executionContext) _Persona(ctx context.Context, sel ast.SelectionSet, 
 					}
 				}()
 				res = ec._Persona_tokens(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "metadata":
+			out.Values[i] = ec._Persona_metadata(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "usage":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Persona_usage(ctx, field, obj)
 				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -16178,6 +17660,28 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "topAPITokens":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_topAPITokens(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -16480,6 +17984,170 @@ func (ec *executionContext) _TokenIntrospection(ctx context.Context, sel ast.Sel
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "externalID":
+			out.Values[i] = ec._TokenIntrospection_externalID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "metadata":
+			out.Values[i] = ec._TokenIntrospection_metadata(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var usageCountsImplementors = []string{"UsageCounts"}
+
+func (ec *executionContext) _UsageCounts(ctx context.Context, sel ast.SelectionSet, obj *usage.Counts) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, usageCountsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UsageCounts")
+		case "allowed":
+			out.Values[i] = ec._UsageCounts_allowed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "forbidden":
+			out.Values[i] = ec._UsageCounts_forbidden(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rateLimited":
+			out.Values[i] = ec._UsageCounts_rateLimited(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "usageExceeded":
+			out.Values[i] = ec._UsageCounts_usageExceeded(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "ipRefused":
+			out.Values[i] = ec._UsageCounts_ipRefused(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "notYetValid":
+			out.Values[i] = ec._UsageCounts_notYetValid(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "requests":
+			out.Values[i] = ec._UsageCounts_requests(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var usagePointImplementors = []string{"UsagePoint"}
+
+func (ec *executionContext) _UsagePoint(ctx context.Context, sel ast.SelectionSet, obj *usage.Point) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, usagePointImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UsagePoint")
+		case "at":
+			out.Values[i] = ec._UsagePoint_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "counts":
+			out.Values[i] = ec._UsagePoint_counts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var usageSeriesImplementors = []string{"UsageSeries"}
+
+func (ec *executionContext) _UsageSeries(ctx context.Context, sel ast.SelectionSet, obj *usage.Series) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, usageSeriesImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UsageSeries")
+		case "points":
+			out.Values[i] = ec._UsageSeries_points(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "total":
+			out.Values[i] = ec._UsageSeries_total(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -16526,6 +18194,16 @@ func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, o
 		case "permissions":
 			out.Values[i] = ec._Viewer_permissions(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "externalID":
+			out.Values[i] = ec._Viewer_externalID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "metadata":
+			out.Values[i] = ec._Viewer_metadata(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -17013,6 +18691,32 @@ func (ec *executionContext) marshalNAPITokenType2githubᚗcomᚋlatchkeyhqᚋlat
 	return v
 }
 
+func (ec *executionContext) marshalNAPITokenUsage2ᚕᚖgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋgraphᚋmodelᚐAPITokenUsageᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.APITokenUsage) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAPITokenUsage2ᚖgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋgraphᚋmodelᚐAPITokenUsage(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAPITokenUsage2ᚖgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋgraphᚋmodelᚐAPITokenUsage(ctx context.Context, sel ast.SelectionSet, v *model.APITokenUsage) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._APITokenUsage(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNAPITokenWhereInput2githubᚗcomᚋlatchkeyhqᚋlatchkeyᚋentᚐAPITokenWhereInput(ctx context.Context, v any) (ent.APITokenWhereInput, error) {
 	res, err := ec.unmarshalInputAPITokenWhereInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -17239,6 +18943,22 @@ func (ec *executionContext) unmarshalNInt2int(ctx context.Context, v any) (int, 
 func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.SelectionSet, v int) graphql.Marshaler {
 	_ = sel
 	res := graphql.MarshalInt(v)
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNInt2int64(ctx context.Context, v any) (int64, error) {
+	res, err := graphql.UnmarshalInt64(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNInt2int64(ctx context.Context, sel ast.SelectionSet, v int64) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalInt64(v)
 	if res == graphql.Null {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
@@ -17498,6 +19218,66 @@ func (ec *executionContext) unmarshalNUpdatePolicyInput2githubᚗcomᚋlatchkeyh
 func (ec *executionContext) unmarshalNUpdateRoleInput2githubᚗcomᚋlatchkeyhqᚋlatchkeyᚋinternalᚋadminᚐUpdateRoleInput(ctx context.Context, v any) (admin.UpdateRoleInput, error) {
 	res, err := ec.unmarshalInputUpdateRoleInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUsageCounts2githubᚗcomᚋlatchkeyhqᚋlatchkeyᚋinternalᚋusageᚐCounts(ctx context.Context, sel ast.SelectionSet, v usage.Counts) graphql.Marshaler {
+	return ec._UsageCounts(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNUsageCounts2ᚖgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋinternalᚋusageᚐCounts(ctx context.Context, sel ast.SelectionSet, v *usage.Counts) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._UsageCounts(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNUsageInterval2githubᚗcomᚋlatchkeyhqᚋlatchkeyᚋinternalᚋusageᚐInterval(ctx context.Context, v any) (usage.Interval, error) {
+	var res usage.Interval
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUsageInterval2githubᚗcomᚋlatchkeyhqᚋlatchkeyᚋinternalᚋusageᚐInterval(ctx context.Context, sel ast.SelectionSet, v usage.Interval) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNUsagePoint2ᚕᚖgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋinternalᚋusageᚐPointᚄ(ctx context.Context, sel ast.SelectionSet, v []*usage.Point) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNUsagePoint2ᚖgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋinternalᚋusageᚐPoint(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNUsagePoint2ᚖgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋinternalᚋusageᚐPoint(ctx context.Context, sel ast.SelectionSet, v *usage.Point) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._UsagePoint(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNUsageSeries2ᚖgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋinternalᚋusageᚐSeries(ctx context.Context, sel ast.SelectionSet, v *usage.Series) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._UsageSeries(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNViewer2ᚖgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋgraphᚋmodelᚐViewer(ctx context.Context, sel ast.SelectionSet, v *model.Viewer) graphql.Marshaler {
@@ -18056,6 +19836,32 @@ func (ec *executionContext) marshalOInt2ᚖint(ctx context.Context, sel ast.Sele
 	return res
 }
 
+func (ec *executionContext) unmarshalOMap2githubᚗcomᚋlatchkeyhqᚋlatchkeyᚋinternalᚋmetadataᚐJSON(ctx context.Context, v any) (metadata.JSON, error) {
+	var res metadata.JSON
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOMap2githubᚗcomᚋlatchkeyhqᚋlatchkeyᚋinternalᚋmetadataᚐJSON(ctx context.Context, sel ast.SelectionSet, v metadata.JSON) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalOMap2ᚖgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋinternalᚋmetadataᚐJSON(ctx context.Context, v any) (*metadata.JSON, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(metadata.JSON)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOMap2ᚖgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋinternalᚋmetadataᚐJSON(ctx context.Context, sel ast.SelectionSet, v *metadata.JSON) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
 func (ec *executionContext) marshalONode2githubᚗcomᚋlatchkeyhqᚋlatchkeyᚋentᚐNoder(ctx context.Context, sel ast.SelectionSet, v ent.Noder) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -18323,6 +20129,22 @@ func (ec *executionContext) marshalOTime2ᚖtimeᚐTime(ctx context.Context, sel
 	_ = ctx
 	res := graphql.MarshalTime(*v)
 	return res
+}
+
+func (ec *executionContext) unmarshalOUsageInterval2ᚖgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋinternalᚋusageᚐInterval(ctx context.Context, v any) (*usage.Interval, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(usage.Interval)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOUsageInterval2ᚖgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋinternalᚋusageᚐInterval(ctx context.Context, sel ast.SelectionSet, v *usage.Interval) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.EnumValue) graphql.Marshaler {

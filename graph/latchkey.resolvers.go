@@ -17,6 +17,7 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/authz"
 	"github.com/latchkeyhq/latchkey/internal/perm"
 	"github.com/latchkeyhq/latchkey/internal/tokenstatus"
+	"github.com/latchkeyhq/latchkey/internal/usage"
 )
 
 // Status is the resolver for the status field.
@@ -125,7 +126,8 @@ func (r *queryResolver) Viewer(ctx context.Context) (*model.Viewer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &model.Viewer{APIToken: p.Token, Persona: p.Persona, Permissions: list(p.Permissions)}, nil
+	return &model.Viewer{APIToken: p.Token, Persona: p.Persona, Permissions: list(p.Permissions),
+		ExternalID: p.Persona.ExternalID, Metadata: &p.Token.Metadata}, nil
 }
 
 // Authorize is the resolver for the authorize field.
@@ -134,7 +136,12 @@ func (r *queryResolver) Authorize(ctx context.Context, contentType string, actio
 	if err != nil {
 		return false, err
 	}
-	return p.Can(contentType, action), nil
+	if !p.Can(contentType, action) {
+		// The caller was refused something: the request counts as forbidden.
+		usage.Refused(ctx)
+		return false, nil
+	}
+	return true, nil
 }
 
 // IntrospectToken is the resolver for the introspectToken field.
@@ -148,14 +155,19 @@ func (r *queryResolver) IntrospectToken(ctx context.Context, secret string) (*mo
 	}
 	if p == nil {
 		r.Guesses.Miss(ctx)
+		r.UsageRecorder.Count("", "", usage.Invalid, 1)
 		return &model.TokenIntrospection{Active: false, Permissions: []*perm.Permission{}}, nil
 	}
+	// A service asking about a token is that token being used.
+	r.UsageRecorder.Count(p.Token.ID, p.Persona.ID, usage.Allowed, 1)
 	return &model.TokenIntrospection{
 		Active:      true,
 		APIToken:    p.Token,
 		Persona:     p.Persona,
 		Permissions: list(p.Permissions),
 		ExpiresAt:   p.Token.ExpiresAt,
+		ExternalID:  p.Persona.ExternalID,
+		Metadata:    &p.Token.Metadata,
 	}, nil
 }
 

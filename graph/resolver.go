@@ -19,6 +19,7 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/perm"
 	"github.com/latchkeyhq/latchkey/internal/secret"
 	"github.com/latchkeyhq/latchkey/internal/tokenstatus"
+	"github.com/latchkeyhq/latchkey/internal/usage"
 )
 
 // Resolver holds what resolvers need; the ent client travels in the context
@@ -29,6 +30,8 @@ type Resolver struct {
 	Verifier *auth.Verifier
 	Guesses  admin.Guesses
 	Now      func() time.Time
+	// Usage counts verifications and reads usage series (internal/usage).
+	UsageRecorder *usage.Recorder
 }
 
 // NewSchema wires resolvers and the authorization directives into gqlgen.

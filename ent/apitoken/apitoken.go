@@ -57,6 +57,8 @@ const (
 	FieldCreatedByID = "created_by_id"
 	// FieldAllowSelfRotation holds the string denoting the allow_self_rotation field in the database.
 	FieldAllowSelfRotation = "allow_self_rotation"
+	// FieldMetadata holds the string denoting the metadata field in the database.
+	FieldMetadata = "metadata"
 	// EdgePersona holds the string denoting the persona edge name in mutations.
 	EdgePersona = "persona"
 	// EdgeRoles holds the string denoting the roles edge name in mutations.
@@ -119,6 +121,7 @@ var Columns = []string{
 	FieldPersonaID,
 	FieldCreatedByID,
 	FieldAllowSelfRotation,
+	FieldMetadata,
 }
 
 var (
@@ -305,6 +308,11 @@ func ByCreatedByID(opts ...sql.OrderTermOption) OrderOption {
 // ByAllowSelfRotation orders the results by the allow_self_rotation field.
 func ByAllowSelfRotation(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldAllowSelfRotation, opts...).ToFunc()
+}
+
+// ByMetadata orders the results by the metadata field.
+func ByMetadata(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldMetadata, opts...).ToFunc()
 }
 
 // ByPersonaField orders the results by persona field.

@@ -8,6 +8,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/latchkeyhq/latchkey/ent/predicate"
+	"github.com/latchkeyhq/latchkey/internal/metadata"
 )
 
 // ID filters vertices based on their ID field.
@@ -158,6 +159,12 @@ func CreatedByID(v string) predicate.APIToken {
 // AllowSelfRotation applies equality check predicate on the "allow_self_rotation" field. It's identical to AllowSelfRotationEQ.
 func AllowSelfRotation(v bool) predicate.APIToken {
 	return predicate.APIToken(sql.FieldEQ(FieldAllowSelfRotation, v))
+}
+
+// Metadata applies equality check predicate on the "metadata" field. It's identical to MetadataEQ.
+func Metadata(v metadata.JSON) predicate.APIToken {
+	vc := string(v)
+	return predicate.APIToken(sql.FieldEQ(FieldMetadata, vc))
 }
 
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
@@ -1228,6 +1235,100 @@ func AllowSelfRotationEQ(v bool) predicate.APIToken {
 // AllowSelfRotationNEQ applies the NEQ predicate on the "allow_self_rotation" field.
 func AllowSelfRotationNEQ(v bool) predicate.APIToken {
 	return predicate.APIToken(sql.FieldNEQ(FieldAllowSelfRotation, v))
+}
+
+// MetadataEQ applies the EQ predicate on the "metadata" field.
+func MetadataEQ(v metadata.JSON) predicate.APIToken {
+	vc := string(v)
+	return predicate.APIToken(sql.FieldEQ(FieldMetadata, vc))
+}
+
+// MetadataNEQ applies the NEQ predicate on the "metadata" field.
+func MetadataNEQ(v metadata.JSON) predicate.APIToken {
+	vc := string(v)
+	return predicate.APIToken(sql.FieldNEQ(FieldMetadata, vc))
+}
+
+// MetadataIn applies the In predicate on the "metadata" field.
+func MetadataIn(vs ...metadata.JSON) predicate.APIToken {
+	v := make([]any, len(vs))
+	for i := range v {
+		v[i] = string(vs[i])
+	}
+	return predicate.APIToken(sql.FieldIn(FieldMetadata, v...))
+}
+
+// MetadataNotIn applies the NotIn predicate on the "metadata" field.
+func MetadataNotIn(vs ...metadata.JSON) predicate.APIToken {
+	v := make([]any, len(vs))
+	for i := range v {
+		v[i] = string(vs[i])
+	}
+	return predicate.APIToken(sql.FieldNotIn(FieldMetadata, v...))
+}
+
+// MetadataGT applies the GT predicate on the "metadata" field.
+func MetadataGT(v metadata.JSON) predicate.APIToken {
+	vc := string(v)
+	return predicate.APIToken(sql.FieldGT(FieldMetadata, vc))
+}
+
+// MetadataGTE applies the GTE predicate on the "metadata" field.
+func MetadataGTE(v metadata.JSON) predicate.APIToken {
+	vc := string(v)
+	return predicate.APIToken(sql.FieldGTE(FieldMetadata, vc))
+}
+
+// MetadataLT applies the LT predicate on the "metadata" field.
+func MetadataLT(v metadata.JSON) predicate.APIToken {
+	vc := string(v)
+	return predicate.APIToken(sql.FieldLT(FieldMetadata, vc))
+}
+
+// MetadataLTE applies the LTE predicate on the "metadata" field.
+func MetadataLTE(v metadata.JSON) predicate.APIToken {
+	vc := string(v)
+	return predicate.APIToken(sql.FieldLTE(FieldMetadata, vc))
+}
+
+// MetadataContains applies the Contains predicate on the "metadata" field.
+func MetadataContains(v metadata.JSON) predicate.APIToken {
+	vc := string(v)
+	return predicate.APIToken(sql.FieldContains(FieldMetadata, vc))
+}
+
+// MetadataHasPrefix applies the HasPrefix predicate on the "metadata" field.
+func MetadataHasPrefix(v metadata.JSON) predicate.APIToken {
+	vc := string(v)
+	return predicate.APIToken(sql.FieldHasPrefix(FieldMetadata, vc))
+}
+
+// MetadataHasSuffix applies the HasSuffix predicate on the "metadata" field.
+func MetadataHasSuffix(v metadata.JSON) predicate.APIToken {
+	vc := string(v)
+	return predicate.APIToken(sql.FieldHasSuffix(FieldMetadata, vc))
+}
+
+// MetadataIsNil applies the IsNil predicate on the "metadata" field.
+func MetadataIsNil() predicate.APIToken {
+	return predicate.APIToken(sql.FieldIsNull(FieldMetadata))
+}
+
+// MetadataNotNil applies the NotNil predicate on the "metadata" field.
+func MetadataNotNil() predicate.APIToken {
+	return predicate.APIToken(sql.FieldNotNull(FieldMetadata))
+}
+
+// MetadataEqualFold applies the EqualFold predicate on the "metadata" field.
+func MetadataEqualFold(v metadata.JSON) predicate.APIToken {
+	vc := string(v)
+	return predicate.APIToken(sql.FieldEqualFold(FieldMetadata, vc))
+}
+
+// MetadataContainsFold applies the ContainsFold predicate on the "metadata" field.
+func MetadataContainsFold(v metadata.JSON) predicate.APIToken {
+	vc := string(v)
+	return predicate.APIToken(sql.FieldContainsFold(FieldMetadata, vc))
 }
 
 // HasPersona applies the HasEdge predicate on the "persona" edge.

@@ -29,6 +29,7 @@ var (
 		{Name: "last_used_sort", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
 		{Name: "last_used_ip", Type: field.TypeString, Nullable: true, Size: 64},
 		{Name: "allow_self_rotation", Type: field.TypeBool, Default: false},
+		{Name: "metadata", Type: field.TypeString, Nullable: true, Size: 2147483647},
 		{Name: "created_by_id", Type: field.TypeString, Nullable: true, Size: 32},
 		{Name: "persona_id", Type: field.TypeString, Size: 32},
 	}
@@ -40,13 +41,13 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "api_tokens_api_tokens_created_tokens",
-				Columns:    []*schema.Column{APITokensColumns[19]},
+				Columns:    []*schema.Column{APITokensColumns[20]},
 				RefColumns: []*schema.Column{APITokensColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "api_tokens_personas_tokens",
-				Columns:    []*schema.Column{APITokensColumns[20]},
+				Columns:    []*schema.Column{APITokensColumns[21]},
 				RefColumns: []*schema.Column{PersonasColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -95,7 +96,7 @@ var (
 			{
 				Name:    "apitoken_persona_id",
 				Unique:  false,
-				Columns: []*schema.Column{APITokensColumns[20]},
+				Columns: []*schema.Column{APITokensColumns[21]},
 			},
 		},
 	}
@@ -277,6 +278,8 @@ var (
 		{Name: "held", Type: field.TypeJSON, Nullable: true},
 		{Name: "avatar_url", Type: field.TypeString, Size: 2048, Default: ""},
 		{Name: "description", Type: field.TypeString, Size: 1000, Default: ""},
+		{Name: "external_id", Type: field.TypeString, Unique: true, Nullable: true, Size: 255},
+		{Name: "metadata", Type: field.TypeString, Nullable: true, Size: 2147483647},
 	}
 	// PersonasTable holds the schema information for the "personas" table.
 	PersonasTable = &schema.Table{
@@ -348,6 +351,43 @@ var (
 				Name:    "role_created_at_id",
 				Unique:  false,
 				Columns: []*schema.Column{RolesColumns[1], RolesColumns[0]},
+			},
+		},
+	}
+	// UsageCountsColumns holds the columns for the "usage_counts" table.
+	UsageCountsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "token_id", Type: field.TypeString, Size: 32},
+		{Name: "persona_id", Type: field.TypeString, Size: 32},
+		{Name: "resolution", Type: field.TypeString, Size: 1},
+		{Name: "start", Type: field.TypeInt64},
+		{Name: "allowed", Type: field.TypeInt64, Default: 0},
+		{Name: "forbidden", Type: field.TypeInt64, Default: 0},
+		{Name: "rate_limited", Type: field.TypeInt64, Default: 0},
+		{Name: "usage_exceeded", Type: field.TypeInt64, Default: 0},
+		{Name: "ip_refused", Type: field.TypeInt64, Default: 0},
+		{Name: "not_yet_valid", Type: field.TypeInt64, Default: 0},
+	}
+	// UsageCountsTable holds the schema information for the "usage_counts" table.
+	UsageCountsTable = &schema.Table{
+		Name:       "usage_counts",
+		Columns:    UsageCountsColumns,
+		PrimaryKey: []*schema.Column{UsageCountsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "usagecount_token_id_resolution_start_persona_id",
+				Unique:  true,
+				Columns: []*schema.Column{UsageCountsColumns[1], UsageCountsColumns[3], UsageCountsColumns[4], UsageCountsColumns[2]},
+			},
+			{
+				Name:    "usagecount_persona_id_resolution_start",
+				Unique:  false,
+				Columns: []*schema.Column{UsageCountsColumns[2], UsageCountsColumns[3], UsageCountsColumns[4]},
+			},
+			{
+				Name:    "usagecount_resolution_start",
+				Unique:  false,
+				Columns: []*schema.Column{UsageCountsColumns[3], UsageCountsColumns[4]},
 			},
 		},
 	}
@@ -438,6 +478,7 @@ var (
 		PersonasTable,
 		RetiredSecretsTable,
 		RolesTable,
+		UsageCountsTable,
 		APITokenRolesTable,
 		APITokenPermissionsTable,
 		RolePermissionsTable,

@@ -8,6 +8,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/latchkeyhq/latchkey/ent/predicate"
+	"github.com/latchkeyhq/latchkey/internal/metadata"
 )
 
 // ID filters vertices based on their ID field.
@@ -93,6 +94,17 @@ func AvatarURL(v string) predicate.Persona {
 // Description applies equality check predicate on the "description" field. It's identical to DescriptionEQ.
 func Description(v string) predicate.Persona {
 	return predicate.Persona(sql.FieldEQ(FieldDescription, v))
+}
+
+// ExternalID applies equality check predicate on the "external_id" field. It's identical to ExternalIDEQ.
+func ExternalID(v string) predicate.Persona {
+	return predicate.Persona(sql.FieldEQ(FieldExternalID, v))
+}
+
+// Metadata applies equality check predicate on the "metadata" field. It's identical to MetadataEQ.
+func Metadata(v metadata.JSON) predicate.Persona {
+	vc := string(v)
+	return predicate.Persona(sql.FieldEQ(FieldMetadata, vc))
 }
 
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
@@ -453,6 +465,175 @@ func DescriptionEqualFold(v string) predicate.Persona {
 // DescriptionContainsFold applies the ContainsFold predicate on the "description" field.
 func DescriptionContainsFold(v string) predicate.Persona {
 	return predicate.Persona(sql.FieldContainsFold(FieldDescription, v))
+}
+
+// ExternalIDEQ applies the EQ predicate on the "external_id" field.
+func ExternalIDEQ(v string) predicate.Persona {
+	return predicate.Persona(sql.FieldEQ(FieldExternalID, v))
+}
+
+// ExternalIDNEQ applies the NEQ predicate on the "external_id" field.
+func ExternalIDNEQ(v string) predicate.Persona {
+	return predicate.Persona(sql.FieldNEQ(FieldExternalID, v))
+}
+
+// ExternalIDIn applies the In predicate on the "external_id" field.
+func ExternalIDIn(vs ...string) predicate.Persona {
+	return predicate.Persona(sql.FieldIn(FieldExternalID, vs...))
+}
+
+// ExternalIDNotIn applies the NotIn predicate on the "external_id" field.
+func ExternalIDNotIn(vs ...string) predicate.Persona {
+	return predicate.Persona(sql.FieldNotIn(FieldExternalID, vs...))
+}
+
+// ExternalIDGT applies the GT predicate on the "external_id" field.
+func ExternalIDGT(v string) predicate.Persona {
+	return predicate.Persona(sql.FieldGT(FieldExternalID, v))
+}
+
+// ExternalIDGTE applies the GTE predicate on the "external_id" field.
+func ExternalIDGTE(v string) predicate.Persona {
+	return predicate.Persona(sql.FieldGTE(FieldExternalID, v))
+}
+
+// ExternalIDLT applies the LT predicate on the "external_id" field.
+func ExternalIDLT(v string) predicate.Persona {
+	return predicate.Persona(sql.FieldLT(FieldExternalID, v))
+}
+
+// ExternalIDLTE applies the LTE predicate on the "external_id" field.
+func ExternalIDLTE(v string) predicate.Persona {
+	return predicate.Persona(sql.FieldLTE(FieldExternalID, v))
+}
+
+// ExternalIDContains applies the Contains predicate on the "external_id" field.
+func ExternalIDContains(v string) predicate.Persona {
+	return predicate.Persona(sql.FieldContains(FieldExternalID, v))
+}
+
+// ExternalIDHasPrefix applies the HasPrefix predicate on the "external_id" field.
+func ExternalIDHasPrefix(v string) predicate.Persona {
+	return predicate.Persona(sql.FieldHasPrefix(FieldExternalID, v))
+}
+
+// ExternalIDHasSuffix applies the HasSuffix predicate on the "external_id" field.
+func ExternalIDHasSuffix(v string) predicate.Persona {
+	return predicate.Persona(sql.FieldHasSuffix(FieldExternalID, v))
+}
+
+// ExternalIDIsNil applies the IsNil predicate on the "external_id" field.
+func ExternalIDIsNil() predicate.Persona {
+	return predicate.Persona(sql.FieldIsNull(FieldExternalID))
+}
+
+// ExternalIDNotNil applies the NotNil predicate on the "external_id" field.
+func ExternalIDNotNil() predicate.Persona {
+	return predicate.Persona(sql.FieldNotNull(FieldExternalID))
+}
+
+// ExternalIDEqualFold applies the EqualFold predicate on the "external_id" field.
+func ExternalIDEqualFold(v string) predicate.Persona {
+	return predicate.Persona(sql.FieldEqualFold(FieldExternalID, v))
+}
+
+// ExternalIDContainsFold applies the ContainsFold predicate on the "external_id" field.
+func ExternalIDContainsFold(v string) predicate.Persona {
+	return predicate.Persona(sql.FieldContainsFold(FieldExternalID, v))
+}
+
+// MetadataEQ applies the EQ predicate on the "metadata" field.
+func MetadataEQ(v metadata.JSON) predicate.Persona {
+	vc := string(v)
+	return predicate.Persona(sql.FieldEQ(FieldMetadata, vc))
+}
+
+// MetadataNEQ applies the NEQ predicate on the "metadata" field.
+func MetadataNEQ(v metadata.JSON) predicate.Persona {
+	vc := string(v)
+	return predicate.Persona(sql.FieldNEQ(FieldMetadata, vc))
+}
+
+// MetadataIn applies the In predicate on the "metadata" field.
+func MetadataIn(vs ...metadata.JSON) predicate.Persona {
+	v := make([]any, len(vs))
+	for i := range v {
+		v[i] = string(vs[i])
+	}
+	return predicate.Persona(sql.FieldIn(FieldMetadata, v...))
+}
+
+// MetadataNotIn applies the NotIn predicate on the "metadata" field.
+func MetadataNotIn(vs ...metadata.JSON) predicate.Persona {
+	v := make([]any, len(vs))
+	for i := range v {
+		v[i] = string(vs[i])
+	}
+	return predicate.Persona(sql.FieldNotIn(FieldMetadata, v...))
+}
+
+// MetadataGT applies the GT predicate on the "metadata" field.
+func MetadataGT(v metadata.JSON) predicate.Persona {
+	vc := string(v)
+	return predicate.Persona(sql.FieldGT(FieldMetadata, vc))
+}
+
+// MetadataGTE applies the GTE predicate on the "metadata" field.
+func MetadataGTE(v metadata.JSON) predicate.Persona {
+	vc := string(v)
+	return predicate.Persona(sql.FieldGTE(FieldMetadata, vc))
+}
+
+// MetadataLT applies the LT predicate on the "metadata" field.
+func MetadataLT(v metadata.JSON) predicate.Persona {
+	vc := string(v)
+	return predicate.Persona(sql.FieldLT(FieldMetadata, vc))
+}
+
+// MetadataLTE applies the LTE predicate on the "metadata" field.
+func MetadataLTE(v metadata.JSON) predicate.Persona {
+	vc := string(v)
+	return predicate.Persona(sql.FieldLTE(FieldMetadata, vc))
+}
+
+// MetadataContains applies the Contains predicate on the "metadata" field.
+func MetadataContains(v metadata.JSON) predicate.Persona {
+	vc := string(v)
+	return predicate.Persona(sql.FieldContains(FieldMetadata, vc))
+}
+
+// MetadataHasPrefix applies the HasPrefix predicate on the "metadata" field.
+func MetadataHasPrefix(v metadata.JSON) predicate.Persona {
+	vc := string(v)
+	return predicate.Persona(sql.FieldHasPrefix(FieldMetadata, vc))
+}
+
+// MetadataHasSuffix applies the HasSuffix predicate on the "metadata" field.
+func MetadataHasSuffix(v metadata.JSON) predicate.Persona {
+	vc := string(v)
+	return predicate.Persona(sql.FieldHasSuffix(FieldMetadata, vc))
+}
+
+// MetadataIsNil applies the IsNil predicate on the "metadata" field.
+func MetadataIsNil() predicate.Persona {
+	return predicate.Persona(sql.FieldIsNull(FieldMetadata))
+}
+
+// MetadataNotNil applies the NotNil predicate on the "metadata" field.
+func MetadataNotNil() predicate.Persona {
+	return predicate.Persona(sql.FieldNotNull(FieldMetadata))
+}
+
+// MetadataEqualFold applies the EqualFold predicate on the "metadata" field.
+func MetadataEqualFold(v metadata.JSON) predicate.Persona {
+	vc := string(v)
+	return predicate.Persona(sql.FieldEqualFold(FieldMetadata, vc))
+}
+
+// MetadataContainsFold applies the ContainsFold predicate on the "metadata" field.
+func MetadataContainsFold(v metadata.JSON) predicate.Persona {
+	vc := string(v)
+	return predicate.Persona(sql.FieldContainsFold(FieldMetadata, vc))
 }
 
 // HasTokens applies the HasEdge predicate on the "tokens" edge.

@@ -35,3 +35,6 @@ type RetiredSecret func(*sql.Selector)
 
 // Role is the predicate function for role builders.
 type Role func(*sql.Selector)
+
+// UsageCount is the predicate function for usagecount builders.
+type UsageCount func(*sql.Selector)

@@ -9,6 +9,7 @@ import (
 	"entgo.io/ent/schema/index"
 
 	"github.com/latchkeyhq/latchkey/internal/ids"
+	"github.com/latchkeyhq/latchkey/internal/metadata"
 )
 
 // APIToken is a bearer credential. Only the HMAC of its secret is stored.
@@ -53,6 +54,8 @@ func (APIToken) Fields() []ent.Field {
 		// holding api-token:update.
 		field.Bool("allow_self_rotation").Default(false).
 			Annotations(entgql.Skip(entgql.SkipWhereInput, entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
+		// Canonical JSON (internal/metadata); GraphQL's APIToken.metadata: Map.
+		field.Text("metadata").GoType(metadata.JSON("")).Optional().Annotations(hidden()),
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"entgo.io/ent/schema/index"
 
 	"github.com/latchkeyhq/latchkey/internal/ids"
+	"github.com/latchkeyhq/latchkey/internal/metadata"
 )
 
 // Persona is the identity tokens act as; what a token does is attributed to it.
@@ -34,6 +35,12 @@ func (Persona) Fields() []ent.Field {
 		field.Strings("held").Optional().Annotations(hidden()),
 		field.String("avatar_url").MaxLen(2048).Default("").Annotations(entgql.MapsTo("avatarURL")),
 		field.String("description").MaxLen(1000).Default(""),
+		// The id of the customer, user or service in the adopter's own
+		// system (internal/metadata.CheckExternalID); unique, compared byte for byte.
+		field.String("external_id").MaxLen(metadata.MaxExternalIDLen).Optional().Nillable().Unique().
+			Annotations(entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
+		// Canonical JSON (internal/metadata); GraphQL's Persona.metadata: Map.
+		field.Text("metadata").GoType(metadata.JSON("")).Optional().Annotations(hidden()),
 	}
 }
 

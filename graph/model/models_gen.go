@@ -6,8 +6,18 @@ import (
 	"time"
 
 	"github.com/latchkeyhq/latchkey/ent"
+	"github.com/latchkeyhq/latchkey/internal/metadata"
 	"github.com/latchkeyhq/latchkey/internal/perm"
+	"github.com/latchkeyhq/latchkey/internal/usage"
 )
+
+// A token's verifications over a period.
+type APITokenUsage struct {
+	APIToken *ent.APIToken `json:"apiToken"`
+	// Every outcome together: what the ranking is by.
+	Requests int           `json:"requests"`
+	Counts   *usage.Counts `json:"counts"`
+}
 
 // What Latchkey knows of a secret, in the spirit of RFC 7662.
 type TokenIntrospection struct {
@@ -16,6 +26,10 @@ type TokenIntrospection struct {
 	Persona     *ent.Persona       `json:"persona,omitempty"`
 	Permissions []*perm.Permission `json:"permissions"`
 	ExpiresAt   *time.Time         `json:"expiresAt,omitempty"`
+	// The persona's externalID (persona.externalID needs persona:read; this does not).
+	ExternalID *string `json:"externalID,omitempty"`
+	// The token's metadata.
+	Metadata *metadata.JSON `json:"metadata,omitempty"`
 }
 
 // The caller: the token presented, the persona it acts as, what it may do.
@@ -23,4 +37,8 @@ type Viewer struct {
 	APIToken    *ent.APIToken      `json:"apiToken"`
 	Persona     *ent.Persona       `json:"persona"`
 	Permissions []*perm.Permission `json:"permissions"`
+	// The persona's externalID.
+	ExternalID *string `json:"externalID,omitempty"`
+	// The token's metadata.
+	Metadata *metadata.JSON `json:"metadata,omitempty"`
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/authz"
 	feed "github.com/latchkeyhq/latchkey/internal/changes"
 	"github.com/latchkeyhq/latchkey/internal/gqlerr"
+	"github.com/latchkeyhq/latchkey/internal/metadata"
 )
 
 // CreatePersonaInput is GraphQL's CreatePersonaInput.
@@ -18,6 +19,8 @@ type CreatePersonaInput struct {
 	Name        string
 	AvatarURL   *string
 	Description *string
+	ExternalID  *string
+	Metadata    *metadata.JSON
 }
 
 // UpdatePersonaInput is GraphQL's UpdatePersonaInput; nil means unchanged.
@@ -25,6 +28,8 @@ type UpdatePersonaInput struct {
 	Name        *string
 	AvatarURL   *string
 	Description *string
+	ExternalID  *string
+	Metadata    *metadata.JSON
 }
 
 // CreatePersona makes a persona.
@@ -36,7 +41,14 @@ func (s *Service) CreatePersona(ctx context.Context, in CreatePersonaInput) (*en
 	if err != nil {
 		return nil, err
 	}
-	return p, s.auditPersona(ctx, "persona.create", p, []string{"name", "avatarURL", "description"})
+	changes := []string{"name", "avatarURL", "description"}
+	if p.ExternalID != nil {
+		changes = append(changes, "externalID")
+	}
+	if p.Metadata != "" {
+		changes = append(changes, "metadata")
+	}
+	return p, s.auditPersona(ctx, "persona.create", p, changes)
 }
 
 // newPersona validates and creates a persona; field prefixes error fields
@@ -64,15 +76,31 @@ func (s *Service) newPersona(ctx context.Context, field string, in CreatePersona
 	if err != nil {
 		return nil, err
 	}
+	var extID string
+	if in.ExternalID != nil {
+		if extID, err = s.externalID(ctx, field+"externalID", *in.ExternalID, ""); err != nil {
+			return nil, err
+		}
+	}
+	meta, err := checkMetadata(field+"metadata", in.Metadata)
+	if err != nil {
+		return nil, err
+	}
 	now := s.now()
-	return db(ctx).Persona.Create().
+	create := db(ctx).Persona.Create().
 		SetName(name).
 		SetNameFold(fold(name)).
 		SetAvatarURL(avatar).
 		SetDescription(desc).
 		SetCreatedAt(now).
-		SetUpdatedAt(now).
-		Save(ctx)
+		SetUpdatedAt(now)
+	if extID != "" {
+		create.SetExternalID(extID)
+	}
+	if meta != "" {
+		create.SetMetadata(meta)
+	}
+	return create.Save(ctx)
 }
 
 func (s *Service) personaNameFree(ctx context.Context, field, name, self string) error {
@@ -152,6 +180,30 @@ func (s *Service) UpdatePersona(ctx context.Context, id string, in UpdatePersona
 		}
 		upd.SetDescription(desc)
 		changes = append(changes, "description")
+	}
+	if in.ExternalID != nil {
+		id, err := s.externalID(ctx, "externalID", *in.ExternalID, p.ID)
+		if err != nil {
+			return nil, err
+		}
+		if id == "" {
+			upd.ClearExternalID()
+		} else {
+			upd.SetExternalID(id)
+		}
+		changes = append(changes, "externalID")
+	}
+	if in.Metadata != nil {
+		meta, err := checkMetadata("metadata", in.Metadata)
+		if err != nil {
+			return nil, err
+		}
+		if meta == "" {
+			upd.ClearMetadata()
+		} else {
+			upd.SetMetadata(meta)
+		}
+		changes = append(changes, "metadata")
 	}
 	if p, err = upd.Save(ctx); err != nil {
 		return nil, err

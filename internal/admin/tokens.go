@@ -11,6 +11,7 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/authz"
 	feed "github.com/latchkeyhq/latchkey/internal/changes"
 	"github.com/latchkeyhq/latchkey/internal/gqlerr"
+	"github.com/latchkeyhq/latchkey/internal/metadata"
 	"github.com/latchkeyhq/latchkey/internal/perm"
 	"github.com/latchkeyhq/latchkey/internal/secret"
 	"github.com/latchkeyhq/latchkey/internal/tokenstatus"
@@ -31,6 +32,7 @@ type CreateTokenInput struct {
 	Secret      *string
 	// AllowSelfRotation lets the token roll its own secret (rotation.go).
 	AllowSelfRotation *bool
+	Metadata    *metadata.JSON
 }
 
 // UpdateTokenInput is GraphQL's UpdateAPITokenInput; nil means unchanged.
@@ -47,6 +49,7 @@ type UpdateTokenInput struct {
 	Permissions []*perm.Permission
 	// AllowSelfRotation lets the token roll its own secret (rotation.go).
 	AllowSelfRotation *bool
+	Metadata    *metadata.JSON
 }
 
 // TokenWithSecret is the payload of create and regenerate: the only place
@@ -96,6 +99,10 @@ func (s *Service) CreateToken(ctx context.Context, in CreateTokenInput) (*TokenW
 	if err := selfRotationGrant(c, in.AllowSelfRotation); err != nil {
 		return nil, err
 	}
+	meta, err := checkMetadata("metadata", in.Metadata)
+	if err != nil {
+		return nil, err
+	}
 	grants, err := s.grants(ctx, c, in.Type, in.RoleIDs, in.Permissions, nil)
 	if err != nil {
 		return nil, err
@@ -143,6 +150,9 @@ func (s *Service) CreateToken(ctx context.Context, in CreateTokenInput) (*TokenW
 	if c != nil {
 		create.SetCreatedByID(c.Token.ID)
 	}
+	if meta != "" {
+		create.SetMetadata(meta)
+	}
 	t, err := create.Save(ctx)
 	if err != nil {
 		return nil, err
@@ -165,6 +175,9 @@ func (s *Service) CreateToken(ctx context.Context, in CreateTokenInput) (*TokenW
 	}
 	if t.AllowSelfRotation {
 		changes = append(changes, "allowSelfRotation")
+	}
+	if meta != "" {
+		changes = append(changes, "metadata")
 	}
 	if err := s.auditToken(ctx, "api-token.create", t, changes); err != nil {
 		return nil, err
@@ -232,6 +245,18 @@ func (s *Service) UpdateToken(ctx context.Context, id string, in UpdateTokenInpu
 	if in.AllowSelfRotation != nil {
 		upd.SetAllowSelfRotation(*in.AllowSelfRotation)
 		changes = append(changes, "allowSelfRotation")
+	}
+	if in.Metadata != nil {
+		meta, err := checkMetadata("metadata", in.Metadata)
+		if err != nil {
+			return nil, err
+		}
+		if meta == "" {
+			upd.ClearMetadata()
+		} else {
+			upd.SetMetadata(meta)
+		}
+		changes = append(changes, "metadata")
 	}
 	if in.Type != nil || in.RoleIDs != nil || in.Permissions != nil {
 		// New powers for a token that outlives the caller would outlast it.

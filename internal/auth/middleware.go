@@ -15,12 +15,16 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/gqlerr"
 	"github.com/latchkeyhq/latchkey/internal/logthrottle"
 	"github.com/latchkeyhq/latchkey/internal/request"
+	"github.com/latchkeyhq/latchkey/internal/usage"
 )
 
 // Authenticator authenticates HTTP requests by their bearer token.
 type Authenticator struct {
 	Verifier *Verifier
 	Limiter  *Limiter
+	// Usage counts each authenticated /graphql request's outcome and every
+	// invalid token (internal/usage). May be nil.
+	Usage *usage.Recorder
 	// Failures and Limited count refused requests, for metrics.
 	Failures atomic.Int64
 	Limited  atomic.Int64
@@ -81,6 +85,9 @@ func (a *Authenticator) Authenticate(r *http.Request) Outcome {
 	}
 	a.Limiter.Fail(ip)
 	a.Failures.Add(1)
+	if bearer {
+		a.Usage.Count("", "", usage.Invalid, 1)
+	}
 	return Outcome{Status: http.StatusUnauthorized, Code: gqlerr.Unauthenticated, Message: "the bearer token is invalid, expired or revoked"}
 }
 
@@ -120,11 +127,18 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 			return
 		}
 		ctx := r.Context()
-		if o.Principal != nil {
-			ctx = authz.WithPrincipal(ctx, o.Principal)
-			l := zerolog.Ctx(ctx).With().Str("token_id", o.Principal.Token.ID).Str("persona", o.Principal.Persona.Name).Logger()
-			ctx = l.WithContext(ctx)
+		p := o.Principal
+		if p == nil {
+			next.ServeHTTP(w, r)
+			return
 		}
+		ctx = authz.WithPrincipal(ctx, p)
+		l := zerolog.Ctx(ctx).With().Str("token_id", p.Token.ID).Str("persona", p.Persona.Name).Logger()
+		ctx = l.WithContext(ctx)
+		// One verification per request: forbidden when any permission
+		// check on the way refused, else allowed.
+		ctx, tracked := usage.Track(ctx)
 		next.ServeHTTP(w, r.WithContext(ctx))
+		a.Usage.Count(p.Token.ID, p.Persona.ID, tracked.Outcome(), 1)
 	})
 }

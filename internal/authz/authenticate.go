@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/latchkeyhq/latchkey/ent"
+	"github.com/latchkeyhq/latchkey/internal/metadata"
 	"github.com/latchkeyhq/latchkey/internal/tokenstatus"
 )
 
@@ -25,5 +26,7 @@ func Authenticate(ctx context.Context, client *ent.Client, hash string, now time
 	if err != nil {
 		return nil, err
 	}
-	return &Principal{Token: t, Persona: t.Edges.Persona, Permissions: perms, SecretHash: hash, Grace: t.SecretHash != hash}, nil
+	p := &Principal{Token: t, Persona: t.Edges.Persona, Permissions: perms, SecretHash: hash, Grace: t.SecretHash != hash}
+	p.MetadataHeader, p.MetadataOmitted = metadata.Header(t.Metadata)
+	return p, nil
 }

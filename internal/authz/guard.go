@@ -9,6 +9,7 @@ import (
 
 	"github.com/latchkeyhq/latchkey/ent"
 	"github.com/latchkeyhq/latchkey/internal/gqlerr"
+	"github.com/latchkeyhq/latchkey/internal/usage"
 )
 
 // Guard keeps every guarded record (a type in ContentTypeOf) unreadable to a
@@ -196,13 +197,13 @@ func (g *Guard) Field(ctx context.Context, next graphql.Resolver) (any, error) {
 	p := FromContext(ctx)
 	if og.contentType != "" && !(og.record && name == "id") {
 		if err := mayRead(p, og.contentType); err != nil && !(og.record && ownUnderViewer(fc, p)) {
-			return nil, err
+			return nil, refused(ctx, err)
 		}
 	}
 	if fg != nil {
 		if fg.leadsTo != "" {
 			if err := mayRead(p, fg.leadsTo); err != nil {
-				return nil, err
+				return nil, refused(ctx, err)
 			}
 		}
 		if len(fg.filters) > 0 {
@@ -217,10 +218,10 @@ func (g *Guard) Field(ctx context.Context, next graphql.Resolver) (any, error) {
 					continue // gqlgen reports bad values itself
 				}
 				if err := mayRead(p, a.contentType); err != nil {
-					return nil, err
+					return nil, refused(ctx, err)
 				}
 				if err := g.checkFilter(p, a.input, v); err != nil {
-					return nil, err
+					return nil, refused(ctx, err)
 				}
 			}
 		}
@@ -258,6 +259,12 @@ func (g *Guard) checkFilter(p *Principal, input string, v any) error {
 		}
 	}
 	return nil
+}
+
+// refused notes a refused read in the request's usage outcome.
+func refused(ctx context.Context, err error) error {
+	usage.Refused(ctx)
+	return err
 }
 
 func mayRead(p *Principal, contentType string) error {

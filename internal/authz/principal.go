@@ -10,6 +10,7 @@ import (
 	"github.com/latchkeyhq/latchkey/ent/apitoken"
 	"github.com/latchkeyhq/latchkey/internal/gqlerr"
 	"github.com/latchkeyhq/latchkey/internal/perm"
+	"github.com/latchkeyhq/latchkey/internal/usage"
 )
 
 // Principal is the authenticated caller of one request.
@@ -23,6 +24,11 @@ type Principal struct {
 	// still works for its grace period: it authenticates for use only and
 	// may not take control of its own token (see internal/admin).
 	Grace bool
+	// MetadataHeader is the token's metadata as /auth/verify sends it
+	// upstream (internal/metadata.Header), computed once per verification
+	// so that a cache hit costs nothing; MetadataOmitted when too large.
+	MetadataHeader  string
+	MetadataOmitted bool
 	// Used is called once the caller has been authorized to do something;
 	// it notes the last use, from the client of ctx. It may be nil.
 	// Principals are shared between requests and must not be modified.
@@ -66,6 +72,7 @@ func Check(ctx context.Context, contentType, action string) error {
 		return err
 	}
 	if !p.Can(contentType, action) {
+		usage.Refused(ctx)
 		return gqlerr.New(gqlerr.Forbidden, "this token may not %s %s", action, contentType)
 	}
 	if p.Used != nil {

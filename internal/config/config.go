@@ -11,6 +11,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/latchkeyhq/latchkey/internal/usage"
 )
 
 // Config is every setting of a Latchkey process.
@@ -55,6 +57,8 @@ type Config struct {
 	NegativeCacheTTL time.Duration
 	// SweepInterval is how often lifecycle sweeps run (auto-revoke of unused tokens).
 	SweepInterval time.Duration
+	// UsageRetention is how long usage buckets of each interval are kept.
+	UsageRetention usage.Retention
 }
 
 // Parse reads settings from args (without the program or subcommand name)
@@ -106,7 +110,7 @@ func Parse(cmd string, args []string, getenv func(string) string, out io.Writer)
 	num(&c.AuthFailureBurst, "auth-failure-burst", "LATCHKEY_AUTH_FAILURE_BURST", 20, "failed authentications allowed in a burst per client IP")
 	str(&proxies, "trusted-proxies", "LATCHKEY_TRUSTED_PROXIES", "", "comma-separated CIDRs of proxies whose X-Forwarded-For is believed")
 	num(&c.ComplexityLimit, "complexity-limit", "LATCHKEY_COMPLEXITY_LIMIT", 25000, "most a GraphQL query of an authenticated caller may cost (see README, Query cost limits)")
-	num(&c.AnonymousComplexityLimit, "anonymous-complexity-limit", "LATCHKEY_ANONYMOUS_COMPLEXITY_LIMIT", 12000, "most a GraphQL query without a token may cost; enough for GraphiQL's introspection query")
+	num(&c.AnonymousComplexityLimit, "anonymous-complexity-limit", "LATCHKEY_ANONYMOUS_COMPLEXITY_LIMIT", 16000, "most a GraphQL query without a token may cost; enough for GraphiQL's introspection query")
 	num(&c.MaxResponseBytes, "max-response-bytes", "LATCHKEY_MAX_RESPONSE_BYTES", 8<<20, "largest GraphQL answer, in bytes")
 	dur(&c.RequestTimeout, "request-timeout", "LATCHKEY_REQUEST_TIMEOUT", 10*time.Second, "deadline of every /graphql and /auth/verify request")
 	num(&c.DBMaxConns, "db-max-conns", "LATCHKEY_DB_MAX_CONNS", 0, "most open database connections (0: 8 for SQLite, 50 for MySQL)")
@@ -117,6 +121,9 @@ func Parse(cmd string, args []string, getenv func(string) string, out io.Writer)
 	dur(&c.QueueTimeout, "queue-timeout", "LATCHKEY_QUEUE_TIMEOUT", 500*time.Millisecond, "longest a request waits for a turn before it gets 503")
 	dur(&c.NegativeCacheTTL, "negative-cache-ttl", "LATCHKEY_NEGATIVE_CACHE_TTL", 10*time.Second, "how long a well-formed secret that authenticates nothing is remembered, so repeating it costs no database lookup (0: off); creates and regenerates forget it at once on every instance")
 	dur(&c.SweepInterval, "sweep-interval", "LATCHKEY_SWEEP_INTERVAL", time.Minute, "how often lifecycle sweeps run (revoking tokens unused longer than the policy allows)")
+	dur(&c.UsageRetention.Minute, "usage-retention-minute", "LATCHKEY_USAGE_RETENTION_MINUTE", usage.DefaultRetention.Minute, "how long per-minute usage counts are kept")
+	dur(&c.UsageRetention.Hour, "usage-retention-hour", "LATCHKEY_USAGE_RETENTION_HOUR", usage.DefaultRetention.Hour, "how long per-hour usage counts are kept")
+	dur(&c.UsageRetention.Day, "usage-retention-day", "LATCHKEY_USAGE_RETENTION_DAY", usage.DefaultRetention.Day, "how long per-day usage counts are kept")
 
 	if err := errors.Join(envErrs...); err != nil {
 		return nil, nil, err
@@ -146,6 +153,9 @@ func Parse(cmd string, args []string, getenv func(string) string, out io.Writer)
 	}
 	if c.SweepInterval <= 0 {
 		return nil, nil, errors.New("sweep-interval must be > 0")
+	}
+	if r := c.UsageRetention; r.Minute < time.Minute || r.Hour < time.Hour || r.Day < 24*time.Hour {
+		return nil, nil, errors.New("usage-retention-minute must be ≥ 1m, usage-retention-hour ≥ 1h and usage-retention-day ≥ 24h")
 	}
 	if c.ComplexityLimit < 1 || c.AnonymousComplexityLimit < 1 || c.MaxResponseBytes < 1 || c.RequestTimeout <= 0 || c.DBMaxConns < 0 {
 		return nil, nil, errors.New("complexity-limit, anonymous-complexity-limit, max-response-bytes and request-timeout must be > 0, db-max-conns ≥ 0")

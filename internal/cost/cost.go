@@ -220,6 +220,10 @@ func (w *walk) field(f *ast.Field, mult float64, root string, page float64, intr
 		n = page
 	case f.Definition.Type.Elem != nil:
 		n = w.listSize(key, intro)
+		// A list bounded by a first argument (topAPITokens) holds at most that many.
+		if first, ok := w.firstOf(f); ok && first < n {
+			n = first
+		}
 		// A list of records asked for by id (nodes) holds at most one per id.
 		if ids := f.Arguments.ForName("ids"); ids != nil && ids.Value != nil {
 			if v, err := ids.Value.Value(w.vars); err == nil {
@@ -240,6 +244,27 @@ func (w *walk) field(f *ast.Field, mult float64, root string, page float64, intr
 		childPage = w.pageOf(f)
 	}
 	w.set(f.SelectionSet, mult*n, root, childPage, intro)
+}
+
+// firstOf is the value of a plain list's first argument, given or default.
+func (w *walk) firstOf(f *ast.Field) (float64, bool) {
+	def := f.Definition.Arguments.ForName("first")
+	if def == nil {
+		return 0, false
+	}
+	v := def.DefaultValue
+	if a := f.Arguments.ForName("first"); a != nil {
+		v = a.Value
+	}
+	if v == nil {
+		return 0, false
+	}
+	x, err := v.Value(w.vars)
+	if err != nil {
+		return 0, false
+	}
+	n, ok := toFloat(x)
+	return n, ok && n >= 0
 }
 
 // pageOf is the page size a connection field asks for.

@@ -4,7 +4,11 @@
 // and a cap on the size of the answer (ResponseLimit).
 package cost
 
-import "slices"
+import (
+	"slices"
+
+	"github.com/latchkeyhq/latchkey/internal/usage"
+)
 
 // The cost model, in the spirit of GitHub's and Shopify's: every object in
 // the answer costs Object, every field whose resolver asks the database
@@ -35,12 +39,18 @@ var databaseFields = map[string]bool{
 	"APIToken.effectivePermissions": true,
 	"Role.permissions":              true,
 	"Persona.tokens":                true,
+	// A usage series is one aggregate query per token or persona.
+	"APIToken.usage": true,
+	"Persona.usage":  true,
 }
 
 // listSizes overrides DefaultListSize for lists whose size is known better.
 var listSizes = map[string]int{
 	// revokeAPITokens lists the first admin.BulkRevokePage tokens.
 	"BulkRevokePayload.apiTokens": 100,
+	// The most points a series may have, and the longest ranking.
+	"UsageSeries.points": usage.MaxPoints,
+	"Query.topAPITokens": usage.MaxTop,
 }
 
 // Pre-validation caps. Validation grows quadratically with the number of

@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/latchkeyhq/latchkey/internal/auth"
+	"github.com/latchkeyhq/latchkey/internal/usage"
 )
 
 type metrics struct {
@@ -57,6 +58,23 @@ func (m *metrics) watchRetries(n *atomic.Int64) {
 		Name: "latchkey_mutation_retries_total",
 		Help: "Mutation operations run again because their transaction lost a conflict (deadlock, lock wait timeout, Galera certification failure).",
 	}, func() float64 { return float64(n.Load()) }))
+}
+
+// watchUsage exports verifications by outcome, never by token: a label per
+// token would grow without bound.
+func (m *metrics) watchUsage(u *usage.Recorder) {
+	for _, o := range usage.Outcomes() {
+		m.registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "latchkey_verifications_total", Help: "Token verifications by outcome (/graphql requests, /auth/verify, introspectToken).",
+			ConstLabels: prometheus.Labels{"outcome": o.String()},
+		}, func() float64 { return float64(u.Total(o)) }))
+	}
+	m.registry.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "latchkey_usage_rows_written_total", Help: "Usage count rows written by flushes."},
+			func() float64 { return float64(u.Writes.Load()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "latchkey_usage_dropped_total", Help: "Verifications whose usage counts were dropped after failed flushes."},
+			func() float64 { return float64(u.Dropped.Load()) }),
+	)
 }
 
 func (m *metrics) observe(route string, status int, d time.Duration) {

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vektah/gqlparser/v2/ast"
 
@@ -162,6 +163,7 @@ func newReadFixtures(t *testing.T, s *testserver.Server) *readFixtures {
 	s.MustDo(t, s.Admin, `mutation { updatePolicy(input: {maxLifetimeDays: 3650}) { maxLifetimeDays } }`, nil)
 	edges := s.MustDo(t, s.Admin, `{ auditEvents(first: 1) { edges { node { id } } } }`, nil).Get("auditEvents.edges").([]any)
 	f.event = edges[0].(map[string]any)["node"].(map[string]any)["id"].(string)
+	flush(t, s) // the tokens' usage so far, for topAPITokens
 	return f
 }
 
@@ -198,6 +200,9 @@ func (f *readFixtures) args(t *testing.T, root *ast.FieldDefinition, on string) 
 		return fmt.Sprintf(`(ids: [%q])`, f.idOf(t, on))
 	case "introspectToken":
 		return fmt.Sprintf(`(secret: %q)`, f.introspected)
+	case "topAPITokens":
+		now := f.s.Clock.Now()
+		return fmt.Sprintf(`(from: %q, to: %q)`, now.Add(-time.Hour).Format(time.RFC3339), now.Add(time.Hour).Format(time.RFC3339))
 	case "createAPIToken":
 		return fmt.Sprintf(`(input: {name: %q, type: CUSTOM, personaID: %q, roleIDs: [%q], lifespan: DAYS_7})`, u, f.persona, f.role)
 	case "revokeAPITokens":

@@ -38,6 +38,7 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/secret"
 	"github.com/latchkeyhq/latchkey/internal/store"
 	"github.com/latchkeyhq/latchkey/internal/txretry"
+	"github.com/latchkeyhq/latchkey/internal/usage"
 )
 
 // Server is one Latchkey instance's HTTP side and the state behind it.
@@ -48,7 +49,10 @@ type Server struct {
 	metrics  *metrics
 	Verifier *auth.Verifier
 	Recorder *auth.Recorder
-	Admin    *admin.Service
+	// Usage counts verifications by outcome (internal/usage); it flushes
+	// with Recorder (server.go).
+	Usage *usage.Recorder
+	Admin *admin.Service
 	// Feed reads the change feed; Follow runs it.
 	Feed    *changes.Follower
 	auth    *auth.Authenticator
@@ -97,7 +101,8 @@ func New(cfg *config.Config, st *store.Store, log zerolog.Logger, opts ...Option
 	s.Verifier = auth.NewVerifier(st.Causal, hasher, cfg.CacheSize, cfg.CacheTTL, s.Recorder, s.now)
 	s.Verifier.NegativeCache(cfg.CacheSize, cfg.NegativeCacheTTL)
 	s.catalog = newCatalog(st.Client, cfg.CacheTTL, s.now)
-	s.auth = &auth.Authenticator{Verifier: s.Verifier, Limiter: auth.NewLimiter(cfg.AuthFailureRate, cfg.AuthFailureBurst)}
+	s.Usage = usage.NewRecorder(st.Client, st.DB, st.Dialect, s.now, cfg.UsageRetention)
+	s.auth = &auth.Authenticator{Verifier: s.Verifier, Limiter: auth.NewLimiter(cfg.AuthFailureRate, cfg.AuthFailureBurst), Usage: s.Usage}
 	origin := base62.Random(16) // this instance, in the change feed
 	guesses := &auth.Guesses{Limiter: s.auth.Limiter, Misses: &s.auth.Failures}
 	s.Admin = &admin.Service{Hasher: hasher, Now: s.now, Locking: st.Dialect == dialect.MySQL, Guesses: guesses, Changed: s.forget, Origin: origin}
@@ -111,7 +116,8 @@ func New(cfg *config.Config, st *store.Store, log zerolog.Logger, opts ...Option
 	s.Retry = &txretry.Policy{Retries: &atomic.Int64{}}
 	s.metrics.watch(s.Verifier, s.auth)
 	s.metrics.watchRetries(s.Retry.Retries)
-	gql := s.graphQL(&graph.Resolver{Admin: s.Admin, Hasher: hasher, Verifier: s.Verifier, Guesses: guesses, Now: s.now})
+	s.metrics.watchUsage(s.Usage)
+	gql := s.graphQL(&graph.Resolver{Admin: s.Admin, Hasher: hasher, Verifier: s.Verifier, Guesses: guesses, Now: s.now, UsageRecorder: s.Usage})
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", s.observe("graphql", s.deadline(s.auth.Middleware(graphQLBody(idempotency.Middleware(s.withClient(outageStatus(gql))))))))
 	mux.Handle("GET /auth/verify", s.observe("verify", s.deadline(http.HandlerFunc(s.verify))))

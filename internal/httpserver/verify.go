@@ -8,6 +8,7 @@ import (
 
 	"github.com/latchkeyhq/latchkey/internal/gqlerr"
 	"github.com/latchkeyhq/latchkey/internal/logthrottle"
+	"github.com/latchkeyhq/latchkey/internal/usage"
 )
 
 // verify is forward authentication for gateways (nginx auth_request,
@@ -56,6 +57,7 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !p.Can(contentType, action) {
+		s.Usage.Count(p.Token.ID, p.Persona.ID, usage.Forbidden, 1)
 		w.Header().Set("WWW-Authenticate", `Bearer error="insufficient_scope"`)
 		s.verifyAnswer(w, http.StatusForbidden)
 		return
@@ -63,9 +65,11 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
 	if p.Used != nil {
 		p.Used(r.Context())
 	}
+	s.Usage.Count(p.Token.ID, p.Persona.ID, usage.Allowed, 1)
 	w.Header().Set("X-Latchkey-Token-Id", p.Token.ID)
 	w.Header().Set("X-Latchkey-Persona-Id", p.Persona.ID)
 	w.Header().Set("X-Latchkey-Persona", p.Persona.Name)
+	identityHeaders(w.Header(), p)
 	s.verifyAnswer(w, http.StatusOK)
 }
 
