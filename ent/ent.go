@@ -17,6 +17,7 @@ import (
 	"github.com/latchkeyhq/latchkey/ent/change"
 	"github.com/latchkeyhq/latchkey/ent/contenttype"
 	"github.com/latchkeyhq/latchkey/ent/idempotencykey"
+	"github.com/latchkeyhq/latchkey/ent/limitcount"
 	"github.com/latchkeyhq/latchkey/ent/permission"
 	"github.com/latchkeyhq/latchkey/ent/persona"
 	"github.com/latchkeyhq/latchkey/ent/role"
@@ -85,6 +86,7 @@ func checkColumn(t, c string) error {
 			change.Table:         change.ValidColumn,
 			contenttype.Table:    contenttype.ValidColumn,
 			idempotencykey.Table: idempotencykey.ValidColumn,
+			limitcount.Table:     limitcount.ValidColumn,
 			permission.Table:     permission.ValidColumn,
 			persona.Table:        persona.ValidColumn,
 			role.Table:           role.ValidColumn,

@@ -11,6 +11,7 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"github.com/latchkeyhq/latchkey/ent/persona"
+	"github.com/latchkeyhq/latchkey/internal/policy"
 )
 
 // Persona is the model entity for the Persona schema.
@@ -32,6 +33,8 @@ type Persona struct {
 	AvatarURL string `json:"avatar_url,omitempty"`
 	// Description holds the value of the "description" field.
 	Description string `json:"description,omitempty"`
+	// RateLimits holds the value of the "rate_limits" field.
+	RateLimits []policy.RateLimit `json:"rate_limits,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the PersonaQuery when eager-loading is set.
 	Edges        PersonaEdges `json:"edges"`
@@ -65,7 +68,7 @@ func (*Persona) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case persona.FieldHeld:
+		case persona.FieldHeld, persona.FieldRateLimits:
 			values[i] = new([]byte)
 		case persona.FieldID, persona.FieldName, persona.FieldNameFold, persona.FieldAvatarURL, persona.FieldDescription:
 			values[i] = new(sql.NullString)
@@ -137,6 +140,14 @@ func (_m *Persona) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.Description = value.String
 			}
+		case persona.FieldRateLimits:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field rate_limits", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.RateLimits); err != nil {
+					return fmt.Errorf("unmarshal field rate_limits: %w", err)
+				}
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -200,6 +211,9 @@ func (_m *Persona) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("description=")
 	builder.WriteString(_m.Description)
+	builder.WriteString(", ")
+	builder.WriteString("rate_limits=")
+	builder.WriteString(fmt.Sprintf("%v", _m.RateLimits))
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -12,6 +12,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/latchkeyhq/latchkey/ent/apitoken"
 	"github.com/latchkeyhq/latchkey/ent/persona"
+	"github.com/latchkeyhq/latchkey/internal/policy"
 )
 
 // PersonaCreate is the builder for creating a Persona entity.
@@ -100,6 +101,12 @@ func (_c *PersonaCreate) SetNillableDescription(v *string) *PersonaCreate {
 	if v != nil {
 		_c.SetDescription(*v)
 	}
+	return _c
+}
+
+// SetRateLimits sets the "rate_limits" field.
+func (_c *PersonaCreate) SetRateLimits(v []policy.RateLimit) *PersonaCreate {
+	_c.mutation.SetRateLimits(v)
 	return _c
 }
 
@@ -293,6 +300,10 @@ func (_c *PersonaCreate) createSpec() (*Persona, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Description(); ok {
 		_spec.SetField(persona.FieldDescription, field.TypeString, value)
 		_node.Description = value
+	}
+	if value, ok := _c.mutation.RateLimits(); ok {
+		_spec.SetField(persona.FieldRateLimits, field.TypeJSON, value)
+		_node.RateLimits = value
 	}
 	if nodes := _c.mutation.TokensIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{

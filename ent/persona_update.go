@@ -15,6 +15,7 @@ import (
 	"github.com/latchkeyhq/latchkey/ent/apitoken"
 	"github.com/latchkeyhq/latchkey/ent/persona"
 	"github.com/latchkeyhq/latchkey/ent/predicate"
+	"github.com/latchkeyhq/latchkey/internal/policy"
 )
 
 // PersonaUpdate is the builder for updating Persona entities.
@@ -121,6 +122,24 @@ func (_u *PersonaUpdate) SetNillableDescription(v *string) *PersonaUpdate {
 	if v != nil {
 		_u.SetDescription(*v)
 	}
+	return _u
+}
+
+// SetRateLimits sets the "rate_limits" field.
+func (_u *PersonaUpdate) SetRateLimits(v []policy.RateLimit) *PersonaUpdate {
+	_u.mutation.SetRateLimits(v)
+	return _u
+}
+
+// AppendRateLimits appends value to the "rate_limits" field.
+func (_u *PersonaUpdate) AppendRateLimits(v []policy.RateLimit) *PersonaUpdate {
+	_u.mutation.AppendRateLimits(v)
+	return _u
+}
+
+// ClearRateLimits clears the value of the "rate_limits" field.
+func (_u *PersonaUpdate) ClearRateLimits() *PersonaUpdate {
+	_u.mutation.ClearRateLimits()
 	return _u
 }
 
@@ -257,6 +276,17 @@ func (_u *PersonaUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.Description(); ok {
 		_spec.SetField(persona.FieldDescription, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.RateLimits(); ok {
+		_spec.SetField(persona.FieldRateLimits, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedRateLimits(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, persona.FieldRateLimits, value)
+		})
+	}
+	if _u.mutation.RateLimitsCleared() {
+		_spec.ClearField(persona.FieldRateLimits, field.TypeJSON)
 	}
 	if _u.mutation.TokensCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -414,6 +444,24 @@ func (_u *PersonaUpdateOne) SetNillableDescription(v *string) *PersonaUpdateOne 
 	if v != nil {
 		_u.SetDescription(*v)
 	}
+	return _u
+}
+
+// SetRateLimits sets the "rate_limits" field.
+func (_u *PersonaUpdateOne) SetRateLimits(v []policy.RateLimit) *PersonaUpdateOne {
+	_u.mutation.SetRateLimits(v)
+	return _u
+}
+
+// AppendRateLimits appends value to the "rate_limits" field.
+func (_u *PersonaUpdateOne) AppendRateLimits(v []policy.RateLimit) *PersonaUpdateOne {
+	_u.mutation.AppendRateLimits(v)
+	return _u
+}
+
+// ClearRateLimits clears the value of the "rate_limits" field.
+func (_u *PersonaUpdateOne) ClearRateLimits() *PersonaUpdateOne {
+	_u.mutation.ClearRateLimits()
 	return _u
 }
 
@@ -580,6 +628,17 @@ func (_u *PersonaUpdateOne) sqlSave(ctx context.Context) (_node *Persona, err er
 	}
 	if value, ok := _u.mutation.Description(); ok {
 		_spec.SetField(persona.FieldDescription, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.RateLimits(); ok {
+		_spec.SetField(persona.FieldRateLimits, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedRateLimits(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, persona.FieldRateLimits, value)
+		})
+	}
+	if _u.mutation.RateLimitsCleared() {
+		_spec.ClearField(persona.FieldRateLimits, field.TypeJSON)
 	}
 	if _u.mutation.TokensCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -22,6 +22,8 @@ type Tx struct {
 	ContentType *ContentTypeClient
 	// IdempotencyKey is the client for interacting with the IdempotencyKey builders.
 	IdempotencyKey *IdempotencyKeyClient
+	// LimitCount is the client for interacting with the LimitCount builders.
+	LimitCount *LimitCountClient
 	// Permission is the client for interacting with the Permission builders.
 	Permission *PermissionClient
 	// Persona is the client for interacting with the Persona builders.
@@ -164,6 +166,7 @@ func (tx *Tx) init() {
 	tx.Change = NewChangeClient(tx.config)
 	tx.ContentType = NewContentTypeClient(tx.config)
 	tx.IdempotencyKey = NewIdempotencyKeyClient(tx.config)
+	tx.LimitCount = NewLimitCountClient(tx.config)
 	tx.Permission = NewPermissionClient(tx.config)
 	tx.Persona = NewPersonaClient(tx.config)
 	tx.Role = NewRoleClient(tx.config)

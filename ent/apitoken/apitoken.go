@@ -55,6 +55,24 @@ const (
 	FieldPersonaID = "persona_id"
 	// FieldCreatedByID holds the string denoting the created_by_id field in the database.
 	FieldCreatedByID = "created_by_id"
+	// FieldRateLimits holds the string denoting the rate_limits field in the database.
+	FieldRateLimits = "rate_limits"
+	// FieldCreditsRemaining holds the string denoting the credits_remaining field in the database.
+	FieldCreditsRemaining = "credits_remaining"
+	// FieldCreditsRefillAmount holds the string denoting the credits_refill_amount field in the database.
+	FieldCreditsRefillAmount = "credits_refill_amount"
+	// FieldCreditsRefillInterval holds the string denoting the credits_refill_interval field in the database.
+	FieldCreditsRefillInterval = "credits_refill_interval"
+	// FieldCreditsRefillMode holds the string denoting the credits_refill_mode field in the database.
+	FieldCreditsRefillMode = "credits_refill_mode"
+	// FieldCreditsLastRefillAt holds the string denoting the credits_last_refill_at field in the database.
+	FieldCreditsLastRefillAt = "credits_last_refill_at"
+	// FieldCreditsEpoch holds the string denoting the credits_epoch field in the database.
+	FieldCreditsEpoch = "credits_epoch"
+	// FieldAllowedNetworks holds the string denoting the allowed_networks field in the database.
+	FieldAllowedNetworks = "allowed_networks"
+	// FieldNotBefore holds the string denoting the not_before field in the database.
+	FieldNotBefore = "not_before"
 	// EdgePersona holds the string denoting the persona edge name in mutations.
 	EdgePersona = "persona"
 	// EdgeRoles holds the string denoting the roles edge name in mutations.
@@ -116,6 +134,15 @@ var Columns = []string{
 	FieldLastUsedIP,
 	FieldPersonaID,
 	FieldCreatedByID,
+	FieldRateLimits,
+	FieldCreditsRemaining,
+	FieldCreditsRefillAmount,
+	FieldCreditsRefillInterval,
+	FieldCreditsRefillMode,
+	FieldCreditsLastRefillAt,
+	FieldCreditsEpoch,
+	FieldAllowedNetworks,
+	FieldNotBefore,
 }
 
 var (
@@ -164,6 +191,12 @@ var (
 	PersonaIDValidator func(string) error
 	// CreatedByIDValidator is a validator for the "created_by_id" field. It is called by the builders before save.
 	CreatedByIDValidator func(string) error
+	// CreditsRefillIntervalValidator is a validator for the "credits_refill_interval" field. It is called by the builders before save.
+	CreditsRefillIntervalValidator func(string) error
+	// CreditsRefillModeValidator is a validator for the "credits_refill_mode" field. It is called by the builders before save.
+	CreditsRefillModeValidator func(string) error
+	// DefaultCreditsEpoch holds the default value on creation for the "credits_epoch" field.
+	DefaultCreditsEpoch int64
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() string
 	// IDValidator is a validator for the "id" field. It is called by the builders before save.
@@ -295,6 +328,41 @@ func ByPersonaID(opts ...sql.OrderTermOption) OrderOption {
 // ByCreatedByID orders the results by the created_by_id field.
 func ByCreatedByID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldCreatedByID, opts...).ToFunc()
+}
+
+// ByCreditsRemaining orders the results by the credits_remaining field.
+func ByCreditsRemaining(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldCreditsRemaining, opts...).ToFunc()
+}
+
+// ByCreditsRefillAmount orders the results by the credits_refill_amount field.
+func ByCreditsRefillAmount(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldCreditsRefillAmount, opts...).ToFunc()
+}
+
+// ByCreditsRefillInterval orders the results by the credits_refill_interval field.
+func ByCreditsRefillInterval(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldCreditsRefillInterval, opts...).ToFunc()
+}
+
+// ByCreditsRefillMode orders the results by the credits_refill_mode field.
+func ByCreditsRefillMode(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldCreditsRefillMode, opts...).ToFunc()
+}
+
+// ByCreditsLastRefillAt orders the results by the credits_last_refill_at field.
+func ByCreditsLastRefillAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldCreditsLastRefillAt, opts...).ToFunc()
+}
+
+// ByCreditsEpoch orders the results by the credits_epoch field.
+func ByCreditsEpoch(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldCreditsEpoch, opts...).ToFunc()
+}
+
+// ByNotBefore orders the results by the not_before field.
+func ByNotBefore(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldNotBefore, opts...).ToFunc()
 }
 
 // ByPersonaField orders the results by persona field.

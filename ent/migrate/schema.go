@@ -28,6 +28,15 @@ var (
 		{Name: "last_used_at", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "datetime(6)"}},
 		{Name: "last_used_sort", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
 		{Name: "last_used_ip", Type: field.TypeString, Nullable: true, Size: 64},
+		{Name: "rate_limits", Type: field.TypeJSON, Nullable: true},
+		{Name: "credits_remaining", Type: field.TypeInt64, Nullable: true},
+		{Name: "credits_refill_amount", Type: field.TypeInt64, Nullable: true},
+		{Name: "credits_refill_interval", Type: field.TypeString, Nullable: true, Size: 16},
+		{Name: "credits_refill_mode", Type: field.TypeString, Nullable: true, Size: 16},
+		{Name: "credits_last_refill_at", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "credits_epoch", Type: field.TypeInt64, Default: 0},
+		{Name: "allowed_networks", Type: field.TypeJSON, Nullable: true},
+		{Name: "not_before", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "datetime(6)"}},
 		{Name: "created_by_id", Type: field.TypeString, Nullable: true, Size: 32},
 		{Name: "persona_id", Type: field.TypeString, Size: 32},
 	}
@@ -39,13 +48,13 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "api_tokens_api_tokens_created_tokens",
-				Columns:    []*schema.Column{APITokensColumns[18]},
+				Columns:    []*schema.Column{APITokensColumns[27]},
 				RefColumns: []*schema.Column{APITokensColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "api_tokens_personas_tokens",
-				Columns:    []*schema.Column{APITokensColumns[19]},
+				Columns:    []*schema.Column{APITokensColumns[28]},
 				RefColumns: []*schema.Column{PersonasColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -94,7 +103,7 @@ var (
 			{
 				Name:    "apitoken_persona_id",
 				Unique:  false,
-				Columns: []*schema.Column{APITokensColumns[19]},
+				Columns: []*schema.Column{APITokensColumns[28]},
 			},
 		},
 	}
@@ -224,6 +233,32 @@ var (
 			},
 		},
 	}
+	// LimitCountsColumns holds the columns for the "limit_counts" table.
+	LimitCountsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "subject", Type: field.TypeString, Size: 32},
+		{Name: "instance", Type: field.TypeString, Size: 32},
+		{Name: "counts", Type: field.TypeJSON},
+		{Name: "expires_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+	}
+	// LimitCountsTable holds the schema information for the "limit_counts" table.
+	LimitCountsTable = &schema.Table{
+		Name:       "limit_counts",
+		Columns:    LimitCountsColumns,
+		PrimaryKey: []*schema.Column{LimitCountsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "limitcount_subject_instance",
+				Unique:  true,
+				Columns: []*schema.Column{LimitCountsColumns[1], LimitCountsColumns[2]},
+			},
+			{
+				Name:    "limitcount_expires_at",
+				Unique:  false,
+				Columns: []*schema.Column{LimitCountsColumns[4]},
+			},
+		},
+	}
 	// PermissionsColumns holds the columns for the "permissions" table.
 	PermissionsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString, Size: 32},
@@ -261,6 +296,7 @@ var (
 		{Name: "held", Type: field.TypeJSON, Nullable: true},
 		{Name: "avatar_url", Type: field.TypeString, Size: 2048, Default: ""},
 		{Name: "description", Type: field.TypeString, Size: 1000, Default: ""},
+		{Name: "rate_limits", Type: field.TypeJSON, Nullable: true},
 	}
 	// PersonasTable holds the schema information for the "personas" table.
 	PersonasTable = &schema.Table{
@@ -389,6 +425,7 @@ var (
 		ChangesTable,
 		ContentTypesTable,
 		IdempotencyKeysTable,
+		LimitCountsTable,
 		PermissionsTable,
 		PersonasTable,
 		RolesTable,

@@ -28,6 +28,8 @@ const (
 	FieldAvatarURL = "avatar_url"
 	// FieldDescription holds the string denoting the description field in the database.
 	FieldDescription = "description"
+	// FieldRateLimits holds the string denoting the rate_limits field in the database.
+	FieldRateLimits = "rate_limits"
 	// EdgeTokens holds the string denoting the tokens edge name in mutations.
 	EdgeTokens = "tokens"
 	// Table holds the table name of the persona in the database.
@@ -51,6 +53,7 @@ var Columns = []string{
 	FieldHeld,
 	FieldAvatarURL,
 	FieldDescription,
+	FieldRateLimits,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).

@@ -9,6 +9,7 @@ import (
 	"entgo.io/ent/schema/index"
 
 	"github.com/latchkeyhq/latchkey/internal/ids"
+	"github.com/latchkeyhq/latchkey/internal/policy"
 )
 
 // APIToken is a bearer credential. Only the HMAC of its secret is stored.
@@ -49,6 +50,19 @@ func (APIToken) Fields() []ent.Field {
 		field.String("last_used_ip").MaxLen(64).Optional().Nillable(),
 		field.String("persona_id").MaxLen(32).Annotations(hidden()),
 		field.String("created_by_id").MaxLen(32).Optional().Nillable().Annotations(hidden()),
+		// Verification-time policy (internal/policy), shown and edited through
+		// schema/policy.graphql. Credits leased by instances are already taken
+		// out of credits_remaining; credits_epoch changes whenever the balance
+		// is set or reset, so that older leases are never returned into it.
+		field.JSON("rate_limits", []policy.RateLimit{}).Optional().Annotations(hidden()),
+		field.Int64("credits_remaining").Optional().Nillable().Annotations(hidden()),
+		field.Int64("credits_refill_amount").Optional().Nillable().Annotations(hidden()),
+		field.String("credits_refill_interval").MaxLen(16).Optional().Nillable().Annotations(hidden()),
+		field.String("credits_refill_mode").MaxLen(16).Optional().Nillable().Annotations(hidden()),
+		field.Time("credits_last_refill_at").SchemaType(datetime).Optional().Nillable().Annotations(hidden()),
+		field.Int64("credits_epoch").Default(0).Annotations(hidden()),
+		field.Strings("allowed_networks").Optional().Annotations(hidden()),
+		field.Time("not_before").SchemaType(datetime).Optional().Nillable().Annotations(hidden()),
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"entgo.io/ent/schema/index"
 
 	"github.com/latchkeyhq/latchkey/internal/ids"
+	"github.com/latchkeyhq/latchkey/internal/policy"
 )
 
 // Persona is the identity tokens act as; what a token does is attributed to it.
@@ -34,6 +35,8 @@ func (Persona) Fields() []ent.Field {
 		field.Strings("held").Optional().Annotations(hidden()),
 		field.String("avatar_url").MaxLen(2048).Default("").Annotations(entgql.MapsTo("avatarURL")),
 		field.String("description").MaxLen(1000).Default(""),
+		// Rate limits every token acting as this persona shares (internal/policy).
+		field.JSON("rate_limits", []policy.RateLimit{}).Optional().Annotations(hidden()),
 	}
 }
 

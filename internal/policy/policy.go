@@ -101,3 +101,12 @@ func (p *Policy) Limits() []RateLimit {
 	}
 	return append(append(make([]RateLimit, 0, len(p.TokenLimits)+len(p.PersonaLimits)), p.TokenLimits...), p.PersonaLimits...)
 }
+
+// WindowCount is how many units one instance spent in one window of one
+// limit (internal/limits shares these between instances).
+type WindowCount struct {
+	// Limit names the limit as "name/periodSeconds".
+	Limit  string `json:"l"`
+	Window int64  `json:"w"`
+	Count  int64  `json:"c"`
+}

@@ -56,7 +56,7 @@ func TestAsStrict(t *testing.T) {
 		{l(100, 60), l(10, 1), false}, // longer windows are never as strict
 		{l(5, 1), l(5, 1), true},
 		{l(6, 1), l(5, 1), false},
-		{l(1, 7), l(10, 60), true},  // 60/7 → at most 8+2 windows touched
+		{l(1, 7), l(10, 60), true}, // 60/7 → at most 8+2 windows touched
 		{l(1, 7), l(9, 60), false},
 		{l(1000, 3600), l(20, 1), false},
 	}

@@ -1,13 +1,25 @@
 package policy
 
 import (
+	"fmt"
 	"net/netip"
 	"regexp"
 	"strings"
 	"time"
-
-	"github.com/latchkeyhq/latchkey/internal/gqlerr"
 )
+
+// InputError is a policy that cannot be accepted: the input field at fault
+// and why (internal/admin turns it into BAD_USER_INPUT).
+type InputError struct {
+	Field   string
+	Message string
+}
+
+func (e *InputError) Error() string { return e.Message }
+
+func bad(field, format string, args ...any) error {
+	return &InputError{Field: field, Message: fmt.Sprintf(format, args...)}
+}
 
 // Bounds of what a token or persona may carry.
 const (
@@ -26,24 +38,24 @@ var limitNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
 // of 1 to MaxLimit per 1 s to a year.
 func CheckRateLimits(field string, in []RateLimit) ([]RateLimit, error) {
 	if len(in) > MaxRateLimits {
-		return nil, gqlerr.BadInput(field, "at most %d rate limits", MaxRateLimits)
+		return nil, bad(field, "at most %d rate limits", MaxRateLimits)
 	}
 	out := make([]RateLimit, 0, len(in))
 	seen := map[string]bool{}
 	for _, l := range in {
 		l.Name = strings.TrimSpace(l.Name)
 		if len(l.Name) > maxLimitNameLen || !limitNameRE.MatchString(l.Name) {
-			return nil, gqlerr.BadInput(field, "a rate limit's name is 1 to %d letters, digits, '_', '.' or '-', starting with a letter or digit", maxLimitNameLen)
+			return nil, bad(field, "a rate limit's name is 1 to %d letters, digits, '_', '.' or '-', starting with a letter or digit", maxLimitNameLen)
 		}
 		if seen[strings.ToLower(l.Name)] {
-			return nil, gqlerr.BadInput(field, "two rate limits are named %q", l.Name)
+			return nil, bad(field, "two rate limits are named %q", l.Name)
 		}
 		seen[strings.ToLower(l.Name)] = true
 		if l.Limit < 1 || l.Limit > MaxLimit {
-			return nil, gqlerr.BadInput(field, "rate limit %q: limit must be between 1 and %d", l.Name, MaxLimit)
+			return nil, bad(field, "rate limit %q: limit must be between 1 and %d", l.Name, MaxLimit)
 		}
 		if l.PeriodSeconds < 1 || l.PeriodSeconds > MaxPeriod {
-			return nil, gqlerr.BadInput(field, "rate limit %q: periodSeconds must be between 1 and %d (a year)", l.Name, MaxPeriod)
+			return nil, bad(field, "rate limit %q: periodSeconds must be between 1 and %d (a year)", l.Name, MaxPeriod)
 		}
 		out = append(out, l)
 	}
@@ -62,26 +74,26 @@ type CreditsInput struct {
 // left to the caller (one more than the token's).
 func CheckCredits(field string, in CreditsInput, now time.Time) (*Credits, error) {
 	if in.Remaining < 0 {
-		return nil, gqlerr.BadInput(field+".remaining", "remaining must be 0 or more")
+		return nil, bad(field+".remaining", "remaining must be 0 or more")
 	}
 	c := &Credits{Remaining: int64(in.Remaining), LastRefillAt: now, RefillMode: Reset}
 	switch {
 	case in.RefillAmount == nil && in.RefillInterval == nil:
 		if in.RefillMode != nil {
-			return nil, gqlerr.BadInput(field+".refillMode", "refillMode needs refillAmount and refillInterval")
+			return nil, bad(field+".refillMode", "refillMode needs refillAmount and refillInterval")
 		}
 		return c, nil
 	case in.RefillAmount == nil || in.RefillInterval == nil:
-		return nil, gqlerr.BadInput(field+".refillAmount", "give refillAmount and refillInterval together")
+		return nil, bad(field+".refillAmount", "give refillAmount and refillInterval together")
 	case *in.RefillAmount < 1:
-		return nil, gqlerr.BadInput(field+".refillAmount", "refillAmount must be 1 or more")
+		return nil, bad(field+".refillAmount", "refillAmount must be 1 or more")
 	case *in.RefillInterval != Daily && *in.RefillInterval != Monthly:
-		return nil, gqlerr.BadInput(field+".refillInterval", "refillInterval is DAILY or MONTHLY")
+		return nil, bad(field+".refillInterval", "refillInterval is DAILY or MONTHLY")
 	}
 	c.RefillAmount, c.RefillInterval = int64(*in.RefillAmount), *in.RefillInterval
 	if in.RefillMode != nil {
 		if *in.RefillMode != Reset && *in.RefillMode != Add {
-			return nil, gqlerr.BadInput(field+".refillMode", "refillMode is RESET or ADD")
+			return nil, bad(field+".refillMode", "refillMode is RESET or ADD")
 		}
 		c.RefillMode = *in.RefillMode
 	}
@@ -93,13 +105,13 @@ func CheckCredits(field string, in CreditsInput, now time.Time) (*Credits, error
 // written as IPv4, duplicates dropped.
 func CheckNetworks(field string, in []string) ([]netip.Prefix, error) {
 	if len(in) > MaxNetworks {
-		return nil, gqlerr.BadInput(field, "at most %d networks", MaxNetworks)
+		return nil, bad(field, "at most %d networks", MaxNetworks)
 	}
 	out := make([]netip.Prefix, 0, len(in))
 	for _, s := range in {
 		p, ok := ParseNetwork(strings.TrimSpace(s))
 		if !ok {
-			return nil, gqlerr.BadInput(field, "%q is not a CIDR (10.0.0.0/8, 2001:db8::/32) or an IP address", s)
+			return nil, bad(field, "%q is not a CIDR (10.0.0.0/8, 2001:db8::/32) or an IP address", s)
 		}
 		dup := false
 		for _, q := range out {
