@@ -77,7 +77,8 @@ func Authenticate(ctx context.Context, client *ent.Client, hash string, now time
 	if err != nil {
 		return nil, err
 	}
-	return &authz.Principal{Token: t, Persona: t.Edges.Persona, Permissions: perms, SecretHash: hash, Grace: t.SecretHash != hash}, nil
+	return &authz.Principal{Token: t, Persona: t.Edges.Persona, Permissions: perms, SecretHash: hash, Grace: t.SecretHash != hash,
+		Policy: authz.PolicyOf(t, t.Edges.Persona)}, nil
 }
 
 // The permissions the mutations need, as the schema's directives state them.

@@ -10,6 +10,7 @@ import (
 	"github.com/latchkeyhq/latchkey/ent/apitoken"
 	"github.com/latchkeyhq/latchkey/internal/gqlerr"
 	"github.com/latchkeyhq/latchkey/internal/perm"
+	"github.com/latchkeyhq/latchkey/internal/policy"
 )
 
 // Principal is the authenticated caller of one request.
@@ -23,6 +24,10 @@ type Principal struct {
 	// still works for its grace period: it authenticates for use only and
 	// may not take control of its own token (see internal/admin).
 	Grace bool
+	// Policy is what the token may do besides its permissions: rate limits
+	// (its own and its persona's), credits, networks, notBefore. Nil when
+	// none applies.
+	Policy *policy.Policy
 	// Used is called once the caller has been authorized to do something;
 	// it notes the last use, from the client of ctx. It may be nil.
 	// Principals are shared between requests and must not be modified.
