@@ -208,6 +208,13 @@ func serve(args []string, ready func(addr string)) error {
 	}()
 	// Changes made by any instance reach this one's caches through the feed.
 	go srv.Follow(recCtx)
+	// Rate-limit counts are shared and idle credit leases returned; at
+	// shutdown every lease goes back.
+	policyDone := make(chan struct{})
+	go func() {
+		srv.RunPolicy(recCtx)
+		close(policyDone)
+	}()
 	errc := make(chan error, 1)
 	go func() { errc <- httpSrv.Serve(ln) }()
 	log.Info().Str("addr", ln.Addr().String()).Str("dialect", st.Dialect).Msg("latchkey is serving")
@@ -219,6 +226,7 @@ func serve(args []string, ready func(addr string)) error {
 	case err := <-errc:
 		stopRecorder()
 		<-flushed
+		<-policyDone
 		return err
 	case <-ctx.Done():
 	}
@@ -228,6 +236,7 @@ func serve(args []string, ready func(addr string)) error {
 	err = httpSrv.Shutdown(shutdownCtx)
 	stopRecorder()
 	<-flushed
+	<-policyDone
 	return err
 }
 

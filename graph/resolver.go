@@ -28,6 +28,8 @@ type Resolver struct {
 	Verifier *auth.Verifier
 	Guesses  admin.Guesses
 	Now      func() time.Time
+	// Policy makes the verification decision of introspectToken.
+	Policy *auth.Policy
 }
 
 // NewSchema wires resolvers and the authorization directives into gqlgen.
@@ -72,6 +74,13 @@ func list(s perm.Set) []*perm.Permission {
 }
 
 func boolValue(b *bool) bool { return b != nil && *b }
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
 
 // Pages hold DefaultPage records unless first or last says otherwise, and
 // never more than maxPage. Query costs (internal/cost) assume the same.

@@ -7,7 +7,18 @@ import (
 
 	"github.com/latchkeyhq/latchkey/ent"
 	"github.com/latchkeyhq/latchkey/internal/perm"
+	"github.com/latchkeyhq/latchkey/internal/policy"
 )
+
+// Usage credits: every request spends its cost; at zero, requests are refused with USAGE_EXCEEDED (HTTP 429).
+type Credits struct {
+	// The balance the database holds, with refills due applied. Credits leased by instances and not yet spent are not in it.
+	Remaining      int                `json:"remaining"`
+	RefillAmount   *int               `json:"refillAmount,omitempty"`
+	RefillInterval *policy.Interval   `json:"refillInterval,omitempty"`
+	RefillMode     *policy.RefillMode `json:"refillMode,omitempty"`
+	LastRefillAt   *time.Time         `json:"lastRefillAt,omitempty"`
+}
 
 // What Latchkey knows of a secret, in the spirit of RFC 7662.
 type TokenIntrospection struct {
@@ -16,6 +27,8 @@ type TokenIntrospection struct {
 	Persona     *ent.Persona       `json:"persona,omitempty"`
 	Permissions []*perm.Permission `json:"permissions"`
 	ExpiresAt   *time.Time         `json:"expiresAt,omitempty"`
+	// What verifying the token would decide now, from the introspecting client's address; nothing is spent.
+	Code policy.Code `json:"code"`
 }
 
 // The caller: the token presented, the persona it acts as, what it may do.

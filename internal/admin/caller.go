@@ -16,6 +16,8 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/authz"
 	"github.com/latchkeyhq/latchkey/internal/gqlerr"
 	"github.com/latchkeyhq/latchkey/internal/perm"
+	"github.com/latchkeyhq/latchkey/internal/policy"
+	"github.com/latchkeyhq/latchkey/internal/request"
 )
 
 // This file holds the rules that bound what a caller may do to records
@@ -56,6 +58,13 @@ func (s *Service) caller(ctx context.Context, need perm.Permission) (*authz.Prin
 	// regenerate its token (or any token it may manage) into a permanent one.
 	if fresh.Grace {
 		return nil, gqlerr.New(gqlerr.Forbidden, "a secret in its grace period authenticates for use only; it may not change anything")
+	}
+	// Conditions set by an earlier mutation of the same request hold too.
+	if !fresh.Policy.ValidAt(s.now()) {
+		return nil, &gqlerr.Error{Code: gqlerr.Forbidden, Reason: string(policy.NotYetValid), Message: "this token is not valid yet"}
+	}
+	if !fresh.Policy.AllowsIP(request.From(ctx).ClientIP) {
+		return nil, &gqlerr.Error{Code: gqlerr.Forbidden, Reason: string(policy.IPNotAllowed), Message: "this token may not be used from this client address"}
 	}
 	return fresh, nil
 }

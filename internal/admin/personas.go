@@ -11,6 +11,7 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/authz"
 	feed "github.com/latchkeyhq/latchkey/internal/changes"
 	"github.com/latchkeyhq/latchkey/internal/gqlerr"
+	"github.com/latchkeyhq/latchkey/internal/policy"
 )
 
 // CreatePersonaInput is GraphQL's CreatePersonaInput.
@@ -18,6 +19,8 @@ type CreatePersonaInput struct {
 	Name        string
 	AvatarURL   *string
 	Description *string
+	// RateLimits are shared by every token acting as the persona.
+	RateLimits []policy.RateLimit
 }
 
 // UpdatePersonaInput is GraphQL's UpdatePersonaInput; nil means unchanged.
@@ -25,6 +28,8 @@ type UpdatePersonaInput struct {
 	Name        *string
 	AvatarURL   *string
 	Description *string
+	// RateLimits replaces the persona's limits when not nil.
+	RateLimits []policy.RateLimit
 }
 
 // CreatePersona makes a persona.
@@ -36,7 +41,11 @@ func (s *Service) CreatePersona(ctx context.Context, in CreatePersonaInput) (*en
 	if err != nil {
 		return nil, err
 	}
-	return p, s.auditPersona(ctx, "persona.create", p, []string{"name", "avatarURL", "description"})
+	changes := []string{"name", "avatarURL", "description"}
+	if len(p.RateLimits) > 0 {
+		changes = append(changes, "rateLimits")
+	}
+	return p, s.auditPersona(ctx, "persona.create", p, changes)
 }
 
 // newPersona validates and creates a persona; field prefixes error fields
@@ -64,8 +73,16 @@ func (s *Service) newPersona(ctx context.Context, field string, in CreatePersona
 	if err != nil {
 		return nil, err
 	}
+	limits, err := personaLimits(field+"rateLimits", in.RateLimits)
+	if err != nil {
+		return nil, err
+	}
 	now := s.now()
-	return db(ctx).Persona.Create().
+	create := db(ctx).Persona.Create()
+	if len(limits) > 0 {
+		create.SetRateLimits(limits)
+	}
+	return create.
 		SetName(name).
 		SetNameFold(fold(name)).
 		SetAvatarURL(avatar).
@@ -152,6 +169,22 @@ func (s *Service) UpdatePersona(ctx context.Context, id string, in UpdatePersona
 		}
 		upd.SetDescription(desc)
 		changes = append(changes, "description")
+	}
+	if in.RateLimits != nil {
+		limits, err := personaLimits("rateLimits", in.RateLimits)
+		if err != nil {
+			return nil, err
+		}
+		// Every token acting as the persona shares its limits.
+		if err := s.personaLimitsCeiling(ctx, c, p, limits); err != nil {
+			return nil, err
+		}
+		if len(limits) > 0 {
+			upd.SetRateLimits(limits)
+		} else {
+			upd.ClearRateLimits()
+		}
+		changes = append(changes, "rateLimits")
 	}
 	if p, err = upd.Save(ctx); err != nil {
 		return nil, err

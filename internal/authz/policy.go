@@ -52,11 +52,25 @@ func CreditsOf(t *ent.APIToken) *policy.Credits {
 
 // PolicyCeiling refuses a token policy looser than the caller's own: a
 // caller that is limited may not give a token a looser rate limit, more
-// credits or a wider network (internal/policy, Within). callerLeft is what
-// the caller has left of its credits as the database holds them now.
-func PolicyCeiling(caller *Principal, callerLeft int64, token *policy.Policy, field string) error {
-	if why := policy.Within(caller.Policy, callerLeft, token); why != "" {
-		return gqlerr.Field(gqlerr.Forbidden, field, "%s", why)
+// credits or a wider network (internal/policy/ceiling.go defines each).
+// callerLeft is what the caller has left of its credits in the database
+// now. The error names the input field at fault.
+func PolicyCeiling(caller *Principal, callerLeft int64, token *policy.Policy) error {
+	cp := caller.Policy
+	if cp.Empty() {
+		return nil
+	}
+	if token == nil {
+		token = &policy.Policy{}
+	}
+	if why := policy.LimitsWithin(cp.Limits(), token.Limits()); why != "" {
+		return gqlerr.Field(gqlerr.Forbidden, "rateLimits", "%s", why)
+	}
+	if why := policy.CreditsWithin(cp.Credits, callerLeft, token.Credits); why != "" {
+		return gqlerr.Field(gqlerr.Forbidden, "credits", "%s", why)
+	}
+	if why := policy.NetworksWithin(cp.Networks, token.Networks); why != "" {
+		return gqlerr.Field(gqlerr.Forbidden, "allowedNetworks", "%s", why)
 	}
 	return nil
 }

@@ -38,6 +38,9 @@ type Config struct {
 	RequestTimeout           time.Duration
 	// DBMaxConns caps the database pool; 0 means the dialect's default.
 	DBMaxConns int
+	// LimitsSyncInterval is how often rate-limit counts are shared between
+	// instances and idle credit leases returned (internal/limits, credits).
+	LimitsSyncInterval time.Duration
 }
 
 // Parse reads settings from args (without the program or subcommand name)
@@ -93,6 +96,7 @@ func Parse(cmd string, args []string, getenv func(string) string, out io.Writer)
 	num(&c.MaxResponseBytes, "max-response-bytes", "LATCHKEY_MAX_RESPONSE_BYTES", 8<<20, "largest GraphQL answer, in bytes")
 	dur(&c.RequestTimeout, "request-timeout", "LATCHKEY_REQUEST_TIMEOUT", 10*time.Second, "deadline of every /graphql and /auth/verify request")
 	num(&c.DBMaxConns, "db-max-conns", "LATCHKEY_DB_MAX_CONNS", 0, "most open database connections (0: 8 for SQLite, 50 for MySQL)")
+	dur(&c.LimitsSyncInterval, "limits-sync-interval", "LATCHKEY_LIMITS_SYNC_INTERVAL", time.Second, "how often instances share rate-limit counts and return unused credit leases; a limit can be overshot across instances by what the others admit in two intervals")
 
 	if err := errors.Join(envErrs...); err != nil {
 		return nil, nil, err
@@ -119,6 +123,9 @@ func Parse(cmd string, args []string, getenv func(string) string, out io.Writer)
 	}
 	if c.ChangePollInterval <= 0 || c.ChangePollInterval >= time.Second {
 		return nil, nil, errors.New("change-poll-interval must be between 0 and 1s: revocations must reach every instance within a second")
+	}
+	if c.LimitsSyncInterval <= 0 {
+		return nil, nil, errors.New("limits-sync-interval must be > 0")
 	}
 	if c.ComplexityLimit < 1 || c.AnonymousComplexityLimit < 1 || c.MaxResponseBytes < 1 || c.RequestTimeout <= 0 || c.DBMaxConns < 0 {
 		return nil, nil, errors.New("complexity-limit, anonymous-complexity-limit, max-response-bytes and request-timeout must be > 0, db-max-conns ≥ 0")

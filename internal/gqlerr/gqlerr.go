@@ -27,6 +27,8 @@ const (
 	NotFound        Code = "NOT_FOUND"
 	Conflict        Code = "CONFLICT"
 	RateLimited     Code = "RATE_LIMITED"
+	// UsageExceeded: the token has no usage credits left (HTTP 429).
+	UsageExceeded Code = "USAGE_EXCEEDED"
 	Internal        Code = "INTERNAL_SERVER_ERROR"
 	// Unavailable: the database could not serve the request (HTTP 503
 	// with Retry-After); the same request may succeed later.
@@ -38,6 +40,8 @@ type Error struct {
 	Code    Code
 	Field   string // the input field at fault, if any
 	Message string
+	// Reason refines a FORBIDDEN (IP_NOT_ALLOWED, NOT_YET_VALID): extensions.reason.
+	Reason string
 }
 
 func (e *Error) Error() string { return e.Message }
@@ -101,6 +105,9 @@ func Presenter(ctx context.Context, err error) *gqlerror.Error {
 		gerr.Extensions["code"] = string(e.Code)
 		if e.Field != "" {
 			gerr.Extensions["field"] = e.Field
+		}
+		if e.Reason != "" {
+			gerr.Extensions["reason"] = e.Reason
 		}
 	case UnavailableCause(err) != "":
 		// The request's HTTP status becomes 503 (internal/httpserver).

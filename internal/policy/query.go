@@ -194,16 +194,19 @@ func (p *parser) term(depth int) (*qnode, error) {
 // Empty reports whether the query asks for nothing.
 func (q Query) Empty() bool { return q.root == nil }
 
-// Eval reports whether a holder of has satisfies the query; an empty query
-// is satisfied by anyone.
-func (q Query) Eval(has func(perm.Permission) bool) bool {
-	return q.root == nil || q.root.eval(has)
+// Holder is what a query is evaluated against (a perm.Set).
+type Holder interface{ Has(perm.Permission) bool }
+
+// Eval reports whether h satisfies the query; an empty query is satisfied
+// by anyone.
+func (q Query) Eval(h Holder) bool {
+	return q.root == nil || q.root.eval(h)
 }
 
-func (n *qnode) eval(has func(perm.Permission) bool) bool {
+func (n *qnode) eval(has Holder) bool {
 	switch n.op {
 	case 'p':
-		return has(n.perm)
+		return has.Has(n.perm)
 	case '&':
 		for _, k := range n.kids {
 			if !k.eval(has) {

@@ -9,13 +9,13 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/perm"
 )
 
-func holder(cells ...string) func(perm.Permission) bool {
+func holder(cells ...string) perm.Set {
 	s := perm.Set{}
 	for _, c := range cells {
 		ct, a, _ := strings.Cut(c, ":")
 		s.Add(perm.Permission{ContentType: ct, Action: a})
 	}
-	return s.Has
+	return s
 }
 
 func TestParseQuery(t *testing.T) {
@@ -80,7 +80,7 @@ func TestParseQueryErrors(t *testing.T) {
 
 // reference evaluates a query by rewriting it: AND before OR, as Go's &&
 // and || would, over a token stream (an independent implementation).
-func reference(q string, has func(perm.Permission) bool) bool {
+func reference(q string, has perm.Set) bool {
 	toks, err := lex(q)
 	if err != nil || len(toks) == 0 {
 		return true
@@ -95,7 +95,7 @@ func reference(q string, has func(perm.Permission) bool) bool {
 			pos++ // ')'
 			return v
 		}
-		return has(t.perm)
+		return has.Has(t.perm)
 	}
 	and := func() bool {
 		v := term()
