@@ -140,3 +140,55 @@ func TestCreditsRefill(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// Across instances a rate limit is overshot by at most what the other
+// instances admitted in the last two sync intervals (README, Rate limits):
+// here k requests per instance per interval, N instances, so at most
+// (N−1)·2k over the limit. Once every instance has synced, none admits more.
+func TestRateLimitAcrossInstances(t *testing.T) {
+	testserver.Dialects(t, func(t *testing.T, dialect string) {
+		a := testserver.New(t, dialect)
+		instances := []*testserver.Server{a, a.Another(t), a.Another(t)}
+		const limit, k = 30, 2
+		sec, _ := policyToken(t, a, "shared", map[string]any{"rateLimits": []map[string]any{{"name": "hourly", "limit": limit, "periodSeconds": 3600}}})
+		sync := func() {
+			for _, s := range instances {
+				if err := s.App.SyncPolicy(t.Context(), false); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		accepted := 0
+		for round := 0; round < 40; round++ {
+			admitted := 0
+			for _, s := range instances {
+				for range k {
+					if forwardAuth(t, s, sec, nil, nil).StatusCode == http.StatusOK {
+						admitted++
+					}
+				}
+			}
+			accepted += admitted
+			sync()
+			if admitted == 0 {
+				break
+			}
+		}
+		bound := limit + (len(instances)-1)*2*k
+		t.Logf("%d instances, limit %d, %d requests per instance per sync: %d admitted (bound %d)", len(instances), limit, k, accepted, bound)
+		if accepted < limit || accepted > bound {
+			t.Fatalf("%d admitted; want between %d and %d", accepted, limit, bound)
+		}
+		sync()
+		for _, s := range instances {
+			if res := forwardAuth(t, s, sec, nil, nil); res.StatusCode != http.StatusTooManyRequests || res.Header.Get("RateLimit-Remaining") != "0" {
+				t.Fatalf("after a full sync an instance answered %d %v", res.StatusCode, res.Header)
+			}
+		}
+		// A new instance learns the counts on its first request.
+		late := a.Another(t)
+		if res := forwardAuth(t, late, sec, nil, nil); res.StatusCode != http.StatusTooManyRequests {
+			t.Fatalf("a new instance admitted a request over the limit: %d", res.StatusCode)
+		}
+	})
+}
