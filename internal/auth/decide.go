@@ -27,7 +27,7 @@ type Policy struct {
 	Credits *credits.Ledger
 	Now     func() time.Time
 	// Decided is told every decision, for usage analytics. May be nil.
-	Decided func(ctx context.Context, p *authz.Principal, d *Decision)
+	Decided func(ctx context.Context, p *authz.Principal, d Decision)
 }
 
 // Request is what is asked of a token besides the token itself.
@@ -68,7 +68,7 @@ func (pol *Policy) Decide(ctx context.Context, p *authz.Principal, req Request) 
 	d := Decision{Code: policy.Valid, Principal: p, Now: pol.Now()}
 	err := pol.decide(ctx, &d, req)
 	if err == nil && pol.Decided != nil {
-		pol.Decided(ctx, p, &d)
+		pol.Decided(ctx, p, d)
 	}
 	return d, err
 }

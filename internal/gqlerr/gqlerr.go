@@ -29,7 +29,7 @@ const (
 	RateLimited     Code = "RATE_LIMITED"
 	// UsageExceeded: the token has no usage credits left (HTTP 429).
 	UsageExceeded Code = "USAGE_EXCEEDED"
-	Internal        Code = "INTERNAL_SERVER_ERROR"
+	Internal      Code = "INTERNAL_SERVER_ERROR"
 	// Unavailable: the database could not serve the request (HTTP 503
 	// with Retry-After); the same request may succeed later.
 	Unavailable Code = "UNAVAILABLE"

@@ -28,7 +28,7 @@ func TestPolicyValidation(t *testing.T) {
 		}{
 			{"zero limit", "rateLimits", map[string]any{"rateLimits": []any{lim("a", 0, 1)}}},
 			{"zero period", "rateLimits", map[string]any{"rateLimits": []any{lim("a", 1, 0)}}},
-			{"period over a year", "rateLimits", map[string]any{"rateLimits": []any{lim("a", 1, 400 * 86400)}}},
+			{"period over a year", "rateLimits", map[string]any{"rateLimits": []any{lim("a", 1, 400*86400)}}},
 			{"bad name", "rateLimits", map[string]any{"rateLimits": []any{lim("a b", 1, 1)}}},
 			{"same name twice", "rateLimits", map[string]any{"rateLimits": []any{lim("a", 1, 1), lim("A", 2, 2)}}},
 			{"too many limits", "rateLimits", map[string]any{"rateLimits": many}},
