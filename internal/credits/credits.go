@@ -295,3 +295,16 @@ func (l *Ledger) drop(id string, ls *lease) {
 	}
 	l.mu.Unlock()
 }
+
+// Held is what this instance holds of token id's credits (tests).
+func (l *Ledger) Held(id string) int64 {
+	l.mu.Lock()
+	ls, ok := l.leases[id]
+	l.mu.Unlock()
+	if !ok {
+		return 0
+	}
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	return ls.left
+}
