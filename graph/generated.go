@@ -2871,7 +2871,7 @@ type Mutation {
   deleteContentType(id: ID!, detach: Boolean = false): ID! @hasPermission(contentType: "content-type", action: "delete")
 }
 `, BuiltIn: false},
-	{Name: "../schema/policy.graphql", Input: `# Verification-time policy of tokens and personas (internal/policy): rate
+	{Name: "../schema/tokenpolicy.graphql", Input: `# Verification-time policy of tokens and personas (internal/policy): rate
 # limits, usage credits with refill, allowed networks, notBefore.
 
 """At most ` + "`" + `limit` + "`" + ` units per window of ` + "`" + `periodSeconds` + "`" + `; windows are fixed and aligned to the Unix epoch."""

@@ -51,7 +51,7 @@ func (APIToken) Fields() []ent.Field {
 		field.String("persona_id").MaxLen(32).Annotations(hidden()),
 		field.String("created_by_id").MaxLen(32).Optional().Nillable().Annotations(hidden()),
 		// Verification-time policy (internal/policy), shown and edited through
-		// schema/policy.graphql. Credits leased by instances are already taken
+		// schema/tokenpolicy.graphql. Credits leased by instances are already taken
 		// out of credits_remaining; credits_epoch changes whenever the balance
 		// is set or reset, so that older leases are never returned into it.
 		field.JSON("rate_limits", []policy.RateLimit{}).Optional().Annotations(hidden()),

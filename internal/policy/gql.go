@@ -6,7 +6,7 @@ import (
 	"strconv"
 )
 
-// GraphQL enum values (schema/policy.graphql).
+// GraphQL enum values (schema/tokenpolicy.graphql).
 
 func (c Code) MarshalGQL(w io.Writer)       { _, _ = io.WriteString(w, strconv.Quote(string(c))) }
 func (i Interval) MarshalGQL(w io.Writer)   { _, _ = io.WriteString(w, strconv.Quote(string(i))) }
