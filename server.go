@@ -225,11 +225,14 @@ func serve(args []string, listening func(addr string)) error {
 	// final flush includes every use.
 	bgCtx, stopBackground := context.WithCancel(base)
 	var bg sync.WaitGroup
-	bg.Add(3)
+	bg.Add(4)
 	go func() { defer bg.Done(); flush.Run(bgCtx, srv.Flushes()...) }()
 	// Changes made by any instance reach this one's caches through the feed.
 	go func() { defer bg.Done(); srv.Follow(bgCtx) }()
 	go func() { defer bg.Done(); srv.RunSweeps(bgCtx) }()
+	// Rate-limit counts are shared and idle credit leases returned; when
+	// background work stops, every lease goes back.
+	go func() { defer bg.Done(); srv.RunPolicy(bgCtx) }()
 	log.Info().Str("addr", ln.Addr().String()).Str("dialect", st.Dialect).Msg("latchkey is serving")
 
 	select {

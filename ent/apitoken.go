@@ -3,6 +3,7 @@
 package ent
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/latchkeyhq/latchkey/ent/apitoken"
 	"github.com/latchkeyhq/latchkey/ent/persona"
 	"github.com/latchkeyhq/latchkey/internal/metadata"
+	"github.com/latchkeyhq/latchkey/internal/policy"
 )
 
 // APIToken is the model entity for the APIToken schema.
@@ -61,6 +63,24 @@ type APIToken struct {
 	AllowSelfRotation bool `json:"allow_self_rotation,omitempty"`
 	// Metadata holds the value of the "metadata" field.
 	Metadata metadata.JSON `json:"metadata,omitempty"`
+	// RateLimits holds the value of the "rate_limits" field.
+	RateLimits []policy.RateLimit `json:"rate_limits,omitempty"`
+	// CreditsRemaining holds the value of the "credits_remaining" field.
+	CreditsRemaining *int64 `json:"credits_remaining,omitempty"`
+	// CreditsRefillAmount holds the value of the "credits_refill_amount" field.
+	CreditsRefillAmount *int64 `json:"credits_refill_amount,omitempty"`
+	// CreditsRefillInterval holds the value of the "credits_refill_interval" field.
+	CreditsRefillInterval *string `json:"credits_refill_interval,omitempty"`
+	// CreditsRefillMode holds the value of the "credits_refill_mode" field.
+	CreditsRefillMode *string `json:"credits_refill_mode,omitempty"`
+	// CreditsLastRefillAt holds the value of the "credits_last_refill_at" field.
+	CreditsLastRefillAt *time.Time `json:"credits_last_refill_at,omitempty"`
+	// CreditsEpoch holds the value of the "credits_epoch" field.
+	CreditsEpoch int64 `json:"credits_epoch,omitempty"`
+	// AllowedNetworks holds the value of the "allowed_networks" field.
+	AllowedNetworks []string `json:"allowed_networks,omitempty"`
+	// NotBefore holds the value of the "not_before" field.
+	NotBefore *time.Time `json:"not_before,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the APITokenQuery when eager-loading is set.
 	Edges        APITokenEdges `json:"edges"`
@@ -144,11 +164,15 @@ func (*APIToken) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
+		case apitoken.FieldRateLimits, apitoken.FieldAllowedNetworks:
+			values[i] = new([]byte)
 		case apitoken.FieldAllowSelfRotation:
 			values[i] = new(sql.NullBool)
-		case apitoken.FieldID, apitoken.FieldName, apitoken.FieldNameFold, apitoken.FieldCode, apitoken.FieldDescription, apitoken.FieldType, apitoken.FieldSecretHash, apitoken.FieldPreviousSecretHash, apitoken.FieldHint, apitoken.FieldLastUsedIP, apitoken.FieldPersonaID, apitoken.FieldCreatedByID, apitoken.FieldMetadata:
+		case apitoken.FieldCreditsRemaining, apitoken.FieldCreditsRefillAmount, apitoken.FieldCreditsEpoch:
+			values[i] = new(sql.NullInt64)
+		case apitoken.FieldID, apitoken.FieldName, apitoken.FieldNameFold, apitoken.FieldCode, apitoken.FieldDescription, apitoken.FieldType, apitoken.FieldSecretHash, apitoken.FieldPreviousSecretHash, apitoken.FieldHint, apitoken.FieldLastUsedIP, apitoken.FieldPersonaID, apitoken.FieldCreatedByID, apitoken.FieldMetadata, apitoken.FieldCreditsRefillInterval, apitoken.FieldCreditsRefillMode:
 			values[i] = new(sql.NullString)
-		case apitoken.FieldCreatedAt, apitoken.FieldUpdatedAt, apitoken.FieldPreviousSecretExpiresAt, apitoken.FieldExpiresAt, apitoken.FieldExpiresSort, apitoken.FieldRevokedAt, apitoken.FieldLastUsedAt, apitoken.FieldLastUsedSort:
+		case apitoken.FieldCreatedAt, apitoken.FieldUpdatedAt, apitoken.FieldPreviousSecretExpiresAt, apitoken.FieldExpiresAt, apitoken.FieldExpiresSort, apitoken.FieldRevokedAt, apitoken.FieldLastUsedAt, apitoken.FieldLastUsedSort, apitoken.FieldCreditsLastRefillAt, apitoken.FieldNotBefore:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -304,6 +328,70 @@ func (_m *APIToken) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.Metadata = metadata.JSON(value.String)
 			}
+		case apitoken.FieldRateLimits:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field rate_limits", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.RateLimits); err != nil {
+					return fmt.Errorf("unmarshal field rate_limits: %w", err)
+				}
+			}
+		case apitoken.FieldCreditsRemaining:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field credits_remaining", values[i])
+			} else if value.Valid {
+				_m.CreditsRemaining = new(int64)
+				*_m.CreditsRemaining = value.Int64
+			}
+		case apitoken.FieldCreditsRefillAmount:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field credits_refill_amount", values[i])
+			} else if value.Valid {
+				_m.CreditsRefillAmount = new(int64)
+				*_m.CreditsRefillAmount = value.Int64
+			}
+		case apitoken.FieldCreditsRefillInterval:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field credits_refill_interval", values[i])
+			} else if value.Valid {
+				_m.CreditsRefillInterval = new(string)
+				*_m.CreditsRefillInterval = value.String
+			}
+		case apitoken.FieldCreditsRefillMode:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field credits_refill_mode", values[i])
+			} else if value.Valid {
+				_m.CreditsRefillMode = new(string)
+				*_m.CreditsRefillMode = value.String
+			}
+		case apitoken.FieldCreditsLastRefillAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field credits_last_refill_at", values[i])
+			} else if value.Valid {
+				_m.CreditsLastRefillAt = new(time.Time)
+				*_m.CreditsLastRefillAt = value.Time
+			}
+		case apitoken.FieldCreditsEpoch:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field credits_epoch", values[i])
+			} else if value.Valid {
+				_m.CreditsEpoch = value.Int64
+			}
+		case apitoken.FieldAllowedNetworks:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field allowed_networks", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.AllowedNetworks); err != nil {
+					return fmt.Errorf("unmarshal field allowed_networks: %w", err)
+				}
+			}
+		case apitoken.FieldNotBefore:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field not_before", values[i])
+			} else if value.Valid {
+				_m.NotBefore = new(time.Time)
+				*_m.NotBefore = value.Time
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -437,6 +525,45 @@ func (_m *APIToken) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("metadata=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Metadata))
+	builder.WriteString(", ")
+	builder.WriteString("rate_limits=")
+	builder.WriteString(fmt.Sprintf("%v", _m.RateLimits))
+	builder.WriteString(", ")
+	if v := _m.CreditsRemaining; v != nil {
+		builder.WriteString("credits_remaining=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.CreditsRefillAmount; v != nil {
+		builder.WriteString("credits_refill_amount=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.CreditsRefillInterval; v != nil {
+		builder.WriteString("credits_refill_interval=")
+		builder.WriteString(*v)
+	}
+	builder.WriteString(", ")
+	if v := _m.CreditsRefillMode; v != nil {
+		builder.WriteString("credits_refill_mode=")
+		builder.WriteString(*v)
+	}
+	builder.WriteString(", ")
+	if v := _m.CreditsLastRefillAt; v != nil {
+		builder.WriteString("credits_last_refill_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	builder.WriteString("credits_epoch=")
+	builder.WriteString(fmt.Sprintf("%v", _m.CreditsEpoch))
+	builder.WriteString(", ")
+	builder.WriteString("allowed_networks=")
+	builder.WriteString(fmt.Sprintf("%v", _m.AllowedNetworks))
+	builder.WriteString(", ")
+	if v := _m.NotBefore; v != nil {
+		builder.WriteString("not_before=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/latchkeyhq/latchkey/ent/persona"
 	"github.com/latchkeyhq/latchkey/ent/role"
 	"github.com/latchkeyhq/latchkey/internal/metadata"
+	"github.com/latchkeyhq/latchkey/internal/policy"
 )
 
 // APITokenCreate is the builder for creating a APIToken entity.
@@ -246,6 +247,116 @@ func (_c *APITokenCreate) SetNillableMetadata(v *metadata.JSON) *APITokenCreate 
 	return _c
 }
 
+// SetRateLimits sets the "rate_limits" field.
+func (_c *APITokenCreate) SetRateLimits(v []policy.RateLimit) *APITokenCreate {
+	_c.mutation.SetRateLimits(v)
+	return _c
+}
+
+// SetCreditsRemaining sets the "credits_remaining" field.
+func (_c *APITokenCreate) SetCreditsRemaining(v int64) *APITokenCreate {
+	_c.mutation.SetCreditsRemaining(v)
+	return _c
+}
+
+// SetNillableCreditsRemaining sets the "credits_remaining" field if the given value is not nil.
+func (_c *APITokenCreate) SetNillableCreditsRemaining(v *int64) *APITokenCreate {
+	if v != nil {
+		_c.SetCreditsRemaining(*v)
+	}
+	return _c
+}
+
+// SetCreditsRefillAmount sets the "credits_refill_amount" field.
+func (_c *APITokenCreate) SetCreditsRefillAmount(v int64) *APITokenCreate {
+	_c.mutation.SetCreditsRefillAmount(v)
+	return _c
+}
+
+// SetNillableCreditsRefillAmount sets the "credits_refill_amount" field if the given value is not nil.
+func (_c *APITokenCreate) SetNillableCreditsRefillAmount(v *int64) *APITokenCreate {
+	if v != nil {
+		_c.SetCreditsRefillAmount(*v)
+	}
+	return _c
+}
+
+// SetCreditsRefillInterval sets the "credits_refill_interval" field.
+func (_c *APITokenCreate) SetCreditsRefillInterval(v string) *APITokenCreate {
+	_c.mutation.SetCreditsRefillInterval(v)
+	return _c
+}
+
+// SetNillableCreditsRefillInterval sets the "credits_refill_interval" field if the given value is not nil.
+func (_c *APITokenCreate) SetNillableCreditsRefillInterval(v *string) *APITokenCreate {
+	if v != nil {
+		_c.SetCreditsRefillInterval(*v)
+	}
+	return _c
+}
+
+// SetCreditsRefillMode sets the "credits_refill_mode" field.
+func (_c *APITokenCreate) SetCreditsRefillMode(v string) *APITokenCreate {
+	_c.mutation.SetCreditsRefillMode(v)
+	return _c
+}
+
+// SetNillableCreditsRefillMode sets the "credits_refill_mode" field if the given value is not nil.
+func (_c *APITokenCreate) SetNillableCreditsRefillMode(v *string) *APITokenCreate {
+	if v != nil {
+		_c.SetCreditsRefillMode(*v)
+	}
+	return _c
+}
+
+// SetCreditsLastRefillAt sets the "credits_last_refill_at" field.
+func (_c *APITokenCreate) SetCreditsLastRefillAt(v time.Time) *APITokenCreate {
+	_c.mutation.SetCreditsLastRefillAt(v)
+	return _c
+}
+
+// SetNillableCreditsLastRefillAt sets the "credits_last_refill_at" field if the given value is not nil.
+func (_c *APITokenCreate) SetNillableCreditsLastRefillAt(v *time.Time) *APITokenCreate {
+	if v != nil {
+		_c.SetCreditsLastRefillAt(*v)
+	}
+	return _c
+}
+
+// SetCreditsEpoch sets the "credits_epoch" field.
+func (_c *APITokenCreate) SetCreditsEpoch(v int64) *APITokenCreate {
+	_c.mutation.SetCreditsEpoch(v)
+	return _c
+}
+
+// SetNillableCreditsEpoch sets the "credits_epoch" field if the given value is not nil.
+func (_c *APITokenCreate) SetNillableCreditsEpoch(v *int64) *APITokenCreate {
+	if v != nil {
+		_c.SetCreditsEpoch(*v)
+	}
+	return _c
+}
+
+// SetAllowedNetworks sets the "allowed_networks" field.
+func (_c *APITokenCreate) SetAllowedNetworks(v []string) *APITokenCreate {
+	_c.mutation.SetAllowedNetworks(v)
+	return _c
+}
+
+// SetNotBefore sets the "not_before" field.
+func (_c *APITokenCreate) SetNotBefore(v time.Time) *APITokenCreate {
+	_c.mutation.SetNotBefore(v)
+	return _c
+}
+
+// SetNillableNotBefore sets the "not_before" field if the given value is not nil.
+func (_c *APITokenCreate) SetNillableNotBefore(v *time.Time) *APITokenCreate {
+	if v != nil {
+		_c.SetNotBefore(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *APITokenCreate) SetID(v string) *APITokenCreate {
 	_c.mutation.SetID(v)
@@ -366,6 +477,10 @@ func (_c *APITokenCreate) defaults() {
 		v := apitoken.DefaultAllowSelfRotation
 		_c.mutation.SetAllowSelfRotation(v)
 	}
+	if _, ok := _c.mutation.CreditsEpoch(); !ok {
+		v := apitoken.DefaultCreditsEpoch
+		_c.mutation.SetCreditsEpoch(v)
+	}
 	if _, ok := _c.mutation.ID(); !ok {
 		v := apitoken.DefaultID()
 		_c.mutation.SetID(v)
@@ -467,6 +582,19 @@ func (_c *APITokenCreate) check() error {
 	}
 	if _, ok := _c.mutation.AllowSelfRotation(); !ok {
 		return &ValidationError{Name: "allow_self_rotation", err: errors.New(`ent: missing required field "APIToken.allow_self_rotation"`)}
+	}
+	if v, ok := _c.mutation.CreditsRefillInterval(); ok {
+		if err := apitoken.CreditsRefillIntervalValidator(v); err != nil {
+			return &ValidationError{Name: "credits_refill_interval", err: fmt.Errorf(`ent: validator failed for field "APIToken.credits_refill_interval": %w`, err)}
+		}
+	}
+	if v, ok := _c.mutation.CreditsRefillMode(); ok {
+		if err := apitoken.CreditsRefillModeValidator(v); err != nil {
+			return &ValidationError{Name: "credits_refill_mode", err: fmt.Errorf(`ent: validator failed for field "APIToken.credits_refill_mode": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.CreditsEpoch(); !ok {
+		return &ValidationError{Name: "credits_epoch", err: errors.New(`ent: missing required field "APIToken.credits_epoch"`)}
 	}
 	if v, ok := _c.mutation.ID(); ok {
 		if err := apitoken.IDValidator(v); err != nil {
@@ -586,6 +714,42 @@ func (_c *APITokenCreate) createSpec() (*APIToken, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Metadata(); ok {
 		_spec.SetField(apitoken.FieldMetadata, field.TypeString, value)
 		_node.Metadata = value
+	}
+	if value, ok := _c.mutation.RateLimits(); ok {
+		_spec.SetField(apitoken.FieldRateLimits, field.TypeJSON, value)
+		_node.RateLimits = value
+	}
+	if value, ok := _c.mutation.CreditsRemaining(); ok {
+		_spec.SetField(apitoken.FieldCreditsRemaining, field.TypeInt64, value)
+		_node.CreditsRemaining = &value
+	}
+	if value, ok := _c.mutation.CreditsRefillAmount(); ok {
+		_spec.SetField(apitoken.FieldCreditsRefillAmount, field.TypeInt64, value)
+		_node.CreditsRefillAmount = &value
+	}
+	if value, ok := _c.mutation.CreditsRefillInterval(); ok {
+		_spec.SetField(apitoken.FieldCreditsRefillInterval, field.TypeString, value)
+		_node.CreditsRefillInterval = &value
+	}
+	if value, ok := _c.mutation.CreditsRefillMode(); ok {
+		_spec.SetField(apitoken.FieldCreditsRefillMode, field.TypeString, value)
+		_node.CreditsRefillMode = &value
+	}
+	if value, ok := _c.mutation.CreditsLastRefillAt(); ok {
+		_spec.SetField(apitoken.FieldCreditsLastRefillAt, field.TypeTime, value)
+		_node.CreditsLastRefillAt = &value
+	}
+	if value, ok := _c.mutation.CreditsEpoch(); ok {
+		_spec.SetField(apitoken.FieldCreditsEpoch, field.TypeInt64, value)
+		_node.CreditsEpoch = value
+	}
+	if value, ok := _c.mutation.AllowedNetworks(); ok {
+		_spec.SetField(apitoken.FieldAllowedNetworks, field.TypeJSON, value)
+		_node.AllowedNetworks = value
+	}
+	if value, ok := _c.mutation.NotBefore(); ok {
+		_spec.SetField(apitoken.FieldNotBefore, field.TypeTime, value)
+		_node.NotBefore = &value
 	}
 	if nodes := _c.mutation.PersonaIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{

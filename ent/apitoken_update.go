@@ -10,6 +10,7 @@ import (
 
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"entgo.io/ent/dialect/sql/sqljson"
 	"entgo.io/ent/schema/field"
 	"github.com/latchkeyhq/latchkey/ent/apitoken"
 	"github.com/latchkeyhq/latchkey/ent/permission"
@@ -17,6 +18,7 @@ import (
 	"github.com/latchkeyhq/latchkey/ent/predicate"
 	"github.com/latchkeyhq/latchkey/ent/role"
 	"github.com/latchkeyhq/latchkey/internal/metadata"
+	"github.com/latchkeyhq/latchkey/internal/policy"
 )
 
 // APITokenUpdate is the builder for updating APIToken entities.
@@ -360,6 +362,197 @@ func (_u *APITokenUpdate) ClearMetadata() *APITokenUpdate {
 	return _u
 }
 
+// SetRateLimits sets the "rate_limits" field.
+func (_u *APITokenUpdate) SetRateLimits(v []policy.RateLimit) *APITokenUpdate {
+	_u.mutation.SetRateLimits(v)
+	return _u
+}
+
+// AppendRateLimits appends value to the "rate_limits" field.
+func (_u *APITokenUpdate) AppendRateLimits(v []policy.RateLimit) *APITokenUpdate {
+	_u.mutation.AppendRateLimits(v)
+	return _u
+}
+
+// ClearRateLimits clears the value of the "rate_limits" field.
+func (_u *APITokenUpdate) ClearRateLimits() *APITokenUpdate {
+	_u.mutation.ClearRateLimits()
+	return _u
+}
+
+// SetCreditsRemaining sets the "credits_remaining" field.
+func (_u *APITokenUpdate) SetCreditsRemaining(v int64) *APITokenUpdate {
+	_u.mutation.ResetCreditsRemaining()
+	_u.mutation.SetCreditsRemaining(v)
+	return _u
+}
+
+// SetNillableCreditsRemaining sets the "credits_remaining" field if the given value is not nil.
+func (_u *APITokenUpdate) SetNillableCreditsRemaining(v *int64) *APITokenUpdate {
+	if v != nil {
+		_u.SetCreditsRemaining(*v)
+	}
+	return _u
+}
+
+// AddCreditsRemaining adds value to the "credits_remaining" field.
+func (_u *APITokenUpdate) AddCreditsRemaining(v int64) *APITokenUpdate {
+	_u.mutation.AddCreditsRemaining(v)
+	return _u
+}
+
+// ClearCreditsRemaining clears the value of the "credits_remaining" field.
+func (_u *APITokenUpdate) ClearCreditsRemaining() *APITokenUpdate {
+	_u.mutation.ClearCreditsRemaining()
+	return _u
+}
+
+// SetCreditsRefillAmount sets the "credits_refill_amount" field.
+func (_u *APITokenUpdate) SetCreditsRefillAmount(v int64) *APITokenUpdate {
+	_u.mutation.ResetCreditsRefillAmount()
+	_u.mutation.SetCreditsRefillAmount(v)
+	return _u
+}
+
+// SetNillableCreditsRefillAmount sets the "credits_refill_amount" field if the given value is not nil.
+func (_u *APITokenUpdate) SetNillableCreditsRefillAmount(v *int64) *APITokenUpdate {
+	if v != nil {
+		_u.SetCreditsRefillAmount(*v)
+	}
+	return _u
+}
+
+// AddCreditsRefillAmount adds value to the "credits_refill_amount" field.
+func (_u *APITokenUpdate) AddCreditsRefillAmount(v int64) *APITokenUpdate {
+	_u.mutation.AddCreditsRefillAmount(v)
+	return _u
+}
+
+// ClearCreditsRefillAmount clears the value of the "credits_refill_amount" field.
+func (_u *APITokenUpdate) ClearCreditsRefillAmount() *APITokenUpdate {
+	_u.mutation.ClearCreditsRefillAmount()
+	return _u
+}
+
+// SetCreditsRefillInterval sets the "credits_refill_interval" field.
+func (_u *APITokenUpdate) SetCreditsRefillInterval(v string) *APITokenUpdate {
+	_u.mutation.SetCreditsRefillInterval(v)
+	return _u
+}
+
+// SetNillableCreditsRefillInterval sets the "credits_refill_interval" field if the given value is not nil.
+func (_u *APITokenUpdate) SetNillableCreditsRefillInterval(v *string) *APITokenUpdate {
+	if v != nil {
+		_u.SetCreditsRefillInterval(*v)
+	}
+	return _u
+}
+
+// ClearCreditsRefillInterval clears the value of the "credits_refill_interval" field.
+func (_u *APITokenUpdate) ClearCreditsRefillInterval() *APITokenUpdate {
+	_u.mutation.ClearCreditsRefillInterval()
+	return _u
+}
+
+// SetCreditsRefillMode sets the "credits_refill_mode" field.
+func (_u *APITokenUpdate) SetCreditsRefillMode(v string) *APITokenUpdate {
+	_u.mutation.SetCreditsRefillMode(v)
+	return _u
+}
+
+// SetNillableCreditsRefillMode sets the "credits_refill_mode" field if the given value is not nil.
+func (_u *APITokenUpdate) SetNillableCreditsRefillMode(v *string) *APITokenUpdate {
+	if v != nil {
+		_u.SetCreditsRefillMode(*v)
+	}
+	return _u
+}
+
+// ClearCreditsRefillMode clears the value of the "credits_refill_mode" field.
+func (_u *APITokenUpdate) ClearCreditsRefillMode() *APITokenUpdate {
+	_u.mutation.ClearCreditsRefillMode()
+	return _u
+}
+
+// SetCreditsLastRefillAt sets the "credits_last_refill_at" field.
+func (_u *APITokenUpdate) SetCreditsLastRefillAt(v time.Time) *APITokenUpdate {
+	_u.mutation.SetCreditsLastRefillAt(v)
+	return _u
+}
+
+// SetNillableCreditsLastRefillAt sets the "credits_last_refill_at" field if the given value is not nil.
+func (_u *APITokenUpdate) SetNillableCreditsLastRefillAt(v *time.Time) *APITokenUpdate {
+	if v != nil {
+		_u.SetCreditsLastRefillAt(*v)
+	}
+	return _u
+}
+
+// ClearCreditsLastRefillAt clears the value of the "credits_last_refill_at" field.
+func (_u *APITokenUpdate) ClearCreditsLastRefillAt() *APITokenUpdate {
+	_u.mutation.ClearCreditsLastRefillAt()
+	return _u
+}
+
+// SetCreditsEpoch sets the "credits_epoch" field.
+func (_u *APITokenUpdate) SetCreditsEpoch(v int64) *APITokenUpdate {
+	_u.mutation.ResetCreditsEpoch()
+	_u.mutation.SetCreditsEpoch(v)
+	return _u
+}
+
+// SetNillableCreditsEpoch sets the "credits_epoch" field if the given value is not nil.
+func (_u *APITokenUpdate) SetNillableCreditsEpoch(v *int64) *APITokenUpdate {
+	if v != nil {
+		_u.SetCreditsEpoch(*v)
+	}
+	return _u
+}
+
+// AddCreditsEpoch adds value to the "credits_epoch" field.
+func (_u *APITokenUpdate) AddCreditsEpoch(v int64) *APITokenUpdate {
+	_u.mutation.AddCreditsEpoch(v)
+	return _u
+}
+
+// SetAllowedNetworks sets the "allowed_networks" field.
+func (_u *APITokenUpdate) SetAllowedNetworks(v []string) *APITokenUpdate {
+	_u.mutation.SetAllowedNetworks(v)
+	return _u
+}
+
+// AppendAllowedNetworks appends value to the "allowed_networks" field.
+func (_u *APITokenUpdate) AppendAllowedNetworks(v []string) *APITokenUpdate {
+	_u.mutation.AppendAllowedNetworks(v)
+	return _u
+}
+
+// ClearAllowedNetworks clears the value of the "allowed_networks" field.
+func (_u *APITokenUpdate) ClearAllowedNetworks() *APITokenUpdate {
+	_u.mutation.ClearAllowedNetworks()
+	return _u
+}
+
+// SetNotBefore sets the "not_before" field.
+func (_u *APITokenUpdate) SetNotBefore(v time.Time) *APITokenUpdate {
+	_u.mutation.SetNotBefore(v)
+	return _u
+}
+
+// SetNillableNotBefore sets the "not_before" field if the given value is not nil.
+func (_u *APITokenUpdate) SetNillableNotBefore(v *time.Time) *APITokenUpdate {
+	if v != nil {
+		_u.SetNotBefore(*v)
+	}
+	return _u
+}
+
+// ClearNotBefore clears the value of the "not_before" field.
+func (_u *APITokenUpdate) ClearNotBefore() *APITokenUpdate {
+	_u.mutation.ClearNotBefore()
+	return _u
+}
+
 // SetPersona sets the "persona" edge to the Persona entity.
 func (_u *APITokenUpdate) SetPersona(v *Persona) *APITokenUpdate {
 	return _u.SetPersonaID(v.ID)
@@ -579,6 +772,16 @@ func (_u *APITokenUpdate) check() error {
 			return &ValidationError{Name: "created_by_id", err: fmt.Errorf(`ent: validator failed for field "APIToken.created_by_id": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.CreditsRefillInterval(); ok {
+		if err := apitoken.CreditsRefillIntervalValidator(v); err != nil {
+			return &ValidationError{Name: "credits_refill_interval", err: fmt.Errorf(`ent: validator failed for field "APIToken.credits_refill_interval": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.CreditsRefillMode(); ok {
+		if err := apitoken.CreditsRefillModeValidator(v); err != nil {
+			return &ValidationError{Name: "credits_refill_mode", err: fmt.Errorf(`ent: validator failed for field "APIToken.credits_refill_mode": %w`, err)}
+		}
+	}
 	if _u.mutation.PersonaCleared() && len(_u.mutation.PersonaIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "APIToken.persona"`)
 	}
@@ -671,6 +874,76 @@ func (_u *APITokenUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.MetadataCleared() {
 		_spec.ClearField(apitoken.FieldMetadata, field.TypeString)
+	}
+	if value, ok := _u.mutation.RateLimits(); ok {
+		_spec.SetField(apitoken.FieldRateLimits, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedRateLimits(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, apitoken.FieldRateLimits, value)
+		})
+	}
+	if _u.mutation.RateLimitsCleared() {
+		_spec.ClearField(apitoken.FieldRateLimits, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.CreditsRemaining(); ok {
+		_spec.SetField(apitoken.FieldCreditsRemaining, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedCreditsRemaining(); ok {
+		_spec.AddField(apitoken.FieldCreditsRemaining, field.TypeInt64, value)
+	}
+	if _u.mutation.CreditsRemainingCleared() {
+		_spec.ClearField(apitoken.FieldCreditsRemaining, field.TypeInt64)
+	}
+	if value, ok := _u.mutation.CreditsRefillAmount(); ok {
+		_spec.SetField(apitoken.FieldCreditsRefillAmount, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedCreditsRefillAmount(); ok {
+		_spec.AddField(apitoken.FieldCreditsRefillAmount, field.TypeInt64, value)
+	}
+	if _u.mutation.CreditsRefillAmountCleared() {
+		_spec.ClearField(apitoken.FieldCreditsRefillAmount, field.TypeInt64)
+	}
+	if value, ok := _u.mutation.CreditsRefillInterval(); ok {
+		_spec.SetField(apitoken.FieldCreditsRefillInterval, field.TypeString, value)
+	}
+	if _u.mutation.CreditsRefillIntervalCleared() {
+		_spec.ClearField(apitoken.FieldCreditsRefillInterval, field.TypeString)
+	}
+	if value, ok := _u.mutation.CreditsRefillMode(); ok {
+		_spec.SetField(apitoken.FieldCreditsRefillMode, field.TypeString, value)
+	}
+	if _u.mutation.CreditsRefillModeCleared() {
+		_spec.ClearField(apitoken.FieldCreditsRefillMode, field.TypeString)
+	}
+	if value, ok := _u.mutation.CreditsLastRefillAt(); ok {
+		_spec.SetField(apitoken.FieldCreditsLastRefillAt, field.TypeTime, value)
+	}
+	if _u.mutation.CreditsLastRefillAtCleared() {
+		_spec.ClearField(apitoken.FieldCreditsLastRefillAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.CreditsEpoch(); ok {
+		_spec.SetField(apitoken.FieldCreditsEpoch, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedCreditsEpoch(); ok {
+		_spec.AddField(apitoken.FieldCreditsEpoch, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AllowedNetworks(); ok {
+		_spec.SetField(apitoken.FieldAllowedNetworks, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedAllowedNetworks(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, apitoken.FieldAllowedNetworks, value)
+		})
+	}
+	if _u.mutation.AllowedNetworksCleared() {
+		_spec.ClearField(apitoken.FieldAllowedNetworks, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.NotBefore(); ok {
+		_spec.SetField(apitoken.FieldNotBefore, field.TypeTime, value)
+	}
+	if _u.mutation.NotBeforeCleared() {
+		_spec.ClearField(apitoken.FieldNotBefore, field.TypeTime)
 	}
 	if _u.mutation.PersonaCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -1213,6 +1486,197 @@ func (_u *APITokenUpdateOne) ClearMetadata() *APITokenUpdateOne {
 	return _u
 }
 
+// SetRateLimits sets the "rate_limits" field.
+func (_u *APITokenUpdateOne) SetRateLimits(v []policy.RateLimit) *APITokenUpdateOne {
+	_u.mutation.SetRateLimits(v)
+	return _u
+}
+
+// AppendRateLimits appends value to the "rate_limits" field.
+func (_u *APITokenUpdateOne) AppendRateLimits(v []policy.RateLimit) *APITokenUpdateOne {
+	_u.mutation.AppendRateLimits(v)
+	return _u
+}
+
+// ClearRateLimits clears the value of the "rate_limits" field.
+func (_u *APITokenUpdateOne) ClearRateLimits() *APITokenUpdateOne {
+	_u.mutation.ClearRateLimits()
+	return _u
+}
+
+// SetCreditsRemaining sets the "credits_remaining" field.
+func (_u *APITokenUpdateOne) SetCreditsRemaining(v int64) *APITokenUpdateOne {
+	_u.mutation.ResetCreditsRemaining()
+	_u.mutation.SetCreditsRemaining(v)
+	return _u
+}
+
+// SetNillableCreditsRemaining sets the "credits_remaining" field if the given value is not nil.
+func (_u *APITokenUpdateOne) SetNillableCreditsRemaining(v *int64) *APITokenUpdateOne {
+	if v != nil {
+		_u.SetCreditsRemaining(*v)
+	}
+	return _u
+}
+
+// AddCreditsRemaining adds value to the "credits_remaining" field.
+func (_u *APITokenUpdateOne) AddCreditsRemaining(v int64) *APITokenUpdateOne {
+	_u.mutation.AddCreditsRemaining(v)
+	return _u
+}
+
+// ClearCreditsRemaining clears the value of the "credits_remaining" field.
+func (_u *APITokenUpdateOne) ClearCreditsRemaining() *APITokenUpdateOne {
+	_u.mutation.ClearCreditsRemaining()
+	return _u
+}
+
+// SetCreditsRefillAmount sets the "credits_refill_amount" field.
+func (_u *APITokenUpdateOne) SetCreditsRefillAmount(v int64) *APITokenUpdateOne {
+	_u.mutation.ResetCreditsRefillAmount()
+	_u.mutation.SetCreditsRefillAmount(v)
+	return _u
+}
+
+// SetNillableCreditsRefillAmount sets the "credits_refill_amount" field if the given value is not nil.
+func (_u *APITokenUpdateOne) SetNillableCreditsRefillAmount(v *int64) *APITokenUpdateOne {
+	if v != nil {
+		_u.SetCreditsRefillAmount(*v)
+	}
+	return _u
+}
+
+// AddCreditsRefillAmount adds value to the "credits_refill_amount" field.
+func (_u *APITokenUpdateOne) AddCreditsRefillAmount(v int64) *APITokenUpdateOne {
+	_u.mutation.AddCreditsRefillAmount(v)
+	return _u
+}
+
+// ClearCreditsRefillAmount clears the value of the "credits_refill_amount" field.
+func (_u *APITokenUpdateOne) ClearCreditsRefillAmount() *APITokenUpdateOne {
+	_u.mutation.ClearCreditsRefillAmount()
+	return _u
+}
+
+// SetCreditsRefillInterval sets the "credits_refill_interval" field.
+func (_u *APITokenUpdateOne) SetCreditsRefillInterval(v string) *APITokenUpdateOne {
+	_u.mutation.SetCreditsRefillInterval(v)
+	return _u
+}
+
+// SetNillableCreditsRefillInterval sets the "credits_refill_interval" field if the given value is not nil.
+func (_u *APITokenUpdateOne) SetNillableCreditsRefillInterval(v *string) *APITokenUpdateOne {
+	if v != nil {
+		_u.SetCreditsRefillInterval(*v)
+	}
+	return _u
+}
+
+// ClearCreditsRefillInterval clears the value of the "credits_refill_interval" field.
+func (_u *APITokenUpdateOne) ClearCreditsRefillInterval() *APITokenUpdateOne {
+	_u.mutation.ClearCreditsRefillInterval()
+	return _u
+}
+
+// SetCreditsRefillMode sets the "credits_refill_mode" field.
+func (_u *APITokenUpdateOne) SetCreditsRefillMode(v string) *APITokenUpdateOne {
+	_u.mutation.SetCreditsRefillMode(v)
+	return _u
+}
+
+// SetNillableCreditsRefillMode sets the "credits_refill_mode" field if the given value is not nil.
+func (_u *APITokenUpdateOne) SetNillableCreditsRefillMode(v *string) *APITokenUpdateOne {
+	if v != nil {
+		_u.SetCreditsRefillMode(*v)
+	}
+	return _u
+}
+
+// ClearCreditsRefillMode clears the value of the "credits_refill_mode" field.
+func (_u *APITokenUpdateOne) ClearCreditsRefillMode() *APITokenUpdateOne {
+	_u.mutation.ClearCreditsRefillMode()
+	return _u
+}
+
+// SetCreditsLastRefillAt sets the "credits_last_refill_at" field.
+func (_u *APITokenUpdateOne) SetCreditsLastRefillAt(v time.Time) *APITokenUpdateOne {
+	_u.mutation.SetCreditsLastRefillAt(v)
+	return _u
+}
+
+// SetNillableCreditsLastRefillAt sets the "credits_last_refill_at" field if the given value is not nil.
+func (_u *APITokenUpdateOne) SetNillableCreditsLastRefillAt(v *time.Time) *APITokenUpdateOne {
+	if v != nil {
+		_u.SetCreditsLastRefillAt(*v)
+	}
+	return _u
+}
+
+// ClearCreditsLastRefillAt clears the value of the "credits_last_refill_at" field.
+func (_u *APITokenUpdateOne) ClearCreditsLastRefillAt() *APITokenUpdateOne {
+	_u.mutation.ClearCreditsLastRefillAt()
+	return _u
+}
+
+// SetCreditsEpoch sets the "credits_epoch" field.
+func (_u *APITokenUpdateOne) SetCreditsEpoch(v int64) *APITokenUpdateOne {
+	_u.mutation.ResetCreditsEpoch()
+	_u.mutation.SetCreditsEpoch(v)
+	return _u
+}
+
+// SetNillableCreditsEpoch sets the "credits_epoch" field if the given value is not nil.
+func (_u *APITokenUpdateOne) SetNillableCreditsEpoch(v *int64) *APITokenUpdateOne {
+	if v != nil {
+		_u.SetCreditsEpoch(*v)
+	}
+	return _u
+}
+
+// AddCreditsEpoch adds value to the "credits_epoch" field.
+func (_u *APITokenUpdateOne) AddCreditsEpoch(v int64) *APITokenUpdateOne {
+	_u.mutation.AddCreditsEpoch(v)
+	return _u
+}
+
+// SetAllowedNetworks sets the "allowed_networks" field.
+func (_u *APITokenUpdateOne) SetAllowedNetworks(v []string) *APITokenUpdateOne {
+	_u.mutation.SetAllowedNetworks(v)
+	return _u
+}
+
+// AppendAllowedNetworks appends value to the "allowed_networks" field.
+func (_u *APITokenUpdateOne) AppendAllowedNetworks(v []string) *APITokenUpdateOne {
+	_u.mutation.AppendAllowedNetworks(v)
+	return _u
+}
+
+// ClearAllowedNetworks clears the value of the "allowed_networks" field.
+func (_u *APITokenUpdateOne) ClearAllowedNetworks() *APITokenUpdateOne {
+	_u.mutation.ClearAllowedNetworks()
+	return _u
+}
+
+// SetNotBefore sets the "not_before" field.
+func (_u *APITokenUpdateOne) SetNotBefore(v time.Time) *APITokenUpdateOne {
+	_u.mutation.SetNotBefore(v)
+	return _u
+}
+
+// SetNillableNotBefore sets the "not_before" field if the given value is not nil.
+func (_u *APITokenUpdateOne) SetNillableNotBefore(v *time.Time) *APITokenUpdateOne {
+	if v != nil {
+		_u.SetNotBefore(*v)
+	}
+	return _u
+}
+
+// ClearNotBefore clears the value of the "not_before" field.
+func (_u *APITokenUpdateOne) ClearNotBefore() *APITokenUpdateOne {
+	_u.mutation.ClearNotBefore()
+	return _u
+}
+
 // SetPersona sets the "persona" edge to the Persona entity.
 func (_u *APITokenUpdateOne) SetPersona(v *Persona) *APITokenUpdateOne {
 	return _u.SetPersonaID(v.ID)
@@ -1445,6 +1909,16 @@ func (_u *APITokenUpdateOne) check() error {
 			return &ValidationError{Name: "created_by_id", err: fmt.Errorf(`ent: validator failed for field "APIToken.created_by_id": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.CreditsRefillInterval(); ok {
+		if err := apitoken.CreditsRefillIntervalValidator(v); err != nil {
+			return &ValidationError{Name: "credits_refill_interval", err: fmt.Errorf(`ent: validator failed for field "APIToken.credits_refill_interval": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.CreditsRefillMode(); ok {
+		if err := apitoken.CreditsRefillModeValidator(v); err != nil {
+			return &ValidationError{Name: "credits_refill_mode", err: fmt.Errorf(`ent: validator failed for field "APIToken.credits_refill_mode": %w`, err)}
+		}
+	}
 	if _u.mutation.PersonaCleared() && len(_u.mutation.PersonaIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "APIToken.persona"`)
 	}
@@ -1554,6 +2028,76 @@ func (_u *APITokenUpdateOne) sqlSave(ctx context.Context) (_node *APIToken, err 
 	}
 	if _u.mutation.MetadataCleared() {
 		_spec.ClearField(apitoken.FieldMetadata, field.TypeString)
+	}
+	if value, ok := _u.mutation.RateLimits(); ok {
+		_spec.SetField(apitoken.FieldRateLimits, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedRateLimits(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, apitoken.FieldRateLimits, value)
+		})
+	}
+	if _u.mutation.RateLimitsCleared() {
+		_spec.ClearField(apitoken.FieldRateLimits, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.CreditsRemaining(); ok {
+		_spec.SetField(apitoken.FieldCreditsRemaining, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedCreditsRemaining(); ok {
+		_spec.AddField(apitoken.FieldCreditsRemaining, field.TypeInt64, value)
+	}
+	if _u.mutation.CreditsRemainingCleared() {
+		_spec.ClearField(apitoken.FieldCreditsRemaining, field.TypeInt64)
+	}
+	if value, ok := _u.mutation.CreditsRefillAmount(); ok {
+		_spec.SetField(apitoken.FieldCreditsRefillAmount, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedCreditsRefillAmount(); ok {
+		_spec.AddField(apitoken.FieldCreditsRefillAmount, field.TypeInt64, value)
+	}
+	if _u.mutation.CreditsRefillAmountCleared() {
+		_spec.ClearField(apitoken.FieldCreditsRefillAmount, field.TypeInt64)
+	}
+	if value, ok := _u.mutation.CreditsRefillInterval(); ok {
+		_spec.SetField(apitoken.FieldCreditsRefillInterval, field.TypeString, value)
+	}
+	if _u.mutation.CreditsRefillIntervalCleared() {
+		_spec.ClearField(apitoken.FieldCreditsRefillInterval, field.TypeString)
+	}
+	if value, ok := _u.mutation.CreditsRefillMode(); ok {
+		_spec.SetField(apitoken.FieldCreditsRefillMode, field.TypeString, value)
+	}
+	if _u.mutation.CreditsRefillModeCleared() {
+		_spec.ClearField(apitoken.FieldCreditsRefillMode, field.TypeString)
+	}
+	if value, ok := _u.mutation.CreditsLastRefillAt(); ok {
+		_spec.SetField(apitoken.FieldCreditsLastRefillAt, field.TypeTime, value)
+	}
+	if _u.mutation.CreditsLastRefillAtCleared() {
+		_spec.ClearField(apitoken.FieldCreditsLastRefillAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.CreditsEpoch(); ok {
+		_spec.SetField(apitoken.FieldCreditsEpoch, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedCreditsEpoch(); ok {
+		_spec.AddField(apitoken.FieldCreditsEpoch, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AllowedNetworks(); ok {
+		_spec.SetField(apitoken.FieldAllowedNetworks, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedAllowedNetworks(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, apitoken.FieldAllowedNetworks, value)
+		})
+	}
+	if _u.mutation.AllowedNetworksCleared() {
+		_spec.ClearField(apitoken.FieldAllowedNetworks, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.NotBefore(); ok {
+		_spec.SetField(apitoken.FieldNotBefore, field.TypeTime, value)
+	}
+	if _u.mutation.NotBeforeCleared() {
+		_spec.ClearField(apitoken.FieldNotBefore, field.TypeTime)
 	}
 	if _u.mutation.PersonaCleared() {
 		edge := &sqlgraph.EdgeSpec{

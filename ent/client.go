@@ -21,6 +21,7 @@ import (
 	"github.com/latchkeyhq/latchkey/ent/contenttype"
 	"github.com/latchkeyhq/latchkey/ent/idempotencykey"
 	"github.com/latchkeyhq/latchkey/ent/lifecyclepolicy"
+	"github.com/latchkeyhq/latchkey/ent/limitcount"
 	"github.com/latchkeyhq/latchkey/ent/permission"
 	"github.com/latchkeyhq/latchkey/ent/persona"
 	"github.com/latchkeyhq/latchkey/ent/retiredsecret"
@@ -45,6 +46,8 @@ type Client struct {
 	IdempotencyKey *IdempotencyKeyClient
 	// LifecyclePolicy is the client for interacting with the LifecyclePolicy builders.
 	LifecyclePolicy *LifecyclePolicyClient
+	// LimitCount is the client for interacting with the LimitCount builders.
+	LimitCount *LimitCountClient
 	// Permission is the client for interacting with the Permission builders.
 	Permission *PermissionClient
 	// Persona is the client for interacting with the Persona builders.
@@ -72,6 +75,7 @@ func (c *Client) init() {
 	c.ContentType = NewContentTypeClient(c.config)
 	c.IdempotencyKey = NewIdempotencyKeyClient(c.config)
 	c.LifecyclePolicy = NewLifecyclePolicyClient(c.config)
+	c.LimitCount = NewLimitCountClient(c.config)
 	c.Permission = NewPermissionClient(c.config)
 	c.Persona = NewPersonaClient(c.config)
 	c.RetiredSecret = NewRetiredSecretClient(c.config)
@@ -175,6 +179,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		ContentType:     NewContentTypeClient(cfg),
 		IdempotencyKey:  NewIdempotencyKeyClient(cfg),
 		LifecyclePolicy: NewLifecyclePolicyClient(cfg),
+		LimitCount:      NewLimitCountClient(cfg),
 		Permission:      NewPermissionClient(cfg),
 		Persona:         NewPersonaClient(cfg),
 		RetiredSecret:   NewRetiredSecretClient(cfg),
@@ -205,6 +210,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		ContentType:     NewContentTypeClient(cfg),
 		IdempotencyKey:  NewIdempotencyKeyClient(cfg),
 		LifecyclePolicy: NewLifecyclePolicyClient(cfg),
+		LimitCount:      NewLimitCountClient(cfg),
 		Permission:      NewPermissionClient(cfg),
 		Persona:         NewPersonaClient(cfg),
 		RetiredSecret:   NewRetiredSecretClient(cfg),
@@ -240,8 +246,8 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.APIToken, c.AuditEvent, c.Change, c.ContentType, c.IdempotencyKey,
-		c.LifecyclePolicy, c.Permission, c.Persona, c.RetiredSecret, c.Role,
-		c.UsageCount,
+		c.LifecyclePolicy, c.LimitCount, c.Permission, c.Persona, c.RetiredSecret,
+		c.Role, c.UsageCount,
 	} {
 		n.Use(hooks...)
 	}
@@ -252,8 +258,8 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.APIToken, c.AuditEvent, c.Change, c.ContentType, c.IdempotencyKey,
-		c.LifecyclePolicy, c.Permission, c.Persona, c.RetiredSecret, c.Role,
-		c.UsageCount,
+		c.LifecyclePolicy, c.LimitCount, c.Permission, c.Persona, c.RetiredSecret,
+		c.Role, c.UsageCount,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -274,6 +280,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.IdempotencyKey.mutate(ctx, m)
 	case *LifecyclePolicyMutation:
 		return c.LifecyclePolicy.mutate(ctx, m)
+	case *LimitCountMutation:
+		return c.LimitCount.mutate(ctx, m)
 	case *PermissionMutation:
 		return c.Permission.mutate(ctx, m)
 	case *PersonaMutation:
@@ -1183,6 +1191,139 @@ func (c *LifecyclePolicyClient) mutate(ctx context.Context, m *LifecyclePolicyMu
 	}
 }
 
+// LimitCountClient is a client for the LimitCount schema.
+type LimitCountClient struct {
+	config
+}
+
+// NewLimitCountClient returns a client for the LimitCount from the given config.
+func NewLimitCountClient(c config) *LimitCountClient {
+	return &LimitCountClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `limitcount.Hooks(f(g(h())))`.
+func (c *LimitCountClient) Use(hooks ...Hook) {
+	c.hooks.LimitCount = append(c.hooks.LimitCount, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `limitcount.Intercept(f(g(h())))`.
+func (c *LimitCountClient) Intercept(interceptors ...Interceptor) {
+	c.inters.LimitCount = append(c.inters.LimitCount, interceptors...)
+}
+
+// Create returns a builder for creating a LimitCount entity.
+func (c *LimitCountClient) Create() *LimitCountCreate {
+	mutation := newLimitCountMutation(c.config, OpCreate)
+	return &LimitCountCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of LimitCount entities.
+func (c *LimitCountClient) CreateBulk(builders ...*LimitCountCreate) *LimitCountCreateBulk {
+	return &LimitCountCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *LimitCountClient) MapCreateBulk(slice any, setFunc func(*LimitCountCreate, int)) *LimitCountCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &LimitCountCreateBulk{err: fmt.Errorf("calling to LimitCountClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*LimitCountCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &LimitCountCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for LimitCount.
+func (c *LimitCountClient) Update() *LimitCountUpdate {
+	mutation := newLimitCountMutation(c.config, OpUpdate)
+	return &LimitCountUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *LimitCountClient) UpdateOne(_m *LimitCount) *LimitCountUpdateOne {
+	mutation := newLimitCountMutation(c.config, OpUpdateOne, withLimitCount(_m))
+	return &LimitCountUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *LimitCountClient) UpdateOneID(id int) *LimitCountUpdateOne {
+	mutation := newLimitCountMutation(c.config, OpUpdateOne, withLimitCountID(id))
+	return &LimitCountUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for LimitCount.
+func (c *LimitCountClient) Delete() *LimitCountDelete {
+	mutation := newLimitCountMutation(c.config, OpDelete)
+	return &LimitCountDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *LimitCountClient) DeleteOne(_m *LimitCount) *LimitCountDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *LimitCountClient) DeleteOneID(id int) *LimitCountDeleteOne {
+	builder := c.Delete().Where(limitcount.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &LimitCountDeleteOne{builder}
+}
+
+// Query returns a query builder for LimitCount.
+func (c *LimitCountClient) Query() *LimitCountQuery {
+	return &LimitCountQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeLimitCount},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a LimitCount entity by its id.
+func (c *LimitCountClient) Get(ctx context.Context, id int) (*LimitCount, error) {
+	return c.Query().Where(limitcount.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *LimitCountClient) GetX(ctx context.Context, id int) *LimitCount {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *LimitCountClient) Hooks() []Hook {
+	return c.hooks.LimitCount
+}
+
+// Interceptors returns the client interceptors.
+func (c *LimitCountClient) Interceptors() []Interceptor {
+	return c.inters.LimitCount
+}
+
+func (c *LimitCountClient) mutate(ctx context.Context, m *LimitCountMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&LimitCountCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&LimitCountUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&LimitCountUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&LimitCountDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown LimitCount mutation op: %q", m.Op())
+	}
+}
+
 // PermissionClient is a client for the Permission schema.
 type PermissionClient struct {
 	config
@@ -1964,10 +2105,11 @@ func (c *UsageCountClient) mutate(ctx context.Context, m *UsageCountMutation) (V
 type (
 	hooks struct {
 		APIToken, AuditEvent, Change, ContentType, IdempotencyKey, LifecyclePolicy,
-		Permission, Persona, RetiredSecret, Role, UsageCount []ent.Hook
+		LimitCount, Permission, Persona, RetiredSecret, Role, UsageCount []ent.Hook
 	}
 	inters struct {
 		APIToken, AuditEvent, Change, ContentType, IdempotencyKey, LifecyclePolicy,
-		Permission, Persona, RetiredSecret, Role, UsageCount []ent.Interceptor
+		LimitCount, Permission, Persona, RetiredSecret, Role,
+		UsageCount []ent.Interceptor
 	}
 )

@@ -18,6 +18,7 @@ import (
 	"github.com/latchkeyhq/latchkey/ent/contenttype"
 	"github.com/latchkeyhq/latchkey/ent/idempotencykey"
 	"github.com/latchkeyhq/latchkey/ent/lifecyclepolicy"
+	"github.com/latchkeyhq/latchkey/ent/limitcount"
 	"github.com/latchkeyhq/latchkey/ent/permission"
 	"github.com/latchkeyhq/latchkey/ent/persona"
 	"github.com/latchkeyhq/latchkey/ent/retiredsecret"
@@ -89,6 +90,7 @@ func checkColumn(t, c string) error {
 			contenttype.Table:     contenttype.ValidColumn,
 			idempotencykey.Table:  idempotencykey.ValidColumn,
 			lifecyclepolicy.Table: lifecyclepolicy.ValidColumn,
+			limitcount.Table:      limitcount.ValidColumn,
 			permission.Table:      permission.ValidColumn,
 			persona.Table:         persona.ValidColumn,
 			retiredsecret.Table:   retiredsecret.ValidColumn,

@@ -17,6 +17,7 @@ import (
 	"github.com/latchkeyhq/latchkey/ent/contenttype"
 	"github.com/latchkeyhq/latchkey/ent/idempotencykey"
 	"github.com/latchkeyhq/latchkey/ent/lifecyclepolicy"
+	"github.com/latchkeyhq/latchkey/ent/limitcount"
 	"github.com/latchkeyhq/latchkey/ent/permission"
 	"github.com/latchkeyhq/latchkey/ent/persona"
 	"github.com/latchkeyhq/latchkey/ent/predicate"
@@ -25,6 +26,7 @@ import (
 	"github.com/latchkeyhq/latchkey/ent/usagecount"
 	"github.com/latchkeyhq/latchkey/internal/metadata"
 	"github.com/latchkeyhq/latchkey/internal/perm"
+	"github.com/latchkeyhq/latchkey/internal/policy"
 )
 
 const (
@@ -42,6 +44,7 @@ const (
 	TypeContentType     = "ContentType"
 	TypeIdempotencyKey  = "IdempotencyKey"
 	TypeLifecyclePolicy = "LifecyclePolicy"
+	TypeLimitCount      = "LimitCount"
 	TypePermission      = "Permission"
 	TypePersona         = "Persona"
 	TypeRetiredSecret   = "RetiredSecret"
@@ -74,6 +77,20 @@ type APITokenMutation struct {
 	last_used_ip               *string
 	allow_self_rotation        *bool
 	metadata                   *metadata.JSON
+	rate_limits                *[]policy.RateLimit
+	appendrate_limits          []policy.RateLimit
+	credits_remaining          *int64
+	addcredits_remaining       *int64
+	credits_refill_amount      *int64
+	addcredits_refill_amount   *int64
+	credits_refill_interval    *string
+	credits_refill_mode        *string
+	credits_last_refill_at     *time.Time
+	credits_epoch              *int64
+	addcredits_epoch           *int64
+	allowed_networks           *[]string
+	appendallowed_networks     []string
+	not_before                 *time.Time
 	clearedFields              map[string]struct{}
 	persona                    *string
 	clearedpersona             bool
@@ -1057,6 +1074,528 @@ func (m *APITokenMutation) ResetMetadata() {
 	delete(m.clearedFields, apitoken.FieldMetadata)
 }
 
+// SetRateLimits sets the "rate_limits" field.
+func (m *APITokenMutation) SetRateLimits(pl []policy.RateLimit) {
+	m.rate_limits = &pl
+	m.appendrate_limits = nil
+}
+
+// RateLimits returns the value of the "rate_limits" field in the mutation.
+func (m *APITokenMutation) RateLimits() (r []policy.RateLimit, exists bool) {
+	v := m.rate_limits
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRateLimits returns the old "rate_limits" field's value of the APIToken entity.
+// If the APIToken object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *APITokenMutation) OldRateLimits(ctx context.Context) (v []policy.RateLimit, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRateLimits is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRateLimits requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRateLimits: %w", err)
+	}
+	return oldValue.RateLimits, nil
+}
+
+// AppendRateLimits adds pl to the "rate_limits" field.
+func (m *APITokenMutation) AppendRateLimits(pl []policy.RateLimit) {
+	m.appendrate_limits = append(m.appendrate_limits, pl...)
+}
+
+// AppendedRateLimits returns the list of values that were appended to the "rate_limits" field in this mutation.
+func (m *APITokenMutation) AppendedRateLimits() ([]policy.RateLimit, bool) {
+	if len(m.appendrate_limits) == 0 {
+		return nil, false
+	}
+	return m.appendrate_limits, true
+}
+
+// ClearRateLimits clears the value of the "rate_limits" field.
+func (m *APITokenMutation) ClearRateLimits() {
+	m.rate_limits = nil
+	m.appendrate_limits = nil
+	m.clearedFields[apitoken.FieldRateLimits] = struct{}{}
+}
+
+// RateLimitsCleared returns if the "rate_limits" field was cleared in this mutation.
+func (m *APITokenMutation) RateLimitsCleared() bool {
+	_, ok := m.clearedFields[apitoken.FieldRateLimits]
+	return ok
+}
+
+// ResetRateLimits resets all changes to the "rate_limits" field.
+func (m *APITokenMutation) ResetRateLimits() {
+	m.rate_limits = nil
+	m.appendrate_limits = nil
+	delete(m.clearedFields, apitoken.FieldRateLimits)
+}
+
+// SetCreditsRemaining sets the "credits_remaining" field.
+func (m *APITokenMutation) SetCreditsRemaining(i int64) {
+	m.credits_remaining = &i
+	m.addcredits_remaining = nil
+}
+
+// CreditsRemaining returns the value of the "credits_remaining" field in the mutation.
+func (m *APITokenMutation) CreditsRemaining() (r int64, exists bool) {
+	v := m.credits_remaining
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreditsRemaining returns the old "credits_remaining" field's value of the APIToken entity.
+// If the APIToken object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *APITokenMutation) OldCreditsRemaining(ctx context.Context) (v *int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreditsRemaining is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreditsRemaining requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreditsRemaining: %w", err)
+	}
+	return oldValue.CreditsRemaining, nil
+}
+
+// AddCreditsRemaining adds i to the "credits_remaining" field.
+func (m *APITokenMutation) AddCreditsRemaining(i int64) {
+	if m.addcredits_remaining != nil {
+		*m.addcredits_remaining += i
+	} else {
+		m.addcredits_remaining = &i
+	}
+}
+
+// AddedCreditsRemaining returns the value that was added to the "credits_remaining" field in this mutation.
+func (m *APITokenMutation) AddedCreditsRemaining() (r int64, exists bool) {
+	v := m.addcredits_remaining
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearCreditsRemaining clears the value of the "credits_remaining" field.
+func (m *APITokenMutation) ClearCreditsRemaining() {
+	m.credits_remaining = nil
+	m.addcredits_remaining = nil
+	m.clearedFields[apitoken.FieldCreditsRemaining] = struct{}{}
+}
+
+// CreditsRemainingCleared returns if the "credits_remaining" field was cleared in this mutation.
+func (m *APITokenMutation) CreditsRemainingCleared() bool {
+	_, ok := m.clearedFields[apitoken.FieldCreditsRemaining]
+	return ok
+}
+
+// ResetCreditsRemaining resets all changes to the "credits_remaining" field.
+func (m *APITokenMutation) ResetCreditsRemaining() {
+	m.credits_remaining = nil
+	m.addcredits_remaining = nil
+	delete(m.clearedFields, apitoken.FieldCreditsRemaining)
+}
+
+// SetCreditsRefillAmount sets the "credits_refill_amount" field.
+func (m *APITokenMutation) SetCreditsRefillAmount(i int64) {
+	m.credits_refill_amount = &i
+	m.addcredits_refill_amount = nil
+}
+
+// CreditsRefillAmount returns the value of the "credits_refill_amount" field in the mutation.
+func (m *APITokenMutation) CreditsRefillAmount() (r int64, exists bool) {
+	v := m.credits_refill_amount
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreditsRefillAmount returns the old "credits_refill_amount" field's value of the APIToken entity.
+// If the APIToken object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *APITokenMutation) OldCreditsRefillAmount(ctx context.Context) (v *int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreditsRefillAmount is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreditsRefillAmount requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreditsRefillAmount: %w", err)
+	}
+	return oldValue.CreditsRefillAmount, nil
+}
+
+// AddCreditsRefillAmount adds i to the "credits_refill_amount" field.
+func (m *APITokenMutation) AddCreditsRefillAmount(i int64) {
+	if m.addcredits_refill_amount != nil {
+		*m.addcredits_refill_amount += i
+	} else {
+		m.addcredits_refill_amount = &i
+	}
+}
+
+// AddedCreditsRefillAmount returns the value that was added to the "credits_refill_amount" field in this mutation.
+func (m *APITokenMutation) AddedCreditsRefillAmount() (r int64, exists bool) {
+	v := m.addcredits_refill_amount
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearCreditsRefillAmount clears the value of the "credits_refill_amount" field.
+func (m *APITokenMutation) ClearCreditsRefillAmount() {
+	m.credits_refill_amount = nil
+	m.addcredits_refill_amount = nil
+	m.clearedFields[apitoken.FieldCreditsRefillAmount] = struct{}{}
+}
+
+// CreditsRefillAmountCleared returns if the "credits_refill_amount" field was cleared in this mutation.
+func (m *APITokenMutation) CreditsRefillAmountCleared() bool {
+	_, ok := m.clearedFields[apitoken.FieldCreditsRefillAmount]
+	return ok
+}
+
+// ResetCreditsRefillAmount resets all changes to the "credits_refill_amount" field.
+func (m *APITokenMutation) ResetCreditsRefillAmount() {
+	m.credits_refill_amount = nil
+	m.addcredits_refill_amount = nil
+	delete(m.clearedFields, apitoken.FieldCreditsRefillAmount)
+}
+
+// SetCreditsRefillInterval sets the "credits_refill_interval" field.
+func (m *APITokenMutation) SetCreditsRefillInterval(s string) {
+	m.credits_refill_interval = &s
+}
+
+// CreditsRefillInterval returns the value of the "credits_refill_interval" field in the mutation.
+func (m *APITokenMutation) CreditsRefillInterval() (r string, exists bool) {
+	v := m.credits_refill_interval
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreditsRefillInterval returns the old "credits_refill_interval" field's value of the APIToken entity.
+// If the APIToken object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *APITokenMutation) OldCreditsRefillInterval(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreditsRefillInterval is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreditsRefillInterval requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreditsRefillInterval: %w", err)
+	}
+	return oldValue.CreditsRefillInterval, nil
+}
+
+// ClearCreditsRefillInterval clears the value of the "credits_refill_interval" field.
+func (m *APITokenMutation) ClearCreditsRefillInterval() {
+	m.credits_refill_interval = nil
+	m.clearedFields[apitoken.FieldCreditsRefillInterval] = struct{}{}
+}
+
+// CreditsRefillIntervalCleared returns if the "credits_refill_interval" field was cleared in this mutation.
+func (m *APITokenMutation) CreditsRefillIntervalCleared() bool {
+	_, ok := m.clearedFields[apitoken.FieldCreditsRefillInterval]
+	return ok
+}
+
+// ResetCreditsRefillInterval resets all changes to the "credits_refill_interval" field.
+func (m *APITokenMutation) ResetCreditsRefillInterval() {
+	m.credits_refill_interval = nil
+	delete(m.clearedFields, apitoken.FieldCreditsRefillInterval)
+}
+
+// SetCreditsRefillMode sets the "credits_refill_mode" field.
+func (m *APITokenMutation) SetCreditsRefillMode(s string) {
+	m.credits_refill_mode = &s
+}
+
+// CreditsRefillMode returns the value of the "credits_refill_mode" field in the mutation.
+func (m *APITokenMutation) CreditsRefillMode() (r string, exists bool) {
+	v := m.credits_refill_mode
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreditsRefillMode returns the old "credits_refill_mode" field's value of the APIToken entity.
+// If the APIToken object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *APITokenMutation) OldCreditsRefillMode(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreditsRefillMode is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreditsRefillMode requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreditsRefillMode: %w", err)
+	}
+	return oldValue.CreditsRefillMode, nil
+}
+
+// ClearCreditsRefillMode clears the value of the "credits_refill_mode" field.
+func (m *APITokenMutation) ClearCreditsRefillMode() {
+	m.credits_refill_mode = nil
+	m.clearedFields[apitoken.FieldCreditsRefillMode] = struct{}{}
+}
+
+// CreditsRefillModeCleared returns if the "credits_refill_mode" field was cleared in this mutation.
+func (m *APITokenMutation) CreditsRefillModeCleared() bool {
+	_, ok := m.clearedFields[apitoken.FieldCreditsRefillMode]
+	return ok
+}
+
+// ResetCreditsRefillMode resets all changes to the "credits_refill_mode" field.
+func (m *APITokenMutation) ResetCreditsRefillMode() {
+	m.credits_refill_mode = nil
+	delete(m.clearedFields, apitoken.FieldCreditsRefillMode)
+}
+
+// SetCreditsLastRefillAt sets the "credits_last_refill_at" field.
+func (m *APITokenMutation) SetCreditsLastRefillAt(t time.Time) {
+	m.credits_last_refill_at = &t
+}
+
+// CreditsLastRefillAt returns the value of the "credits_last_refill_at" field in the mutation.
+func (m *APITokenMutation) CreditsLastRefillAt() (r time.Time, exists bool) {
+	v := m.credits_last_refill_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreditsLastRefillAt returns the old "credits_last_refill_at" field's value of the APIToken entity.
+// If the APIToken object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *APITokenMutation) OldCreditsLastRefillAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreditsLastRefillAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreditsLastRefillAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreditsLastRefillAt: %w", err)
+	}
+	return oldValue.CreditsLastRefillAt, nil
+}
+
+// ClearCreditsLastRefillAt clears the value of the "credits_last_refill_at" field.
+func (m *APITokenMutation) ClearCreditsLastRefillAt() {
+	m.credits_last_refill_at = nil
+	m.clearedFields[apitoken.FieldCreditsLastRefillAt] = struct{}{}
+}
+
+// CreditsLastRefillAtCleared returns if the "credits_last_refill_at" field was cleared in this mutation.
+func (m *APITokenMutation) CreditsLastRefillAtCleared() bool {
+	_, ok := m.clearedFields[apitoken.FieldCreditsLastRefillAt]
+	return ok
+}
+
+// ResetCreditsLastRefillAt resets all changes to the "credits_last_refill_at" field.
+func (m *APITokenMutation) ResetCreditsLastRefillAt() {
+	m.credits_last_refill_at = nil
+	delete(m.clearedFields, apitoken.FieldCreditsLastRefillAt)
+}
+
+// SetCreditsEpoch sets the "credits_epoch" field.
+func (m *APITokenMutation) SetCreditsEpoch(i int64) {
+	m.credits_epoch = &i
+	m.addcredits_epoch = nil
+}
+
+// CreditsEpoch returns the value of the "credits_epoch" field in the mutation.
+func (m *APITokenMutation) CreditsEpoch() (r int64, exists bool) {
+	v := m.credits_epoch
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreditsEpoch returns the old "credits_epoch" field's value of the APIToken entity.
+// If the APIToken object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *APITokenMutation) OldCreditsEpoch(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreditsEpoch is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreditsEpoch requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreditsEpoch: %w", err)
+	}
+	return oldValue.CreditsEpoch, nil
+}
+
+// AddCreditsEpoch adds i to the "credits_epoch" field.
+func (m *APITokenMutation) AddCreditsEpoch(i int64) {
+	if m.addcredits_epoch != nil {
+		*m.addcredits_epoch += i
+	} else {
+		m.addcredits_epoch = &i
+	}
+}
+
+// AddedCreditsEpoch returns the value that was added to the "credits_epoch" field in this mutation.
+func (m *APITokenMutation) AddedCreditsEpoch() (r int64, exists bool) {
+	v := m.addcredits_epoch
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetCreditsEpoch resets all changes to the "credits_epoch" field.
+func (m *APITokenMutation) ResetCreditsEpoch() {
+	m.credits_epoch = nil
+	m.addcredits_epoch = nil
+}
+
+// SetAllowedNetworks sets the "allowed_networks" field.
+func (m *APITokenMutation) SetAllowedNetworks(s []string) {
+	m.allowed_networks = &s
+	m.appendallowed_networks = nil
+}
+
+// AllowedNetworks returns the value of the "allowed_networks" field in the mutation.
+func (m *APITokenMutation) AllowedNetworks() (r []string, exists bool) {
+	v := m.allowed_networks
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAllowedNetworks returns the old "allowed_networks" field's value of the APIToken entity.
+// If the APIToken object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *APITokenMutation) OldAllowedNetworks(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAllowedNetworks is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAllowedNetworks requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAllowedNetworks: %w", err)
+	}
+	return oldValue.AllowedNetworks, nil
+}
+
+// AppendAllowedNetworks adds s to the "allowed_networks" field.
+func (m *APITokenMutation) AppendAllowedNetworks(s []string) {
+	m.appendallowed_networks = append(m.appendallowed_networks, s...)
+}
+
+// AppendedAllowedNetworks returns the list of values that were appended to the "allowed_networks" field in this mutation.
+func (m *APITokenMutation) AppendedAllowedNetworks() ([]string, bool) {
+	if len(m.appendallowed_networks) == 0 {
+		return nil, false
+	}
+	return m.appendallowed_networks, true
+}
+
+// ClearAllowedNetworks clears the value of the "allowed_networks" field.
+func (m *APITokenMutation) ClearAllowedNetworks() {
+	m.allowed_networks = nil
+	m.appendallowed_networks = nil
+	m.clearedFields[apitoken.FieldAllowedNetworks] = struct{}{}
+}
+
+// AllowedNetworksCleared returns if the "allowed_networks" field was cleared in this mutation.
+func (m *APITokenMutation) AllowedNetworksCleared() bool {
+	_, ok := m.clearedFields[apitoken.FieldAllowedNetworks]
+	return ok
+}
+
+// ResetAllowedNetworks resets all changes to the "allowed_networks" field.
+func (m *APITokenMutation) ResetAllowedNetworks() {
+	m.allowed_networks = nil
+	m.appendallowed_networks = nil
+	delete(m.clearedFields, apitoken.FieldAllowedNetworks)
+}
+
+// SetNotBefore sets the "not_before" field.
+func (m *APITokenMutation) SetNotBefore(t time.Time) {
+	m.not_before = &t
+}
+
+// NotBefore returns the value of the "not_before" field in the mutation.
+func (m *APITokenMutation) NotBefore() (r time.Time, exists bool) {
+	v := m.not_before
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNotBefore returns the old "not_before" field's value of the APIToken entity.
+// If the APIToken object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *APITokenMutation) OldNotBefore(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNotBefore is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNotBefore requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNotBefore: %w", err)
+	}
+	return oldValue.NotBefore, nil
+}
+
+// ClearNotBefore clears the value of the "not_before" field.
+func (m *APITokenMutation) ClearNotBefore() {
+	m.not_before = nil
+	m.clearedFields[apitoken.FieldNotBefore] = struct{}{}
+}
+
+// NotBeforeCleared returns if the "not_before" field was cleared in this mutation.
+func (m *APITokenMutation) NotBeforeCleared() bool {
+	_, ok := m.clearedFields[apitoken.FieldNotBefore]
+	return ok
+}
+
+// ResetNotBefore resets all changes to the "not_before" field.
+func (m *APITokenMutation) ResetNotBefore() {
+	m.not_before = nil
+	delete(m.clearedFields, apitoken.FieldNotBefore)
+}
+
 // ClearPersona clears the "persona" edge to the Persona entity.
 func (m *APITokenMutation) ClearPersona() {
 	m.clearedpersona = true
@@ -1307,7 +1846,7 @@ func (m *APITokenMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *APITokenMutation) Fields() []string {
-	fields := make([]string, 0, 21)
+	fields := make([]string, 0, 30)
 	if m.created_at != nil {
 		fields = append(fields, apitoken.FieldCreatedAt)
 	}
@@ -1371,6 +1910,33 @@ func (m *APITokenMutation) Fields() []string {
 	if m.metadata != nil {
 		fields = append(fields, apitoken.FieldMetadata)
 	}
+	if m.rate_limits != nil {
+		fields = append(fields, apitoken.FieldRateLimits)
+	}
+	if m.credits_remaining != nil {
+		fields = append(fields, apitoken.FieldCreditsRemaining)
+	}
+	if m.credits_refill_amount != nil {
+		fields = append(fields, apitoken.FieldCreditsRefillAmount)
+	}
+	if m.credits_refill_interval != nil {
+		fields = append(fields, apitoken.FieldCreditsRefillInterval)
+	}
+	if m.credits_refill_mode != nil {
+		fields = append(fields, apitoken.FieldCreditsRefillMode)
+	}
+	if m.credits_last_refill_at != nil {
+		fields = append(fields, apitoken.FieldCreditsLastRefillAt)
+	}
+	if m.credits_epoch != nil {
+		fields = append(fields, apitoken.FieldCreditsEpoch)
+	}
+	if m.allowed_networks != nil {
+		fields = append(fields, apitoken.FieldAllowedNetworks)
+	}
+	if m.not_before != nil {
+		fields = append(fields, apitoken.FieldNotBefore)
+	}
 	return fields
 }
 
@@ -1421,6 +1987,24 @@ func (m *APITokenMutation) Field(name string) (ent.Value, bool) {
 		return m.AllowSelfRotation()
 	case apitoken.FieldMetadata:
 		return m.Metadata()
+	case apitoken.FieldRateLimits:
+		return m.RateLimits()
+	case apitoken.FieldCreditsRemaining:
+		return m.CreditsRemaining()
+	case apitoken.FieldCreditsRefillAmount:
+		return m.CreditsRefillAmount()
+	case apitoken.FieldCreditsRefillInterval:
+		return m.CreditsRefillInterval()
+	case apitoken.FieldCreditsRefillMode:
+		return m.CreditsRefillMode()
+	case apitoken.FieldCreditsLastRefillAt:
+		return m.CreditsLastRefillAt()
+	case apitoken.FieldCreditsEpoch:
+		return m.CreditsEpoch()
+	case apitoken.FieldAllowedNetworks:
+		return m.AllowedNetworks()
+	case apitoken.FieldNotBefore:
+		return m.NotBefore()
 	}
 	return nil, false
 }
@@ -1472,6 +2056,24 @@ func (m *APITokenMutation) OldField(ctx context.Context, name string) (ent.Value
 		return m.OldAllowSelfRotation(ctx)
 	case apitoken.FieldMetadata:
 		return m.OldMetadata(ctx)
+	case apitoken.FieldRateLimits:
+		return m.OldRateLimits(ctx)
+	case apitoken.FieldCreditsRemaining:
+		return m.OldCreditsRemaining(ctx)
+	case apitoken.FieldCreditsRefillAmount:
+		return m.OldCreditsRefillAmount(ctx)
+	case apitoken.FieldCreditsRefillInterval:
+		return m.OldCreditsRefillInterval(ctx)
+	case apitoken.FieldCreditsRefillMode:
+		return m.OldCreditsRefillMode(ctx)
+	case apitoken.FieldCreditsLastRefillAt:
+		return m.OldCreditsLastRefillAt(ctx)
+	case apitoken.FieldCreditsEpoch:
+		return m.OldCreditsEpoch(ctx)
+	case apitoken.FieldAllowedNetworks:
+		return m.OldAllowedNetworks(ctx)
+	case apitoken.FieldNotBefore:
+		return m.OldNotBefore(ctx)
 	}
 	return nil, fmt.Errorf("unknown APIToken field %s", name)
 }
@@ -1628,6 +2230,69 @@ func (m *APITokenMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetMetadata(v)
 		return nil
+	case apitoken.FieldRateLimits:
+		v, ok := value.([]policy.RateLimit)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRateLimits(v)
+		return nil
+	case apitoken.FieldCreditsRemaining:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreditsRemaining(v)
+		return nil
+	case apitoken.FieldCreditsRefillAmount:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreditsRefillAmount(v)
+		return nil
+	case apitoken.FieldCreditsRefillInterval:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreditsRefillInterval(v)
+		return nil
+	case apitoken.FieldCreditsRefillMode:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreditsRefillMode(v)
+		return nil
+	case apitoken.FieldCreditsLastRefillAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreditsLastRefillAt(v)
+		return nil
+	case apitoken.FieldCreditsEpoch:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreditsEpoch(v)
+		return nil
+	case apitoken.FieldAllowedNetworks:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAllowedNetworks(v)
+		return nil
+	case apitoken.FieldNotBefore:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNotBefore(v)
+		return nil
 	}
 	return fmt.Errorf("unknown APIToken field %s", name)
 }
@@ -1635,13 +2300,31 @@ func (m *APITokenMutation) SetField(name string, value ent.Value) error {
 // AddedFields returns all numeric fields that were incremented/decremented during
 // this mutation.
 func (m *APITokenMutation) AddedFields() []string {
-	return nil
+	var fields []string
+	if m.addcredits_remaining != nil {
+		fields = append(fields, apitoken.FieldCreditsRemaining)
+	}
+	if m.addcredits_refill_amount != nil {
+		fields = append(fields, apitoken.FieldCreditsRefillAmount)
+	}
+	if m.addcredits_epoch != nil {
+		fields = append(fields, apitoken.FieldCreditsEpoch)
+	}
+	return fields
 }
 
 // AddedField returns the numeric value that was incremented/decremented on a field
 // with the given name. The second boolean return value indicates that this field
 // was not set, or was not defined in the schema.
 func (m *APITokenMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case apitoken.FieldCreditsRemaining:
+		return m.AddedCreditsRemaining()
+	case apitoken.FieldCreditsRefillAmount:
+		return m.AddedCreditsRefillAmount()
+	case apitoken.FieldCreditsEpoch:
+		return m.AddedCreditsEpoch()
+	}
 	return nil, false
 }
 
@@ -1650,6 +2333,27 @@ func (m *APITokenMutation) AddedField(name string) (ent.Value, bool) {
 // type.
 func (m *APITokenMutation) AddField(name string, value ent.Value) error {
 	switch name {
+	case apitoken.FieldCreditsRemaining:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCreditsRemaining(v)
+		return nil
+	case apitoken.FieldCreditsRefillAmount:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCreditsRefillAmount(v)
+		return nil
+	case apitoken.FieldCreditsEpoch:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCreditsEpoch(v)
+		return nil
 	}
 	return fmt.Errorf("unknown APIToken numeric field %s", name)
 }
@@ -1681,6 +2385,30 @@ func (m *APITokenMutation) ClearedFields() []string {
 	}
 	if m.FieldCleared(apitoken.FieldMetadata) {
 		fields = append(fields, apitoken.FieldMetadata)
+	}
+	if m.FieldCleared(apitoken.FieldRateLimits) {
+		fields = append(fields, apitoken.FieldRateLimits)
+	}
+	if m.FieldCleared(apitoken.FieldCreditsRemaining) {
+		fields = append(fields, apitoken.FieldCreditsRemaining)
+	}
+	if m.FieldCleared(apitoken.FieldCreditsRefillAmount) {
+		fields = append(fields, apitoken.FieldCreditsRefillAmount)
+	}
+	if m.FieldCleared(apitoken.FieldCreditsRefillInterval) {
+		fields = append(fields, apitoken.FieldCreditsRefillInterval)
+	}
+	if m.FieldCleared(apitoken.FieldCreditsRefillMode) {
+		fields = append(fields, apitoken.FieldCreditsRefillMode)
+	}
+	if m.FieldCleared(apitoken.FieldCreditsLastRefillAt) {
+		fields = append(fields, apitoken.FieldCreditsLastRefillAt)
+	}
+	if m.FieldCleared(apitoken.FieldAllowedNetworks) {
+		fields = append(fields, apitoken.FieldAllowedNetworks)
+	}
+	if m.FieldCleared(apitoken.FieldNotBefore) {
+		fields = append(fields, apitoken.FieldNotBefore)
 	}
 	return fields
 }
@@ -1719,6 +2447,30 @@ func (m *APITokenMutation) ClearField(name string) error {
 		return nil
 	case apitoken.FieldMetadata:
 		m.ClearMetadata()
+		return nil
+	case apitoken.FieldRateLimits:
+		m.ClearRateLimits()
+		return nil
+	case apitoken.FieldCreditsRemaining:
+		m.ClearCreditsRemaining()
+		return nil
+	case apitoken.FieldCreditsRefillAmount:
+		m.ClearCreditsRefillAmount()
+		return nil
+	case apitoken.FieldCreditsRefillInterval:
+		m.ClearCreditsRefillInterval()
+		return nil
+	case apitoken.FieldCreditsRefillMode:
+		m.ClearCreditsRefillMode()
+		return nil
+	case apitoken.FieldCreditsLastRefillAt:
+		m.ClearCreditsLastRefillAt()
+		return nil
+	case apitoken.FieldAllowedNetworks:
+		m.ClearAllowedNetworks()
+		return nil
+	case apitoken.FieldNotBefore:
+		m.ClearNotBefore()
 		return nil
 	}
 	return fmt.Errorf("unknown APIToken nullable field %s", name)
@@ -1790,6 +2542,33 @@ func (m *APITokenMutation) ResetField(name string) error {
 		return nil
 	case apitoken.FieldMetadata:
 		m.ResetMetadata()
+		return nil
+	case apitoken.FieldRateLimits:
+		m.ResetRateLimits()
+		return nil
+	case apitoken.FieldCreditsRemaining:
+		m.ResetCreditsRemaining()
+		return nil
+	case apitoken.FieldCreditsRefillAmount:
+		m.ResetCreditsRefillAmount()
+		return nil
+	case apitoken.FieldCreditsRefillInterval:
+		m.ResetCreditsRefillInterval()
+		return nil
+	case apitoken.FieldCreditsRefillMode:
+		m.ResetCreditsRefillMode()
+		return nil
+	case apitoken.FieldCreditsLastRefillAt:
+		m.ResetCreditsLastRefillAt()
+		return nil
+	case apitoken.FieldCreditsEpoch:
+		m.ResetCreditsEpoch()
+		return nil
+	case apitoken.FieldAllowedNetworks:
+		m.ResetAllowedNetworks()
+		return nil
+	case apitoken.FieldNotBefore:
+		m.ResetNotBefore()
 		return nil
 	}
 	return fmt.Errorf("unknown APIToken field %s", name)
@@ -5725,6 +6504,510 @@ func (m *LifecyclePolicyMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown LifecyclePolicy edge %s", name)
 }
 
+// LimitCountMutation represents an operation that mutates the LimitCount nodes in the graph.
+type LimitCountMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	subject       *string
+	instance      *string
+	counts        *[]policy.WindowCount
+	appendcounts  []policy.WindowCount
+	expires_at    *time.Time
+	clearedFields map[string]struct{}
+	done          bool
+	oldValue      func(context.Context) (*LimitCount, error)
+	predicates    []predicate.LimitCount
+}
+
+var _ ent.Mutation = (*LimitCountMutation)(nil)
+
+// limitcountOption allows management of the mutation configuration using functional options.
+type limitcountOption func(*LimitCountMutation)
+
+// newLimitCountMutation creates new mutation for the LimitCount entity.
+func newLimitCountMutation(c config, op Op, opts ...limitcountOption) *LimitCountMutation {
+	m := &LimitCountMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeLimitCount,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withLimitCountID sets the ID field of the mutation.
+func withLimitCountID(id int) limitcountOption {
+	return func(m *LimitCountMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *LimitCount
+		)
+		m.oldValue = func(ctx context.Context) (*LimitCount, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().LimitCount.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withLimitCount sets the old LimitCount of the mutation.
+func withLimitCount(node *LimitCount) limitcountOption {
+	return func(m *LimitCountMutation) {
+		m.oldValue = func(context.Context) (*LimitCount, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m LimitCountMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m LimitCountMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *LimitCountMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *LimitCountMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().LimitCount.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetSubject sets the "subject" field.
+func (m *LimitCountMutation) SetSubject(s string) {
+	m.subject = &s
+}
+
+// Subject returns the value of the "subject" field in the mutation.
+func (m *LimitCountMutation) Subject() (r string, exists bool) {
+	v := m.subject
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSubject returns the old "subject" field's value of the LimitCount entity.
+// If the LimitCount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LimitCountMutation) OldSubject(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSubject is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSubject requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSubject: %w", err)
+	}
+	return oldValue.Subject, nil
+}
+
+// ResetSubject resets all changes to the "subject" field.
+func (m *LimitCountMutation) ResetSubject() {
+	m.subject = nil
+}
+
+// SetInstance sets the "instance" field.
+func (m *LimitCountMutation) SetInstance(s string) {
+	m.instance = &s
+}
+
+// Instance returns the value of the "instance" field in the mutation.
+func (m *LimitCountMutation) Instance() (r string, exists bool) {
+	v := m.instance
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldInstance returns the old "instance" field's value of the LimitCount entity.
+// If the LimitCount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LimitCountMutation) OldInstance(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldInstance is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldInstance requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldInstance: %w", err)
+	}
+	return oldValue.Instance, nil
+}
+
+// ResetInstance resets all changes to the "instance" field.
+func (m *LimitCountMutation) ResetInstance() {
+	m.instance = nil
+}
+
+// SetCounts sets the "counts" field.
+func (m *LimitCountMutation) SetCounts(pc []policy.WindowCount) {
+	m.counts = &pc
+	m.appendcounts = nil
+}
+
+// Counts returns the value of the "counts" field in the mutation.
+func (m *LimitCountMutation) Counts() (r []policy.WindowCount, exists bool) {
+	v := m.counts
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCounts returns the old "counts" field's value of the LimitCount entity.
+// If the LimitCount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LimitCountMutation) OldCounts(ctx context.Context) (v []policy.WindowCount, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCounts is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCounts requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCounts: %w", err)
+	}
+	return oldValue.Counts, nil
+}
+
+// AppendCounts adds pc to the "counts" field.
+func (m *LimitCountMutation) AppendCounts(pc []policy.WindowCount) {
+	m.appendcounts = append(m.appendcounts, pc...)
+}
+
+// AppendedCounts returns the list of values that were appended to the "counts" field in this mutation.
+func (m *LimitCountMutation) AppendedCounts() ([]policy.WindowCount, bool) {
+	if len(m.appendcounts) == 0 {
+		return nil, false
+	}
+	return m.appendcounts, true
+}
+
+// ResetCounts resets all changes to the "counts" field.
+func (m *LimitCountMutation) ResetCounts() {
+	m.counts = nil
+	m.appendcounts = nil
+}
+
+// SetExpiresAt sets the "expires_at" field.
+func (m *LimitCountMutation) SetExpiresAt(t time.Time) {
+	m.expires_at = &t
+}
+
+// ExpiresAt returns the value of the "expires_at" field in the mutation.
+func (m *LimitCountMutation) ExpiresAt() (r time.Time, exists bool) {
+	v := m.expires_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldExpiresAt returns the old "expires_at" field's value of the LimitCount entity.
+// If the LimitCount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LimitCountMutation) OldExpiresAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldExpiresAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldExpiresAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldExpiresAt: %w", err)
+	}
+	return oldValue.ExpiresAt, nil
+}
+
+// ResetExpiresAt resets all changes to the "expires_at" field.
+func (m *LimitCountMutation) ResetExpiresAt() {
+	m.expires_at = nil
+}
+
+// Where appends a list predicates to the LimitCountMutation builder.
+func (m *LimitCountMutation) Where(ps ...predicate.LimitCount) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the LimitCountMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *LimitCountMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.LimitCount, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *LimitCountMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *LimitCountMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (LimitCount).
+func (m *LimitCountMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *LimitCountMutation) Fields() []string {
+	fields := make([]string, 0, 4)
+	if m.subject != nil {
+		fields = append(fields, limitcount.FieldSubject)
+	}
+	if m.instance != nil {
+		fields = append(fields, limitcount.FieldInstance)
+	}
+	if m.counts != nil {
+		fields = append(fields, limitcount.FieldCounts)
+	}
+	if m.expires_at != nil {
+		fields = append(fields, limitcount.FieldExpiresAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *LimitCountMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case limitcount.FieldSubject:
+		return m.Subject()
+	case limitcount.FieldInstance:
+		return m.Instance()
+	case limitcount.FieldCounts:
+		return m.Counts()
+	case limitcount.FieldExpiresAt:
+		return m.ExpiresAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *LimitCountMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case limitcount.FieldSubject:
+		return m.OldSubject(ctx)
+	case limitcount.FieldInstance:
+		return m.OldInstance(ctx)
+	case limitcount.FieldCounts:
+		return m.OldCounts(ctx)
+	case limitcount.FieldExpiresAt:
+		return m.OldExpiresAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown LimitCount field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *LimitCountMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case limitcount.FieldSubject:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSubject(v)
+		return nil
+	case limitcount.FieldInstance:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetInstance(v)
+		return nil
+	case limitcount.FieldCounts:
+		v, ok := value.([]policy.WindowCount)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCounts(v)
+		return nil
+	case limitcount.FieldExpiresAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetExpiresAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown LimitCount field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *LimitCountMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *LimitCountMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *LimitCountMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown LimitCount numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *LimitCountMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *LimitCountMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *LimitCountMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown LimitCount nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *LimitCountMutation) ResetField(name string) error {
+	switch name {
+	case limitcount.FieldSubject:
+		m.ResetSubject()
+		return nil
+	case limitcount.FieldInstance:
+		m.ResetInstance()
+		return nil
+	case limitcount.FieldCounts:
+		m.ResetCounts()
+		return nil
+	case limitcount.FieldExpiresAt:
+		m.ResetExpiresAt()
+		return nil
+	}
+	return fmt.Errorf("unknown LimitCount field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *LimitCountMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *LimitCountMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *LimitCountMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *LimitCountMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *LimitCountMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *LimitCountMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *LimitCountMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown LimitCount unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *LimitCountMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown LimitCount edge %s", name)
+}
+
 // PermissionMutation represents an operation that mutates the Permission nodes in the graph.
 type PermissionMutation struct {
 	config
@@ -6336,26 +7619,28 @@ func (m *PermissionMutation) ResetEdge(name string) error {
 // PersonaMutation represents an operation that mutates the Persona nodes in the graph.
 type PersonaMutation struct {
 	config
-	op            Op
-	typ           string
-	id            *string
-	created_at    *time.Time
-	updated_at    *time.Time
-	name          *string
-	name_fold     *string
-	held          *[]string
-	appendheld    []string
-	avatar_url    *string
-	description   *string
-	external_id   *string
-	metadata      *metadata.JSON
-	clearedFields map[string]struct{}
-	tokens        map[string]struct{}
-	removedtokens map[string]struct{}
-	clearedtokens bool
-	done          bool
-	oldValue      func(context.Context) (*Persona, error)
-	predicates    []predicate.Persona
+	op                Op
+	typ               string
+	id                *string
+	created_at        *time.Time
+	updated_at        *time.Time
+	name              *string
+	name_fold         *string
+	held              *[]string
+	appendheld        []string
+	avatar_url        *string
+	description       *string
+	external_id       *string
+	metadata          *metadata.JSON
+	rate_limits       *[]policy.RateLimit
+	appendrate_limits []policy.RateLimit
+	clearedFields     map[string]struct{}
+	tokens            map[string]struct{}
+	removedtokens     map[string]struct{}
+	clearedtokens     bool
+	done              bool
+	oldValue          func(context.Context) (*Persona, error)
+	predicates        []predicate.Persona
 }
 
 var _ ent.Mutation = (*PersonaMutation)(nil)
@@ -6854,6 +8139,71 @@ func (m *PersonaMutation) ResetMetadata() {
 	delete(m.clearedFields, persona.FieldMetadata)
 }
 
+// SetRateLimits sets the "rate_limits" field.
+func (m *PersonaMutation) SetRateLimits(pl []policy.RateLimit) {
+	m.rate_limits = &pl
+	m.appendrate_limits = nil
+}
+
+// RateLimits returns the value of the "rate_limits" field in the mutation.
+func (m *PersonaMutation) RateLimits() (r []policy.RateLimit, exists bool) {
+	v := m.rate_limits
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRateLimits returns the old "rate_limits" field's value of the Persona entity.
+// If the Persona object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PersonaMutation) OldRateLimits(ctx context.Context) (v []policy.RateLimit, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRateLimits is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRateLimits requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRateLimits: %w", err)
+	}
+	return oldValue.RateLimits, nil
+}
+
+// AppendRateLimits adds pl to the "rate_limits" field.
+func (m *PersonaMutation) AppendRateLimits(pl []policy.RateLimit) {
+	m.appendrate_limits = append(m.appendrate_limits, pl...)
+}
+
+// AppendedRateLimits returns the list of values that were appended to the "rate_limits" field in this mutation.
+func (m *PersonaMutation) AppendedRateLimits() ([]policy.RateLimit, bool) {
+	if len(m.appendrate_limits) == 0 {
+		return nil, false
+	}
+	return m.appendrate_limits, true
+}
+
+// ClearRateLimits clears the value of the "rate_limits" field.
+func (m *PersonaMutation) ClearRateLimits() {
+	m.rate_limits = nil
+	m.appendrate_limits = nil
+	m.clearedFields[persona.FieldRateLimits] = struct{}{}
+}
+
+// RateLimitsCleared returns if the "rate_limits" field was cleared in this mutation.
+func (m *PersonaMutation) RateLimitsCleared() bool {
+	_, ok := m.clearedFields[persona.FieldRateLimits]
+	return ok
+}
+
+// ResetRateLimits resets all changes to the "rate_limits" field.
+func (m *PersonaMutation) ResetRateLimits() {
+	m.rate_limits = nil
+	m.appendrate_limits = nil
+	delete(m.clearedFields, persona.FieldRateLimits)
+}
+
 // AddTokenIDs adds the "tokens" edge to the APIToken entity by ids.
 func (m *PersonaMutation) AddTokenIDs(ids ...string) {
 	if m.tokens == nil {
@@ -6942,7 +8292,7 @@ func (m *PersonaMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *PersonaMutation) Fields() []string {
-	fields := make([]string, 0, 9)
+	fields := make([]string, 0, 10)
 	if m.created_at != nil {
 		fields = append(fields, persona.FieldCreatedAt)
 	}
@@ -6970,6 +8320,9 @@ func (m *PersonaMutation) Fields() []string {
 	if m.metadata != nil {
 		fields = append(fields, persona.FieldMetadata)
 	}
+	if m.rate_limits != nil {
+		fields = append(fields, persona.FieldRateLimits)
+	}
 	return fields
 }
 
@@ -6996,6 +8349,8 @@ func (m *PersonaMutation) Field(name string) (ent.Value, bool) {
 		return m.ExternalID()
 	case persona.FieldMetadata:
 		return m.Metadata()
+	case persona.FieldRateLimits:
+		return m.RateLimits()
 	}
 	return nil, false
 }
@@ -7023,6 +8378,8 @@ func (m *PersonaMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldExternalID(ctx)
 	case persona.FieldMetadata:
 		return m.OldMetadata(ctx)
+	case persona.FieldRateLimits:
+		return m.OldRateLimits(ctx)
 	}
 	return nil, fmt.Errorf("unknown Persona field %s", name)
 }
@@ -7095,6 +8452,13 @@ func (m *PersonaMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetMetadata(v)
 		return nil
+	case persona.FieldRateLimits:
+		v, ok := value.([]policy.RateLimit)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRateLimits(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Persona field %s", name)
 }
@@ -7137,6 +8501,9 @@ func (m *PersonaMutation) ClearedFields() []string {
 	if m.FieldCleared(persona.FieldMetadata) {
 		fields = append(fields, persona.FieldMetadata)
 	}
+	if m.FieldCleared(persona.FieldRateLimits) {
+		fields = append(fields, persona.FieldRateLimits)
+	}
 	return fields
 }
 
@@ -7162,6 +8529,9 @@ func (m *PersonaMutation) ClearField(name string) error {
 		return nil
 	case persona.FieldMetadata:
 		m.ClearMetadata()
+		return nil
+	case persona.FieldRateLimits:
+		m.ClearRateLimits()
 		return nil
 	}
 	return fmt.Errorf("unknown Persona nullable field %s", name)
@@ -7197,6 +8567,9 @@ func (m *PersonaMutation) ResetField(name string) error {
 		return nil
 	case persona.FieldMetadata:
 		m.ResetMetadata()
+		return nil
+	case persona.FieldRateLimits:
+		m.ResetRateLimits()
 		return nil
 	}
 	return fmt.Errorf("unknown Persona field %s", name)

@@ -12,6 +12,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"github.com/latchkeyhq/latchkey/ent/persona"
 	"github.com/latchkeyhq/latchkey/internal/metadata"
+	"github.com/latchkeyhq/latchkey/internal/policy"
 )
 
 // Persona is the model entity for the Persona schema.
@@ -37,6 +38,8 @@ type Persona struct {
 	ExternalID *string `json:"external_id,omitempty"`
 	// Metadata holds the value of the "metadata" field.
 	Metadata metadata.JSON `json:"metadata,omitempty"`
+	// RateLimits holds the value of the "rate_limits" field.
+	RateLimits []policy.RateLimit `json:"rate_limits,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the PersonaQuery when eager-loading is set.
 	Edges        PersonaEdges `json:"edges"`
@@ -70,7 +73,7 @@ func (*Persona) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case persona.FieldHeld:
+		case persona.FieldHeld, persona.FieldRateLimits:
 			values[i] = new([]byte)
 		case persona.FieldID, persona.FieldName, persona.FieldNameFold, persona.FieldAvatarURL, persona.FieldDescription, persona.FieldExternalID, persona.FieldMetadata:
 			values[i] = new(sql.NullString)
@@ -155,6 +158,14 @@ func (_m *Persona) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.Metadata = metadata.JSON(value.String)
 			}
+		case persona.FieldRateLimits:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field rate_limits", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.RateLimits); err != nil {
+					return fmt.Errorf("unmarshal field rate_limits: %w", err)
+				}
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -226,6 +237,9 @@ func (_m *Persona) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("metadata=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Metadata))
+	builder.WriteString(", ")
+	builder.WriteString("rate_limits=")
+	builder.WriteString(fmt.Sprintf("%v", _m.RateLimits))
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/latchkeyhq/latchkey/ent/apitoken"
 	"github.com/latchkeyhq/latchkey/ent/persona"
 	"github.com/latchkeyhq/latchkey/internal/metadata"
+	"github.com/latchkeyhq/latchkey/internal/policy"
 )
 
 // PersonaCreate is the builder for creating a Persona entity.
@@ -129,6 +130,12 @@ func (_c *PersonaCreate) SetNillableMetadata(v *metadata.JSON) *PersonaCreate {
 	if v != nil {
 		_c.SetMetadata(*v)
 	}
+	return _c
+}
+
+// SetRateLimits sets the "rate_limits" field.
+func (_c *PersonaCreate) SetRateLimits(v []policy.RateLimit) *PersonaCreate {
+	_c.mutation.SetRateLimits(v)
 	return _c
 }
 
@@ -335,6 +342,10 @@ func (_c *PersonaCreate) createSpec() (*Persona, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Metadata(); ok {
 		_spec.SetField(persona.FieldMetadata, field.TypeString, value)
 		_node.Metadata = value
+	}
+	if value, ok := _c.mutation.RateLimits(); ok {
+		_spec.SetField(persona.FieldRateLimits, field.TypeJSON, value)
+		_node.RateLimits = value
 	}
 	if nodes := _c.mutation.TokensIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{

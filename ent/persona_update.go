@@ -16,6 +16,7 @@ import (
 	"github.com/latchkeyhq/latchkey/ent/persona"
 	"github.com/latchkeyhq/latchkey/ent/predicate"
 	"github.com/latchkeyhq/latchkey/internal/metadata"
+	"github.com/latchkeyhq/latchkey/internal/policy"
 )
 
 // PersonaUpdate is the builder for updating Persona entities.
@@ -162,6 +163,24 @@ func (_u *PersonaUpdate) SetNillableMetadata(v *metadata.JSON) *PersonaUpdate {
 // ClearMetadata clears the value of the "metadata" field.
 func (_u *PersonaUpdate) ClearMetadata() *PersonaUpdate {
 	_u.mutation.ClearMetadata()
+	return _u
+}
+
+// SetRateLimits sets the "rate_limits" field.
+func (_u *PersonaUpdate) SetRateLimits(v []policy.RateLimit) *PersonaUpdate {
+	_u.mutation.SetRateLimits(v)
+	return _u
+}
+
+// AppendRateLimits appends value to the "rate_limits" field.
+func (_u *PersonaUpdate) AppendRateLimits(v []policy.RateLimit) *PersonaUpdate {
+	_u.mutation.AppendRateLimits(v)
+	return _u
+}
+
+// ClearRateLimits clears the value of the "rate_limits" field.
+func (_u *PersonaUpdate) ClearRateLimits() *PersonaUpdate {
+	_u.mutation.ClearRateLimits()
 	return _u
 }
 
@@ -315,6 +334,17 @@ func (_u *PersonaUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.MetadataCleared() {
 		_spec.ClearField(persona.FieldMetadata, field.TypeString)
+	}
+	if value, ok := _u.mutation.RateLimits(); ok {
+		_spec.SetField(persona.FieldRateLimits, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedRateLimits(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, persona.FieldRateLimits, value)
+		})
+	}
+	if _u.mutation.RateLimitsCleared() {
+		_spec.ClearField(persona.FieldRateLimits, field.TypeJSON)
 	}
 	if _u.mutation.TokensCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -515,6 +545,24 @@ func (_u *PersonaUpdateOne) ClearMetadata() *PersonaUpdateOne {
 	return _u
 }
 
+// SetRateLimits sets the "rate_limits" field.
+func (_u *PersonaUpdateOne) SetRateLimits(v []policy.RateLimit) *PersonaUpdateOne {
+	_u.mutation.SetRateLimits(v)
+	return _u
+}
+
+// AppendRateLimits appends value to the "rate_limits" field.
+func (_u *PersonaUpdateOne) AppendRateLimits(v []policy.RateLimit) *PersonaUpdateOne {
+	_u.mutation.AppendRateLimits(v)
+	return _u
+}
+
+// ClearRateLimits clears the value of the "rate_limits" field.
+func (_u *PersonaUpdateOne) ClearRateLimits() *PersonaUpdateOne {
+	_u.mutation.ClearRateLimits()
+	return _u
+}
+
 // AddTokenIDs adds the "tokens" edge to the APIToken entity by IDs.
 func (_u *PersonaUpdateOne) AddTokenIDs(ids ...string) *PersonaUpdateOne {
 	_u.mutation.AddTokenIDs(ids...)
@@ -695,6 +743,17 @@ func (_u *PersonaUpdateOne) sqlSave(ctx context.Context) (_node *Persona, err er
 	}
 	if _u.mutation.MetadataCleared() {
 		_spec.ClearField(persona.FieldMetadata, field.TypeString)
+	}
+	if value, ok := _u.mutation.RateLimits(); ok {
+		_spec.SetField(persona.FieldRateLimits, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedRateLimits(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, persona.FieldRateLimits, value)
+		})
+	}
+	if _u.mutation.RateLimitsCleared() {
+		_spec.ClearField(persona.FieldRateLimits, field.TypeJSON)
 	}
 	if _u.mutation.TokensCleared() {
 		edge := &sqlgraph.EdgeSpec{

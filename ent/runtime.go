@@ -11,6 +11,7 @@ import (
 	"github.com/latchkeyhq/latchkey/ent/contenttype"
 	"github.com/latchkeyhq/latchkey/ent/idempotencykey"
 	"github.com/latchkeyhq/latchkey/ent/lifecyclepolicy"
+	"github.com/latchkeyhq/latchkey/ent/limitcount"
 	"github.com/latchkeyhq/latchkey/ent/permission"
 	"github.com/latchkeyhq/latchkey/ent/persona"
 	"github.com/latchkeyhq/latchkey/ent/retiredsecret"
@@ -112,6 +113,18 @@ func init() {
 	apitokenDescAllowSelfRotation := apitokenFields[17].Descriptor()
 	// apitoken.DefaultAllowSelfRotation holds the default value on creation for the allow_self_rotation field.
 	apitoken.DefaultAllowSelfRotation = apitokenDescAllowSelfRotation.Default.(bool)
+	// apitokenDescCreditsRefillInterval is the schema descriptor for credits_refill_interval field.
+	apitokenDescCreditsRefillInterval := apitokenFields[22].Descriptor()
+	// apitoken.CreditsRefillIntervalValidator is a validator for the "credits_refill_interval" field. It is called by the builders before save.
+	apitoken.CreditsRefillIntervalValidator = apitokenDescCreditsRefillInterval.Validators[0].(func(string) error)
+	// apitokenDescCreditsRefillMode is the schema descriptor for credits_refill_mode field.
+	apitokenDescCreditsRefillMode := apitokenFields[23].Descriptor()
+	// apitoken.CreditsRefillModeValidator is a validator for the "credits_refill_mode" field. It is called by the builders before save.
+	apitoken.CreditsRefillModeValidator = apitokenDescCreditsRefillMode.Validators[0].(func(string) error)
+	// apitokenDescCreditsEpoch is the schema descriptor for credits_epoch field.
+	apitokenDescCreditsEpoch := apitokenFields[25].Descriptor()
+	// apitoken.DefaultCreditsEpoch holds the default value on creation for the credits_epoch field.
+	apitoken.DefaultCreditsEpoch = apitokenDescCreditsEpoch.Default.(int64)
 	// apitokenDescID is the schema descriptor for id field.
 	apitokenDescID := apitokenMixinFields0[0].Descriptor()
 	// apitoken.DefaultID holds the default value on creation for the id field.
@@ -435,6 +448,44 @@ func init() {
 		return func(id string) error {
 			for _, fn := range fns {
 				if err := fn(id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	limitcountFields := schema.LimitCount{}.Fields()
+	_ = limitcountFields
+	// limitcountDescSubject is the schema descriptor for subject field.
+	limitcountDescSubject := limitcountFields[0].Descriptor()
+	// limitcount.SubjectValidator is a validator for the "subject" field. It is called by the builders before save.
+	limitcount.SubjectValidator = func() func(string) error {
+		validators := limitcountDescSubject.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(subject string) error {
+			for _, fn := range fns {
+				if err := fn(subject); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// limitcountDescInstance is the schema descriptor for instance field.
+	limitcountDescInstance := limitcountFields[1].Descriptor()
+	// limitcount.InstanceValidator is a validator for the "instance" field. It is called by the builders before save.
+	limitcount.InstanceValidator = func() func(string) error {
+		validators := limitcountDescInstance.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(instance string) error {
+			for _, fn := range fns {
+				if err := fn(instance); err != nil {
 					return err
 				}
 			}

@@ -24,6 +24,8 @@ type Tx struct {
 	IdempotencyKey *IdempotencyKeyClient
 	// LifecyclePolicy is the client for interacting with the LifecyclePolicy builders.
 	LifecyclePolicy *LifecyclePolicyClient
+	// LimitCount is the client for interacting with the LimitCount builders.
+	LimitCount *LimitCountClient
 	// Permission is the client for interacting with the Permission builders.
 	Permission *PermissionClient
 	// Persona is the client for interacting with the Persona builders.
@@ -171,6 +173,7 @@ func (tx *Tx) init() {
 	tx.ContentType = NewContentTypeClient(tx.config)
 	tx.IdempotencyKey = NewIdempotencyKeyClient(tx.config)
 	tx.LifecyclePolicy = NewLifecyclePolicyClient(tx.config)
+	tx.LimitCount = NewLimitCountClient(tx.config)
 	tx.Permission = NewPermissionClient(tx.config)
 	tx.Persona = NewPersonaClient(tx.config)
 	tx.RetiredSecret = NewRetiredSecretClient(tx.config)

@@ -21,6 +21,7 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/admin"
 	"github.com/latchkeyhq/latchkey/internal/metadata"
 	"github.com/latchkeyhq/latchkey/internal/perm"
+	"github.com/latchkeyhq/latchkey/internal/policy"
 	"github.com/latchkeyhq/latchkey/internal/tokenstatus"
 	"github.com/latchkeyhq/latchkey/internal/usage"
 	gqlparser "github.com/vektah/gqlparser/v2"
@@ -56,9 +57,11 @@ type DirectiveRoot struct {
 type ComplexityRoot struct {
 	APIToken struct {
 		AllowSelfRotation    func(childComplexity int) int
+		AllowedNetworks      func(childComplexity int) int
 		Code                 func(childComplexity int) int
 		CreatedAt            func(childComplexity int) int
 		CreatedBy            func(childComplexity int) int
+		Credits              func(childComplexity int) int
 		Description          func(childComplexity int) int
 		EffectivePermissions func(childComplexity int) int
 		ExpiresAt            func(childComplexity int) int
@@ -68,8 +71,10 @@ type ComplexityRoot struct {
 		LastUsedIP           func(childComplexity int) int
 		Metadata             func(childComplexity int) int
 		Name                 func(childComplexity int) int
+		NotBefore            func(childComplexity int) int
 		Permissions          func(childComplexity int) int
 		Persona              func(childComplexity int) int
+		RateLimits           func(childComplexity int) int
 		RevokedAt            func(childComplexity int) int
 		Roles                func(childComplexity int) int
 		Status               func(childComplexity int) int
@@ -160,6 +165,14 @@ type ComplexityRoot struct {
 		Secret   func(childComplexity int) int
 	}
 
+	Credits struct {
+		LastRefillAt   func(childComplexity int) int
+		RefillAmount   func(childComplexity int) int
+		RefillInterval func(childComplexity int) int
+		RefillMode     func(childComplexity int) int
+		Remaining      func(childComplexity int) int
+	}
+
 	Mutation struct {
 		CreateAPIToken     func(childComplexity int, input admin.CreateTokenInput) int
 		CreateContentType  func(childComplexity int, input admin.CreateContentTypeInput) int
@@ -201,6 +214,7 @@ type ComplexityRoot struct {
 		ID          func(childComplexity int) int
 		Metadata    func(childComplexity int) int
 		Name        func(childComplexity int) int
+		RateLimits  func(childComplexity int) int
 		Tokens      func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.APITokenOrder) int
 		UpdatedAt   func(childComplexity int) int
 		Usage       func(childComplexity int, from time.Time, to time.Time, interval usage.Interval) int
@@ -229,7 +243,7 @@ type ComplexityRoot struct {
 		AuditEvents      func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.AuditEventOrder, where *ent.AuditEventWhereInput) int
 		Authorize        func(childComplexity int, contentType string, action string) int
 		ContentTypes     func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.ContentTypeOrder, where *ent.ContentTypeWhereInput) int
-		IntrospectToken  func(childComplexity int, secret string) int
+		IntrospectToken  func(childComplexity int, secret string, permissions *string) int
 		Node             func(childComplexity int, id string) int
 		Nodes            func(childComplexity int, ids []string) int
 		Personas         func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.PersonaOrder, where *ent.PersonaWhereInput) int
@@ -238,6 +252,12 @@ type ComplexityRoot struct {
 		Roles            func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.RoleOrder, where *ent.RoleWhereInput) int
 		TopAPITokens     func(childComplexity int, from time.Time, to time.Time, interval *usage.Interval, first *int) int
 		Viewer           func(childComplexity int) int
+	}
+
+	RateLimit struct {
+		Limit         func(childComplexity int) int
+		Name          func(childComplexity int) int
+		PeriodSeconds func(childComplexity int) int
 	}
 
 	RegenerateAPITokenPayload struct {
@@ -268,6 +288,7 @@ type ComplexityRoot struct {
 	TokenIntrospection struct {
 		APIToken    func(childComplexity int) int
 		Active      func(childComplexity int) int
+		Code        func(childComplexity int) int
 		ExpiresAt   func(childComplexity int) int
 		ExternalID  func(childComplexity int) int
 		Metadata    func(childComplexity int) int
@@ -312,6 +333,9 @@ type APITokenResolver interface {
 	Status(ctx context.Context, obj *ent.APIToken) (tokenstatus.Status, error)
 	Permissions(ctx context.Context, obj *ent.APIToken) ([]*perm.Permission, error)
 	EffectivePermissions(ctx context.Context, obj *ent.APIToken) ([]*perm.Permission, error)
+
+	Credits(ctx context.Context, obj *ent.APIToken) (*model.Credits, error)
+
 	Usage(ctx context.Context, obj *ent.APIToken, from time.Time, to time.Time, interval usage.Interval) (*usage.Series, error)
 }
 type MutationResolver interface {
@@ -347,7 +371,7 @@ type QueryResolver interface {
 	Roles(ctx context.Context, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.RoleOrder, where *ent.RoleWhereInput) (*ent.RoleConnection, error)
 	Viewer(ctx context.Context) (*model.Viewer, error)
 	Authorize(ctx context.Context, contentType string, action string) (bool, error)
-	IntrospectToken(ctx context.Context, secret string) (*model.TokenIntrospection, error)
+	IntrospectToken(ctx context.Context, secret string, permissions *string) (*model.TokenIntrospection, error)
 	Policy(ctx context.Context) (*admin.Policy, error)
 	PolicyViolations(ctx context.Context, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.APITokenOrder) (*ent.APITokenConnection, error)
 	TopAPITokens(ctx context.Context, from time.Time, to time.Time, interval *usage.Interval, first *int) ([]*model.APITokenUsage, error)
@@ -387,6 +411,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.APIToken.AllowSelfRotation(childComplexity), true
+	case "APIToken.allowedNetworks":
+		if e.ComplexityRoot.APIToken.AllowedNetworks == nil {
+			break
+		}
+
+		return e.ComplexityRoot.APIToken.AllowedNetworks(childComplexity), true
 	case "APIToken.code":
 		if e.ComplexityRoot.APIToken.Code == nil {
 			break
@@ -405,6 +435,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.APIToken.CreatedBy(childComplexity), true
+	case "APIToken.credits":
+		if e.ComplexityRoot.APIToken.Credits == nil {
+			break
+		}
+
+		return e.ComplexityRoot.APIToken.Credits(childComplexity), true
 	case "APIToken.description":
 		if e.ComplexityRoot.APIToken.Description == nil {
 			break
@@ -459,6 +495,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.APIToken.Name(childComplexity), true
+	case "APIToken.notBefore":
+		if e.ComplexityRoot.APIToken.NotBefore == nil {
+			break
+		}
+
+		return e.ComplexityRoot.APIToken.NotBefore(childComplexity), true
 	case "APIToken.permissions":
 		if e.ComplexityRoot.APIToken.Permissions == nil {
 			break
@@ -471,6 +513,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.APIToken.Persona(childComplexity), true
+	case "APIToken.rateLimits":
+		if e.ComplexityRoot.APIToken.RateLimits == nil {
+			break
+		}
+
+		return e.ComplexityRoot.APIToken.RateLimits(childComplexity), true
 	case "APIToken.revokedAt":
 		if e.ComplexityRoot.APIToken.RevokedAt == nil {
 			break
@@ -801,6 +849,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CreateAPITokenPayload.Secret(childComplexity), true
 
+	case "Credits.lastRefillAt":
+		if e.ComplexityRoot.Credits.LastRefillAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Credits.LastRefillAt(childComplexity), true
+	case "Credits.refillAmount":
+		if e.ComplexityRoot.Credits.RefillAmount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Credits.RefillAmount(childComplexity), true
+	case "Credits.refillInterval":
+		if e.ComplexityRoot.Credits.RefillInterval == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Credits.RefillInterval(childComplexity), true
+	case "Credits.refillMode":
+		if e.ComplexityRoot.Credits.RefillMode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Credits.RefillMode(childComplexity), true
+	case "Credits.remaining":
+		if e.ComplexityRoot.Credits.Remaining == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Credits.Remaining(childComplexity), true
+
 	case "Mutation.createAPIToken":
 		if e.ComplexityRoot.Mutation.CreateAPIToken == nil {
 			break
@@ -1080,6 +1159,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Persona.Name(childComplexity), true
+	case "Persona.rateLimits":
+		if e.ComplexityRoot.Persona.RateLimits == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Persona.RateLimits(childComplexity), true
 	case "Persona.tokens":
 		if e.ComplexityRoot.Persona.Tokens == nil {
 			break
@@ -1221,7 +1306,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.IntrospectToken(childComplexity, args["secret"].(string)), true
+		return e.ComplexityRoot.Query.IntrospectToken(childComplexity, args["secret"].(string), args["permissions"].(*string)), true
 
 	case "Query.node":
 		if e.ComplexityRoot.Query.Node == nil {
@@ -1301,6 +1386,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Viewer(childComplexity), true
+
+	case "RateLimit.limit":
+		if e.ComplexityRoot.RateLimit.Limit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RateLimit.Limit(childComplexity), true
+	case "RateLimit.name":
+		if e.ComplexityRoot.RateLimit.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RateLimit.Name(childComplexity), true
+	case "RateLimit.periodSeconds":
+		if e.ComplexityRoot.RateLimit.PeriodSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RateLimit.PeriodSeconds(childComplexity), true
 
 	case "RegenerateAPITokenPayload.apiToken":
 		if e.ComplexityRoot.RegenerateAPITokenPayload.APIToken == nil {
@@ -1396,6 +1500,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.TokenIntrospection.Active(childComplexity), true
+	case "TokenIntrospection.code":
+		if e.ComplexityRoot.TokenIntrospection.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TokenIntrospection.Code(childComplexity), true
 	case "TokenIntrospection.expiresAt":
 		if e.ComplexityRoot.TokenIntrospection.ExpiresAt == nil {
 			break
@@ -1546,9 +1656,11 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputCreateContentTypeInput,
 		ec.unmarshalInputCreatePersonaInput,
 		ec.unmarshalInputCreateRoleInput,
+		ec.unmarshalInputCreditsInput,
 		ec.unmarshalInputPermissionInput,
 		ec.unmarshalInputPersonaOrder,
 		ec.unmarshalInputPersonaWhereInput,
+		ec.unmarshalInputRateLimitInput,
 		ec.unmarshalInputRoleOrder,
 		ec.unmarshalInputRoleWhereInput,
 		ec.unmarshalInputUpdateAPITokenInput,
@@ -3048,7 +3160,8 @@ extend type Query {
   viewer: Viewer! @authenticated
   """Whether the caller may perform action on contentType."""
   authorize(contentType: String!, action: String!): Boolean! @authenticated
-  introspectToken(secret: String!): TokenIntrospection! @hasPermission(contentType: "api-token", action: "read")
+  """permissions: a query such as "article:read AND (article:publish OR article:update)"; code is FORBIDDEN when the token does not satisfy it."""
+  introspectToken(secret: String!, permissions: String): TokenIntrospection! @hasPermission(contentType: "api-token", action: "read")
 }
 
 input CreateAPITokenInput {
@@ -3220,6 +3333,116 @@ extend type Mutation {
   rotateViewerToken(gracePeriodSeconds: Int): RegenerateAPITokenPayload! @authenticated
 }
 `, BuiltIn: false},
+	{Name: "../schema/tokenpolicy.graphql", Input: `# Verification-time policy of tokens and personas (internal/policy): rate
+# limits, usage credits with refill, allowed networks, notBefore.
+
+"""At most ` + "`" + `limit` + "`" + ` units per window of ` + "`" + `periodSeconds` + "`" + `; windows are fixed and aligned to the Unix epoch."""
+type RateLimit {
+  name: String!
+  limit: Int!
+  periodSeconds: Int!
+}
+
+input RateLimitInput {
+  """Letters, digits, '_', '.', '-'; unique per token or persona."""
+  name: String!
+  """1 to 1,000,000,000."""
+  limit: Int!
+  """1 s to a year."""
+  periodSeconds: Int!
+}
+
+"""Refills happen at 00:00 UTC: every day, or on the first of every month."""
+enum CreditRefillInterval {
+  DAILY
+  MONTHLY
+}
+
+"""RESET sets the balance to refillAmount (unused credits are lost); ADD adds refillAmount to it (unused credits carry over)."""
+enum CreditRefillMode {
+  RESET
+  ADD
+}
+
+input CreditsInput {
+  remaining: Int!
+  """Give refillAmount and refillInterval together."""
+  refillAmount: Int
+  refillInterval: CreditRefillInterval
+  """Defaults to RESET."""
+  refillMode: CreditRefillMode
+}
+
+"""Usage credits: every request spends its cost; at zero, requests are refused with USAGE_EXCEEDED (HTTP 429)."""
+type Credits {
+  """The balance the database holds, with refills due applied. Credits leased by instances and not yet spent are not in it."""
+  remaining: Int!
+  refillAmount: Int
+  refillInterval: CreditRefillInterval
+  refillMode: CreditRefillMode
+  lastRefillAt: Time
+}
+
+"""The outcome of verifying a token, the same on every path that checks one."""
+enum VerificationCode {
+  VALID
+  INVALID
+  FORBIDDEN
+  RATE_LIMITED
+  USAGE_EXCEEDED
+  IP_NOT_ALLOWED
+  NOT_YET_VALID
+}
+
+extend type APIToken {
+  """The token's own rate limits (its persona's apply too)."""
+  rateLimits: [RateLimit!]!
+  """Null: unlimited uses."""
+  credits: Credits
+  """CIDRs the token may be used from; empty: anywhere."""
+  allowedNetworks: [String!]!
+  """Before this time the token authenticates nothing."""
+  notBefore: Time
+}
+
+extend type Persona {
+  """Rate limits every token acting as this persona shares."""
+  rateLimits: [RateLimit!]!
+}
+
+extend type TokenIntrospection {
+  """What verifying the token would decide now, from the introspecting client's address; nothing is spent."""
+  code: VerificationCode!
+}
+
+extend input CreateAPITokenInput {
+  rateLimits: [RateLimitInput!]
+  credits: CreditsInput
+  """CIDRs or addresses, IPv4 or IPv6."""
+  allowedNetworks: [String!]
+  notBefore: Time
+}
+
+extend input UpdateAPITokenInput {
+  """Replaces the token's rate limits; [] removes them."""
+  rateLimits: [RateLimitInput!]
+  """Sets the balance anew; null removes credits (unlimited uses)."""
+  credits: CreditsInput @goField(omittable: true)
+  """Replaces the allowed networks; [] allows anywhere."""
+  allowedNetworks: [String!]
+  """Null removes it."""
+  notBefore: Time @goField(omittable: true)
+}
+
+extend input CreatePersonaInput {
+  rateLimits: [RateLimitInput!]
+}
+
+extend input UpdatePersonaInput {
+  """Replaces the persona's rate limits; [] removes them."""
+  rateLimits: [RateLimitInput!]
+}
+`, BuiltIn: false},
 	{Name: "../schema/usage.graphql", Input: `# Usage analytics (issue 9): verifications counted by outcome per token and
 # persona, in buckets of a minute (kept a day), an hour (30 days) and a day
 # (a year) by default. Counts reach these fields when an instance flushes
@@ -3331,6 +3554,14 @@ func (ec *executionContext) childFields_APIToken(ctx context.Context, field grap
 		return ec.fieldContext_APIToken_permissions(ctx, field)
 	case "effectivePermissions":
 		return ec.fieldContext_APIToken_effectivePermissions(ctx, field)
+	case "rateLimits":
+		return ec.fieldContext_APIToken_rateLimits(ctx, field)
+	case "credits":
+		return ec.fieldContext_APIToken_credits(ctx, field)
+	case "allowedNetworks":
+		return ec.fieldContext_APIToken_allowedNetworks(ctx, field)
+	case "notBefore":
+		return ec.fieldContext_APIToken_notBefore(ctx, field)
 	case "usage":
 		return ec.fieldContext_APIToken_usage(ctx, field)
 	}
@@ -3501,6 +3732,22 @@ func (ec *executionContext) childFields_CreateAPITokenPayload(ctx context.Contex
 	return nil, fmt.Errorf("no field named %q was found under type CreateAPITokenPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_Credits(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "remaining":
+		return ec.fieldContext_Credits_remaining(ctx, field)
+	case "refillAmount":
+		return ec.fieldContext_Credits_refillAmount(ctx, field)
+	case "refillInterval":
+		return ec.fieldContext_Credits_refillInterval(ctx, field)
+	case "refillMode":
+		return ec.fieldContext_Credits_refillMode(ctx, field)
+	case "lastRefillAt":
+		return ec.fieldContext_Credits_lastRefillAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Credits", field.Name)
+}
+
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "hasNextPage":
@@ -3545,6 +3792,8 @@ func (ec *executionContext) childFields_Persona(ctx context.Context, field graph
 		return ec.fieldContext_Persona_tokens(ctx, field)
 	case "metadata":
 		return ec.fieldContext_Persona_metadata(ctx, field)
+	case "rateLimits":
+		return ec.fieldContext_Persona_rateLimits(ctx, field)
 	case "usage":
 		return ec.fieldContext_Persona_usage(ctx, field)
 	}
@@ -3585,6 +3834,18 @@ func (ec *executionContext) childFields_Policy(ctx context.Context, field graphq
 		return ec.fieldContext_Policy_revokeUnusedAfterDays(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Policy", field.Name)
+}
+
+func (ec *executionContext) childFields_RateLimit(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_RateLimit_name(ctx, field)
+	case "limit":
+		return ec.fieldContext_RateLimit_limit(ctx, field)
+	case "periodSeconds":
+		return ec.fieldContext_RateLimit_periodSeconds(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RateLimit", field.Name)
 }
 
 func (ec *executionContext) childFields_RegenerateAPITokenPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3653,6 +3914,8 @@ func (ec *executionContext) childFields_TokenIntrospection(ctx context.Context, 
 		return ec.fieldContext_TokenIntrospection_externalID(ctx, field)
 	case "metadata":
 		return ec.fieldContext_TokenIntrospection_metadata(ctx, field)
+	case "code":
+		return ec.fieldContext_TokenIntrospection_code(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type TokenIntrospection", field.Name)
 }
@@ -4490,6 +4753,14 @@ func (ec *executionContext) field_Query_introspectToken_args(ctx context.Context
 		return nil, err
 	}
 	args["secret"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "permissions",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["permissions"] = arg1
 	return args, nil
 }
 
@@ -5276,6 +5547,116 @@ func (ec *executionContext) fieldContext_APIToken_effectivePermissions(_ context
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _APIToken_rateLimits(ctx context.Context, field graphql.CollectedField, obj *ent.APIToken) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_APIToken_rateLimits(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RateLimits, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []policy.RateLimit) graphql.Marshaler {
+			return ec.marshalNRateLimit2ᚕgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋinternalᚋpolicyᚐRateLimitᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_APIToken_rateLimits(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "APIToken",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RateLimit(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _APIToken_credits(ctx context.Context, field graphql.CollectedField, obj *ent.APIToken) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_APIToken_credits(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.APIToken().Credits(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Credits) graphql.Marshaler {
+			return ec.marshalOCredits2ᚖgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋgraphᚋmodelᚐCredits(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_APIToken_credits(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "APIToken",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Credits(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _APIToken_allowedNetworks(ctx context.Context, field graphql.CollectedField, obj *ent.APIToken) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_APIToken_allowedNetworks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AllowedNetworks, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_APIToken_allowedNetworks(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("APIToken", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _APIToken_notBefore(ctx context.Context, field graphql.CollectedField, obj *ent.APIToken) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_APIToken_notBefore(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NotBefore, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_APIToken_notBefore(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("APIToken", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
 func (ec *executionContext) _APIToken_usage(ctx context.Context, field graphql.CollectedField, obj *ent.APIToken) (ret graphql.Marshaler) {
@@ -6504,6 +6885,121 @@ func (ec *executionContext) _CreateAPITokenPayload_secret(ctx context.Context, f
 }
 func (ec *executionContext) fieldContext_CreateAPITokenPayload_secret(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CreateAPITokenPayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Credits_remaining(ctx context.Context, field graphql.CollectedField, obj *model.Credits) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Credits_remaining(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Remaining, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Credits_remaining(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Credits", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _Credits_refillAmount(ctx context.Context, field graphql.CollectedField, obj *model.Credits) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Credits_refillAmount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RefillAmount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Credits_refillAmount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Credits", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _Credits_refillInterval(ctx context.Context, field graphql.CollectedField, obj *model.Credits) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Credits_refillInterval(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RefillInterval, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *policy.Interval) graphql.Marshaler {
+			return ec.marshalOCreditRefillInterval2ᚖgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋinternalᚋpolicyᚐInterval(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Credits_refillInterval(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Credits", field, false, false, errors.New("field of type CreditRefillInterval does not have child fields"))
+}
+
+func (ec *executionContext) _Credits_refillMode(ctx context.Context, field graphql.CollectedField, obj *model.Credits) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Credits_refillMode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RefillMode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *policy.RefillMode) graphql.Marshaler {
+			return ec.marshalOCreditRefillMode2ᚖgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋinternalᚋpolicyᚐRefillMode(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Credits_refillMode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Credits", field, false, false, errors.New("field of type CreditRefillMode does not have child fields"))
+}
+
+func (ec *executionContext) _Credits_lastRefillAt(ctx context.Context, field graphql.CollectedField, obj *model.Credits) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Credits_lastRefillAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastRefillAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Credits_lastRefillAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Credits", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
 func (ec *executionContext) _Mutation_createAPIToken(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -8058,6 +8554,38 @@ func (ec *executionContext) fieldContext_Persona_metadata(_ context.Context, fie
 	return graphql.NewScalarFieldContext("Persona", field, false, false, errors.New("field of type Map does not have child fields"))
 }
 
+func (ec *executionContext) _Persona_rateLimits(ctx context.Context, field graphql.CollectedField, obj *ent.Persona) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Persona_rateLimits(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RateLimits, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []policy.RateLimit) graphql.Marshaler {
+			return ec.marshalNRateLimit2ᚕgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋinternalᚋpolicyᚐRateLimitᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Persona_rateLimits(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Persona",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RateLimit(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Persona_usage(ctx context.Context, field graphql.CollectedField, obj *ent.Persona) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8897,7 +9425,7 @@ func (ec *executionContext) _Query_introspectToken(ctx context.Context, field gr
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().IntrospectToken(ctx, fc.Args["secret"].(string))
+			return ec.Resolvers.Query().IntrospectToken(ctx, fc.Args["secret"].(string), fc.Args["permissions"].(*string))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -9207,6 +9735,75 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _RateLimit_name(ctx context.Context, field graphql.CollectedField, obj *policy.RateLimit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RateLimit_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RateLimit_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RateLimit", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _RateLimit_limit(ctx context.Context, field graphql.CollectedField, obj *policy.RateLimit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RateLimit_limit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Limit, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RateLimit_limit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RateLimit", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _RateLimit_periodSeconds(ctx context.Context, field graphql.CollectedField, obj *policy.RateLimit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RateLimit_periodSeconds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PeriodSeconds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RateLimit_periodSeconds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RateLimit", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _RegenerateAPITokenPayload_apiToken(ctx context.Context, field graphql.CollectedField, obj *admin.TokenWithSecret) (ret graphql.Marshaler) {
@@ -9739,6 +10336,29 @@ func (ec *executionContext) _TokenIntrospection_metadata(ctx context.Context, fi
 }
 func (ec *executionContext) fieldContext_TokenIntrospection_metadata(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TokenIntrospection", field, false, false, errors.New("field of type Map does not have child fields"))
+}
+
+func (ec *executionContext) _TokenIntrospection_code(ctx context.Context, field graphql.CollectedField, obj *model.TokenIntrospection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TokenIntrospection_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v policy.Code) graphql.Marshaler {
+			return ec.marshalNVerificationCode2githubᚗcomᚋlatchkeyhqᚋlatchkeyᚋinternalᚋpolicyᚐCode(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TokenIntrospection_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TokenIntrospection", field, false, false, errors.New("field of type VerificationCode does not have child fields"))
 }
 
 func (ec *executionContext) _UsageCounts_allowed(ctx context.Context, field graphql.CollectedField, obj *usage.Counts) (ret graphql.Marshaler) {
@@ -14088,7 +14708,7 @@ func (ec *executionContext) unmarshalInputCreateAPITokenInput(ctx context.Contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "code", "description", "type", "lifespan", "expiresAt", "personaID", "persona", "roleIDs", "permissions", "secret", "metadata", "allowSelfRotation"}
+	fieldsInOrder := [...]string{"name", "code", "description", "type", "lifespan", "expiresAt", "personaID", "persona", "roleIDs", "permissions", "secret", "metadata", "allowSelfRotation", "rateLimits", "credits", "allowedNetworks", "notBefore"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -14186,6 +14806,34 @@ func (ec *executionContext) unmarshalInputCreateAPITokenInput(ctx context.Contex
 				return it, err
 			}
 			it.AllowSelfRotation = data
+		case "rateLimits":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("rateLimits"))
+			data, err := ec.unmarshalORateLimitInput2ᚕgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋinternalᚋpolicyᚐRateLimitᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RateLimits = data
+		case "credits":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("credits"))
+			data, err := ec.unmarshalOCreditsInput2ᚖgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋinternalᚋpolicyᚐCreditsInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Credits = data
+		case "allowedNetworks":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("allowedNetworks"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AllowedNetworks = data
+		case "notBefore":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("notBefore"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NotBefore = data
 		}
 	}
 	return it, nil
@@ -14253,7 +14901,7 @@ func (ec *executionContext) unmarshalInputCreatePersonaInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "avatarURL", "description", "externalID", "metadata"}
+	fieldsInOrder := [...]string{"name", "avatarURL", "description", "externalID", "metadata", "rateLimits"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -14295,6 +14943,13 @@ func (ec *executionContext) unmarshalInputCreatePersonaInput(ctx context.Context
 				return it, err
 			}
 			it.Metadata = data
+		case "rateLimits":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("rateLimits"))
+			data, err := ec.unmarshalORateLimitInput2ᚕgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋinternalᚋpolicyᚐRateLimitᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RateLimits = data
 		}
 	}
 	return it, nil
@@ -14339,6 +14994,57 @@ func (ec *executionContext) unmarshalInputCreateRoleInput(ctx context.Context, o
 				return it, err
 			}
 			it.Permissions = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputCreditsInput(ctx context.Context, obj any) (policy.CreditsInput, error) {
+	var it policy.CreditsInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"remaining", "refillAmount", "refillInterval", "refillMode"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "remaining":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("remaining"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Remaining = data
+		case "refillAmount":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("refillAmount"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RefillAmount = data
+		case "refillInterval":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("refillInterval"))
+			data, err := ec.unmarshalOCreditRefillInterval2ᚖgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋinternalᚋpolicyᚐInterval(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RefillInterval = data
+		case "refillMode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("refillMode"))
+			data, err := ec.unmarshalOCreditRefillMode2ᚖgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋinternalᚋpolicyᚐRefillMode(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RefillMode = data
 		}
 	}
 	return it, nil
@@ -15026,6 +15732,50 @@ func (ec *executionContext) unmarshalInputPersonaWhereInput(ctx context.Context,
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputRateLimitInput(ctx context.Context, obj any) (policy.RateLimit, error) {
+	var it policy.RateLimit
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "limit", "periodSeconds"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "limit":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("limit"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Limit = data
+		case "periodSeconds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("periodSeconds"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PeriodSeconds = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputRoleOrder(ctx context.Context, obj any) (ent.RoleOrder, error) {
 	var it ent.RoleOrder
 	if obj == nil {
@@ -15486,7 +16236,7 @@ func (ec *executionContext) unmarshalInputUpdateAPITokenInput(ctx context.Contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "code", "description", "type", "lifespan", "expiresAt", "personaID", "persona", "roleIDs", "permissions", "metadata", "allowSelfRotation"}
+	fieldsInOrder := [...]string{"name", "code", "description", "type", "lifespan", "expiresAt", "personaID", "persona", "roleIDs", "permissions", "metadata", "allowSelfRotation", "rateLimits", "credits", "allowedNetworks", "notBefore"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -15577,6 +16327,34 @@ func (ec *executionContext) unmarshalInputUpdateAPITokenInput(ctx context.Contex
 				return it, err
 			}
 			it.AllowSelfRotation = data
+		case "rateLimits":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("rateLimits"))
+			data, err := ec.unmarshalORateLimitInput2ᚕgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋinternalᚋpolicyᚐRateLimitᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RateLimits = data
+		case "credits":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("credits"))
+			data, err := ec.unmarshalOCreditsInput2ᚖgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋinternalᚋpolicyᚐCreditsInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Credits = graphql.OmittableOf(data)
+		case "allowedNetworks":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("allowedNetworks"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AllowedNetworks = data
+		case "notBefore":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("notBefore"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NotBefore = graphql.OmittableOf(data)
 		}
 	}
 	return it, nil
@@ -15637,7 +16415,7 @@ func (ec *executionContext) unmarshalInputUpdatePersonaInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "avatarURL", "description", "externalID", "metadata"}
+	fieldsInOrder := [...]string{"name", "avatarURL", "description", "externalID", "metadata", "rateLimits"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -15679,6 +16457,13 @@ func (ec *executionContext) unmarshalInputUpdatePersonaInput(ctx context.Context
 				return it, err
 			}
 			it.Metadata = data
+		case "rateLimits":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("rateLimits"))
+			data, err := ec.unmarshalORateLimitInput2ᚕgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋinternalᚋpolicyᚐRateLimitᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RateLimits = data
 		}
 	}
 	return it, nil
@@ -16135,6 +16920,59 @@ func (ec *executionContext) _APIToken(ctx context.Context, sel ast.SelectionSet,
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "rateLimits":
+			out.Values[i] = ec._APIToken_rateLimits(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "credits":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._APIToken_credits(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "allowedNetworks":
+			out.Values[i] = ec._APIToken_allowedNetworks(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "notBefore":
+			out.Values[i] = ec._APIToken_notBefore(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "usage":
 			field := field
 
@@ -16820,6 +17658,64 @@ func (ec *executionContext) _CreateAPITokenPayload(ctx context.Context, sel ast.
 	return out
 }
 
+var creditsImplementors = []string{"Credits"}
+
+func (ec *executionContext) _Credits(ctx context.Context, sel ast.SelectionSet, obj *model.Credits) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, creditsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Credits")
+		case "remaining":
+			out.Values[i] = ec._Credits_remaining(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "refillAmount":
+			out.Values[i] = ec._Credits_refillAmount(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "refillInterval":
+			out.Values[i] = ec._Credits_refillInterval(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "refillMode":
+			out.Values[i] = ec._Credits_refillMode(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "lastRefillAt":
+			out.Values[i] = ec._Credits_lastRefillAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var mutationImplementors = []string{"Mutation"}
 
 func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -17171,6 +18067,11 @@ func (ec *executionContext) _Persona(ctx context.Context, sel ast.SelectionSet, 
 		case "metadata":
 			out.Values[i] = ec._Persona_metadata(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "rateLimits":
+			out.Values[i] = ec._Persona_rateLimits(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "usage":
@@ -17717,6 +18618,54 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 	return out
 }
 
+var rateLimitImplementors = []string{"RateLimit"}
+
+func (ec *executionContext) _RateLimit(ctx context.Context, sel ast.SelectionSet, obj *policy.RateLimit) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, rateLimitImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RateLimit")
+		case "name":
+			out.Values[i] = ec._RateLimit_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "limit":
+			out.Values[i] = ec._RateLimit_limit(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "periodSeconds":
+			out.Values[i] = ec._RateLimit_periodSeconds(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var regenerateAPITokenPayloadImplementors = []string{"RegenerateAPITokenPayload"}
 
 func (ec *executionContext) _RegenerateAPITokenPayload(ctx context.Context, sel ast.SelectionSet, obj *admin.TokenWithSecret) graphql.Marshaler {
@@ -17992,6 +18941,11 @@ func (ec *executionContext) _TokenIntrospection(ctx context.Context, sel ast.Sel
 		case "metadata":
 			out.Values[i] = ec._TokenIntrospection_metadata(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "code":
+			out.Values[i] = ec._TokenIntrospection_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -19073,6 +20027,31 @@ func (ec *executionContext) marshalNPolicy2ᚖgithubᚗcomᚋlatchkeyhqᚋlatchk
 	return ec._Policy(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNRateLimit2githubᚗcomᚋlatchkeyhqᚋlatchkeyᚋinternalᚋpolicyᚐRateLimit(ctx context.Context, sel ast.SelectionSet, v policy.RateLimit) graphql.Marshaler {
+	return ec._RateLimit(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNRateLimit2ᚕgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋinternalᚋpolicyᚐRateLimitᚄ(ctx context.Context, sel ast.SelectionSet, v []policy.RateLimit) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRateLimit2githubᚗcomᚋlatchkeyhqᚋlatchkeyᚋinternalᚋpolicyᚐRateLimit(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNRateLimitInput2githubᚗcomᚋlatchkeyhqᚋlatchkeyᚋinternalᚋpolicyᚐRateLimit(ctx context.Context, v any) (policy.RateLimit, error) {
+	res, err := ec.unmarshalInputRateLimitInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNRegenerateAPITokenPayload2ᚖgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋinternalᚋadminᚐTokenWithSecret(ctx context.Context, sel ast.SelectionSet, v *admin.TokenWithSecret) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -19278,6 +20257,16 @@ func (ec *executionContext) marshalNUsageSeries2ᚖgithubᚗcomᚋlatchkeyhqᚋl
 		return graphql.Null
 	}
 	return ec._UsageSeries(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNVerificationCode2githubᚗcomᚋlatchkeyhqᚋlatchkeyᚋinternalᚋpolicyᚐCode(ctx context.Context, v any) (policy.Code, error) {
+	var res policy.Code
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNVerificationCode2githubᚗcomᚋlatchkeyhqᚋlatchkeyᚋinternalᚋpolicyᚐCode(ctx context.Context, sel ast.SelectionSet, v policy.Code) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) marshalNViewer2ᚖgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋgraphᚋmodelᚐViewer(ctx context.Context, sel ast.SelectionSet, v *model.Viewer) graphql.Marshaler {
@@ -19749,6 +20738,53 @@ func (ec *executionContext) unmarshalOCreatePersonaInput2ᚖgithubᚗcomᚋlatch
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalOCreditRefillInterval2ᚖgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋinternalᚋpolicyᚐInterval(ctx context.Context, v any) (*policy.Interval, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(policy.Interval)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOCreditRefillInterval2ᚖgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋinternalᚋpolicyᚐInterval(ctx context.Context, sel ast.SelectionSet, v *policy.Interval) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOCreditRefillMode2ᚖgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋinternalᚋpolicyᚐRefillMode(ctx context.Context, v any) (*policy.RefillMode, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(policy.RefillMode)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOCreditRefillMode2ᚖgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋinternalᚋpolicyᚐRefillMode(ctx context.Context, sel ast.SelectionSet, v *policy.RefillMode) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) marshalOCredits2ᚖgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋgraphᚋmodelᚐCredits(ctx context.Context, sel ast.SelectionSet, v *model.Credits) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Credits(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOCreditsInput2ᚖgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋinternalᚋpolicyᚐCreditsInput(ctx context.Context, v any) (*policy.CreditsInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputCreditsInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx context.Context, v any) (*entgql.Cursor[string], error) {
 	if v == nil {
 		return nil, nil
@@ -19944,6 +20980,23 @@ func (ec *executionContext) unmarshalOPersonaWhereInput2ᚖgithubᚗcomᚋlatchk
 	}
 	res, err := ec.unmarshalInputPersonaWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalORateLimitInput2ᚕgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋinternalᚋpolicyᚐRateLimitᚄ(ctx context.Context, v any) ([]policy.RateLimit, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]policy.RateLimit, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNRateLimitInput2githubᚗcomᚋlatchkeyhqᚋlatchkeyᚋinternalᚋpolicyᚐRateLimit(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 func (ec *executionContext) marshalORole2ᚕᚖgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋentᚐRoleᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Role) graphql.Marshaler {

@@ -14,8 +14,12 @@ import (
 	"github.com/latchkeyhq/latchkey/ent/role"
 	"github.com/latchkeyhq/latchkey/graph/model"
 	"github.com/latchkeyhq/latchkey/internal/admin"
+	"github.com/latchkeyhq/latchkey/internal/auth"
 	"github.com/latchkeyhq/latchkey/internal/authz"
+	"github.com/latchkeyhq/latchkey/internal/gqlerr"
 	"github.com/latchkeyhq/latchkey/internal/perm"
+	"github.com/latchkeyhq/latchkey/internal/policy"
+	"github.com/latchkeyhq/latchkey/internal/request"
 	"github.com/latchkeyhq/latchkey/internal/tokenstatus"
 	"github.com/latchkeyhq/latchkey/internal/usage"
 )
@@ -145,7 +149,11 @@ func (r *queryResolver) Authorize(ctx context.Context, contentType string, actio
 }
 
 // IntrospectToken is the resolver for the introspectToken field.
-func (r *queryResolver) IntrospectToken(ctx context.Context, secret string) (*model.TokenIntrospection, error) {
+func (r *queryResolver) IntrospectToken(ctx context.Context, secret string, permissions *string) (*model.TokenIntrospection, error) {
+	query, err := policy.ParseQuery(deref(permissions))
+	if err != nil {
+		return nil, gqlerr.BadInput("permissions", "%s", err.Error())
+	}
 	if err := r.Guesses.Allow(ctx); err != nil {
 		return nil, err
 	}
@@ -155,13 +163,21 @@ func (r *queryResolver) IntrospectToken(ctx context.Context, secret string) (*mo
 	}
 	if p == nil {
 		r.Guesses.Miss(ctx)
-		r.UsageRecorder.Count("", "", usage.Invalid, 1)
-		return &model.TokenIntrospection{Active: false, Permissions: []*perm.Permission{}}, nil
+	}
+	// The decision every path makes, from the introspecting client's
+	// address, spending nothing.
+	d, err := r.Decider.Decide(ctx, p, auth.Request{ClientIP: request.From(ctx).ClientIP, Permissions: query, Cost: 1, DryRun: true})
+	if err != nil {
+		return nil, err
 	}
 	// A service asking about a token is that token being used.
-	r.UsageRecorder.Count(p.Token.ID, p.Persona.ID, usage.Allowed, 1)
+	auth.CountDecision(r.UsageRecorder, p, d)
+	if p == nil {
+		return &model.TokenIntrospection{Active: false, Code: d.Code, Permissions: []*perm.Permission{}}, nil
+	}
 	return &model.TokenIntrospection{
-		Active:      true,
+		Active:      d.Valid(),
+		Code:        d.Code,
 		APIToken:    p.Token,
 		Persona:     p.Persona,
 		Permissions: list(p.Permissions),

@@ -32,6 +32,8 @@ type Resolver struct {
 	Now      func() time.Time
 	// Usage counts verifications and reads usage series (internal/usage).
 	UsageRecorder *usage.Recorder
+	// Decider makes the verification decision of introspectToken.
+	Decider *auth.Policy
 }
 
 // NewSchema wires resolvers and the authorization directives into gqlgen.
@@ -77,6 +79,13 @@ func list(s perm.Set) []*perm.Permission {
 }
 
 func boolValue(b *bool) bool { return b != nil && *b }
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
 
 // Pages hold DefaultPage records unless first or last says otherwise, and
 // never more than maxPage. Query costs (internal/cost) assume the same.

@@ -59,6 +59,24 @@ const (
 	FieldAllowSelfRotation = "allow_self_rotation"
 	// FieldMetadata holds the string denoting the metadata field in the database.
 	FieldMetadata = "metadata"
+	// FieldRateLimits holds the string denoting the rate_limits field in the database.
+	FieldRateLimits = "rate_limits"
+	// FieldCreditsRemaining holds the string denoting the credits_remaining field in the database.
+	FieldCreditsRemaining = "credits_remaining"
+	// FieldCreditsRefillAmount holds the string denoting the credits_refill_amount field in the database.
+	FieldCreditsRefillAmount = "credits_refill_amount"
+	// FieldCreditsRefillInterval holds the string denoting the credits_refill_interval field in the database.
+	FieldCreditsRefillInterval = "credits_refill_interval"
+	// FieldCreditsRefillMode holds the string denoting the credits_refill_mode field in the database.
+	FieldCreditsRefillMode = "credits_refill_mode"
+	// FieldCreditsLastRefillAt holds the string denoting the credits_last_refill_at field in the database.
+	FieldCreditsLastRefillAt = "credits_last_refill_at"
+	// FieldCreditsEpoch holds the string denoting the credits_epoch field in the database.
+	FieldCreditsEpoch = "credits_epoch"
+	// FieldAllowedNetworks holds the string denoting the allowed_networks field in the database.
+	FieldAllowedNetworks = "allowed_networks"
+	// FieldNotBefore holds the string denoting the not_before field in the database.
+	FieldNotBefore = "not_before"
 	// EdgePersona holds the string denoting the persona edge name in mutations.
 	EdgePersona = "persona"
 	// EdgeRoles holds the string denoting the roles edge name in mutations.
@@ -122,6 +140,15 @@ var Columns = []string{
 	FieldCreatedByID,
 	FieldAllowSelfRotation,
 	FieldMetadata,
+	FieldRateLimits,
+	FieldCreditsRemaining,
+	FieldCreditsRefillAmount,
+	FieldCreditsRefillInterval,
+	FieldCreditsRefillMode,
+	FieldCreditsLastRefillAt,
+	FieldCreditsEpoch,
+	FieldAllowedNetworks,
+	FieldNotBefore,
 }
 
 var (
@@ -172,6 +199,12 @@ var (
 	CreatedByIDValidator func(string) error
 	// DefaultAllowSelfRotation holds the default value on creation for the "allow_self_rotation" field.
 	DefaultAllowSelfRotation bool
+	// CreditsRefillIntervalValidator is a validator for the "credits_refill_interval" field. It is called by the builders before save.
+	CreditsRefillIntervalValidator func(string) error
+	// CreditsRefillModeValidator is a validator for the "credits_refill_mode" field. It is called by the builders before save.
+	CreditsRefillModeValidator func(string) error
+	// DefaultCreditsEpoch holds the default value on creation for the "credits_epoch" field.
+	DefaultCreditsEpoch int64
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() string
 	// IDValidator is a validator for the "id" field. It is called by the builders before save.
@@ -313,6 +346,41 @@ func ByAllowSelfRotation(opts ...sql.OrderTermOption) OrderOption {
 // ByMetadata orders the results by the metadata field.
 func ByMetadata(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldMetadata, opts...).ToFunc()
+}
+
+// ByCreditsRemaining orders the results by the credits_remaining field.
+func ByCreditsRemaining(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldCreditsRemaining, opts...).ToFunc()
+}
+
+// ByCreditsRefillAmount orders the results by the credits_refill_amount field.
+func ByCreditsRefillAmount(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldCreditsRefillAmount, opts...).ToFunc()
+}
+
+// ByCreditsRefillInterval orders the results by the credits_refill_interval field.
+func ByCreditsRefillInterval(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldCreditsRefillInterval, opts...).ToFunc()
+}
+
+// ByCreditsRefillMode orders the results by the credits_refill_mode field.
+func ByCreditsRefillMode(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldCreditsRefillMode, opts...).ToFunc()
+}
+
+// ByCreditsLastRefillAt orders the results by the credits_last_refill_at field.
+func ByCreditsLastRefillAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldCreditsLastRefillAt, opts...).ToFunc()
+}
+
+// ByCreditsEpoch orders the results by the credits_epoch field.
+func ByCreditsEpoch(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldCreditsEpoch, opts...).ToFunc()
+}
+
+// ByNotBefore orders the results by the not_before field.
+func ByNotBefore(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldNotBefore, opts...).ToFunc()
 }
 
 // ByPersonaField orders the results by persona field.

@@ -167,6 +167,41 @@ func Metadata(v metadata.JSON) predicate.APIToken {
 	return predicate.APIToken(sql.FieldEQ(FieldMetadata, vc))
 }
 
+// CreditsRemaining applies equality check predicate on the "credits_remaining" field. It's identical to CreditsRemainingEQ.
+func CreditsRemaining(v int64) predicate.APIToken {
+	return predicate.APIToken(sql.FieldEQ(FieldCreditsRemaining, v))
+}
+
+// CreditsRefillAmount applies equality check predicate on the "credits_refill_amount" field. It's identical to CreditsRefillAmountEQ.
+func CreditsRefillAmount(v int64) predicate.APIToken {
+	return predicate.APIToken(sql.FieldEQ(FieldCreditsRefillAmount, v))
+}
+
+// CreditsRefillInterval applies equality check predicate on the "credits_refill_interval" field. It's identical to CreditsRefillIntervalEQ.
+func CreditsRefillInterval(v string) predicate.APIToken {
+	return predicate.APIToken(sql.FieldEQ(FieldCreditsRefillInterval, v))
+}
+
+// CreditsRefillMode applies equality check predicate on the "credits_refill_mode" field. It's identical to CreditsRefillModeEQ.
+func CreditsRefillMode(v string) predicate.APIToken {
+	return predicate.APIToken(sql.FieldEQ(FieldCreditsRefillMode, v))
+}
+
+// CreditsLastRefillAt applies equality check predicate on the "credits_last_refill_at" field. It's identical to CreditsLastRefillAtEQ.
+func CreditsLastRefillAt(v time.Time) predicate.APIToken {
+	return predicate.APIToken(sql.FieldEQ(FieldCreditsLastRefillAt, v))
+}
+
+// CreditsEpoch applies equality check predicate on the "credits_epoch" field. It's identical to CreditsEpochEQ.
+func CreditsEpoch(v int64) predicate.APIToken {
+	return predicate.APIToken(sql.FieldEQ(FieldCreditsEpoch, v))
+}
+
+// NotBefore applies equality check predicate on the "not_before" field. It's identical to NotBeforeEQ.
+func NotBefore(v time.Time) predicate.APIToken {
+	return predicate.APIToken(sql.FieldEQ(FieldNotBefore, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.APIToken {
 	return predicate.APIToken(sql.FieldEQ(FieldCreatedAt, v))
@@ -1329,6 +1364,416 @@ func MetadataEqualFold(v metadata.JSON) predicate.APIToken {
 func MetadataContainsFold(v metadata.JSON) predicate.APIToken {
 	vc := string(v)
 	return predicate.APIToken(sql.FieldContainsFold(FieldMetadata, vc))
+}
+
+// RateLimitsIsNil applies the IsNil predicate on the "rate_limits" field.
+func RateLimitsIsNil() predicate.APIToken {
+	return predicate.APIToken(sql.FieldIsNull(FieldRateLimits))
+}
+
+// RateLimitsNotNil applies the NotNil predicate on the "rate_limits" field.
+func RateLimitsNotNil() predicate.APIToken {
+	return predicate.APIToken(sql.FieldNotNull(FieldRateLimits))
+}
+
+// CreditsRemainingEQ applies the EQ predicate on the "credits_remaining" field.
+func CreditsRemainingEQ(v int64) predicate.APIToken {
+	return predicate.APIToken(sql.FieldEQ(FieldCreditsRemaining, v))
+}
+
+// CreditsRemainingNEQ applies the NEQ predicate on the "credits_remaining" field.
+func CreditsRemainingNEQ(v int64) predicate.APIToken {
+	return predicate.APIToken(sql.FieldNEQ(FieldCreditsRemaining, v))
+}
+
+// CreditsRemainingIn applies the In predicate on the "credits_remaining" field.
+func CreditsRemainingIn(vs ...int64) predicate.APIToken {
+	return predicate.APIToken(sql.FieldIn(FieldCreditsRemaining, vs...))
+}
+
+// CreditsRemainingNotIn applies the NotIn predicate on the "credits_remaining" field.
+func CreditsRemainingNotIn(vs ...int64) predicate.APIToken {
+	return predicate.APIToken(sql.FieldNotIn(FieldCreditsRemaining, vs...))
+}
+
+// CreditsRemainingGT applies the GT predicate on the "credits_remaining" field.
+func CreditsRemainingGT(v int64) predicate.APIToken {
+	return predicate.APIToken(sql.FieldGT(FieldCreditsRemaining, v))
+}
+
+// CreditsRemainingGTE applies the GTE predicate on the "credits_remaining" field.
+func CreditsRemainingGTE(v int64) predicate.APIToken {
+	return predicate.APIToken(sql.FieldGTE(FieldCreditsRemaining, v))
+}
+
+// CreditsRemainingLT applies the LT predicate on the "credits_remaining" field.
+func CreditsRemainingLT(v int64) predicate.APIToken {
+	return predicate.APIToken(sql.FieldLT(FieldCreditsRemaining, v))
+}
+
+// CreditsRemainingLTE applies the LTE predicate on the "credits_remaining" field.
+func CreditsRemainingLTE(v int64) predicate.APIToken {
+	return predicate.APIToken(sql.FieldLTE(FieldCreditsRemaining, v))
+}
+
+// CreditsRemainingIsNil applies the IsNil predicate on the "credits_remaining" field.
+func CreditsRemainingIsNil() predicate.APIToken {
+	return predicate.APIToken(sql.FieldIsNull(FieldCreditsRemaining))
+}
+
+// CreditsRemainingNotNil applies the NotNil predicate on the "credits_remaining" field.
+func CreditsRemainingNotNil() predicate.APIToken {
+	return predicate.APIToken(sql.FieldNotNull(FieldCreditsRemaining))
+}
+
+// CreditsRefillAmountEQ applies the EQ predicate on the "credits_refill_amount" field.
+func CreditsRefillAmountEQ(v int64) predicate.APIToken {
+	return predicate.APIToken(sql.FieldEQ(FieldCreditsRefillAmount, v))
+}
+
+// CreditsRefillAmountNEQ applies the NEQ predicate on the "credits_refill_amount" field.
+func CreditsRefillAmountNEQ(v int64) predicate.APIToken {
+	return predicate.APIToken(sql.FieldNEQ(FieldCreditsRefillAmount, v))
+}
+
+// CreditsRefillAmountIn applies the In predicate on the "credits_refill_amount" field.
+func CreditsRefillAmountIn(vs ...int64) predicate.APIToken {
+	return predicate.APIToken(sql.FieldIn(FieldCreditsRefillAmount, vs...))
+}
+
+// CreditsRefillAmountNotIn applies the NotIn predicate on the "credits_refill_amount" field.
+func CreditsRefillAmountNotIn(vs ...int64) predicate.APIToken {
+	return predicate.APIToken(sql.FieldNotIn(FieldCreditsRefillAmount, vs...))
+}
+
+// CreditsRefillAmountGT applies the GT predicate on the "credits_refill_amount" field.
+func CreditsRefillAmountGT(v int64) predicate.APIToken {
+	return predicate.APIToken(sql.FieldGT(FieldCreditsRefillAmount, v))
+}
+
+// CreditsRefillAmountGTE applies the GTE predicate on the "credits_refill_amount" field.
+func CreditsRefillAmountGTE(v int64) predicate.APIToken {
+	return predicate.APIToken(sql.FieldGTE(FieldCreditsRefillAmount, v))
+}
+
+// CreditsRefillAmountLT applies the LT predicate on the "credits_refill_amount" field.
+func CreditsRefillAmountLT(v int64) predicate.APIToken {
+	return predicate.APIToken(sql.FieldLT(FieldCreditsRefillAmount, v))
+}
+
+// CreditsRefillAmountLTE applies the LTE predicate on the "credits_refill_amount" field.
+func CreditsRefillAmountLTE(v int64) predicate.APIToken {
+	return predicate.APIToken(sql.FieldLTE(FieldCreditsRefillAmount, v))
+}
+
+// CreditsRefillAmountIsNil applies the IsNil predicate on the "credits_refill_amount" field.
+func CreditsRefillAmountIsNil() predicate.APIToken {
+	return predicate.APIToken(sql.FieldIsNull(FieldCreditsRefillAmount))
+}
+
+// CreditsRefillAmountNotNil applies the NotNil predicate on the "credits_refill_amount" field.
+func CreditsRefillAmountNotNil() predicate.APIToken {
+	return predicate.APIToken(sql.FieldNotNull(FieldCreditsRefillAmount))
+}
+
+// CreditsRefillIntervalEQ applies the EQ predicate on the "credits_refill_interval" field.
+func CreditsRefillIntervalEQ(v string) predicate.APIToken {
+	return predicate.APIToken(sql.FieldEQ(FieldCreditsRefillInterval, v))
+}
+
+// CreditsRefillIntervalNEQ applies the NEQ predicate on the "credits_refill_interval" field.
+func CreditsRefillIntervalNEQ(v string) predicate.APIToken {
+	return predicate.APIToken(sql.FieldNEQ(FieldCreditsRefillInterval, v))
+}
+
+// CreditsRefillIntervalIn applies the In predicate on the "credits_refill_interval" field.
+func CreditsRefillIntervalIn(vs ...string) predicate.APIToken {
+	return predicate.APIToken(sql.FieldIn(FieldCreditsRefillInterval, vs...))
+}
+
+// CreditsRefillIntervalNotIn applies the NotIn predicate on the "credits_refill_interval" field.
+func CreditsRefillIntervalNotIn(vs ...string) predicate.APIToken {
+	return predicate.APIToken(sql.FieldNotIn(FieldCreditsRefillInterval, vs...))
+}
+
+// CreditsRefillIntervalGT applies the GT predicate on the "credits_refill_interval" field.
+func CreditsRefillIntervalGT(v string) predicate.APIToken {
+	return predicate.APIToken(sql.FieldGT(FieldCreditsRefillInterval, v))
+}
+
+// CreditsRefillIntervalGTE applies the GTE predicate on the "credits_refill_interval" field.
+func CreditsRefillIntervalGTE(v string) predicate.APIToken {
+	return predicate.APIToken(sql.FieldGTE(FieldCreditsRefillInterval, v))
+}
+
+// CreditsRefillIntervalLT applies the LT predicate on the "credits_refill_interval" field.
+func CreditsRefillIntervalLT(v string) predicate.APIToken {
+	return predicate.APIToken(sql.FieldLT(FieldCreditsRefillInterval, v))
+}
+
+// CreditsRefillIntervalLTE applies the LTE predicate on the "credits_refill_interval" field.
+func CreditsRefillIntervalLTE(v string) predicate.APIToken {
+	return predicate.APIToken(sql.FieldLTE(FieldCreditsRefillInterval, v))
+}
+
+// CreditsRefillIntervalContains applies the Contains predicate on the "credits_refill_interval" field.
+func CreditsRefillIntervalContains(v string) predicate.APIToken {
+	return predicate.APIToken(sql.FieldContains(FieldCreditsRefillInterval, v))
+}
+
+// CreditsRefillIntervalHasPrefix applies the HasPrefix predicate on the "credits_refill_interval" field.
+func CreditsRefillIntervalHasPrefix(v string) predicate.APIToken {
+	return predicate.APIToken(sql.FieldHasPrefix(FieldCreditsRefillInterval, v))
+}
+
+// CreditsRefillIntervalHasSuffix applies the HasSuffix predicate on the "credits_refill_interval" field.
+func CreditsRefillIntervalHasSuffix(v string) predicate.APIToken {
+	return predicate.APIToken(sql.FieldHasSuffix(FieldCreditsRefillInterval, v))
+}
+
+// CreditsRefillIntervalIsNil applies the IsNil predicate on the "credits_refill_interval" field.
+func CreditsRefillIntervalIsNil() predicate.APIToken {
+	return predicate.APIToken(sql.FieldIsNull(FieldCreditsRefillInterval))
+}
+
+// CreditsRefillIntervalNotNil applies the NotNil predicate on the "credits_refill_interval" field.
+func CreditsRefillIntervalNotNil() predicate.APIToken {
+	return predicate.APIToken(sql.FieldNotNull(FieldCreditsRefillInterval))
+}
+
+// CreditsRefillIntervalEqualFold applies the EqualFold predicate on the "credits_refill_interval" field.
+func CreditsRefillIntervalEqualFold(v string) predicate.APIToken {
+	return predicate.APIToken(sql.FieldEqualFold(FieldCreditsRefillInterval, v))
+}
+
+// CreditsRefillIntervalContainsFold applies the ContainsFold predicate on the "credits_refill_interval" field.
+func CreditsRefillIntervalContainsFold(v string) predicate.APIToken {
+	return predicate.APIToken(sql.FieldContainsFold(FieldCreditsRefillInterval, v))
+}
+
+// CreditsRefillModeEQ applies the EQ predicate on the "credits_refill_mode" field.
+func CreditsRefillModeEQ(v string) predicate.APIToken {
+	return predicate.APIToken(sql.FieldEQ(FieldCreditsRefillMode, v))
+}
+
+// CreditsRefillModeNEQ applies the NEQ predicate on the "credits_refill_mode" field.
+func CreditsRefillModeNEQ(v string) predicate.APIToken {
+	return predicate.APIToken(sql.FieldNEQ(FieldCreditsRefillMode, v))
+}
+
+// CreditsRefillModeIn applies the In predicate on the "credits_refill_mode" field.
+func CreditsRefillModeIn(vs ...string) predicate.APIToken {
+	return predicate.APIToken(sql.FieldIn(FieldCreditsRefillMode, vs...))
+}
+
+// CreditsRefillModeNotIn applies the NotIn predicate on the "credits_refill_mode" field.
+func CreditsRefillModeNotIn(vs ...string) predicate.APIToken {
+	return predicate.APIToken(sql.FieldNotIn(FieldCreditsRefillMode, vs...))
+}
+
+// CreditsRefillModeGT applies the GT predicate on the "credits_refill_mode" field.
+func CreditsRefillModeGT(v string) predicate.APIToken {
+	return predicate.APIToken(sql.FieldGT(FieldCreditsRefillMode, v))
+}
+
+// CreditsRefillModeGTE applies the GTE predicate on the "credits_refill_mode" field.
+func CreditsRefillModeGTE(v string) predicate.APIToken {
+	return predicate.APIToken(sql.FieldGTE(FieldCreditsRefillMode, v))
+}
+
+// CreditsRefillModeLT applies the LT predicate on the "credits_refill_mode" field.
+func CreditsRefillModeLT(v string) predicate.APIToken {
+	return predicate.APIToken(sql.FieldLT(FieldCreditsRefillMode, v))
+}
+
+// CreditsRefillModeLTE applies the LTE predicate on the "credits_refill_mode" field.
+func CreditsRefillModeLTE(v string) predicate.APIToken {
+	return predicate.APIToken(sql.FieldLTE(FieldCreditsRefillMode, v))
+}
+
+// CreditsRefillModeContains applies the Contains predicate on the "credits_refill_mode" field.
+func CreditsRefillModeContains(v string) predicate.APIToken {
+	return predicate.APIToken(sql.FieldContains(FieldCreditsRefillMode, v))
+}
+
+// CreditsRefillModeHasPrefix applies the HasPrefix predicate on the "credits_refill_mode" field.
+func CreditsRefillModeHasPrefix(v string) predicate.APIToken {
+	return predicate.APIToken(sql.FieldHasPrefix(FieldCreditsRefillMode, v))
+}
+
+// CreditsRefillModeHasSuffix applies the HasSuffix predicate on the "credits_refill_mode" field.
+func CreditsRefillModeHasSuffix(v string) predicate.APIToken {
+	return predicate.APIToken(sql.FieldHasSuffix(FieldCreditsRefillMode, v))
+}
+
+// CreditsRefillModeIsNil applies the IsNil predicate on the "credits_refill_mode" field.
+func CreditsRefillModeIsNil() predicate.APIToken {
+	return predicate.APIToken(sql.FieldIsNull(FieldCreditsRefillMode))
+}
+
+// CreditsRefillModeNotNil applies the NotNil predicate on the "credits_refill_mode" field.
+func CreditsRefillModeNotNil() predicate.APIToken {
+	return predicate.APIToken(sql.FieldNotNull(FieldCreditsRefillMode))
+}
+
+// CreditsRefillModeEqualFold applies the EqualFold predicate on the "credits_refill_mode" field.
+func CreditsRefillModeEqualFold(v string) predicate.APIToken {
+	return predicate.APIToken(sql.FieldEqualFold(FieldCreditsRefillMode, v))
+}
+
+// CreditsRefillModeContainsFold applies the ContainsFold predicate on the "credits_refill_mode" field.
+func CreditsRefillModeContainsFold(v string) predicate.APIToken {
+	return predicate.APIToken(sql.FieldContainsFold(FieldCreditsRefillMode, v))
+}
+
+// CreditsLastRefillAtEQ applies the EQ predicate on the "credits_last_refill_at" field.
+func CreditsLastRefillAtEQ(v time.Time) predicate.APIToken {
+	return predicate.APIToken(sql.FieldEQ(FieldCreditsLastRefillAt, v))
+}
+
+// CreditsLastRefillAtNEQ applies the NEQ predicate on the "credits_last_refill_at" field.
+func CreditsLastRefillAtNEQ(v time.Time) predicate.APIToken {
+	return predicate.APIToken(sql.FieldNEQ(FieldCreditsLastRefillAt, v))
+}
+
+// CreditsLastRefillAtIn applies the In predicate on the "credits_last_refill_at" field.
+func CreditsLastRefillAtIn(vs ...time.Time) predicate.APIToken {
+	return predicate.APIToken(sql.FieldIn(FieldCreditsLastRefillAt, vs...))
+}
+
+// CreditsLastRefillAtNotIn applies the NotIn predicate on the "credits_last_refill_at" field.
+func CreditsLastRefillAtNotIn(vs ...time.Time) predicate.APIToken {
+	return predicate.APIToken(sql.FieldNotIn(FieldCreditsLastRefillAt, vs...))
+}
+
+// CreditsLastRefillAtGT applies the GT predicate on the "credits_last_refill_at" field.
+func CreditsLastRefillAtGT(v time.Time) predicate.APIToken {
+	return predicate.APIToken(sql.FieldGT(FieldCreditsLastRefillAt, v))
+}
+
+// CreditsLastRefillAtGTE applies the GTE predicate on the "credits_last_refill_at" field.
+func CreditsLastRefillAtGTE(v time.Time) predicate.APIToken {
+	return predicate.APIToken(sql.FieldGTE(FieldCreditsLastRefillAt, v))
+}
+
+// CreditsLastRefillAtLT applies the LT predicate on the "credits_last_refill_at" field.
+func CreditsLastRefillAtLT(v time.Time) predicate.APIToken {
+	return predicate.APIToken(sql.FieldLT(FieldCreditsLastRefillAt, v))
+}
+
+// CreditsLastRefillAtLTE applies the LTE predicate on the "credits_last_refill_at" field.
+func CreditsLastRefillAtLTE(v time.Time) predicate.APIToken {
+	return predicate.APIToken(sql.FieldLTE(FieldCreditsLastRefillAt, v))
+}
+
+// CreditsLastRefillAtIsNil applies the IsNil predicate on the "credits_last_refill_at" field.
+func CreditsLastRefillAtIsNil() predicate.APIToken {
+	return predicate.APIToken(sql.FieldIsNull(FieldCreditsLastRefillAt))
+}
+
+// CreditsLastRefillAtNotNil applies the NotNil predicate on the "credits_last_refill_at" field.
+func CreditsLastRefillAtNotNil() predicate.APIToken {
+	return predicate.APIToken(sql.FieldNotNull(FieldCreditsLastRefillAt))
+}
+
+// CreditsEpochEQ applies the EQ predicate on the "credits_epoch" field.
+func CreditsEpochEQ(v int64) predicate.APIToken {
+	return predicate.APIToken(sql.FieldEQ(FieldCreditsEpoch, v))
+}
+
+// CreditsEpochNEQ applies the NEQ predicate on the "credits_epoch" field.
+func CreditsEpochNEQ(v int64) predicate.APIToken {
+	return predicate.APIToken(sql.FieldNEQ(FieldCreditsEpoch, v))
+}
+
+// CreditsEpochIn applies the In predicate on the "credits_epoch" field.
+func CreditsEpochIn(vs ...int64) predicate.APIToken {
+	return predicate.APIToken(sql.FieldIn(FieldCreditsEpoch, vs...))
+}
+
+// CreditsEpochNotIn applies the NotIn predicate on the "credits_epoch" field.
+func CreditsEpochNotIn(vs ...int64) predicate.APIToken {
+	return predicate.APIToken(sql.FieldNotIn(FieldCreditsEpoch, vs...))
+}
+
+// CreditsEpochGT applies the GT predicate on the "credits_epoch" field.
+func CreditsEpochGT(v int64) predicate.APIToken {
+	return predicate.APIToken(sql.FieldGT(FieldCreditsEpoch, v))
+}
+
+// CreditsEpochGTE applies the GTE predicate on the "credits_epoch" field.
+func CreditsEpochGTE(v int64) predicate.APIToken {
+	return predicate.APIToken(sql.FieldGTE(FieldCreditsEpoch, v))
+}
+
+// CreditsEpochLT applies the LT predicate on the "credits_epoch" field.
+func CreditsEpochLT(v int64) predicate.APIToken {
+	return predicate.APIToken(sql.FieldLT(FieldCreditsEpoch, v))
+}
+
+// CreditsEpochLTE applies the LTE predicate on the "credits_epoch" field.
+func CreditsEpochLTE(v int64) predicate.APIToken {
+	return predicate.APIToken(sql.FieldLTE(FieldCreditsEpoch, v))
+}
+
+// AllowedNetworksIsNil applies the IsNil predicate on the "allowed_networks" field.
+func AllowedNetworksIsNil() predicate.APIToken {
+	return predicate.APIToken(sql.FieldIsNull(FieldAllowedNetworks))
+}
+
+// AllowedNetworksNotNil applies the NotNil predicate on the "allowed_networks" field.
+func AllowedNetworksNotNil() predicate.APIToken {
+	return predicate.APIToken(sql.FieldNotNull(FieldAllowedNetworks))
+}
+
+// NotBeforeEQ applies the EQ predicate on the "not_before" field.
+func NotBeforeEQ(v time.Time) predicate.APIToken {
+	return predicate.APIToken(sql.FieldEQ(FieldNotBefore, v))
+}
+
+// NotBeforeNEQ applies the NEQ predicate on the "not_before" field.
+func NotBeforeNEQ(v time.Time) predicate.APIToken {
+	return predicate.APIToken(sql.FieldNEQ(FieldNotBefore, v))
+}
+
+// NotBeforeIn applies the In predicate on the "not_before" field.
+func NotBeforeIn(vs ...time.Time) predicate.APIToken {
+	return predicate.APIToken(sql.FieldIn(FieldNotBefore, vs...))
+}
+
+// NotBeforeNotIn applies the NotIn predicate on the "not_before" field.
+func NotBeforeNotIn(vs ...time.Time) predicate.APIToken {
+	return predicate.APIToken(sql.FieldNotIn(FieldNotBefore, vs...))
+}
+
+// NotBeforeGT applies the GT predicate on the "not_before" field.
+func NotBeforeGT(v time.Time) predicate.APIToken {
+	return predicate.APIToken(sql.FieldGT(FieldNotBefore, v))
+}
+
+// NotBeforeGTE applies the GTE predicate on the "not_before" field.
+func NotBeforeGTE(v time.Time) predicate.APIToken {
+	return predicate.APIToken(sql.FieldGTE(FieldNotBefore, v))
+}
+
+// NotBeforeLT applies the LT predicate on the "not_before" field.
+func NotBeforeLT(v time.Time) predicate.APIToken {
+	return predicate.APIToken(sql.FieldLT(FieldNotBefore, v))
+}
+
+// NotBeforeLTE applies the LTE predicate on the "not_before" field.
+func NotBeforeLTE(v time.Time) predicate.APIToken {
+	return predicate.APIToken(sql.FieldLTE(FieldNotBefore, v))
+}
+
+// NotBeforeIsNil applies the IsNil predicate on the "not_before" field.
+func NotBeforeIsNil() predicate.APIToken {
+	return predicate.APIToken(sql.FieldIsNull(FieldNotBefore))
+}
+
+// NotBeforeNotNil applies the NotNil predicate on the "not_before" field.
+func NotBeforeNotNil() predicate.APIToken {
+	return predicate.APIToken(sql.FieldNotNull(FieldNotBefore))
 }
 
 // HasPersona applies the HasEdge predicate on the "persona" edge.

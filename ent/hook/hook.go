@@ -81,6 +81,18 @@ func (f LifecyclePolicyFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Va
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.LifecyclePolicyMutation", m)
 }
 
+// The LimitCountFunc type is an adapter to allow the use of ordinary
+// function as LimitCount mutator.
+type LimitCountFunc func(context.Context, *ent.LimitCountMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f LimitCountFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.LimitCountMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.LimitCountMutation", m)
+}
+
 // The PermissionFunc type is an adapter to allow the use of ordinary
 // function as Permission mutator.
 type PermissionFunc func(context.Context, *ent.PermissionMutation) (ent.Value, error)

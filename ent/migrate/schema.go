@@ -30,6 +30,15 @@ var (
 		{Name: "last_used_ip", Type: field.TypeString, Nullable: true, Size: 64},
 		{Name: "allow_self_rotation", Type: field.TypeBool, Default: false},
 		{Name: "metadata", Type: field.TypeString, Nullable: true, Size: 2147483647},
+		{Name: "rate_limits", Type: field.TypeJSON, Nullable: true},
+		{Name: "credits_remaining", Type: field.TypeInt64, Nullable: true},
+		{Name: "credits_refill_amount", Type: field.TypeInt64, Nullable: true},
+		{Name: "credits_refill_interval", Type: field.TypeString, Nullable: true, Size: 16},
+		{Name: "credits_refill_mode", Type: field.TypeString, Nullable: true, Size: 16},
+		{Name: "credits_last_refill_at", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "credits_epoch", Type: field.TypeInt64, Default: 0},
+		{Name: "allowed_networks", Type: field.TypeJSON, Nullable: true},
+		{Name: "not_before", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "datetime(6)"}},
 		{Name: "created_by_id", Type: field.TypeString, Nullable: true, Size: 32},
 		{Name: "persona_id", Type: field.TypeString, Size: 32},
 	}
@@ -41,13 +50,13 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "api_tokens_api_tokens_created_tokens",
-				Columns:    []*schema.Column{APITokensColumns[20]},
+				Columns:    []*schema.Column{APITokensColumns[29]},
 				RefColumns: []*schema.Column{APITokensColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "api_tokens_personas_tokens",
-				Columns:    []*schema.Column{APITokensColumns[21]},
+				Columns:    []*schema.Column{APITokensColumns[30]},
 				RefColumns: []*schema.Column{PersonasColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -96,7 +105,7 @@ var (
 			{
 				Name:    "apitoken_persona_id",
 				Unique:  false,
-				Columns: []*schema.Column{APITokensColumns[21]},
+				Columns: []*schema.Column{APITokensColumns[30]},
 			},
 		},
 	}
@@ -241,6 +250,32 @@ var (
 		Columns:    LifecyclePoliciesColumns,
 		PrimaryKey: []*schema.Column{LifecyclePoliciesColumns[0]},
 	}
+	// LimitCountsColumns holds the columns for the "limit_counts" table.
+	LimitCountsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "subject", Type: field.TypeString, Size: 32},
+		{Name: "instance", Type: field.TypeString, Size: 32},
+		{Name: "counts", Type: field.TypeJSON},
+		{Name: "expires_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+	}
+	// LimitCountsTable holds the schema information for the "limit_counts" table.
+	LimitCountsTable = &schema.Table{
+		Name:       "limit_counts",
+		Columns:    LimitCountsColumns,
+		PrimaryKey: []*schema.Column{LimitCountsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "limitcount_subject_instance",
+				Unique:  true,
+				Columns: []*schema.Column{LimitCountsColumns[1], LimitCountsColumns[2]},
+			},
+			{
+				Name:    "limitcount_expires_at",
+				Unique:  false,
+				Columns: []*schema.Column{LimitCountsColumns[4]},
+			},
+		},
+	}
 	// PermissionsColumns holds the columns for the "permissions" table.
 	PermissionsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString, Size: 32},
@@ -280,6 +315,7 @@ var (
 		{Name: "description", Type: field.TypeString, Size: 1000, Default: ""},
 		{Name: "external_id", Type: field.TypeString, Unique: true, Nullable: true, Size: 255},
 		{Name: "metadata", Type: field.TypeString, Nullable: true, Size: 2147483647},
+		{Name: "rate_limits", Type: field.TypeJSON, Nullable: true},
 	}
 	// PersonasTable holds the schema information for the "personas" table.
 	PersonasTable = &schema.Table{
@@ -474,6 +510,7 @@ var (
 		ContentTypesTable,
 		IdempotencyKeysTable,
 		LifecyclePoliciesTable,
+		LimitCountsTable,
 		PermissionsTable,
 		PersonasTable,
 		RetiredSecretsTable,

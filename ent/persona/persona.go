@@ -32,6 +32,8 @@ const (
 	FieldExternalID = "external_id"
 	// FieldMetadata holds the string denoting the metadata field in the database.
 	FieldMetadata = "metadata"
+	// FieldRateLimits holds the string denoting the rate_limits field in the database.
+	FieldRateLimits = "rate_limits"
 	// EdgeTokens holds the string denoting the tokens edge name in mutations.
 	EdgeTokens = "tokens"
 	// Table holds the table name of the persona in the database.
@@ -57,6 +59,7 @@ var Columns = []string{
 	FieldDescription,
 	FieldExternalID,
 	FieldMetadata,
+	FieldRateLimits,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).

@@ -636,6 +636,16 @@ func MetadataContainsFold(v metadata.JSON) predicate.Persona {
 	return predicate.Persona(sql.FieldContainsFold(FieldMetadata, vc))
 }
 
+// RateLimitsIsNil applies the IsNil predicate on the "rate_limits" field.
+func RateLimitsIsNil() predicate.Persona {
+	return predicate.Persona(sql.FieldIsNull(FieldRateLimits))
+}
+
+// RateLimitsNotNil applies the NotNil predicate on the "rate_limits" field.
+func RateLimitsNotNil() predicate.Persona {
+	return predicate.Persona(sql.FieldNotNull(FieldRateLimits))
+}
+
 // HasTokens applies the HasEdge predicate on the "tokens" edge.
 func HasTokens() predicate.Persona {
 	return predicate.Persona(func(s *sql.Selector) {

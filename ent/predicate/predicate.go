@@ -24,6 +24,9 @@ type IdempotencyKey func(*sql.Selector)
 // LifecyclePolicy is the predicate function for lifecyclepolicy builders.
 type LifecyclePolicy func(*sql.Selector)
 
+// LimitCount is the predicate function for limitcount builders.
+type LimitCount func(*sql.Selector)
+
 // Permission is the predicate function for permission builders.
 type Permission func(*sql.Selector)
 

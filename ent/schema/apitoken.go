@@ -10,6 +10,7 @@ import (
 
 	"github.com/latchkeyhq/latchkey/internal/ids"
 	"github.com/latchkeyhq/latchkey/internal/metadata"
+	"github.com/latchkeyhq/latchkey/internal/policy"
 )
 
 // APIToken is a bearer credential. Only the HMAC of its secret is stored.
@@ -56,6 +57,19 @@ func (APIToken) Fields() []ent.Field {
 			Annotations(entgql.Skip(entgql.SkipWhereInput, entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
 		// Canonical JSON (internal/metadata); GraphQL's APIToken.metadata: Map.
 		field.Text("metadata").GoType(metadata.JSON("")).Optional().Annotations(hidden()),
+		// Verification-time policy (internal/policy), shown and edited through
+		// schema/tokenpolicy.graphql. Credits leased by instances are already taken
+		// out of credits_remaining; credits_epoch changes whenever the balance
+		// is set or reset, so that older leases are never returned into it.
+		field.JSON("rate_limits", []policy.RateLimit{}).Optional().Annotations(hidden()),
+		field.Int64("credits_remaining").Optional().Nillable().Annotations(hidden()),
+		field.Int64("credits_refill_amount").Optional().Nillable().Annotations(hidden()),
+		field.String("credits_refill_interval").MaxLen(16).Optional().Nillable().Annotations(hidden()),
+		field.String("credits_refill_mode").MaxLen(16).Optional().Nillable().Annotations(hidden()),
+		field.Time("credits_last_refill_at").SchemaType(datetime).Optional().Nillable().Annotations(hidden()),
+		field.Int64("credits_epoch").Default(0).Annotations(hidden()),
+		field.Strings("allowed_networks").Optional().Annotations(hidden()),
+		field.Time("not_before").SchemaType(datetime).Optional().Nillable().Annotations(hidden()),
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/latchkeyhq/latchkey/internal/ids"
 	"github.com/latchkeyhq/latchkey/internal/metadata"
+	"github.com/latchkeyhq/latchkey/internal/policy"
 )
 
 // Persona is the identity tokens act as; what a token does is attributed to it.
@@ -41,6 +42,8 @@ func (Persona) Fields() []ent.Field {
 			Annotations(entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
 		// Canonical JSON (internal/metadata); GraphQL's Persona.metadata: Map.
 		field.Text("metadata").GoType(metadata.JSON("")).Optional().Annotations(hidden()),
+		// Rate limits every token acting as this persona shares (internal/policy).
+		field.JSON("rate_limits", []policy.RateLimit{}).Optional().Annotations(hidden()),
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"github.com/latchkeyhq/latchkey/ent"
 	"github.com/latchkeyhq/latchkey/internal/metadata"
 	"github.com/latchkeyhq/latchkey/internal/perm"
+	"github.com/latchkeyhq/latchkey/internal/policy"
 	"github.com/latchkeyhq/latchkey/internal/usage"
 )
 
@@ -17,6 +18,16 @@ type APITokenUsage struct {
 	// Every outcome together: what the ranking is by.
 	Requests int           `json:"requests"`
 	Counts   *usage.Counts `json:"counts"`
+}
+
+// Usage credits: every request spends its cost; at zero, requests are refused with USAGE_EXCEEDED (HTTP 429).
+type Credits struct {
+	// The balance the database holds, with refills due applied. Credits leased by instances and not yet spent are not in it.
+	Remaining      int                `json:"remaining"`
+	RefillAmount   *int               `json:"refillAmount,omitempty"`
+	RefillInterval *policy.Interval   `json:"refillInterval,omitempty"`
+	RefillMode     *policy.RefillMode `json:"refillMode,omitempty"`
+	LastRefillAt   *time.Time         `json:"lastRefillAt,omitempty"`
 }
 
 // What Latchkey knows of a secret, in the spirit of RFC 7662.
@@ -30,6 +41,8 @@ type TokenIntrospection struct {
 	ExternalID *string `json:"externalID,omitempty"`
 	// The token's metadata.
 	Metadata *metadata.JSON `json:"metadata,omitempty"`
+	// What verifying the token would decide now, from the introspecting client's address; nothing is spent.
+	Code policy.Code `json:"code"`
 }
 
 // The caller: the token presented, the persona it acts as, what it may do.

@@ -16,6 +16,8 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/authz"
 	"github.com/latchkeyhq/latchkey/internal/gqlerr"
 	"github.com/latchkeyhq/latchkey/internal/perm"
+	"github.com/latchkeyhq/latchkey/internal/policy"
+	"github.com/latchkeyhq/latchkey/internal/request"
 )
 
 // This file holds the rules that bound what a caller may do to records
@@ -61,7 +63,17 @@ func (s *Service) fresh(ctx context.Context) (*authz.Principal, error) {
 	if fresh == nil && err == nil {
 		return nil, gqlerr.New(gqlerr.Unauthenticated, "the bearer token stopped being valid during this request")
 	}
-	return fresh, err
+	if err != nil {
+		return nil, err
+	}
+	// Conditions set by an earlier mutation of the same request hold too.
+	if !fresh.Policy.ValidAt(s.now()) {
+		return nil, &gqlerr.Error{Code: gqlerr.Forbidden, Reason: string(policy.NotYetValid), Message: "this token is not valid yet"}
+	}
+	if !fresh.Policy.AllowsIP(request.From(ctx).ClientIP) {
+		return nil, &gqlerr.Error{Code: gqlerr.Forbidden, Reason: string(policy.IPNotAllowed), Message: "this token may not be used from this client address"}
+	}
+	return fresh, nil
 }
 
 // notGrace refuses a secret in its grace period: a replaced secret may keep

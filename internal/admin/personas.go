@@ -12,6 +12,7 @@ import (
 	feed "github.com/latchkeyhq/latchkey/internal/changes"
 	"github.com/latchkeyhq/latchkey/internal/gqlerr"
 	"github.com/latchkeyhq/latchkey/internal/metadata"
+	"github.com/latchkeyhq/latchkey/internal/policy"
 )
 
 // CreatePersonaInput is GraphQL's CreatePersonaInput.
@@ -21,6 +22,8 @@ type CreatePersonaInput struct {
 	Description *string
 	ExternalID  *string
 	Metadata    *metadata.JSON
+	// RateLimits are shared by every token acting as the persona.
+	RateLimits []policy.RateLimit
 }
 
 // UpdatePersonaInput is GraphQL's UpdatePersonaInput; nil means unchanged.
@@ -30,6 +33,8 @@ type UpdatePersonaInput struct {
 	Description *string
 	ExternalID  *string
 	Metadata    *metadata.JSON
+	// RateLimits replaces the persona's limits when not nil.
+	RateLimits []policy.RateLimit
 }
 
 // CreatePersona makes a persona.
@@ -47,6 +52,9 @@ func (s *Service) CreatePersona(ctx context.Context, in CreatePersonaInput) (*en
 	}
 	if p.Metadata != "" {
 		changes = append(changes, "metadata")
+	}
+	if len(p.RateLimits) > 0 {
+		changes = append(changes, "rateLimits")
 	}
 	return p, s.auditPersona(ctx, "persona.create", p, changes)
 }
@@ -86,8 +94,16 @@ func (s *Service) newPersona(ctx context.Context, field string, in CreatePersona
 	if err != nil {
 		return nil, err
 	}
+	limits, err := personaLimits(field+"rateLimits", in.RateLimits)
+	if err != nil {
+		return nil, err
+	}
 	now := s.now()
-	create := db(ctx).Persona.Create().
+	create := db(ctx).Persona.Create()
+	if len(limits) > 0 {
+		create.SetRateLimits(limits)
+	}
+	create.
 		SetName(name).
 		SetNameFold(fold(name)).
 		SetAvatarURL(avatar).
@@ -204,6 +220,22 @@ func (s *Service) UpdatePersona(ctx context.Context, id string, in UpdatePersona
 			upd.SetMetadata(meta)
 		}
 		changes = append(changes, "metadata")
+	}
+	if in.RateLimits != nil {
+		limits, err := personaLimits("rateLimits", in.RateLimits)
+		if err != nil {
+			return nil, err
+		}
+		// Every token acting as the persona shares its limits.
+		if err := s.personaLimitsCeiling(ctx, c, p, limits); err != nil {
+			return nil, err
+		}
+		if len(limits) > 0 {
+			upd.SetRateLimits(limits)
+		} else {
+			upd.ClearRateLimits()
+		}
+		changes = append(changes, "rateLimits")
 	}
 	if p, err = upd.Save(ctx); err != nil {
 		return nil, err

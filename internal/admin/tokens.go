@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
+
 	"github.com/latchkeyhq/latchkey/ent"
 	"github.com/latchkeyhq/latchkey/ent/apitoken"
 	"github.com/latchkeyhq/latchkey/internal/audit"
@@ -13,6 +15,7 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/gqlerr"
 	"github.com/latchkeyhq/latchkey/internal/metadata"
 	"github.com/latchkeyhq/latchkey/internal/perm"
+	"github.com/latchkeyhq/latchkey/internal/policy"
 	"github.com/latchkeyhq/latchkey/internal/secret"
 	"github.com/latchkeyhq/latchkey/internal/tokenstatus"
 )
@@ -33,6 +36,11 @@ type CreateTokenInput struct {
 	// AllowSelfRotation lets the token roll its own secret (rotation.go).
 	AllowSelfRotation *bool
 	Metadata    *metadata.JSON
+	// Verification-time policy (policy.go).
+	RateLimits      []policy.RateLimit
+	Credits         *policy.CreditsInput
+	AllowedNetworks []string
+	NotBefore       *time.Time
 }
 
 // UpdateTokenInput is GraphQL's UpdateAPITokenInput; nil means unchanged.
@@ -50,6 +58,12 @@ type UpdateTokenInput struct {
 	// AllowSelfRotation lets the token roll its own secret (rotation.go).
 	AllowSelfRotation *bool
 	Metadata    *metadata.JSON
+	// Verification-time policy (policy.go): nil lists and omitted values
+	// are unchanged; an empty list or null removes.
+	RateLimits      []policy.RateLimit
+	Credits         graphql.Omittable[*policy.CreditsInput]
+	AllowedNetworks []string
+	NotBefore       graphql.Omittable[*time.Time]
 }
 
 // TokenWithSecret is the payload of create and regenerate: the only place
@@ -126,8 +140,15 @@ func (s *Service) CreateToken(ctx context.Context, in CreateTokenInput) (*TokenW
 		}
 		return nil, err
 	}
+	pol, err := s.checkPolicy(in.RateLimits, graphql.OmittableOf(in.Credits), in.AllowedNetworks, graphql.OmittableOf(in.NotBefore))
+	if err != nil {
+		return nil, err
+	}
 	persona, err := s.personaFor(ctx, c, in.PersonaID, in.Persona, name)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.policyCeiling(c, pol.result(nil, persona)); err != nil {
 		return nil, err
 	}
 	create := db(ctx).APIToken.Create().
@@ -153,6 +174,7 @@ func (s *Service) CreateToken(ctx context.Context, in CreateTokenInput) (*TokenW
 	if meta != "" {
 		create.SetMetadata(meta)
 	}
+	pol.applyCreate(create)
 	t, err := create.Save(ctx)
 	if err != nil {
 		return nil, err
@@ -178,6 +200,12 @@ func (s *Service) CreateToken(ctx context.Context, in CreateTokenInput) (*TokenW
 	}
 	if meta != "" {
 		changes = append(changes, "metadata")
+	}
+	for _, f := range pol.changes() {
+		if f == "rateLimits" && len(pol.limits) == 0 || f == "allowedNetworks" && len(pol.networks) == 0 || f == "credits" && pol.credits == nil || f == "notBefore" && pol.notBefore == nil {
+			continue // given but empty: nothing was set
+		}
+		changes = append(changes, f)
 	}
 	if err := s.auditToken(ctx, "api-token.create", t, changes); err != nil {
 		return nil, err
@@ -234,12 +262,16 @@ func (s *Service) UpdateToken(ctx context.Context, id string, in UpdateTokenInpu
 		}
 		changes = append(changes, "expiresAt")
 	}
+	pol, err := s.checkPolicy(in.RateLimits, in.Credits, in.AllowedNetworks, in.NotBefore)
+	if err != nil {
+		return nil, err
+	}
+	var newPersona *ent.Persona
 	if in.PersonaID != nil || in.Persona != nil {
-		p, err := s.personaFor(ctx, c, in.PersonaID, in.Persona, t.Name)
-		if err != nil {
+		if newPersona, err = s.personaFor(ctx, c, in.PersonaID, in.Persona, t.Name); err != nil {
 			return nil, err
 		}
-		upd.SetPersona(p)
+		upd.SetPersona(newPersona)
 		changes = append(changes, "persona")
 	}
 	if in.AllowSelfRotation != nil {
@@ -257,6 +289,19 @@ func (s *Service) UpdateToken(ctx context.Context, id string, in UpdateTokenInpu
 			upd.SetMetadata(meta)
 		}
 		changes = append(changes, "metadata")
+	}
+	if policyChanges := pol.changes(); len(policyChanges) > 0 || newPersona != nil {
+		p := newPersona
+		if p == nil {
+			if p, err = db(ctx).Persona.Get(ctx, t.PersonaID); err != nil {
+				return nil, err
+			}
+		}
+		if err := s.policyCeiling(c, pol.result(t, p)); err != nil {
+			return nil, err
+		}
+		pol.applyUpdate(upd, t)
+		changes = append(changes, policyChanges...)
 	}
 	if in.Type != nil || in.RoleIDs != nil || in.Permissions != nil {
 		// New powers for a token that outlives the caller would outlast it.
@@ -418,6 +463,9 @@ func (s *Service) tokenFor(ctx context.Context, need perm.Permission, id, verb s
 		return nil, nil, err
 	}
 	if err := tokenCeiling(ctx, c, t); err != nil {
+		return nil, nil, err
+	}
+	if err := s.looserToken(ctx, c, t); err != nil {
 		return nil, nil, err
 	}
 	// A caller that expires may not hand a token that outlives it a new

@@ -14,6 +14,7 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/authz"
 	"github.com/latchkeyhq/latchkey/internal/gqlerr"
 	"github.com/latchkeyhq/latchkey/internal/logthrottle"
+	"github.com/latchkeyhq/latchkey/internal/policy"
 	"github.com/latchkeyhq/latchkey/internal/request"
 	"github.com/latchkeyhq/latchkey/internal/usage"
 )
@@ -25,6 +26,8 @@ type Authenticator struct {
 	// Usage counts each authenticated /graphql request's outcome and every
 	// invalid token (internal/usage). May be nil.
 	Usage *usage.Recorder
+	// Policy decides rate limits, credits and conditions (decide.go).
+	Policy *Policy
 	// Failures and Limited count refused requests, for metrics.
 	Failures atomic.Int64
 	Limited  atomic.Int64
@@ -37,6 +40,58 @@ type Outcome struct {
 	Code       gqlerr.Code
 	Message    string
 	RetryAfter time.Duration
+	// Decision is the policy decision that refused the request, if one did:
+	// its reason and rate limit go into the answer.
+	Decision *Decision
+}
+
+// Refusal is the answer to a decision that is not VALID: 401 for a token
+// that authenticates nothing; 403 FORBIDDEN for a permission it lacks, a
+// client outside its networks or a time before notBefore (with the reason
+// in extensions.reason); 429 for a rate limit (RATE_LIMITED, naming it) and
+// for used-up credits (USAGE_EXCEEDED: a quota, like a rate limit, that
+// refills or is raised rather than a permission), with Retry-After when
+// waiting helps.
+func Refusal(d *Decision) Outcome {
+	o := Outcome{Message: d.Message, Decision: d, RetryAfter: d.RetryAfter}
+	switch d.Code {
+	case policy.Invalid:
+		o.Status, o.Code = http.StatusUnauthorized, gqlerr.Unauthenticated
+	case policy.RateLimited:
+		o.Status, o.Code = http.StatusTooManyRequests, gqlerr.RateLimited
+	case policy.UsageExceeded:
+		o.Status, o.Code = http.StatusTooManyRequests, gqlerr.UsageExceeded
+	default:
+		o.Status, o.Code, o.RetryAfter = http.StatusForbidden, gqlerr.Forbidden, 0
+	}
+	return o
+}
+
+// Unavailable is the answer when a decision could not be made because the
+// database failed.
+func unavailable(r *http.Request, err error) Outcome {
+	cause := gqlerr.UnavailableCause(err)
+	if cause == "" {
+		logthrottle.Event(r.Context(), zerolog.ErrorLevel, "deciding a token's policy: "+logthrottle.Shape(err)).Err(err).Msg("deciding a token's policy")
+		return Outcome{Status: http.StatusInternalServerError, Code: gqlerr.Internal, Message: "internal server error"}
+	}
+	logthrottle.Event(r.Context(), zerolog.ErrorLevel, "deciding a token's policy: database unavailable: "+cause).Str("cause", cause).Err(err).Msg("deciding a token's policy: database unavailable")
+	return Outcome{Status: http.StatusServiceUnavailable, Code: gqlerr.Unavailable, Message: gqlerr.UnavailableMessage, RetryAfter: gqlerr.RetryAfter}
+}
+
+// Decide applies the policy to an authenticated request: the outcome to
+// answer with when it is refused (Status set), and the decision.
+func (a *Authenticator) Decide(r *http.Request, p *authz.Principal, req Request) (Outcome, Decision) {
+	req.ClientIP = request.From(r.Context()).ClientIP
+	d, err := a.Policy.Decide(r.Context(), p, req)
+	if err != nil {
+		return unavailable(r, err), d
+	}
+	if !d.Valid() {
+		refused := d // only a refusal's decision moves to the heap
+		return Refusal(&refused), d
+	}
+	return Outcome{Principal: p}, d
 }
 
 // Authenticate reads the Authorization header. No header means anonymous;
@@ -52,10 +107,18 @@ func (a *Authenticator) Authenticate(r *http.Request) Outcome {
 	if h == "" {
 		return Outcome{}
 	}
-	ip := request.From(r.Context()).ClientIP
 	scheme, token, ok := strings.Cut(h, " ")
 	bearer := ok && strings.EqualFold(scheme, "Bearer")
-	token = strings.TrimSpace(token)
+	return a.AuthenticateSecret(r, strings.TrimSpace(token), bearer)
+}
+
+// AuthenticateSecret verifies a presented secret (a well-formed bearer
+// token when bearer is set) under the failed-attempt limit of the client
+// IP: too many failures from one IP are refused with 429 before anything
+// is looked up, a secret that authenticates nothing with 401 (and counts
+// as a failure), and one that cannot be checked with 503.
+func (a *Authenticator) AuthenticateSecret(r *http.Request, token string, bearer bool) Outcome {
+	ip := request.From(r.Context()).ClientIP
 	if blocked, wait := a.Limiter.Blocked(ip); blocked {
 		// Tokens verified moments ago still pass, so that clients sharing an
 		// address with a guesser keep working; nothing new is looked up.
@@ -105,7 +168,20 @@ func (o Outcome) WriteRefusal(w http.ResponseWriter, graphQL bool) {
 	case http.StatusUnauthorized:
 		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
 	case http.StatusTooManyRequests, http.StatusServiceUnavailable:
-		w.Header().Set("Retry-After", strconv.Itoa(int(o.RetryAfter.Seconds())))
+		if o.RetryAfter > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(Seconds(o.RetryAfter)))
+		}
+	}
+	ext := map[string]any{"code": o.Code}
+	if d := o.Decision; d != nil {
+		d.SetRateLimitHeaders(w.Header())
+		w.Header().Set("X-Latchkey-Reason", string(d.Code))
+		switch d.Code {
+		case policy.RateLimited:
+			ext["limit"] = d.Limit.Name
+		case policy.IPNotAllowed, policy.NotYetValid:
+			ext["reason"] = string(d.Code)
+		}
 	}
 	if !graphQL {
 		w.WriteHeader(o.Status)
@@ -114,7 +190,7 @@ func (o Outcome) WriteRefusal(w http.ResponseWriter, graphQL bool) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(o.Status)
 	_ = json.NewEncoder(w).Encode(map[string]any{
-		"errors": []map[string]any{{"message": o.Message, "extensions": map[string]any{"code": o.Code}}},
+		"errors": []map[string]any{{"message": o.Message, "extensions": ext}},
 	})
 }
 
@@ -132,6 +208,16 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
+		// Every authenticated request spends one unit of its limits.
+		refused, d := a.Decide(r, p, Request{Cost: 1})
+		if refused.Status != 0 {
+			if refused.Status != http.StatusServiceUnavailable {
+				CountDecision(a.Usage, p, d)
+			}
+			refused.WriteRefusal(w, true)
+			return
+		}
+		d.SetRateLimitHeaders(w.Header())
 		ctx = authz.WithPrincipal(ctx, p)
 		l := zerolog.Ctx(ctx).With().Str("token_id", p.Token.ID).Str("persona", p.Persona.Name).Logger()
 		ctx = l.WithContext(ctx)

@@ -26,7 +26,8 @@ func Authenticate(ctx context.Context, client *ent.Client, hash string, now time
 	if err != nil {
 		return nil, err
 	}
-	p := &Principal{Token: t, Persona: t.Edges.Persona, Permissions: perms, SecretHash: hash, Grace: t.SecretHash != hash}
+	p := &Principal{Token: t, Persona: t.Edges.Persona, Permissions: perms, SecretHash: hash, Grace: t.SecretHash != hash,
+		Policy: PolicyOf(t, t.Edges.Persona)}
 	p.MetadataHeader, p.MetadataOmitted = metadata.Header(t.Metadata)
 	return p, nil
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/gqlerr"
 	"github.com/latchkeyhq/latchkey/internal/perm"
 	"github.com/latchkeyhq/latchkey/internal/usage"
+	"github.com/latchkeyhq/latchkey/internal/policy"
 )
 
 // Principal is the authenticated caller of one request.
@@ -29,6 +30,10 @@ type Principal struct {
 	// so that a cache hit costs nothing; MetadataOmitted when too large.
 	MetadataHeader  string
 	MetadataOmitted bool
+	// Policy is what the token may do besides its permissions: rate limits
+	// (its own and its persona's), credits, networks, notBefore. Nil when
+	// none applies.
+	Policy *policy.Policy
 	// Used is called once the caller has been authorized to do something;
 	// it notes the last use, from the client of ctx. It may be nil.
 	// Principals are shared between requests and must not be modified.

@@ -59,6 +59,9 @@ type Config struct {
 	SweepInterval time.Duration
 	// UsageRetention is how long usage buckets of each interval are kept.
 	UsageRetention usage.Retention
+	// LimitsSyncInterval is how often rate-limit counts are shared between
+	// instances and idle credit leases returned (internal/limits, credits).
+	LimitsSyncInterval time.Duration
 }
 
 // Parse reads settings from args (without the program or subcommand name)
@@ -124,6 +127,7 @@ func Parse(cmd string, args []string, getenv func(string) string, out io.Writer)
 	dur(&c.UsageRetention.Minute, "usage-retention-minute", "LATCHKEY_USAGE_RETENTION_MINUTE", usage.DefaultRetention.Minute, "how long per-minute usage counts are kept")
 	dur(&c.UsageRetention.Hour, "usage-retention-hour", "LATCHKEY_USAGE_RETENTION_HOUR", usage.DefaultRetention.Hour, "how long per-hour usage counts are kept")
 	dur(&c.UsageRetention.Day, "usage-retention-day", "LATCHKEY_USAGE_RETENTION_DAY", usage.DefaultRetention.Day, "how long per-day usage counts are kept")
+	dur(&c.LimitsSyncInterval, "limits-sync-interval", "LATCHKEY_LIMITS_SYNC_INTERVAL", time.Second, "how often instances share rate-limit counts and return unused credit leases; a limit can be overshot across instances by what the others admit in two intervals")
 
 	if err := errors.Join(envErrs...); err != nil {
 		return nil, nil, err
@@ -156,6 +160,9 @@ func Parse(cmd string, args []string, getenv func(string) string, out io.Writer)
 	}
 	if r := c.UsageRetention; r.Minute < time.Minute || r.Hour < time.Hour || r.Day < 24*time.Hour {
 		return nil, nil, errors.New("usage-retention-minute must be ≥ 1m, usage-retention-hour ≥ 1h and usage-retention-day ≥ 24h")
+	}
+	if c.LimitsSyncInterval <= 0 {
+		return nil, nil, errors.New("limits-sync-interval must be > 0")
 	}
 	if c.ComplexityLimit < 1 || c.AnonymousComplexityLimit < 1 || c.MaxResponseBytes < 1 || c.RequestTimeout <= 0 || c.DBMaxConns < 0 {
 		return nil, nil, errors.New("complexity-limit, anonymous-complexity-limit, max-response-bytes and request-timeout must be > 0, db-max-conns ≥ 0")

@@ -27,7 +27,9 @@ const (
 	NotFound        Code = "NOT_FOUND"
 	Conflict        Code = "CONFLICT"
 	RateLimited     Code = "RATE_LIMITED"
-	Internal        Code = "INTERNAL_SERVER_ERROR"
+	// UsageExceeded: the token has no usage credits left (HTTP 429).
+	UsageExceeded Code = "USAGE_EXCEEDED"
+	Internal      Code = "INTERNAL_SERVER_ERROR"
 	// Unavailable: the database could not serve the request (HTTP 503
 	// with Retry-After); the same request may succeed later.
 	Unavailable Code = "UNAVAILABLE"
@@ -40,6 +42,8 @@ type Error struct {
 	Message string
 	// Policy names the lifecycle policy an input breaks (extensions.policy).
 	Policy string
+	// Reason refines a FORBIDDEN (IP_NOT_ALLOWED, NOT_YET_VALID): extensions.reason.
+	Reason string
 }
 
 func (e *Error) Error() string { return e.Message }
@@ -106,6 +110,9 @@ func Presenter(ctx context.Context, err error) *gqlerror.Error {
 		}
 		if e.Policy != "" {
 			gerr.Extensions["policy"] = e.Policy
+		}
+		if e.Reason != "" {
+			gerr.Extensions["reason"] = e.Reason
 		}
 	case SerializationFailure(err):
 		// The operation runs again (internal/txretry); only the last

@@ -234,3 +234,43 @@ func BenchmarkTokenListMySQL(b *testing.B) {
 	}
 	benchList(b, s, n)
 }
+
+// BenchmarkVerifyEndpointPolicy is GET /auth/verify side by side, in one
+// run of the same binary: a token with no policy, and one with two rate
+// limits, credits and a CIDR list (docs/PERFORMANCE.md, Token policy on the
+// hot path).
+func BenchmarkVerifyEndpointPolicy(b *testing.B) {
+	s := testserver.New(b, "sqlite", testserver.Quiet(), testserver.RealClock())
+	plain, _ := policyToken(b, s, "plain", nil)
+	limited, _ := policyToken(b, s, "limited", map[string]any{
+		"rateLimits":      []map[string]any{{"name": "second", "limit": 1_000_000_000, "periodSeconds": 1}, {"name": "hour", "limit": 1_000_000_000, "periodSeconds": 3600}},
+		"credits":         map[string]any{"remaining": 2_000_000_000},
+		"allowedNetworks": []string{"192.168.0.0/16", "10.0.0.0/8", "127.0.0.0/8", "2001:db8::/32"},
+	})
+	h := s.App.Handler()
+	for _, c := range []struct{ name, secret string }{{"no-policy", plain}, {"limits+credits+cidr", limited}} {
+		b.Run(c.name, func(b *testing.B) {
+			do := func() bool {
+				req := httptest.NewRequest(http.MethodGet, "/auth/verify?contentType=api-token&action=read", nil)
+				req.RemoteAddr = "127.0.0.1:40000"
+				req.Header.Set("Authorization", "Bearer "+c.secret)
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, req)
+				if rec.Code != http.StatusOK {
+					b.Errorf("HTTP %d", rec.Code)
+					return false
+				}
+				return true
+			}
+			if !do() {
+				b.FailNow()
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() && do() {
+				}
+			})
+		})
+	}
+}

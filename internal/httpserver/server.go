@@ -30,9 +30,11 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/changes"
 	"github.com/latchkeyhq/latchkey/internal/config"
 	"github.com/latchkeyhq/latchkey/internal/cost"
+	"github.com/latchkeyhq/latchkey/internal/credits"
 	"github.com/latchkeyhq/latchkey/internal/gqlerr"
 	"github.com/latchkeyhq/latchkey/internal/idempotency"
 	"github.com/latchkeyhq/latchkey/internal/lifecycle"
+	"github.com/latchkeyhq/latchkey/internal/limits"
 	"github.com/latchkeyhq/latchkey/internal/logthrottle"
 	"github.com/latchkeyhq/latchkey/internal/playground"
 	"github.com/latchkeyhq/latchkey/internal/secret"
@@ -53,6 +55,8 @@ type Server struct {
 	// with Recorder (server.go).
 	Usage *usage.Recorder
 	Admin *admin.Service
+	// Policy decides rate limits, credits and conditions; RunPolicy syncs it.
+	Policy *auth.Policy
 	// Feed reads the change feed; Follow runs it.
 	Feed    *changes.Follower
 	auth    *auth.Authenticator
@@ -102,8 +106,13 @@ func New(cfg *config.Config, st *store.Store, log zerolog.Logger, opts ...Option
 	s.Verifier.NegativeCache(cfg.CacheSize, cfg.NegativeCacheTTL)
 	s.catalog = newCatalog(st.Client, cfg.CacheTTL, s.now)
 	s.Usage = usage.NewRecorder(st.Client, st.DB, st.Dialect, s.now, cfg.UsageRetention)
-	s.auth = &auth.Authenticator{Verifier: s.Verifier, Limiter: auth.NewLimiter(cfg.AuthFailureRate, cfg.AuthFailureBurst), Usage: s.Usage}
-	origin := base62.Random(16) // this instance, in the change feed
+	origin := base62.Random(16) // this instance, in the change feed and limit_counts
+	s.Policy = &auth.Policy{
+		Limits:  limits.New(st.Client, origin, log),
+		Credits: credits.New(st.Client, st.Dialect == dialect.MySQL, origin, s.forget, cfg.LimitsSyncInterval),
+		Now:     s.now,
+	}
+	s.auth = &auth.Authenticator{Verifier: s.Verifier, Limiter: auth.NewLimiter(cfg.AuthFailureRate, cfg.AuthFailureBurst), Usage: s.Usage, Policy: s.Policy}
 	guesses := &auth.Guesses{Limiter: s.auth.Limiter, Misses: &s.auth.Failures}
 	s.Admin = &admin.Service{Hasher: hasher, Now: s.now, Locking: st.Dialect == dialect.MySQL, Guesses: guesses, Changed: s.forget, Origin: origin}
 	s.Lifecycle = &lifecycle.Lifecycle{Store: st, Admin: s.Admin, Flush: s.Recorder.Flush, Log: log}
@@ -117,10 +126,11 @@ func New(cfg *config.Config, st *store.Store, log zerolog.Logger, opts ...Option
 	s.metrics.watch(s.Verifier, s.auth)
 	s.metrics.watchRetries(s.Retry.Retries)
 	s.metrics.watchUsage(s.Usage)
-	gql := s.graphQL(&graph.Resolver{Admin: s.Admin, Hasher: hasher, Verifier: s.Verifier, Guesses: guesses, Now: s.now, UsageRecorder: s.Usage})
+	gql := s.graphQL(&graph.Resolver{Admin: s.Admin, Hasher: hasher, Verifier: s.Verifier, Guesses: guesses, Now: s.now, UsageRecorder: s.Usage, Decider: s.Policy})
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", s.observe("graphql", s.deadline(s.auth.Middleware(graphQLBody(idempotency.Middleware(s.withClient(outageStatus(gql))))))))
 	mux.Handle("GET /auth/verify", s.observe("verify", s.deadline(http.HandlerFunc(s.verify))))
+	mux.Handle("POST /v1/verify", s.observe("verify", s.deadline(http.HandlerFunc(s.verifyAPI))))
 	mux.Handle("GET /healthz", s.observe("health", http.HandlerFunc(healthz)))
 	mux.Handle("GET /readyz", s.observe("health", http.HandlerFunc(s.readyz)))
 	mux.Handle("/admin/", s.observe("admin", adminui.Handler()))

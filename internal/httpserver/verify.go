@@ -6,9 +6,10 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/latchkeyhq/latchkey/internal/auth"
 	"github.com/latchkeyhq/latchkey/internal/gqlerr"
 	"github.com/latchkeyhq/latchkey/internal/logthrottle"
-	"github.com/latchkeyhq/latchkey/internal/usage"
+	"github.com/latchkeyhq/latchkey/internal/policy"
 )
 
 // verify is forward authentication for gateways (nginx auth_request,
@@ -23,6 +24,11 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	if contentType == "" || action == "" {
 		s.verifyRefuse(w, http.StatusBadRequest, "name the content type and the action: contentType and action query parameters, or X-Latchkey-Content-Type and X-Latchkey-Action headers")
+		return
+	}
+	cost, ok := parseCost(firstOf(r.URL.Query().Get("cost"), r.Header.Get("X-Latchkey-Cost")))
+	if !ok {
+		s.verifyRefuse(w, http.StatusBadRequest, "cost must be a whole number from 0 to "+strconv.Itoa(policy.MaxCost))
 		return
 	}
 	o := s.auth.Authenticate(r)
@@ -56,16 +62,30 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
 		s.verifyRefuse(w, http.StatusBadRequest, "unknown permission "+strconv.Quote(contentType+":"+action)+": no such content type or action")
 		return
 	}
-	if !p.Can(contentType, action) {
-		s.Usage.Count(p.Token.ID, p.Persona.ID, usage.Forbidden, 1)
-		w.Header().Set("WWW-Authenticate", `Bearer error="insufficient_scope"`)
-		s.verifyAnswer(w, http.StatusForbidden)
+	// The one decision every path shares: the permission, the token's
+	// conditions, its rate limits (cost units) and its credits.
+	refused, d := s.auth.Decide(r, p, auth.Request{Permissions: auth.Single(contentType, action), Cost: cost})
+	if refused.Status != 0 {
+		if d.Code == policy.Forbidden {
+			w.Header().Set("WWW-Authenticate", `Bearer error="insufficient_scope"`)
+		}
+		if refused.Status == http.StatusServiceUnavailable {
+			w.Header().Set("X-Latchkey-Error", refused.Message)
+		} else {
+			auth.CountDecision(s.Usage, p, d)
+		}
+		s.metrics.verify.WithLabelValues(strconv.Itoa(refused.Status)).Inc()
+		refused.WriteRefusal(w, false)
 		return
 	}
 	if p.Used != nil {
 		p.Used(r.Context())
 	}
-	s.Usage.Count(p.Token.ID, p.Persona.ID, usage.Allowed, 1)
+	auth.CountDecision(s.Usage, p, d)
+	d.SetRateLimitHeaders(w.Header())
+	if d.HasCredits {
+		w.Header().Set("X-Latchkey-Credits-Remaining", strconv.FormatInt(d.Credits, 10))
+	}
 	w.Header().Set("X-Latchkey-Token-Id", p.Token.ID)
 	w.Header().Set("X-Latchkey-Persona-Id", p.Persona.ID)
 	w.Header().Set("X-Latchkey-Persona", p.Persona.Name)
@@ -85,6 +105,15 @@ func (s *Server) verifyRefuse(w http.ResponseWriter, status int, reason string) 
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	s.verifyAnswer(w, status)
 	_, _ = w.Write([]byte(reason + "\n"))
+}
+
+// parseCost reads the optional cost of a verification: 1 when absent.
+func parseCost(v string) (int64, bool) {
+	if v == "" {
+		return 1, true
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	return n, err == nil && n >= 0 && n <= policy.MaxCost
 }
 
 func firstOf(vals ...string) string {
