@@ -20,6 +20,10 @@ import (
 	"github.com/latchkeyhq/latchkey/ent/permission"
 	"github.com/latchkeyhq/latchkey/ent/persona"
 	"github.com/latchkeyhq/latchkey/ent/role"
+	"github.com/latchkeyhq/latchkey/ent/tokennotice"
+	"github.com/latchkeyhq/latchkey/ent/webhookdelivery"
+	"github.com/latchkeyhq/latchkey/ent/webhookendpoint"
+	"github.com/latchkeyhq/latchkey/ent/webhookevent"
 )
 
 // ent aliases to avoid import conflicts in user's code.
@@ -80,14 +84,18 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
-			apitoken.Table:       apitoken.ValidColumn,
-			auditevent.Table:     auditevent.ValidColumn,
-			change.Table:         change.ValidColumn,
-			contenttype.Table:    contenttype.ValidColumn,
-			idempotencykey.Table: idempotencykey.ValidColumn,
-			permission.Table:     permission.ValidColumn,
-			persona.Table:        persona.ValidColumn,
-			role.Table:           role.ValidColumn,
+			apitoken.Table:        apitoken.ValidColumn,
+			auditevent.Table:      auditevent.ValidColumn,
+			change.Table:          change.ValidColumn,
+			contenttype.Table:     contenttype.ValidColumn,
+			idempotencykey.Table:  idempotencykey.ValidColumn,
+			permission.Table:      permission.ValidColumn,
+			persona.Table:         persona.ValidColumn,
+			role.Table:            role.ValidColumn,
+			tokennotice.Table:     tokennotice.ValidColumn,
+			webhookdelivery.Table: webhookdelivery.ValidColumn,
+			webhookendpoint.Table: webhookendpoint.ValidColumn,
+			webhookevent.Table:    webhookevent.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

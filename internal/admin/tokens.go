@@ -351,7 +351,7 @@ func (s *Service) auditToken(ctx context.Context, action string, t *ent.APIToken
 	if err := s.changed(ctx, feed.Token, t.ID); err != nil {
 		return err
 	}
-	return audit.Record(ctx, audit.Event{Action: action, TargetType: "api-token", TargetID: t.ID, TargetName: t.Name, Changes: changes, At: s.now()})
+	return audit.Record(ctx, audit.Event{Action: action, TargetType: "api-token", TargetID: t.ID, TargetName: t.Name, Changes: changes, At: s.now(), Token: t})
 }
 
 // tokenFor loads the token a mutation needing need acts on, as verb, and

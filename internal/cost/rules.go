@@ -35,10 +35,19 @@ var databaseFields = map[string]bool{
 	"APIToken.effectivePermissions": true,
 	"Role.permissions":              true,
 	"Persona.tokens":                true,
+	"APIToken.events":               true,
+	"WebhookEvent.deliveries":       true,
+	"WebhookEndpoint.deliveries":    true,
+	"WebhookDelivery.endpoint":      true,
 }
 
 // listSizes overrides DefaultListSize for lists whose size is known better.
-var listSizes = map[string]int{}
+var listSizes = map[string]int{
+	// The most APIToken.events(first:) and WebhookEvent.deliveries return
+	// (graph.maxEvents).
+	"APIToken.events":         100,
+	"WebhookEvent.deliveries": 100,
+}
 
 // Pre-validation caps. Validation grows quadratically with the number of
 // fields of the same name, so a document is measured before it is
