@@ -172,6 +172,9 @@ func serve(args []string, ready func(addr string)) error {
 	}
 	defer st.Close()
 	srv := httpserver.New(cfg, st, log)
+	if err := srv.Err(); err != nil {
+		return err
+	}
 	boot, err := store.Seed(ctx, st.Client, srv.Admin, cfg.BootstrapToken)
 	if err != nil {
 		return err
@@ -208,6 +211,12 @@ func serve(args []string, ready func(addr string)) error {
 	}()
 	// Changes made by any instance reach this one's caches through the feed.
 	go srv.Follow(recCtx)
+	// Webhook deliveries in flight finish (within their timeout) after the signal.
+	webhooksDone := make(chan struct{})
+	go func() {
+		srv.RunWebhooks(ctx)
+		close(webhooksDone)
+	}()
 	errc := make(chan error, 1)
 	go func() { errc <- httpSrv.Serve(ln) }()
 	log.Info().Str("addr", ln.Addr().String()).Str("dialect", st.Dialect).Msg("latchkey is serving")
@@ -228,6 +237,7 @@ func serve(args []string, ready func(addr string)) error {
 	err = httpSrv.Shutdown(shutdownCtx)
 	stopRecorder()
 	<-flushed
+	<-webhooksDone
 	return err
 }
 

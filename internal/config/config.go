@@ -38,6 +38,15 @@ type Config struct {
 	RequestTimeout           time.Duration
 	// DBMaxConns caps the database pool; 0 means the dialect's default.
 	DBMaxConns int
+
+	// Webhooks (internal/webhook) and leak reports (internal/secretscan).
+	WebhookPollInterval time.Duration
+	WebhookTimeout      time.Duration
+	WebhookConcurrency  int
+	WebhookRetention    time.Duration
+	// SweepInterval is how often the event sweeps (expiry notices, retention) run.
+	SweepInterval      time.Duration
+	SecretScanningKeys string
 }
 
 // Parse reads settings from args (without the program or subcommand name)
@@ -93,6 +102,12 @@ func Parse(cmd string, args []string, getenv func(string) string, out io.Writer)
 	num(&c.MaxResponseBytes, "max-response-bytes", "LATCHKEY_MAX_RESPONSE_BYTES", 8<<20, "largest GraphQL answer, in bytes")
 	dur(&c.RequestTimeout, "request-timeout", "LATCHKEY_REQUEST_TIMEOUT", 10*time.Second, "deadline of every /graphql and /auth/verify request")
 	num(&c.DBMaxConns, "db-max-conns", "LATCHKEY_DB_MAX_CONNS", 0, "most open database connections (0: 8 for SQLite, 50 for MySQL)")
+	dur(&c.WebhookPollInterval, "webhook-poll-interval", "LATCHKEY_WEBHOOK_POLL_INTERVAL", time.Second, "how often each instance looks for webhook deliveries that are due")
+	dur(&c.WebhookTimeout, "webhook-timeout", "LATCHKEY_WEBHOOK_TIMEOUT", 10*time.Second, "how long one webhook delivery attempt may take")
+	num(&c.WebhookConcurrency, "webhook-concurrency", "LATCHKEY_WEBHOOK_CONCURRENCY", 8, "webhook deliveries each instance attempts at once")
+	dur(&c.WebhookRetention, "webhook-retention", "LATCHKEY_WEBHOOK_RETENTION", 30*24*time.Hour, "how long finished webhook deliveries and their events are kept (at least 4 days)")
+	dur(&c.SweepInterval, "sweep-interval", "LATCHKEY_SWEEP_INTERVAL", time.Minute, "how often the event sweeps run (expiry notices, webhook retention)")
+	str(&c.SecretScanningKeys, "secret-scanning-keys", "LATCHKEY_SECRET_SCANNING_KEYS", "", "file of secret scanners' public keys in GitHub's key-list JSON; enables POST /secret-scanning/report")
 
 	if err := errors.Join(envErrs...); err != nil {
 		return nil, nil, err
@@ -122,6 +137,9 @@ func Parse(cmd string, args []string, getenv func(string) string, out io.Writer)
 	}
 	if c.ComplexityLimit < 1 || c.AnonymousComplexityLimit < 1 || c.MaxResponseBytes < 1 || c.RequestTimeout <= 0 || c.DBMaxConns < 0 {
 		return nil, nil, errors.New("complexity-limit, anonymous-complexity-limit, max-response-bytes and request-timeout must be > 0, db-max-conns ≥ 0")
+	}
+	if c.WebhookPollInterval <= 0 || c.WebhookTimeout <= 0 || c.WebhookConcurrency < 1 || c.SweepInterval <= 0 || c.WebhookRetention < 4*24*time.Hour {
+		return nil, nil, errors.New("webhook-poll-interval, webhook-timeout and sweep-interval must be > 0, webhook-concurrency ≥ 1, webhook-retention ≥ 96h (deliveries are retried for 3 days)")
 	}
 	return c, fs.Args(), nil
 }

@@ -35,6 +35,7 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/playground"
 	"github.com/latchkeyhq/latchkey/internal/secret"
 	"github.com/latchkeyhq/latchkey/internal/store"
+	"github.com/latchkeyhq/latchkey/internal/webhook"
 )
 
 // Server is one Latchkey instance's HTTP side and the state behind it.
@@ -54,7 +55,15 @@ type Server struct {
 	now     func() time.Time
 	// throttle keeps repeated error lines (an outage) to one a second per cause.
 	throttle *logthrottle.Throttle
+	// Webhooks delivers the outbox and runs the event sweeps; RunWebhooks runs it.
+	Webhooks *webhook.Worker
+	// err is a setting New could not apply (see Err).
+	err error
 }
+
+// Err reports a setting the server could not apply, e.g. an unreadable
+// LATCHKEY_SECRET_SCANNING_KEYS file; the process should not serve then.
+func (s *Server) Err() error { return s.err }
 
 // Option adjusts a Server.
 type Option func(*Server)
@@ -86,6 +95,12 @@ func New(cfg *config.Config, st *store.Store, log zerolog.Logger, opts ...Option
 		Lag: cfg.RequestTimeout + 5*time.Second, Now: s.now, Log: log,
 	}
 
+	s.Webhooks = &webhook.Worker{
+		Client: st.Client, Secrets: webhook.NewSecrets(hasher), Now: s.now, Instance: origin, MySQL: st.Dialect == dialect.MySQL,
+		Timeout: cfg.WebhookTimeout, Concurrency: cfg.WebhookConcurrency, Retention: cfg.WebhookRetention, Log: log,
+	}
+	leaks := s.secretScanning()
+
 	s.metrics.watch(s.Verifier, s.auth)
 	gql := s.graphQL(&graph.Resolver{Admin: s.Admin, Hasher: hasher, Verifier: s.Verifier, Guesses: guesses, Now: s.now})
 	mux := http.NewServeMux()
@@ -98,6 +113,7 @@ func New(cfg *config.Config, st *store.Store, log zerolog.Logger, opts ...Option
 	pg := s.observe("playground", playground.Handler())
 	mux.Handle("/playground", pg)
 	mux.Handle("/playground/", pg)
+	mux.Handle("POST /secret-scanning/report", s.observe("secret-scanning", s.deadline(leaks)))
 	mux.Handle("GET /metrics", s.observe("metrics", promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{})))
 	s.handler = mux
 	return s
@@ -118,6 +134,11 @@ func (s *Server) forget(kind, ref string) {
 // Follow reads the change feed until ctx ends, so that changes made on any
 // instance reach this one's caches within LATCHKEY_CHANGE_POLL_INTERVAL.
 func (s *Server) Follow(ctx context.Context) { s.Feed.Run(ctx, s.cfg.ChangePollInterval) }
+
+// RunWebhooks delivers webhooks and runs the event sweeps until ctx ends.
+func (s *Server) RunWebhooks(ctx context.Context) {
+	s.Webhooks.Run(ctx, s.cfg.WebhookPollInterval, s.cfg.SweepInterval)
+}
 
 // Handler is the root HTTP handler.
 func (s *Server) Handler() http.Handler { return s.handler }
