@@ -80,8 +80,10 @@ func boolValue(b *bool) bool { return b != nil && *b }
 const (
 	DefaultPage = 100
 	maxPage     = 1000
-	// maxEvents bounds APIToken.events and WebhookEvent.deliveries.
-	maxEvents = 100
+	// maxEvents bounds APIToken.events; maxDeliveries WebhookEvent.deliveries
+	// (one per endpoint, newest first).
+	maxEvents     = 100
+	maxDeliveries = 20
 )
 
 // pageSize checks first and last and applies the default page size.

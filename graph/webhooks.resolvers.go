@@ -57,7 +57,7 @@ func (r *queryResolver) WebhookEventTypes(ctx context.Context) ([]string, error)
 // Deliveries is the resolver for the deliveries field.
 func (r *webhookEventResolver) Deliveries(ctx context.Context, obj *ent.WebhookEvent) ([]*ent.WebhookDelivery, error) {
 	return ent.FromContext(ctx).WebhookDelivery.Query().Where(webhookdelivery.EventID(obj.ID)).
-		Order(ent.Desc(webhookdelivery.FieldCreatedAt), ent.Desc(webhookdelivery.FieldID)).Limit(maxEvents).All(ctx)
+		Order(ent.Desc(webhookdelivery.FieldCreatedAt), ent.Desc(webhookdelivery.FieldID)).Limit(maxDeliveries).All(ctx)
 }
 
 // WebhookEvent returns WebhookEventResolver implementation.

@@ -43,10 +43,9 @@ var databaseFields = map[string]bool{
 
 // listSizes overrides DefaultListSize for lists whose size is known better.
 var listSizes = map[string]int{
-	// The most APIToken.events(first:) and WebhookEvent.deliveries return
-	// (graph.maxEvents).
-	"APIToken.events":         100,
-	"WebhookEvent.deliveries": 100,
+	// The most APIToken.events(first:) returns (graph.maxEvents);
+	// WebhookEvent.deliveries returns at most DefaultListSize.
+	"APIToken.events": 100,
 }
 
 // Pre-validation caps. Validation grows quadratically with the number of

@@ -201,7 +201,9 @@ func TestWebhooksRetryWithBackoff(t *testing.T) {
 
 		// The delivery is recorded, then the endpoint's health: wait for both.
 		attempts := func(n float64) func(d map[string]any) bool {
-			return func(d map[string]any) bool { return d["attempts"].(float64) == n && d["endpointFailures"].(float64) == n }
+			return func(d map[string]any) bool {
+				return d["attempts"].(float64) == n && d["endpointFailures"].(float64) == n
+			}
 		}
 		d := waitDelivery(t, s, epID, "the first attempt", attempts(1))
 		if d["status"] != "PENDING" || d["lastResponseCode"].(float64) != 500 || d["endpointFailures"].(float64) != 1 {

@@ -180,10 +180,7 @@ func (w *Worker) Poll(ctx context.Context) error {
 		w.wg.Add(1)
 		go func(d *ent.WebhookDelivery) {
 			defer func() { <-w.slots; w.wg.Done() }()
-			// The attempt outlives a shutdown signal by at most its timeout.
-			actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.lease())
-			defer cancel()
-			if err := w.attempt(actx, d); err != nil {
+			if err := w.attempt(ctx, d); err != nil {
 				w.Log.Warn().Err(err).Str("delivery_id", d.ID).Msg("webhooks: recording a delivery attempt")
 			}
 		}(d)
@@ -198,22 +195,37 @@ type outcome struct {
 	err  string
 }
 
+// attempt tries a claimed delivery once. When ctx ends first (shutdown),
+// the attempt is not counted and the lease is given back at once, so that
+// another instance need not wait for it to expire.
 func (w *Worker) attempt(ctx context.Context, d *ent.WebhookDelivery) error {
+	// Recording the outcome must not fail because the attempt was cut short.
+	rec, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
 	ep, err := w.Client.WebhookEndpoint.Get(ctx, d.EndpointID)
 	if err != nil {
-		return err
+		return w.release(rec, d, err)
 	}
 	ev, err := w.Client.WebhookEvent.Query().Where(webhookevent.ID(d.EventID)).Only(ctx)
-	var out outcome
 	switch {
 	case ent.IsNotFound(err):
-		return w.finish(ctx, d, ep, outcome{err: "the event is no longer kept"}, true)
+		return w.finish(rec, d, ep, outcome{err: "the event is no longer kept"}, true)
 	case err != nil:
-		return err
-	default:
-		out = w.send(ctx, ep, d, []byte(ev.Payload))
+		return w.release(rec, d, err)
 	}
-	return w.finish(ctx, d, ep, out, false)
+	out := w.send(ctx, ep, d, []byte(ev.Payload))
+	if ctx.Err() != nil {
+		return w.release(rec, d, nil)
+	}
+	return w.finish(rec, d, ep, out, false)
+}
+
+// release gives a lease back without counting an attempt.
+func (w *Worker) release(ctx context.Context, d *ent.WebhookDelivery, cause error) error {
+	_, err := w.Client.WebhookDelivery.Update().
+		Where(webhookdelivery.ID(d.ID), webhookdelivery.LeasedBy(w.Instance)).
+		ClearLeaseUntil().SetLeasedBy("").Save(ctx)
+	return errors.Join(cause, err)
 }
 
 // send makes one HTTP attempt.
