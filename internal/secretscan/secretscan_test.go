@@ -10,7 +10,12 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"os"
+	"regexp"
+	"strings"
 	"testing"
+
+	"github.com/latchkeyhq/latchkey/internal/secret"
 )
 
 func listOf(t testing.TB, pubs map[string]any) []byte {
@@ -78,5 +83,24 @@ func TestClip(t *testing.T) {
 	}
 	if got := clip("a\x00b\x7fc", 10); got != "abc" {
 		t.Fatalf("clip: %q", got)
+	}
+}
+
+// The pattern the README gives scanners finds every generated secret.
+func TestReadmePatternMatchesGeneratedSecrets(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const pattern = `\blk_[0-9A-Za-z]{46}\b`
+	if !strings.Contains(string(readme), pattern) {
+		t.Fatalf("README does not ship %s", pattern)
+	}
+	re := regexp.MustCompile(pattern)
+	for i := 0; i < 1000; i++ {
+		s := secret.Generate()
+		if got := re.FindString("TOKEN=" + s + "\n"); got != s {
+			t.Fatalf("%s not found: %q", s, got)
+		}
 	}
 }
