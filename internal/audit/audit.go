@@ -70,7 +70,14 @@ func Record(ctx context.Context, e Event) error {
 	if !ok {
 		return nil
 	}
-	ev := events.Event{Type: typ, Token: e.Token, Actor: actor, Data: e.Data, At: e.At}
+	data := map[string]any{}
+	for k, v := range e.Data {
+		data[k] = v
+	}
+	if len(e.Changes) > 0 {
+		data["changes"] = e.Changes // field names, as in the audit log
+	}
+	ev := events.Event{Type: typ, Token: e.Token, Actor: actor, Data: data, At: e.At}
 	if e.Token == nil && e.TargetType == "api-token" {
 		ev.TokenID = e.TargetID
 	}

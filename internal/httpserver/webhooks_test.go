@@ -2,7 +2,9 @@ package httpserver_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -34,7 +36,9 @@ func endpoint(t *testing.T, s *testserver.Server, rcv *webhooktest.Receiver, eve
 	return r.Str("createWebhookEndpoint.endpoint.id")
 }
 
-const waitFor = 20 * time.Second
+// waitFor bounds each wait for the background worker (generous: the
+// machine may be loaded; a passing test waits milliseconds).
+const waitFor = 60 * time.Second
 
 func TestWebhooksDeliverSignedEventsOfEveryChange(t *testing.T) {
 	testserver.Dialects(t, func(t *testing.T, dialect string) {
@@ -95,6 +99,9 @@ func TestWebhooksDeliverSignedEventsOfEveryChange(t *testing.T) {
 		}
 		// As of each change: the update shows the new name and persona; the
 		// deletion shows the token as it was.
+		if data := byType["api-token.updated"].Payload["data"].(map[string]any); fmt.Sprint(data["changes"]) != "[name persona]" {
+			t.Errorf("updated changes: %s", byType["api-token.updated"].Body)
+		}
 		if tok, persona, _ := tokenOf("api-token.updated"); tok["name"] != "Deploy bot 2" || persona["name"] != "Releaser" {
 			t.Errorf("updated: %s", byType["api-token.updated"].Body)
 		}
@@ -183,7 +190,13 @@ func waitDelivery(t *testing.T, s *testserver.Server, epID, what string, cond fu
 			return d
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("waited for %s: %v", what, d)
+			var worker []string
+			for _, line := range strings.Split(s.Logs.String(), "\n") {
+				if strings.Contains(line, "webhooks") {
+					worker = append(worker, line)
+				}
+			}
+			t.Fatalf("waited for %s: %v\nclock %s\nworker logs: %v", what, d, s.Clock.Now(), worker)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
@@ -247,7 +260,11 @@ func TestWebhooksRetryWithBackoff(t *testing.T) {
 
 // Retries stop after 3 days: the delivery is FAILED.
 func TestWebhooksGiveUpAfterThreeDays(t *testing.T) {
-	s := testserver.New(t, "sqlite", testserver.Config(fastWebhooks))
+	testserver.Dialects(t, giveUpAfterThreeDays)
+}
+
+func giveUpAfterThreeDays(t *testing.T, dialect string) {
+	s := testserver.New(t, dialect, testserver.Config(fastWebhooks))
 	rcv := webhooktest.New(t)
 	rcv.Answer(func(int) int { return http.StatusServiceUnavailable })
 	epID := endpoint(t, s, rcv, "*")
@@ -284,4 +301,25 @@ func payloadData(t *testing.T, d webhooktest.Delivery) map[string]any {
 		t.Fatal(err)
 	}
 	return p.Data
+}
+
+// A redirect is not followed: the delivery fails with the 3xx, and the
+// place it pointed to is never called.
+func TestWebhooksRefuseRedirects(t *testing.T) {
+	s := testserver.New(t, "sqlite", testserver.Config(fastWebhooks))
+	target := webhooktest.New(t)
+	redirect := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, target.URL+"/elsewhere", http.StatusTemporaryRedirect)
+	}))
+	t.Cleanup(redirect.Close)
+	r := s.MustDo(t, s.Admin, createEndpoint, map[string]any{"input": map[string]any{"url": redirect.URL, "events": []string{"*"}}})
+	epID := r.Str("createWebhookEndpoint.endpoint.id")
+	mint(t, s, map[string]any{"name": "Redirected", "type": "READ_ONLY"})
+	d := waitDelivery(t, s, epID, "the attempt", func(d map[string]any) bool { return d["attempts"].(float64) == 1 })
+	if d["status"] != "PENDING" || d["lastResponseCode"].(float64) != 307 {
+		t.Fatalf("after a redirect: %v", d)
+	}
+	if n := len(target.Got()); n != 0 {
+		t.Fatalf("the redirect was followed: %d requests", n)
+	}
 }

@@ -33,6 +33,9 @@ const (
 	maxErrorLen = 255
 	// sweepBatch bounds one retention or expiry sweep.
 	sweepBatch = 500
+	// dbTimeout bounds the database work of one poll, and the recording
+	// of one attempt.
+	dbTimeout = 30 * time.Second
 )
 
 // Headers of a delivery.
@@ -117,14 +120,20 @@ func (w *Worker) Run(ctx context.Context, interval, sweepEvery time.Duration) {
 	defer t.Stop()
 	var swept time.Time
 	for {
-		if err := w.Poll(ctx); err != nil && ctx.Err() == nil {
+		// Every round has a deadline: a database that stops answering must
+		// not stop the worker for good.
+		pctx, cancel := context.WithTimeout(ctx, dbTimeout)
+		if err := w.poll(pctx, ctx); err != nil && ctx.Err() == nil {
 			w.Log.Warn().Err(err).Msg("webhooks: polling for due deliveries")
 		}
+		cancel()
 		if time.Since(swept) >= sweepEvery {
 			swept = time.Now()
-			if err := w.Sweep(ctx); err != nil && ctx.Err() == nil {
+			sctx, cancel := context.WithTimeout(ctx, 2*dbTimeout)
+			if err := w.Sweep(sctx); err != nil && ctx.Err() == nil {
 				w.Log.Warn().Err(err).Msg("webhooks: sweeping")
 			}
+			cancel()
 		}
 		select {
 		case <-ctx.Done():
@@ -135,8 +144,10 @@ func (w *Worker) Run(ctx context.Context, interval, sweepEvery time.Duration) {
 }
 
 // Poll claims as many due deliveries as there are free slots and starts
-// an attempt for each.
-func (w *Worker) Poll(ctx context.Context) error {
+// an attempt for each. The attempts run until done or until stop ends.
+func (w *Worker) Poll(ctx context.Context) error { return w.poll(ctx, context.Background()) }
+
+func (w *Worker) poll(ctx, stop context.Context) error {
 	w.init()
 	free := cap(w.slots) - len(w.slots)
 	if free == 0 {
@@ -180,7 +191,7 @@ func (w *Worker) Poll(ctx context.Context) error {
 		w.wg.Add(1)
 		go func(d *ent.WebhookDelivery) {
 			defer func() { <-w.slots; w.wg.Done() }()
-			if err := w.attempt(ctx, d); err != nil {
+			if err := w.attempt(stop, d); err != nil {
 				w.Log.Warn().Err(err).Str("delivery_id", d.ID).Msg("webhooks: recording a delivery attempt")
 			}
 		}(d)
@@ -200,13 +211,15 @@ type outcome struct {
 // another instance need not wait for it to expire.
 func (w *Worker) attempt(ctx context.Context, d *ent.WebhookDelivery) error {
 	// Recording the outcome must not fail because the attempt was cut short.
-	rec, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	rec, cancel := context.WithTimeout(context.WithoutCancel(ctx), dbTimeout)
 	defer cancel()
-	ep, err := w.Client.WebhookEndpoint.Get(ctx, d.EndpointID)
+	read, cancelRead := context.WithTimeout(ctx, dbTimeout)
+	defer cancelRead()
+	ep, err := w.Client.WebhookEndpoint.Get(read, d.EndpointID)
 	if err != nil {
 		return w.release(rec, d, err)
 	}
-	ev, err := w.Client.WebhookEvent.Query().Where(webhookevent.ID(d.EventID)).Only(ctx)
+	ev, err := w.Client.WebhookEvent.Query().Where(webhookevent.ID(d.EventID)).Only(read)
 	switch {
 	case ent.IsNotFound(err):
 		return w.finish(rec, d, ep, outcome{err: "the event is no longer kept"}, true)
