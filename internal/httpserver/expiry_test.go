@@ -82,6 +82,13 @@ func TestExpirySweepNoticesOnce(t *testing.T) {
 				}
 			}
 		}
+		// Deliveries finish before the clock jumps days ahead; otherwise
+		// they would be given up as more than 3 days old.
+		advance := func(d time.Duration) {
+			t.Helper()
+			drain(t, s)
+			s.Clock.Advance(d)
+		}
 		check := func(when, id string, want map[string]int) {
 			t.Helper()
 			sweep()
@@ -100,20 +107,20 @@ func TestExpirySweepNoticesOnce(t *testing.T) {
 		s.MustDo(t, s.Admin, updateToken, map[string]any{"id": moved, "input": map[string]any{"expiresAt": at(20 * 24 * time.Hour)}})
 		check("after moving the expiry", moved, map[string]int{"30": 2})
 
-		s.Clock.Advance(10*24*time.Hour + time.Minute) // 30 days minus a minute left
+		advance(10*24*time.Hour + time.Minute) // 30 days minus a minute left
 		check("30 days before", long, map[string]int{"30": 1})
-		s.Clock.Advance(23 * 24 * time.Hour) // 7 days minus a minute left
+		advance(23 * 24 * time.Hour) // 7 days minus a minute left
 		check("7 days before", long, map[string]int{"30": 1, "7": 1})
 		// The clock jumped past the 1-day notice: only the latest due is sent.
 		check("7 days before", week, map[string]int{"7": 1, "expired": 1})
-		s.Clock.Advance(6 * 24 * time.Hour) // 1 day minus a minute left
+		advance(6 * 24 * time.Hour) // 1 day minus a minute left
 		check("1 day before", long, map[string]int{"30": 1, "7": 1, "1": 1})
-		s.Clock.Advance(2 * 24 * time.Hour)
+		advance(2 * 24 * time.Hour)
 		check("after expiry", long, map[string]int{"30": 1, "7": 1, "1": 1, "expired": 1})
 		// Expired more than 7 days before any sweep saw it: not announced.
 		check("after expiry", moved, map[string]int{"30": 2})
 		check("after expiry", never, map[string]int{})
-		s.Clock.Advance(30 * 24 * time.Hour)
+		advance(30 * 24 * time.Hour)
 		check("long after", long, map[string]int{"30": 1, "7": 1, "1": 1, "expired": 1})
 
 		// Every one reached the endpoint.
@@ -121,4 +128,16 @@ func TestExpirySweepNoticesOnce(t *testing.T) {
 			return len(webhooktest.OfType(ds, "api-token.expiring")) >= 6 && len(webhooktest.OfType(ds, "api-token.expired")) >= 2
 		})
 	})
+}
+
+// drain waits until no webhook delivery is pending.
+func drain(t *testing.T, s *testserver.Server) {
+	t.Helper()
+	deadline := time.Now().Add(waitFor)
+	for s.Count(t, "webhook_deliveries WHERE status = 'PENDING'") > 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("deliveries still pending")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
