@@ -210,6 +210,10 @@ func serve(args []string, listening func(addr string)) error {
 	}
 
 	srv := httpserver.New(cfg, st, log)
+	if err := srv.Err(); err != nil {
+		_ = httpSrv.Close()
+		return err
+	}
 	if err := startUp(ctx, cfg, st, srv, gate, log); err != nil {
 		_ = httpSrv.Close()
 		if ctx.Err() != nil {
@@ -225,7 +229,7 @@ func serve(args []string, listening func(addr string)) error {
 	// final flush includes every use.
 	bgCtx, stopBackground := context.WithCancel(base)
 	var bg sync.WaitGroup
-	bg.Add(4)
+	bg.Add(5)
 	go func() { defer bg.Done(); flush.Run(bgCtx, srv.Flushes()...) }()
 	// Changes made by any instance reach this one's caches through the feed.
 	go func() { defer bg.Done(); srv.Follow(bgCtx) }()
@@ -233,6 +237,8 @@ func serve(args []string, listening func(addr string)) error {
 	// Rate-limit counts are shared and idle credit leases returned; when
 	// background work stops, every lease goes back.
 	go func() { defer bg.Done(); srv.RunPolicy(bgCtx) }()
+	// Webhook deliveries: an attempt cut short gives its lease back.
+	go func() { defer bg.Done(); srv.RunWebhooks(bgCtx) }()
 	log.Info().Str("addr", ln.Addr().String()).Str("dialect", st.Dialect).Msg("latchkey is serving")
 
 	select {

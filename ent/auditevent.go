@@ -42,6 +42,8 @@ type AuditEvent struct {
 	UserAgent string `json:"user_agent,omitempty"`
 	// RequestID holds the value of the "request_id" field.
 	RequestID string `json:"request_id,omitempty"`
+	// Detail holds the value of the "detail" field.
+	Detail string `json:"detail,omitempty"`
 	// Changes holds the value of the "changes" field.
 	Changes      []string `json:"changes,omitempty"`
 	selectValues sql.SelectValues
@@ -54,7 +56,7 @@ func (*AuditEvent) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case auditevent.FieldChanges:
 			values[i] = new([]byte)
-		case auditevent.FieldID, auditevent.FieldAction, auditevent.FieldActorTokenID, auditevent.FieldActorTokenName, auditevent.FieldActorPersonaID, auditevent.FieldActorPersonaName, auditevent.FieldTargetType, auditevent.FieldTargetID, auditevent.FieldTargetName, auditevent.FieldClientIP, auditevent.FieldUserAgent, auditevent.FieldRequestID:
+		case auditevent.FieldID, auditevent.FieldAction, auditevent.FieldActorTokenID, auditevent.FieldActorTokenName, auditevent.FieldActorPersonaID, auditevent.FieldActorPersonaName, auditevent.FieldTargetType, auditevent.FieldTargetID, auditevent.FieldTargetName, auditevent.FieldClientIP, auditevent.FieldUserAgent, auditevent.FieldRequestID, auditevent.FieldDetail:
 			values[i] = new(sql.NullString)
 		case auditevent.FieldCreatedAt:
 			values[i] = new(sql.NullTime)
@@ -151,6 +153,12 @@ func (_m *AuditEvent) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.RequestID = value.String
 			}
+		case auditevent.FieldDetail:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field detail", values[i])
+			} else if value.Valid {
+				_m.Detail = value.String
+			}
 		case auditevent.FieldChanges:
 			if value, ok := values[i].(*[]byte); !ok {
 				return fmt.Errorf("unexpected type %T for field changes", values[i])
@@ -230,6 +238,9 @@ func (_m *AuditEvent) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("request_id=")
 	builder.WriteString(_m.RequestID)
+	builder.WriteString(", ")
+	builder.WriteString("detail=")
+	builder.WriteString(_m.Detail)
 	builder.WriteString(", ")
 	builder.WriteString("changes=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Changes))

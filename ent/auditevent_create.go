@@ -172,6 +172,20 @@ func (_c *AuditEventCreate) SetNillableRequestID(v *string) *AuditEventCreate {
 	return _c
 }
 
+// SetDetail sets the "detail" field.
+func (_c *AuditEventCreate) SetDetail(v string) *AuditEventCreate {
+	_c.mutation.SetDetail(v)
+	return _c
+}
+
+// SetNillableDetail sets the "detail" field if the given value is not nil.
+func (_c *AuditEventCreate) SetNillableDetail(v *string) *AuditEventCreate {
+	if v != nil {
+		_c.SetDetail(*v)
+	}
+	return _c
+}
+
 // SetChanges sets the "changes" field.
 func (_c *AuditEventCreate) SetChanges(v []string) *AuditEventCreate {
 	_c.mutation.SetChanges(v)
@@ -266,6 +280,10 @@ func (_c *AuditEventCreate) defaults() {
 	if _, ok := _c.mutation.RequestID(); !ok {
 		v := auditevent.DefaultRequestID
 		_c.mutation.SetRequestID(v)
+	}
+	if _, ok := _c.mutation.Detail(); !ok {
+		v := auditevent.DefaultDetail
+		_c.mutation.SetDetail(v)
 	}
 	if _, ok := _c.mutation.ID(); !ok {
 		v := auditevent.DefaultID()
@@ -366,6 +384,14 @@ func (_c *AuditEventCreate) check() error {
 			return &ValidationError{Name: "request_id", err: fmt.Errorf(`ent: validator failed for field "AuditEvent.request_id": %w`, err)}
 		}
 	}
+	if _, ok := _c.mutation.Detail(); !ok {
+		return &ValidationError{Name: "detail", err: errors.New(`ent: missing required field "AuditEvent.detail"`)}
+	}
+	if v, ok := _c.mutation.Detail(); ok {
+		if err := auditevent.DetailValidator(v); err != nil {
+			return &ValidationError{Name: "detail", err: fmt.Errorf(`ent: validator failed for field "AuditEvent.detail": %w`, err)}
+		}
+	}
 	if _, ok := _c.mutation.Changes(); !ok {
 		return &ValidationError{Name: "changes", err: errors.New(`ent: missing required field "AuditEvent.changes"`)}
 	}
@@ -456,6 +482,10 @@ func (_c *AuditEventCreate) createSpec() (*AuditEvent, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.RequestID(); ok {
 		_spec.SetField(auditevent.FieldRequestID, field.TypeString, value)
 		_node.RequestID = value
+	}
+	if value, ok := _c.mutation.Detail(); ok {
+		_spec.SetField(auditevent.FieldDetail, field.TypeString, value)
+		_node.Detail = value
 	}
 	if value, ok := _c.mutation.Changes(); ok {
 		_spec.SetField(auditevent.FieldChanges, field.TypeJSON, value)

@@ -23,7 +23,11 @@ import (
 	"github.com/latchkeyhq/latchkey/ent/persona"
 	"github.com/latchkeyhq/latchkey/ent/retiredsecret"
 	"github.com/latchkeyhq/latchkey/ent/role"
+	"github.com/latchkeyhq/latchkey/ent/tokennotice"
 	"github.com/latchkeyhq/latchkey/ent/usagecount"
+	"github.com/latchkeyhq/latchkey/ent/webhookdelivery"
+	"github.com/latchkeyhq/latchkey/ent/webhookendpoint"
+	"github.com/latchkeyhq/latchkey/ent/webhookevent"
 )
 
 // ent aliases to avoid import conflicts in user's code.
@@ -95,7 +99,11 @@ func checkColumn(t, c string) error {
 			persona.Table:         persona.ValidColumn,
 			retiredsecret.Table:   retiredsecret.ValidColumn,
 			role.Table:            role.ValidColumn,
+			tokennotice.Table:     tokennotice.ValidColumn,
 			usagecount.Table:      usagecount.ValidColumn,
+			webhookdelivery.Table: webhookdelivery.ValidColumn,
+			webhookendpoint.Table: webhookendpoint.ValidColumn,
+			webhookevent.Table:    webhookevent.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

@@ -17,7 +17,11 @@ import (
 	"github.com/latchkeyhq/latchkey/ent/retiredsecret"
 	"github.com/latchkeyhq/latchkey/ent/role"
 	"github.com/latchkeyhq/latchkey/ent/schema"
+	"github.com/latchkeyhq/latchkey/ent/tokennotice"
 	"github.com/latchkeyhq/latchkey/ent/usagecount"
+	"github.com/latchkeyhq/latchkey/ent/webhookdelivery"
+	"github.com/latchkeyhq/latchkey/ent/webhookendpoint"
+	"github.com/latchkeyhq/latchkey/ent/webhookevent"
 )
 
 // The init function reads all schema descriptors with runtime code
@@ -216,6 +220,12 @@ func init() {
 	auditevent.DefaultRequestID = auditeventDescRequestID.Default.(string)
 	// auditevent.RequestIDValidator is a validator for the "request_id" field. It is called by the builders before save.
 	auditevent.RequestIDValidator = auditeventDescRequestID.Validators[0].(func(string) error)
+	// auditeventDescDetail is the schema descriptor for detail field.
+	auditeventDescDetail := auditeventFields[12].Descriptor()
+	// auditevent.DefaultDetail holds the default value on creation for the detail field.
+	auditevent.DefaultDetail = auditeventDescDetail.Default.(string)
+	// auditevent.DetailValidator is a validator for the "detail" field. It is called by the builders before save.
+	auditevent.DetailValidator = auditeventDescDetail.Validators[0].(func(string) error)
 	// auditeventDescID is the schema descriptor for id field.
 	auditeventDescID := auditeventMixinFields0[0].Descriptor()
 	// auditevent.DefaultID holds the default value on creation for the id field.
@@ -685,6 +695,20 @@ func init() {
 			return nil
 		}
 	}()
+	tokennoticeFields := schema.TokenNotice{}.Fields()
+	_ = tokennoticeFields
+	// tokennoticeDescTokenID is the schema descriptor for token_id field.
+	tokennoticeDescTokenID := tokennoticeFields[0].Descriptor()
+	// tokennotice.TokenIDValidator is a validator for the "token_id" field. It is called by the builders before save.
+	tokennotice.TokenIDValidator = tokennoticeDescTokenID.Validators[0].(func(string) error)
+	// tokennoticeDescKind is the schema descriptor for kind field.
+	tokennoticeDescKind := tokennoticeFields[1].Descriptor()
+	// tokennotice.KindValidator is a validator for the "kind" field. It is called by the builders before save.
+	tokennotice.KindValidator = tokennoticeDescKind.Validators[0].(func(string) error)
+	// tokennoticeDescCreatedAt is the schema descriptor for created_at field.
+	tokennoticeDescCreatedAt := tokennoticeFields[3].Descriptor()
+	// tokennotice.DefaultCreatedAt holds the default value on creation for the created_at field.
+	tokennotice.DefaultCreatedAt = tokennoticeDescCreatedAt.Default.(func() time.Time)
 	usagecountFields := schema.UsageCount{}.Fields()
 	_ = usagecountFields
 	// usagecountDescTokenID is the schema descriptor for token_id field.
@@ -723,4 +747,165 @@ func init() {
 	usagecountDescNotYetValid := usagecountFields[9].Descriptor()
 	// usagecount.DefaultNotYetValid holds the default value on creation for the not_yet_valid field.
 	usagecount.DefaultNotYetValid = usagecountDescNotYetValid.Default.(int64)
+	webhookdeliveryMixin := schema.WebhookDelivery{}.Mixin()
+	webhookdeliveryMixinFields0 := webhookdeliveryMixin[0].Fields()
+	_ = webhookdeliveryMixinFields0
+	webhookdeliveryFields := schema.WebhookDelivery{}.Fields()
+	_ = webhookdeliveryFields
+	// webhookdeliveryDescCreatedAt is the schema descriptor for created_at field.
+	webhookdeliveryDescCreatedAt := webhookdeliveryFields[0].Descriptor()
+	// webhookdelivery.DefaultCreatedAt holds the default value on creation for the created_at field.
+	webhookdelivery.DefaultCreatedAt = webhookdeliveryDescCreatedAt.Default.(func() time.Time)
+	// webhookdeliveryDescEndpointID is the schema descriptor for endpoint_id field.
+	webhookdeliveryDescEndpointID := webhookdeliveryFields[1].Descriptor()
+	// webhookdelivery.EndpointIDValidator is a validator for the "endpoint_id" field. It is called by the builders before save.
+	webhookdelivery.EndpointIDValidator = webhookdeliveryDescEndpointID.Validators[0].(func(string) error)
+	// webhookdeliveryDescEventID is the schema descriptor for event_id field.
+	webhookdeliveryDescEventID := webhookdeliveryFields[2].Descriptor()
+	// webhookdelivery.EventIDValidator is a validator for the "event_id" field. It is called by the builders before save.
+	webhookdelivery.EventIDValidator = webhookdeliveryDescEventID.Validators[0].(func(string) error)
+	// webhookdeliveryDescEvent is the schema descriptor for event field.
+	webhookdeliveryDescEvent := webhookdeliveryFields[3].Descriptor()
+	// webhookdelivery.EventValidator is a validator for the "event" field. It is called by the builders before save.
+	webhookdelivery.EventValidator = webhookdeliveryDescEvent.Validators[0].(func(string) error)
+	// webhookdeliveryDescAttempts is the schema descriptor for attempts field.
+	webhookdeliveryDescAttempts := webhookdeliveryFields[5].Descriptor()
+	// webhookdelivery.DefaultAttempts holds the default value on creation for the attempts field.
+	webhookdelivery.DefaultAttempts = webhookdeliveryDescAttempts.Default.(int)
+	// webhookdeliveryDescLastError is the schema descriptor for last_error field.
+	webhookdeliveryDescLastError := webhookdeliveryFields[7].Descriptor()
+	// webhookdelivery.DefaultLastError holds the default value on creation for the last_error field.
+	webhookdelivery.DefaultLastError = webhookdeliveryDescLastError.Default.(string)
+	// webhookdelivery.LastErrorValidator is a validator for the "last_error" field. It is called by the builders before save.
+	webhookdelivery.LastErrorValidator = webhookdeliveryDescLastError.Validators[0].(func(string) error)
+	// webhookdeliveryDescLeasedBy is the schema descriptor for leased_by field.
+	webhookdeliveryDescLeasedBy := webhookdeliveryFields[11].Descriptor()
+	// webhookdelivery.DefaultLeasedBy holds the default value on creation for the leased_by field.
+	webhookdelivery.DefaultLeasedBy = webhookdeliveryDescLeasedBy.Default.(string)
+	// webhookdelivery.LeasedByValidator is a validator for the "leased_by" field. It is called by the builders before save.
+	webhookdelivery.LeasedByValidator = webhookdeliveryDescLeasedBy.Validators[0].(func(string) error)
+	// webhookdeliveryDescID is the schema descriptor for id field.
+	webhookdeliveryDescID := webhookdeliveryMixinFields0[0].Descriptor()
+	// webhookdelivery.DefaultID holds the default value on creation for the id field.
+	webhookdelivery.DefaultID = webhookdeliveryDescID.Default.(func() string)
+	// webhookdelivery.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	webhookdelivery.IDValidator = func() func(string) error {
+		validators := webhookdeliveryDescID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(id string) error {
+			for _, fn := range fns {
+				if err := fn(id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	webhookendpointMixin := schema.WebhookEndpoint{}.Mixin()
+	webhookendpointMixinFields0 := webhookendpointMixin[0].Fields()
+	_ = webhookendpointMixinFields0
+	webhookendpointMixinFields1 := webhookendpointMixin[1].Fields()
+	_ = webhookendpointMixinFields1
+	webhookendpointFields := schema.WebhookEndpoint{}.Fields()
+	_ = webhookendpointFields
+	// webhookendpointDescCreatedAt is the schema descriptor for created_at field.
+	webhookendpointDescCreatedAt := webhookendpointMixinFields1[0].Descriptor()
+	// webhookendpoint.DefaultCreatedAt holds the default value on creation for the created_at field.
+	webhookendpoint.DefaultCreatedAt = webhookendpointDescCreatedAt.Default.(func() time.Time)
+	// webhookendpointDescUpdatedAt is the schema descriptor for updated_at field.
+	webhookendpointDescUpdatedAt := webhookendpointMixinFields1[1].Descriptor()
+	// webhookendpoint.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	webhookendpoint.DefaultUpdatedAt = webhookendpointDescUpdatedAt.Default.(func() time.Time)
+	// webhookendpointDescURL is the schema descriptor for url field.
+	webhookendpointDescURL := webhookendpointFields[0].Descriptor()
+	// webhookendpoint.URLValidator is a validator for the "url" field. It is called by the builders before save.
+	webhookendpoint.URLValidator = func() func(string) error {
+		validators := webhookendpointDescURL.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(url string) error {
+			for _, fn := range fns {
+				if err := fn(url); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// webhookendpointDescEnabled is the schema descriptor for enabled field.
+	webhookendpointDescEnabled := webhookendpointFields[2].Descriptor()
+	// webhookendpoint.DefaultEnabled holds the default value on creation for the enabled field.
+	webhookendpoint.DefaultEnabled = webhookendpointDescEnabled.Default.(bool)
+	// webhookendpointDescSecretSalt is the schema descriptor for secret_salt field.
+	webhookendpointDescSecretSalt := webhookendpointFields[3].Descriptor()
+	// webhookendpoint.SecretSaltValidator is a validator for the "secret_salt" field. It is called by the builders before save.
+	webhookendpoint.SecretSaltValidator = webhookendpointDescSecretSalt.Validators[0].(func(string) error)
+	// webhookendpointDescConsecutiveFailures is the schema descriptor for consecutive_failures field.
+	webhookendpointDescConsecutiveFailures := webhookendpointFields[7].Descriptor()
+	// webhookendpoint.DefaultConsecutiveFailures holds the default value on creation for the consecutive_failures field.
+	webhookendpoint.DefaultConsecutiveFailures = webhookendpointDescConsecutiveFailures.Default.(int)
+	// webhookendpointDescID is the schema descriptor for id field.
+	webhookendpointDescID := webhookendpointMixinFields0[0].Descriptor()
+	// webhookendpoint.DefaultID holds the default value on creation for the id field.
+	webhookendpoint.DefaultID = webhookendpointDescID.Default.(func() string)
+	// webhookendpoint.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	webhookendpoint.IDValidator = func() func(string) error {
+		validators := webhookendpointDescID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(id string) error {
+			for _, fn := range fns {
+				if err := fn(id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	webhookeventMixin := schema.WebhookEvent{}.Mixin()
+	webhookeventMixinFields0 := webhookeventMixin[0].Fields()
+	_ = webhookeventMixinFields0
+	webhookeventFields := schema.WebhookEvent{}.Fields()
+	_ = webhookeventFields
+	// webhookeventDescType is the schema descriptor for type field.
+	webhookeventDescType := webhookeventFields[0].Descriptor()
+	// webhookevent.TypeValidator is a validator for the "type" field. It is called by the builders before save.
+	webhookevent.TypeValidator = webhookeventDescType.Validators[0].(func(string) error)
+	// webhookeventDescTokenID is the schema descriptor for token_id field.
+	webhookeventDescTokenID := webhookeventFields[1].Descriptor()
+	// webhookevent.DefaultTokenID holds the default value on creation for the token_id field.
+	webhookevent.DefaultTokenID = webhookeventDescTokenID.Default.(string)
+	// webhookevent.TokenIDValidator is a validator for the "token_id" field. It is called by the builders before save.
+	webhookevent.TokenIDValidator = webhookeventDescTokenID.Validators[0].(func(string) error)
+	// webhookeventDescCreatedAt is the schema descriptor for created_at field.
+	webhookeventDescCreatedAt := webhookeventFields[3].Descriptor()
+	// webhookevent.DefaultCreatedAt holds the default value on creation for the created_at field.
+	webhookevent.DefaultCreatedAt = webhookeventDescCreatedAt.Default.(func() time.Time)
+	// webhookeventDescID is the schema descriptor for id field.
+	webhookeventDescID := webhookeventMixinFields0[0].Descriptor()
+	// webhookevent.DefaultID holds the default value on creation for the id field.
+	webhookevent.DefaultID = webhookeventDescID.Default.(func() string)
+	// webhookevent.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	webhookevent.IDValidator = func() func(string) error {
+		validators := webhookeventDescID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(id string) error {
+			for _, fn := range fns {
+				if err := fn(id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 }

@@ -34,8 +34,16 @@ type Tx struct {
 	RetiredSecret *RetiredSecretClient
 	// Role is the client for interacting with the Role builders.
 	Role *RoleClient
+	// TokenNotice is the client for interacting with the TokenNotice builders.
+	TokenNotice *TokenNoticeClient
 	// UsageCount is the client for interacting with the UsageCount builders.
 	UsageCount *UsageCountClient
+	// WebhookDelivery is the client for interacting with the WebhookDelivery builders.
+	WebhookDelivery *WebhookDeliveryClient
+	// WebhookEndpoint is the client for interacting with the WebhookEndpoint builders.
+	WebhookEndpoint *WebhookEndpointClient
+	// WebhookEvent is the client for interacting with the WebhookEvent builders.
+	WebhookEvent *WebhookEventClient
 
 	// lazily loaded.
 	client     *Client
@@ -178,7 +186,11 @@ func (tx *Tx) init() {
 	tx.Persona = NewPersonaClient(tx.config)
 	tx.RetiredSecret = NewRetiredSecretClient(tx.config)
 	tx.Role = NewRoleClient(tx.config)
+	tx.TokenNotice = NewTokenNoticeClient(tx.config)
 	tx.UsageCount = NewUsageCountClient(tx.config)
+	tx.WebhookDelivery = NewWebhookDeliveryClient(tx.config)
+	tx.WebhookEndpoint = NewWebhookEndpointClient(tx.config)
+	tx.WebhookEvent = NewWebhookEventClient(tx.config)
 }
 
 // txDriver wraps the given dialect.Tx with a nop dialect.Driver implementation.

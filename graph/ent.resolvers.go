@@ -101,6 +101,32 @@ func (r *queryResolver) Roles(ctx context.Context, after *entgql.Cursor[string],
 		ent.WithRoleOrder(orderBy), ent.WithRoleFilter(where.Filter))
 }
 
+// WebhookDeliveries is the resolver for the webhookDeliveries field.
+func (r *queryResolver) WebhookDeliveries(ctx context.Context, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.WebhookDeliveryOrder) (*ent.WebhookDeliveryConnection, error) {
+	first, err := pageSize(first, last)
+	if err != nil {
+		return nil, err
+	}
+	if orderBy == nil {
+		orderBy = &ent.WebhookDeliveryOrder{Field: ent.WebhookDeliveryOrderFieldCreatedAt, Direction: entgql.OrderDirectionDesc}
+	}
+	return ent.FromContext(ctx).WebhookDelivery.Query().Paginate(ctx, after, first, before, last,
+		ent.WithWebhookDeliveryOrder(orderBy))
+}
+
+// WebhookEndpoints is the resolver for the webhookEndpoints field.
+func (r *queryResolver) WebhookEndpoints(ctx context.Context, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.WebhookEndpointOrder) (*ent.WebhookEndpointConnection, error) {
+	first, err := pageSize(first, last)
+	if err != nil {
+		return nil, err
+	}
+	if orderBy == nil {
+		orderBy = &ent.WebhookEndpointOrder{Field: ent.WebhookEndpointOrderFieldCreatedAt, Direction: entgql.OrderDirectionAsc}
+	}
+	return ent.FromContext(ctx).WebhookEndpoint.Query().Paginate(ctx, after, first, before, last,
+		ent.WithWebhookEndpointOrder(orderBy))
+}
+
 // APIToken returns APITokenResolver implementation.
 func (r *Resolver) APIToken() APITokenResolver { return &aPITokenResolver{r} }
 

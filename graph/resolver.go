@@ -54,11 +54,13 @@ func NewSchema(r *Resolver) graphql.ExecutableSchema {
 
 // tables maps a GraphQL type to the table its node lives in.
 var tables = map[string]string{
-	"APIToken":    "api_tokens",
-	"Persona":     "personas",
-	"Role":        "roles",
-	"ContentType": "content_types",
-	"AuditEvent":  "audit_events",
+	"APIToken":        "api_tokens",
+	"Persona":         "personas",
+	"Role":            "roles",
+	"ContentType":     "content_types",
+	"AuditEvent":      "audit_events",
+	"WebhookEndpoint": "webhook_endpoints",
+	"WebhookDelivery": "webhook_deliveries",
 }
 
 // nodeType resolves an id to its table from its prefix.
@@ -92,6 +94,10 @@ func deref(s *string) string {
 const (
 	DefaultPage = 100
 	maxPage     = 1000
+	// maxEvents bounds APIToken.events; maxDeliveries WebhookEvent.deliveries
+	// (one per endpoint, newest first).
+	maxEvents     = 100
+	maxDeliveries = 20
 )
 
 // pageSize checks first and last and applies the default page size.

@@ -124,6 +124,7 @@ var (
 		{Name: "client_ip", Type: field.TypeString, Size: 64, Default: ""},
 		{Name: "user_agent", Type: field.TypeString, Size: 512, Default: ""},
 		{Name: "request_id", Type: field.TypeString, Size: 64, Default: ""},
+		{Name: "detail", Type: field.TypeString, Size: 1000, Default: ""},
 		{Name: "changes", Type: field.TypeJSON},
 	}
 	// AuditEventsTable holds the schema information for the "audit_events" table.
@@ -390,6 +391,32 @@ var (
 			},
 		},
 	}
+	// TokenNoticesColumns holds the columns for the "token_notices" table.
+	TokenNoticesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "token_id", Type: field.TypeString, Size: 32},
+		{Name: "kind", Type: field.TypeString, Size: 16},
+		{Name: "expires_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "created_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+	}
+	// TokenNoticesTable holds the schema information for the "token_notices" table.
+	TokenNoticesTable = &schema.Table{
+		Name:       "token_notices",
+		Columns:    TokenNoticesColumns,
+		PrimaryKey: []*schema.Column{TokenNoticesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "tokennotice_token_id_kind_expires_at",
+				Unique:  true,
+				Columns: []*schema.Column{TokenNoticesColumns[1], TokenNoticesColumns[2], TokenNoticesColumns[3]},
+			},
+			{
+				Name:    "tokennotice_expires_at",
+				Unique:  false,
+				Columns: []*schema.Column{TokenNoticesColumns[3]},
+			},
+		},
+	}
 	// UsageCountsColumns holds the columns for the "usage_counts" table.
 	UsageCountsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -424,6 +451,104 @@ var (
 				Name:    "usagecount_resolution_start",
 				Unique:  false,
 				Columns: []*schema.Column{UsageCountsColumns[3], UsageCountsColumns[4]},
+			},
+		},
+	}
+	// WebhookDeliveriesColumns holds the columns for the "webhook_deliveries" table.
+	WebhookDeliveriesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 32},
+		{Name: "created_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "event_id", Type: field.TypeString, Size: 32},
+		{Name: "event", Type: field.TypeString, Size: 64},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"PENDING", "DELIVERED", "FAILED"}, Default: "PENDING", SchemaType: map[string]string{"mysql": "varchar(16)"}},
+		{Name: "attempts", Type: field.TypeInt, Default: 0},
+		{Name: "last_response_code", Type: field.TypeInt, Nullable: true},
+		{Name: "last_error", Type: field.TypeString, Size: 255, Default: ""},
+		{Name: "next_attempt_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "delivered_at", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "lease_until", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "leased_by", Type: field.TypeString, Size: 32, Default: ""},
+		{Name: "endpoint_id", Type: field.TypeString, Size: 32},
+	}
+	// WebhookDeliveriesTable holds the schema information for the "webhook_deliveries" table.
+	WebhookDeliveriesTable = &schema.Table{
+		Name:       "webhook_deliveries",
+		Columns:    WebhookDeliveriesColumns,
+		PrimaryKey: []*schema.Column{WebhookDeliveriesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "webhook_deliveries_webhook_endpoints_deliveries",
+				Columns:    []*schema.Column{WebhookDeliveriesColumns[12]},
+				RefColumns: []*schema.Column{WebhookEndpointsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "webhookdelivery_status_next_attempt_at",
+				Unique:  false,
+				Columns: []*schema.Column{WebhookDeliveriesColumns[4], WebhookDeliveriesColumns[8]},
+			},
+			{
+				Name:    "webhookdelivery_endpoint_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{WebhookDeliveriesColumns[12], WebhookDeliveriesColumns[1]},
+			},
+			{
+				Name:    "webhookdelivery_event_id",
+				Unique:  false,
+				Columns: []*schema.Column{WebhookDeliveriesColumns[2]},
+			},
+			{
+				Name:    "webhookdelivery_created_at_id",
+				Unique:  false,
+				Columns: []*schema.Column{WebhookDeliveriesColumns[1], WebhookDeliveriesColumns[0]},
+			},
+		},
+	}
+	// WebhookEndpointsColumns holds the columns for the "webhook_endpoints" table.
+	WebhookEndpointsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 32},
+		{Name: "created_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "updated_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "url", Type: field.TypeString, Size: 2048},
+		{Name: "events", Type: field.TypeJSON},
+		{Name: "enabled", Type: field.TypeBool, Default: true},
+		{Name: "secret_salt", Type: field.TypeString, Size: 64},
+		{Name: "last_attempt_at", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "last_attempt_ok", Type: field.TypeBool, Nullable: true},
+		{Name: "last_response_code", Type: field.TypeInt, Nullable: true},
+		{Name: "consecutive_failures", Type: field.TypeInt, Default: 0},
+	}
+	// WebhookEndpointsTable holds the schema information for the "webhook_endpoints" table.
+	WebhookEndpointsTable = &schema.Table{
+		Name:       "webhook_endpoints",
+		Columns:    WebhookEndpointsColumns,
+		PrimaryKey: []*schema.Column{WebhookEndpointsColumns[0]},
+	}
+	// WebhookEventsColumns holds the columns for the "webhook_events" table.
+	WebhookEventsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 32},
+		{Name: "type", Type: field.TypeString, Size: 64},
+		{Name: "token_id", Type: field.TypeString, Size: 32, Default: ""},
+		{Name: "payload", Type: field.TypeString, Size: 2147483647},
+		{Name: "created_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+	}
+	// WebhookEventsTable holds the schema information for the "webhook_events" table.
+	WebhookEventsTable = &schema.Table{
+		Name:       "webhook_events",
+		Columns:    WebhookEventsColumns,
+		PrimaryKey: []*schema.Column{WebhookEventsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "webhookevent_token_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{WebhookEventsColumns[2], WebhookEventsColumns[4]},
+			},
+			{
+				Name:    "webhookevent_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{WebhookEventsColumns[4]},
 			},
 		},
 	}
@@ -515,7 +640,11 @@ var (
 		PersonasTable,
 		RetiredSecretsTable,
 		RolesTable,
+		TokenNoticesTable,
 		UsageCountsTable,
+		WebhookDeliveriesTable,
+		WebhookEndpointsTable,
+		WebhookEventsTable,
 		APITokenRolesTable,
 		APITokenPermissionsTable,
 		RolePermissionsTable,
@@ -527,6 +656,7 @@ func init() {
 	APITokensTable.ForeignKeys[1].RefTable = PersonasTable
 	PermissionsTable.ForeignKeys[0].RefTable = ContentTypesTable
 	RetiredSecretsTable.ForeignKeys[0].RefTable = APITokensTable
+	WebhookDeliveriesTable.ForeignKeys[0].RefTable = WebhookEndpointsTable
 	APITokenRolesTable.ForeignKeys[0].RefTable = APITokensTable
 	APITokenRolesTable.ForeignKeys[1].RefTable = RolesTable
 	APITokenPermissionsTable.ForeignKeys[0].RefTable = APITokensTable

@@ -39,5 +39,17 @@ type RetiredSecret func(*sql.Selector)
 // Role is the predicate function for role builders.
 type Role func(*sql.Selector)
 
+// TokenNotice is the predicate function for tokennotice builders.
+type TokenNotice func(*sql.Selector)
+
 // UsageCount is the predicate function for usagecount builders.
 type UsageCount func(*sql.Selector)
+
+// WebhookDelivery is the predicate function for webhookdelivery builders.
+type WebhookDelivery func(*sql.Selector)
+
+// WebhookEndpoint is the predicate function for webhookendpoint builders.
+type WebhookEndpoint func(*sql.Selector)
+
+// WebhookEvent is the predicate function for webhookevent builders.
+type WebhookEvent func(*sql.Selector)

@@ -34,6 +34,9 @@ func (AuditEvent) Fields() []ent.Field {
 		field.String("client_ip").MaxLen(64).Default("").Immutable().Annotations(entgql.MapsTo("clientIP")),
 		field.String("user_agent").MaxLen(512).Default("").Immutable(),
 		field.String("request_id").MaxLen(64).Default("").Immutable().Annotations(entgql.MapsTo("requestID")),
+		// What else the change was about when no field names it, e.g. who
+		// reported a leaked secret and where; never a secret.
+		field.String("detail").MaxLen(1000).Default("").Immutable().Annotations(entgql.Skip(entgql.SkipWhereInput, entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
 		// The names of the fields the mutation changed; never their secret values.
 		field.JSON("changes", []string{}).Immutable().
 			Annotations(entgql.Type("[String!]"), entgql.Skip(entgql.SkipWhereInput, entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),

@@ -45,6 +45,10 @@ func SystemContentTypes() []CreateContentTypeInput {
 		{UID: "role", DisplayName: "Roles", Description: desc("Reusable bundles of permissions."), Actions: crud()},
 		{UID: "content-type", DisplayName: "Content types", Description: desc("What permissions are about."), Actions: crud()},
 		{UID: "audit-event", DisplayName: "Audit log", Description: desc("The record of every change."), Actions: []*perm.Action{{Name: "read", ReadOnly: true}}},
+		// Reading webhooks is not read-only: an endpoint's URL can itself be
+		// a credential (chat webhooks), so READ_ONLY tokens do not get it.
+		{UID: "webhook", DisplayName: "Webhooks", Description: desc("Endpoints that receive events, and their deliveries."),
+			Actions: []*perm.Action{{Name: "read"}, {Name: "create"}, {Name: "update"}, {Name: "delete"}, {Name: "redeliver"}}},
 	}
 }
 

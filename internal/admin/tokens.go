@@ -35,7 +35,7 @@ type CreateTokenInput struct {
 	Secret      *string
 	// AllowSelfRotation lets the token roll its own secret (rotation.go).
 	AllowSelfRotation *bool
-	Metadata    *metadata.JSON
+	Metadata          *metadata.JSON
 	// Verification-time policy (policy.go).
 	RateLimits      []policy.RateLimit
 	Credits         *policy.CreditsInput
@@ -57,7 +57,7 @@ type UpdateTokenInput struct {
 	Permissions []*perm.Permission
 	// AllowSelfRotation lets the token roll its own secret (rotation.go).
 	AllowSelfRotation *bool
-	Metadata    *metadata.JSON
+	Metadata          *metadata.JSON
 	// Verification-time policy (policy.go): nil lists and omitted values
 	// are unchanged; an empty list or null removes.
 	RateLimits      []policy.RateLimit
@@ -446,7 +446,7 @@ func (s *Service) auditToken(ctx context.Context, action string, t *ent.APIToken
 	if err := s.changed(ctx, feed.Token, t.ID); err != nil {
 		return err
 	}
-	return audit.Record(ctx, audit.Event{Action: action, TargetType: "api-token", TargetID: t.ID, TargetName: t.Name, Changes: changes, At: s.now()})
+	return audit.Record(ctx, audit.Event{Action: action, TargetType: "api-token", TargetID: t.ID, TargetName: t.Name, Changes: changes, At: s.now(), Token: t})
 }
 
 // tokenFor loads the token a mutation needing need acts on, as verb, and

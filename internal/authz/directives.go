@@ -16,6 +16,10 @@ var ContentTypeOf = map[string]string{
 	"Role":        "role",
 	"ContentType": "content-type",
 	"AuditEvent":  "audit-event",
+	// Webhook endpoints, their deliveries and the events delivered.
+	"WebhookEndpoint": "webhook",
+	"WebhookDelivery": "webhook",
+	"WebhookEvent":    "webhook",
 }
 
 // HasPermission implements @hasPermission(contentType:, action:).

@@ -10,8 +10,8 @@ import (
 	"github.com/latchkeyhq/latchkey/ent/apitoken"
 	"github.com/latchkeyhq/latchkey/internal/gqlerr"
 	"github.com/latchkeyhq/latchkey/internal/perm"
-	"github.com/latchkeyhq/latchkey/internal/usage"
 	"github.com/latchkeyhq/latchkey/internal/policy"
+	"github.com/latchkeyhq/latchkey/internal/usage"
 )
 
 // Principal is the authenticated caller of one request.

@@ -62,6 +62,12 @@ type Config struct {
 	// LimitsSyncInterval is how often rate-limit counts are shared between
 	// instances and idle credit leases returned (internal/limits, credits).
 	LimitsSyncInterval time.Duration
+	// Webhooks (internal/webhook) and leak reports (internal/secretscan).
+	WebhookPollInterval time.Duration
+	WebhookTimeout      time.Duration
+	WebhookConcurrency  int
+	WebhookRetention    time.Duration
+	SecretScanningKeys string
 }
 
 // Parse reads settings from args (without the program or subcommand name)
@@ -123,11 +129,16 @@ func Parse(cmd string, args []string, getenv func(string) string, out io.Writer)
 	num(&c.MaxQueued, "max-queued", "LATCHKEY_MAX_QUEUED", 256, "requests that may wait for a turn when max-in-flight are running")
 	dur(&c.QueueTimeout, "queue-timeout", "LATCHKEY_QUEUE_TIMEOUT", 500*time.Millisecond, "longest a request waits for a turn before it gets 503")
 	dur(&c.NegativeCacheTTL, "negative-cache-ttl", "LATCHKEY_NEGATIVE_CACHE_TTL", 10*time.Second, "how long a well-formed secret that authenticates nothing is remembered, so repeating it costs no database lookup (0: off); creates and regenerates forget it at once on every instance")
-	dur(&c.SweepInterval, "sweep-interval", "LATCHKEY_SWEEP_INTERVAL", time.Minute, "how often lifecycle sweeps run (revoking tokens unused longer than the policy allows)")
+	dur(&c.SweepInterval, "sweep-interval", "LATCHKEY_SWEEP_INTERVAL", time.Minute, "how often lifecycle sweeps run (revoking tokens unused longer than the policy allows, expiry notices, webhook retention)")
 	dur(&c.UsageRetention.Minute, "usage-retention-minute", "LATCHKEY_USAGE_RETENTION_MINUTE", usage.DefaultRetention.Minute, "how long per-minute usage counts are kept")
 	dur(&c.UsageRetention.Hour, "usage-retention-hour", "LATCHKEY_USAGE_RETENTION_HOUR", usage.DefaultRetention.Hour, "how long per-hour usage counts are kept")
 	dur(&c.UsageRetention.Day, "usage-retention-day", "LATCHKEY_USAGE_RETENTION_DAY", usage.DefaultRetention.Day, "how long per-day usage counts are kept")
 	dur(&c.LimitsSyncInterval, "limits-sync-interval", "LATCHKEY_LIMITS_SYNC_INTERVAL", time.Second, "how often instances share rate-limit counts and return unused credit leases; a limit can be overshot across instances by what the others admit in two intervals")
+	dur(&c.WebhookPollInterval, "webhook-poll-interval", "LATCHKEY_WEBHOOK_POLL_INTERVAL", time.Second, "how often each instance looks for webhook deliveries that are due")
+	dur(&c.WebhookTimeout, "webhook-timeout", "LATCHKEY_WEBHOOK_TIMEOUT", 10*time.Second, "how long one webhook delivery attempt may take")
+	num(&c.WebhookConcurrency, "webhook-concurrency", "LATCHKEY_WEBHOOK_CONCURRENCY", 8, "webhook deliveries each instance attempts at once")
+	dur(&c.WebhookRetention, "webhook-retention", "LATCHKEY_WEBHOOK_RETENTION", 30*24*time.Hour, "how long finished webhook deliveries and their events are kept (at least 4 days)")
+	str(&c.SecretScanningKeys, "secret-scanning-keys", "LATCHKEY_SECRET_SCANNING_KEYS", "", "file of secret scanners' public keys in GitHub's key-list JSON; enables POST /secret-scanning/report")
 
 	if err := errors.Join(envErrs...); err != nil {
 		return nil, nil, err
@@ -172,6 +183,9 @@ func Parse(cmd string, args []string, getenv func(string) string, out io.Writer)
 	}
 	if c.MaxInFlight < 0 || c.MaxQueued < 0 || c.QueueTimeout < 0 || c.NegativeCacheTTL < 0 {
 		return nil, nil, errors.New("max-in-flight, max-queued, queue-timeout and negative-cache-ttl must be ≥ 0")
+	}
+	if c.WebhookPollInterval <= 0 || c.WebhookTimeout <= 0 || c.WebhookConcurrency < 1 || c.SweepInterval <= 0 || c.WebhookRetention < 4*24*time.Hour {
+		return nil, nil, errors.New("webhook-poll-interval, webhook-timeout and sweep-interval must be > 0, webhook-concurrency ≥ 1, webhook-retention ≥ 96h (deliveries are retried for 3 days)")
 	}
 	return c, fs.Args(), nil
 }

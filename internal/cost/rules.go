@@ -42,6 +42,10 @@ var databaseFields = map[string]bool{
 	// A usage series is one aggregate query per token or persona.
 	"APIToken.usage": true,
 	"Persona.usage":  true,
+	"APIToken.events":               true,
+	"WebhookEvent.deliveries":       true,
+	"WebhookEndpoint.deliveries":    true,
+	"WebhookDelivery.endpoint":      true,
 }
 
 // listSizes overrides DefaultListSize for lists whose size is known better.
@@ -51,6 +55,9 @@ var listSizes = map[string]int{
 	// The most points a series may have, and the longest ranking.
 	"UsageSeries.points": usage.MaxPoints,
 	"Query.topAPITokens": usage.MaxTop,
+	// The most APIToken.events(first:) returns (graph.maxEvents);
+	// WebhookEvent.deliveries returns at most DefaultListSize.
+	"APIToken.events": 100,
 }
 
 // Pre-validation caps. Validation grows quadratically with the number of

@@ -43,6 +43,11 @@ var probes = map[string]string{
 	"content-type:update":  `mutation { updateContentType(id: "` + fakeCT + `", input: {}) { id } }`,
 	"content-type:delete":  `mutation { deleteContentType(id: "` + fakeCT + `") }`,
 	"audit-event:read":     `{ auditEvents { totalCount } }`,
+	"webhook:read":         `{ webhookEndpoints { totalCount } }`,
+	"webhook:create":       `mutation { createWebhookEndpoint(input: {url: "", events: []}) { secret } }`,
+	"webhook:update":       `mutation { updateWebhookEndpoint(id: "whk_AAAAAAAAAAAAAAAAAAAA", input: {}) { id } }`,
+	"webhook:delete":       `mutation { deleteWebhookEndpoint(id: "whk_AAAAAAAAAAAAAAAAAAAA") }`,
+	"webhook:redeliver":    `mutation { redeliverWebhook(deliveryID: "whd_AAAAAAAAAAAAAAAAAAAA") { id } }`,
 }
 
 func cells(list ...string) []map[string]any {

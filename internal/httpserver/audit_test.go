@@ -23,6 +23,14 @@ func TestEveryMutationIsAudited(t *testing.T) {
 		}
 		missing := map[string]any{"id": "tok_AAAAAAAAAAAAAAAAAAAA"}
 		steps := []step{
+			// First, so that the token mutations below have deliveries to redeliver.
+			{"createWebhookEndpoint", "webhook.create",
+				func() (string, map[string]any) {
+					return `mutation { createWebhookEndpoint(input: {url: "http://127.0.0.1:9/latchkey", events: ["*"]}) { endpoint { id } } }`, nil
+				},
+				func() (string, map[string]any) {
+					return `mutation { createWebhookEndpoint(input: {url: "ftp://hooks.example.com/", events: ["*"]}) { endpoint { id } } }`, nil
+				}, "createWebhookEndpoint.endpoint.id"},
 			{"updatePolicy", "policy.update",
 				func() (string, map[string]any) {
 					return `mutation { updatePolicy(input: {maxGracePeriodSeconds: 3600}) { maxGracePeriodSeconds } }`, nil
@@ -140,6 +148,28 @@ func TestEveryMutationIsAudited(t *testing.T) {
 				},
 				func() (string, map[string]any) {
 					return `mutation($id: ID!) { deleteContentType(id: $id) }`, map[string]any{"id": ids["createContentType"]}
+				}, ""},
+			{"updateWebhookEndpoint", "webhook.update",
+				func() (string, map[string]any) {
+					return `mutation($id: ID!) { updateWebhookEndpoint(id: $id, input: {url: "https://hooks.example.com/latchkey"}) { id } }`, map[string]any{"id": ids["createWebhookEndpoint"]}
+				},
+				func() (string, map[string]any) {
+					return `mutation($id: ID!) { updateWebhookEndpoint(id: $id, input: {events: ["api-token.nope"]}) { id } }`, map[string]any{"id": ids["createWebhookEndpoint"]}
+				}, ""},
+			{"redeliverWebhook", "webhook.redeliver",
+				func() (string, map[string]any) {
+					r := s.MustDo(t, s.Admin, `{ webhookDeliveries(first: 1) { edges { node { id } } } }`, nil)
+					return `mutation($id: ID!) { redeliverWebhook(deliveryID: $id) { id } }`, map[string]any{"id": r.Get("webhookDeliveries.edges").([]any)[0].(map[string]any)["node"].(map[string]any)["id"]}
+				},
+				func() (string, map[string]any) {
+					return `mutation { redeliverWebhook(deliveryID: "whd_AAAAAAAAAAAAAAAAAAAA") { id } }`, nil
+				}, ""},
+			{"deleteWebhookEndpoint", "webhook.delete",
+				func() (string, map[string]any) {
+					return `mutation($id: ID!) { deleteWebhookEndpoint(id: $id) }`, map[string]any{"id": ids["createWebhookEndpoint"]}
+				},
+				func() (string, map[string]any) {
+					return `mutation($id: ID!) { deleteWebhookEndpoint(id: $id) }`, map[string]any{"id": ids["createWebhookEndpoint"]}
 				}, ""},
 			// Last: the Bootstrap token rotates itself, and its old secret
 			// then works for use only.

@@ -14,7 +14,7 @@ func TestPersonasRolesContentTypes(t *testing.T) {
 		s := testserver.New(t, dialect)
 		// Seeded catalog.
 		cts := s.MustDo(t, s.Admin, `{ contentTypes { totalCount edges { node { uid system actions { name readOnly } } } } }`, nil)
-		if cts.Get("contentTypes.totalCount") != float64(5) || !strings.Contains(cts.Raw, `{"name":"regenerate","readOnly":false}`) {
+		if cts.Get("contentTypes.totalCount") != float64(6) || !strings.Contains(cts.Raw, `{"name":"regenerate","readOnly":false}`) {
 			t.Fatalf("system content types: %s", cts.Raw)
 		}
 

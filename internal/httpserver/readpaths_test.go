@@ -116,6 +116,7 @@ func leaves(schema *ast.Schema, guarded map[string]string, typ string) string {
 type readFixtures struct {
 	s                                  *testserver.Server
 	token, persona, role, ctype, event string
+	endpoint, delivery                 string
 	introspected                       string
 	all                                string // CUSTOM with every system permission
 	without                            map[string]string
@@ -133,6 +134,9 @@ func newReadFixtures(t *testing.T, s *testserver.Server) *readFixtures {
 			every = append(every, ct.UID+":"+a.Name)
 		}
 	}
+	// An endpoint for every event, before anything happens: the fixtures'
+	// events have deliveries (to a port nobody listens on).
+	f.endpoint = s.MustDo(t, s.Admin, `mutation { createWebhookEndpoint(input: {url: "http://127.0.0.1:9/", events: ["*"]}) { endpoint { id } } }`, nil).Str("createWebhookEndpoint.endpoint.id")
 	f.role = s.MustDo(t, s.Admin, `mutation { createRole(input: {name: "Revokers", permissions: [{contentType: "api-token", action: "revoke"}]}) { id } }`, nil).Str("createRole.id")
 	f.persona = s.MustDo(t, s.Admin, `mutation { createPersona(input: {name: "Victim persona"}) { id } }`, nil).Str("createPersona.id")
 	// The victim is made by a token with a role, made by Bootstrap: every
@@ -164,6 +168,8 @@ func newReadFixtures(t *testing.T, s *testserver.Server) *readFixtures {
 	edges := s.MustDo(t, s.Admin, `{ auditEvents(first: 1) { edges { node { id } } } }`, nil).Get("auditEvents.edges").([]any)
 	f.event = edges[0].(map[string]any)["node"].(map[string]any)["id"].(string)
 	flush(t, s) // the tokens' usage so far, for topAPITokens
+	edges = s.MustDo(t, s.Admin, `{ webhookDeliveries(first: 1) { edges { node { id } } } }`, nil).Get("webhookDeliveries.edges").([]any)
+	f.delivery = edges[0].(map[string]any)["node"].(map[string]any)["id"].(string)
 	return f
 }
 
@@ -180,6 +186,10 @@ func (f *readFixtures) idOf(t *testing.T, typ string) string {
 		return f.ctype
 	case "AuditEvent":
 		return f.event
+	case "WebhookEndpoint":
+		return f.endpoint
+	case "WebhookDelivery":
+		return f.delivery
 	}
 	t.Fatalf("no fixture of type %s", typ)
 	return ""
@@ -230,6 +240,12 @@ func (f *readFixtures) args(t *testing.T, root *ast.FieldDefinition, on string) 
 		return fmt.Sprintf(`(input: {uid: %q, displayName: %q, actions: [{name: "write", readOnly: false}]})`, fmt.Sprintf("type-%d", f.n), u)
 	case "updateContentType":
 		return fmt.Sprintf(`(id: %q, input: {description: %q})`, f.ctype, u)
+	case "createWebhookEndpoint":
+		return `(input: {url: "https://hooks.example.com/", events: ["*"], enabled: false})`
+	case "updateWebhookEndpoint":
+		return fmt.Sprintf(`(id: %q, input: {enabled: true})`, f.endpoint)
+	case "redeliverWebhook":
+		return fmt.Sprintf(`(deliveryID: %q)`, f.delivery)
 	}
 	for _, a := range root.Arguments {
 		if a.Type.NonNull && a.DefaultValue == nil {
@@ -341,10 +357,12 @@ func rootReads(p readPath, ct string) bool {
 
 // deadPaths cannot hold data whatever the fixtures: each is named, with why.
 var deadPaths = map[string]string{
-	"createPersona.tokens.edges.node":           "a new persona has no tokens",
-	"createPersona.tokens.edges.node.persona":   "a new persona has no tokens",
-	"createPersona.tokens.edges.node.roles":     "a new persona has no tokens",
-	"createPersona.tokens.edges.node.createdBy": "a new persona has no tokens",
+	"createPersona.tokens.edges.node":                      "a new persona has no tokens",
+	"createPersona.tokens.edges.node.persona":              "a new persona has no tokens",
+	"createPersona.tokens.edges.node.roles":                "a new persona has no tokens",
+	"createPersona.tokens.edges.node.createdBy":            "a new persona has no tokens",
+	"createPersona.tokens.edges.node.events":               "a new persona has no tokens",
+	"createWebhookEndpoint.endpoint.deliveries.edges.node": "a new endpoint has no deliveries",
 }
 
 // Every path of the schema to a guarded type, walked by a caller holding

@@ -41,6 +41,7 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/store"
 	"github.com/latchkeyhq/latchkey/internal/txretry"
 	"github.com/latchkeyhq/latchkey/internal/usage"
+	"github.com/latchkeyhq/latchkey/internal/webhook"
 )
 
 // Server is one Latchkey instance's HTTP side and the state behind it.
@@ -72,7 +73,15 @@ type Server struct {
 	failCommit func(ctx context.Context) error
 	// Lifecycle revokes unused tokens (RunSweeps) and reused secrets.
 	Lifecycle *lifecycle.Lifecycle
+	// Webhooks delivers the outbox and runs the event sweeps; RunWebhooks runs it.
+	Webhooks *webhook.Worker
+	// err is a setting New could not apply (see Err).
+	err error
 }
+
+// Err reports a setting the server could not apply, e.g. an unreadable
+// LATCHKEY_SECRET_SCANNING_KEYS file; the process should not serve then.
+func (s *Server) Err() error { return s.err }
 
 // Option adjusts a Server.
 type Option func(*Server)
@@ -123,6 +132,12 @@ func New(cfg *config.Config, st *store.Store, log zerolog.Logger, opts ...Option
 	}
 
 	s.Retry = &txretry.Policy{Retries: &atomic.Int64{}}
+	s.Webhooks = &webhook.Worker{
+		Client: st.Client, Secrets: webhook.NewSecrets(hasher), Now: s.now, Instance: origin, MySQL: st.Dialect == dialect.MySQL,
+		Timeout: cfg.WebhookTimeout, Concurrency: cfg.WebhookConcurrency, Retention: cfg.WebhookRetention, Log: log,
+	}
+	leaks := s.secretScanning()
+
 	s.metrics.watch(s.Verifier, s.auth)
 	s.metrics.watchRetries(s.Retry.Retries)
 	s.metrics.watchUsage(s.Usage)
@@ -138,6 +153,7 @@ func New(cfg *config.Config, st *store.Store, log zerolog.Logger, opts ...Option
 	pg := s.observe("playground", playground.Handler())
 	mux.Handle("/playground", pg)
 	mux.Handle("/playground/", pg)
+	mux.Handle("POST /secret-scanning/report", s.observe("secret-scanning", s.deadline(leaks)))
 	mux.Handle("GET /metrics", s.observe("metrics", promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{})))
 	s.handler = s.shed(mux)
 	return s
@@ -162,6 +178,10 @@ func (s *Server) Follow(ctx context.Context) { s.Feed.Run(ctx, s.cfg.ChangePollI
 // RunSweeps revokes tokens unused longer than the policy allows, every
 // LATCHKEY_SWEEP_INTERVAL, until ctx ends.
 func (s *Server) RunSweeps(ctx context.Context) { s.Lifecycle.Run(ctx, s.cfg.SweepInterval) }
+// RunWebhooks delivers webhooks and runs the event sweeps until ctx ends.
+func (s *Server) RunWebhooks(ctx context.Context) {
+	s.Webhooks.Run(ctx, s.cfg.WebhookPollInterval, s.cfg.SweepInterval)
+}
 
 // Handler is the root HTTP handler.
 func (s *Server) Handler() http.Handler { return s.handler }

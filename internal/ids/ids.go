@@ -18,18 +18,24 @@ const (
 	AuditEvent  = "evt"
 	Permission  = "prm"
 	// IdempotencyKey rows are never shown to clients.
-	IdempotencyKey = "idk"
+	IdempotencyKey  = "idk"
+	WebhookEndpoint = "whk"
+	WebhookDelivery = "whd"
+	WebhookEvent    = "whe"
 )
 
 const randomLen = 20
 
 // typeNames maps a prefix to the GraphQL type of the records it marks.
 var typeNames = map[string]string{
-	APIToken:    "APIToken",
-	Persona:     "Persona",
-	Role:        "Role",
-	ContentType: "ContentType",
-	AuditEvent:  "AuditEvent",
+	APIToken:        "APIToken",
+	Persona:         "Persona",
+	Role:            "Role",
+	ContentType:     "ContentType",
+	AuditEvent:      "AuditEvent",
+	WebhookEndpoint: "WebhookEndpoint",
+	WebhookDelivery: "WebhookDelivery",
+	WebhookEvent:    "WebhookEvent",
 }
 
 // New returns prefix_ followed by 20 random base62 characters.

@@ -51,8 +51,11 @@ func Seed(ctx context.Context, client *ent.Client, svc *admin.Service, bootstrap
 	var b *Bootstrap
 	err := retryRace(ctx, func() error {
 		seeded, err := client.ContentType.Query().Exist(ctx)
-		if err != nil || seeded {
+		if err != nil {
 			return err
+		}
+		if seeded {
+			return addSystemContentTypes(ctx, client, svc)
 		}
 		// svc locks rows exactly when the database is MySQL.
 		tx, err := BeginChange(ctx, client, svc.Locking)

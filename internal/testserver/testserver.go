@@ -215,6 +215,9 @@ func start(t testing.TB, ctx context.Context, set *setup, url, pepper, bootstrap
 		log = zerolog.New(io.Discard).Level(zerolog.InfoLevel)
 	}
 	app := httpserver.New(cfg, st, log, appOpts...)
+	if err := app.Err(); err != nil {
+		return nil, err
+	}
 	boot, err := store.Seed(ctx, st.Client, app.Admin, bootstrapSecret)
 	if err != nil {
 		return nil, fmt.Errorf("seeding: %w", err)
@@ -380,13 +383,13 @@ func (s *Server) Snapshot(t testing.TB) string {
 	return b.String()
 }
 
-// follow reads the change feed and runs the lifecycle sweeps for the life
-// of the test, as a deployed instance does.
+// follow reads the change feed, runs the lifecycle sweeps and delivers
+// webhooks for the life of the test, as a deployed instance does.
 func follow(t testing.TB, app *httpserver.Server) {
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
+	done := make(chan struct{}, 2)
 	go func() {
-		defer close(done)
+		defer func() { done <- struct{}{} }()
 		app.Follow(ctx)
 	}()
 	swept := make(chan struct{})
@@ -394,9 +397,14 @@ func follow(t testing.TB, app *httpserver.Server) {
 		defer close(swept)
 		app.RunSweeps(ctx)
 	}()
+	go func() {
+		defer func() { done <- struct{}{} }()
+		app.RunWebhooks(ctx)
+	}()
 	t.Cleanup(func() {
 		cancel()
 		<-done
 		<-swept
+		<-done
 	})
 }
