@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/latchkeyhq/latchkey/ent/apitoken"
+	"github.com/latchkeyhq/latchkey/internal/lastused"
 	"github.com/latchkeyhq/latchkey/internal/store"
 )
 
@@ -86,7 +87,11 @@ func TestServeShutsDownGracefully(t *testing.T) {
 	}
 	defer st.Close()
 	tok, err := st.Client.APIToken.Query().Where(apitoken.Name("Bootstrap")).Only(context.Background())
-	if err != nil || tok.LastUsedAt == nil {
-		t.Fatalf("last use not flushed at shutdown: %+v %v", tok, err)
+	if err != nil {
+		t.Fatal(err)
+	}
+	used, err := lastused.Of(context.Background(), st.Client, tok.ID)
+	if err != nil || used == nil || used.LastUsedAt == nil {
+		t.Fatalf("last use not flushed at shutdown: %+v %v", used, err)
 	}
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/latchkeyhq/latchkey/ent/permission"
 	"github.com/latchkeyhq/latchkey/ent/persona"
 	"github.com/latchkeyhq/latchkey/ent/role"
+	"github.com/latchkeyhq/latchkey/ent/tokenusage"
 )
 
 // Client is the client that holds all ent builders.
@@ -46,6 +47,8 @@ type Client struct {
 	Persona *PersonaClient
 	// Role is the client for interacting with the Role builders.
 	Role *RoleClient
+	// TokenUsage is the client for interacting with the TokenUsage builders.
+	TokenUsage *TokenUsageClient
 }
 
 // NewClient creates a new client configured with the given options.
@@ -65,6 +68,7 @@ func (c *Client) init() {
 	c.Permission = NewPermissionClient(c.config)
 	c.Persona = NewPersonaClient(c.config)
 	c.Role = NewRoleClient(c.config)
+	c.TokenUsage = NewTokenUsageClient(c.config)
 }
 
 type (
@@ -165,6 +169,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Permission:     NewPermissionClient(cfg),
 		Persona:        NewPersonaClient(cfg),
 		Role:           NewRoleClient(cfg),
+		TokenUsage:     NewTokenUsageClient(cfg),
 	}, nil
 }
 
@@ -192,6 +197,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Permission:     NewPermissionClient(cfg),
 		Persona:        NewPersonaClient(cfg),
 		Role:           NewRoleClient(cfg),
+		TokenUsage:     NewTokenUsageClient(cfg),
 	}, nil
 }
 
@@ -222,7 +228,7 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.APIToken, c.AuditEvent, c.Change, c.ContentType, c.IdempotencyKey,
-		c.Permission, c.Persona, c.Role,
+		c.Permission, c.Persona, c.Role, c.TokenUsage,
 	} {
 		n.Use(hooks...)
 	}
@@ -233,7 +239,7 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.APIToken, c.AuditEvent, c.Change, c.ContentType, c.IdempotencyKey,
-		c.Permission, c.Persona, c.Role,
+		c.Permission, c.Persona, c.Role, c.TokenUsage,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -258,6 +264,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Persona.mutate(ctx, m)
 	case *RoleMutation:
 		return c.Role.mutate(ctx, m)
+	case *TokenUsageMutation:
+		return c.TokenUsage.mutate(ctx, m)
 	default:
 		return nil, fmt.Errorf("ent: unknown mutation type %T", m)
 	}
@@ -1519,14 +1527,147 @@ func (c *RoleClient) mutate(ctx context.Context, m *RoleMutation) (Value, error)
 	}
 }
 
+// TokenUsageClient is a client for the TokenUsage schema.
+type TokenUsageClient struct {
+	config
+}
+
+// NewTokenUsageClient returns a client for the TokenUsage from the given config.
+func NewTokenUsageClient(c config) *TokenUsageClient {
+	return &TokenUsageClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `tokenusage.Hooks(f(g(h())))`.
+func (c *TokenUsageClient) Use(hooks ...Hook) {
+	c.hooks.TokenUsage = append(c.hooks.TokenUsage, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `tokenusage.Intercept(f(g(h())))`.
+func (c *TokenUsageClient) Intercept(interceptors ...Interceptor) {
+	c.inters.TokenUsage = append(c.inters.TokenUsage, interceptors...)
+}
+
+// Create returns a builder for creating a TokenUsage entity.
+func (c *TokenUsageClient) Create() *TokenUsageCreate {
+	mutation := newTokenUsageMutation(c.config, OpCreate)
+	return &TokenUsageCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of TokenUsage entities.
+func (c *TokenUsageClient) CreateBulk(builders ...*TokenUsageCreate) *TokenUsageCreateBulk {
+	return &TokenUsageCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *TokenUsageClient) MapCreateBulk(slice any, setFunc func(*TokenUsageCreate, int)) *TokenUsageCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &TokenUsageCreateBulk{err: fmt.Errorf("calling to TokenUsageClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*TokenUsageCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &TokenUsageCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for TokenUsage.
+func (c *TokenUsageClient) Update() *TokenUsageUpdate {
+	mutation := newTokenUsageMutation(c.config, OpUpdate)
+	return &TokenUsageUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *TokenUsageClient) UpdateOne(_m *TokenUsage) *TokenUsageUpdateOne {
+	mutation := newTokenUsageMutation(c.config, OpUpdateOne, withTokenUsage(_m))
+	return &TokenUsageUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *TokenUsageClient) UpdateOneID(id string) *TokenUsageUpdateOne {
+	mutation := newTokenUsageMutation(c.config, OpUpdateOne, withTokenUsageID(id))
+	return &TokenUsageUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for TokenUsage.
+func (c *TokenUsageClient) Delete() *TokenUsageDelete {
+	mutation := newTokenUsageMutation(c.config, OpDelete)
+	return &TokenUsageDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *TokenUsageClient) DeleteOne(_m *TokenUsage) *TokenUsageDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *TokenUsageClient) DeleteOneID(id string) *TokenUsageDeleteOne {
+	builder := c.Delete().Where(tokenusage.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &TokenUsageDeleteOne{builder}
+}
+
+// Query returns a query builder for TokenUsage.
+func (c *TokenUsageClient) Query() *TokenUsageQuery {
+	return &TokenUsageQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeTokenUsage},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a TokenUsage entity by its id.
+func (c *TokenUsageClient) Get(ctx context.Context, id string) (*TokenUsage, error) {
+	return c.Query().Where(tokenusage.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *TokenUsageClient) GetX(ctx context.Context, id string) *TokenUsage {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *TokenUsageClient) Hooks() []Hook {
+	return c.hooks.TokenUsage
+}
+
+// Interceptors returns the client interceptors.
+func (c *TokenUsageClient) Interceptors() []Interceptor {
+	return c.inters.TokenUsage
+}
+
+func (c *TokenUsageClient) mutate(ctx context.Context, m *TokenUsageMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&TokenUsageCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&TokenUsageUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&TokenUsageUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&TokenUsageDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown TokenUsage mutation op: %q", m.Op())
+	}
+}
+
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
 		APIToken, AuditEvent, Change, ContentType, IdempotencyKey, Permission, Persona,
-		Role []ent.Hook
+		Role, TokenUsage []ent.Hook
 	}
 	inters struct {
 		APIToken, AuditEvent, Change, ContentType, IdempotencyKey, Permission, Persona,
-		Role []ent.Interceptor
+		Role, TokenUsage []ent.Interceptor
 	}
 )

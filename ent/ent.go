@@ -20,6 +20,7 @@ import (
 	"github.com/latchkeyhq/latchkey/ent/permission"
 	"github.com/latchkeyhq/latchkey/ent/persona"
 	"github.com/latchkeyhq/latchkey/ent/role"
+	"github.com/latchkeyhq/latchkey/ent/tokenusage"
 )
 
 // ent aliases to avoid import conflicts in user's code.
@@ -88,6 +89,7 @@ func checkColumn(t, c string) error {
 			permission.Table:     permission.ValidColumn,
 			persona.Table:        persona.ValidColumn,
 			role.Table:           role.ValidColumn,
+			tokenusage.Table:     tokenusage.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

@@ -14,6 +14,7 @@ import (
 	"github.com/latchkeyhq/latchkey/ent/persona"
 	"github.com/latchkeyhq/latchkey/ent/role"
 	"github.com/latchkeyhq/latchkey/ent/schema"
+	"github.com/latchkeyhq/latchkey/ent/tokenusage"
 )
 
 // The init function reads all schema descriptors with runtime code
@@ -93,16 +94,12 @@ func init() {
 	apitokenDescHint := apitokenFields[8].Descriptor()
 	// apitoken.HintValidator is a validator for the "hint" field. It is called by the builders before save.
 	apitoken.HintValidator = apitokenDescHint.Validators[0].(func(string) error)
-	// apitokenDescLastUsedIP is the schema descriptor for last_used_ip field.
-	apitokenDescLastUsedIP := apitokenFields[14].Descriptor()
-	// apitoken.LastUsedIPValidator is a validator for the "last_used_ip" field. It is called by the builders before save.
-	apitoken.LastUsedIPValidator = apitokenDescLastUsedIP.Validators[0].(func(string) error)
 	// apitokenDescPersonaID is the schema descriptor for persona_id field.
-	apitokenDescPersonaID := apitokenFields[15].Descriptor()
+	apitokenDescPersonaID := apitokenFields[12].Descriptor()
 	// apitoken.PersonaIDValidator is a validator for the "persona_id" field. It is called by the builders before save.
 	apitoken.PersonaIDValidator = apitokenDescPersonaID.Validators[0].(func(string) error)
 	// apitokenDescCreatedByID is the schema descriptor for created_by_id field.
-	apitokenDescCreatedByID := apitokenFields[16].Descriptor()
+	apitokenDescCreatedByID := apitokenFields[13].Descriptor()
 	// apitoken.CreatedByIDValidator is a validator for the "created_by_id" field. It is called by the builders before save.
 	apitoken.CreatedByIDValidator = apitokenDescCreatedByID.Validators[0].(func(string) error)
 	// apitokenDescID is the schema descriptor for id field.
@@ -585,4 +582,14 @@ func init() {
 			return nil
 		}
 	}()
+	tokenusageFields := schema.TokenUsage{}.Fields()
+	_ = tokenusageFields
+	// tokenusageDescLastUsedIP is the schema descriptor for last_used_ip field.
+	tokenusageDescLastUsedIP := tokenusageFields[2].Descriptor()
+	// tokenusage.LastUsedIPValidator is a validator for the "last_used_ip" field. It is called by the builders before save.
+	tokenusage.LastUsedIPValidator = tokenusageDescLastUsedIP.Validators[0].(func(string) error)
+	// tokenusageDescID is the schema descriptor for id field.
+	tokenusageDescID := tokenusageFields[0].Descriptor()
+	// tokenusage.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	tokenusage.IDValidator = tokenusageDescID.Validators[0].(func(string) error)
 }

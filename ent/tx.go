@@ -28,6 +28,8 @@ type Tx struct {
 	Persona *PersonaClient
 	// Role is the client for interacting with the Role builders.
 	Role *RoleClient
+	// TokenUsage is the client for interacting with the TokenUsage builders.
+	TokenUsage *TokenUsageClient
 
 	// lazily loaded.
 	client     *Client
@@ -167,6 +169,7 @@ func (tx *Tx) init() {
 	tx.Permission = NewPermissionClient(tx.config)
 	tx.Persona = NewPersonaClient(tx.config)
 	tx.Role = NewRoleClient(tx.config)
+	tx.TokenUsage = NewTokenUsageClient(tx.config)
 }
 
 // txDriver wraps the given dialect.Tx with a nop dialect.Driver implementation.

@@ -3,6 +3,7 @@
 package migrate
 
 import (
+	"entgo.io/ent/dialect/entsql"
 	"entgo.io/ent/dialect/sql/schema"
 	"entgo.io/ent/schema/field"
 )
@@ -25,9 +26,6 @@ var (
 		{Name: "expires_at", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "datetime(6)"}},
 		{Name: "expires_sort", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
 		{Name: "revoked_at", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "datetime(6)"}},
-		{Name: "last_used_at", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "datetime(6)"}},
-		{Name: "last_used_sort", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
-		{Name: "last_used_ip", Type: field.TypeString, Nullable: true, Size: 64},
 		{Name: "created_by_id", Type: field.TypeString, Nullable: true, Size: 32},
 		{Name: "persona_id", Type: field.TypeString, Size: 32},
 	}
@@ -39,13 +37,13 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "api_tokens_api_tokens_created_tokens",
-				Columns:    []*schema.Column{APITokensColumns[18]},
+				Columns:    []*schema.Column{APITokensColumns[15]},
 				RefColumns: []*schema.Column{APITokensColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "api_tokens_personas_tokens",
-				Columns:    []*schema.Column{APITokensColumns[19]},
+				Columns:    []*schema.Column{APITokensColumns[16]},
 				RefColumns: []*schema.Column{PersonasColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -87,14 +85,9 @@ var (
 				Columns: []*schema.Column{APITokensColumns[13], APITokensColumns[0]},
 			},
 			{
-				Name:    "apitoken_last_used_sort_id",
-				Unique:  false,
-				Columns: []*schema.Column{APITokensColumns[16], APITokensColumns[0]},
-			},
-			{
 				Name:    "apitoken_persona_id",
 				Unique:  false,
-				Columns: []*schema.Column{APITokensColumns[19]},
+				Columns: []*schema.Column{APITokensColumns[16]},
 			},
 		},
 	}
@@ -307,6 +300,26 @@ var (
 			},
 		},
 	}
+	// TokenUsageColumns holds the columns for the "token_usage" table.
+	TokenUsageColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 32},
+		{Name: "last_used_at", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "last_used_ip", Type: field.TypeString, Nullable: true, Size: 64},
+		{Name: "last_used_sort", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+	}
+	// TokenUsageTable holds the schema information for the "token_usage" table.
+	TokenUsageTable = &schema.Table{
+		Name:       "token_usage",
+		Columns:    TokenUsageColumns,
+		PrimaryKey: []*schema.Column{TokenUsageColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "tokenusage_last_used_sort_id",
+				Unique:  false,
+				Columns: []*schema.Column{TokenUsageColumns[3], TokenUsageColumns[0]},
+			},
+		},
+	}
 	// APITokenRolesColumns holds the columns for the "api_token_roles" table.
 	APITokenRolesColumns = []*schema.Column{
 		{Name: "api_token_id", Type: field.TypeString, Size: 32},
@@ -392,6 +405,7 @@ var (
 		PermissionsTable,
 		PersonasTable,
 		RolesTable,
+		TokenUsageTable,
 		APITokenRolesTable,
 		APITokenPermissionsTable,
 		RolePermissionsTable,
@@ -402,6 +416,9 @@ func init() {
 	APITokensTable.ForeignKeys[0].RefTable = APITokensTable
 	APITokensTable.ForeignKeys[1].RefTable = PersonasTable
 	PermissionsTable.ForeignKeys[0].RefTable = ContentTypesTable
+	TokenUsageTable.Annotation = &entsql.Annotation{
+		Table: "token_usage",
+	}
 	APITokenRolesTable.ForeignKeys[0].RefTable = APITokensTable
 	APITokenRolesTable.ForeignKeys[1].RefTable = RolesTable
 	APITokenPermissionsTable.ForeignKeys[0].RefTable = APITokensTable

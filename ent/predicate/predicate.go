@@ -29,3 +29,6 @@ type Persona func(*sql.Selector)
 
 // Role is the predicate function for role builders.
 type Role func(*sql.Selector)
+
+// TokenUsage is the predicate function for tokenusage builders.
+type TokenUsage func(*sql.Selector)

@@ -11,6 +11,7 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/authz"
 	feed "github.com/latchkeyhq/latchkey/internal/changes"
 	"github.com/latchkeyhq/latchkey/internal/gqlerr"
+	"github.com/latchkeyhq/latchkey/internal/lastused"
 	"github.com/latchkeyhq/latchkey/internal/perm"
 	"github.com/latchkeyhq/latchkey/internal/secret"
 	"github.com/latchkeyhq/latchkey/internal/tokenstatus"
@@ -123,7 +124,6 @@ func (s *Service) CreateToken(ctx context.Context, in CreateTokenInput) (*TokenW
 		SetHint(secret.Hint(plain)).
 		SetNillableExpiresAt(exp).
 		SetExpiresSort(tokenstatus.ExpirySortKey(exp)).
-		SetLastUsedSort(tokenstatus.LastUsedSortKey(nil)).
 		SetPersona(persona).
 		AddRoles(grants.roles...).
 		AddPermissions(grants.cells...).
@@ -340,6 +340,9 @@ func (s *Service) DeleteToken(ctx context.Context, id string) (string, error) {
 		return "", err
 	}
 	if err := db(ctx).APIToken.DeleteOne(t).Exec(ctx); err != nil {
+		return "", err
+	}
+	if err := lastused.Forget(ctx, db(ctx), t.ID); err != nil {
 		return "", err
 	}
 	if err := s.auditToken(ctx, "api-token.delete", t, nil); err != nil {

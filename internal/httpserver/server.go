@@ -32,6 +32,7 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/cost"
 	"github.com/latchkeyhq/latchkey/internal/gqlerr"
 	"github.com/latchkeyhq/latchkey/internal/idempotency"
+	"github.com/latchkeyhq/latchkey/internal/lastused"
 	"github.com/latchkeyhq/latchkey/internal/logthrottle"
 	"github.com/latchkeyhq/latchkey/internal/playground"
 	"github.com/latchkeyhq/latchkey/internal/secret"
@@ -144,7 +145,8 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // it with their transaction).
 func (s *Server) withClient(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		next.ServeHTTP(w, r.WithContext(ent.NewContext(r.Context(), s.store.Client)))
+		ctx := lastused.WithLoader(ent.NewContext(r.Context(), s.store.Client))
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 

@@ -24,6 +24,7 @@ import (
 	"github.com/latchkeyhq/latchkey/ent"
 	"github.com/latchkeyhq/latchkey/ent/persona"
 	"github.com/latchkeyhq/latchkey/internal/admin"
+	"github.com/latchkeyhq/latchkey/internal/lastused"
 )
 
 // DefaultSQLiteFile is where Latchkey keeps its data when no URL is given.
@@ -135,7 +136,11 @@ func newStore(db, causal *sql.DB, dialectName string, pepper []byte) *Store {
 	st.Causal = st.Client
 	if causal != db {
 		st.Causal = ent.NewClient(ent.Driver(entsql.OpenDB(dialectName, causal)))
+		lastused.Track(st.Causal)
 	}
+	// Tokens read while answering a request are noted, so that their last
+	// use is read in one query (internal/lastused).
+	lastused.Track(st.Client)
 	return st
 }
 
