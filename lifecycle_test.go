@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"github.com/latchkeyhq/latchkey/internal/lastused"
 	"net"
 	"net/http"
 	"net/url"
@@ -14,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/latchkeyhq/latchkey/ent/apitoken"
 	"github.com/latchkeyhq/latchkey/internal/store"
 	"github.com/latchkeyhq/latchkey/internal/testserver/mariadbtest"
 )
@@ -197,9 +197,9 @@ func TestSIGTERMDrainsFlushesAndExitsZero(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	tok, err := st.Client.APIToken.Query().Where(apitoken.ID(tokenID)).Only(context.Background())
-	if err != nil || tok.LastUsedAt == nil {
-		t.Fatalf("the last use by the request in flight was not flushed: %+v %v", tok, err)
+	used, err := lastused.Of(context.Background(), st.Client, tokenID)
+	if err != nil || used == nil || used.LastUsedAt == nil {
+		t.Fatalf("the last use by the request in flight was not flushed: %+v %v", used, err)
 	}
 }
 

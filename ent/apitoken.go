@@ -49,12 +49,6 @@ type APIToken struct {
 	ExpiresSort time.Time `json:"expires_sort,omitempty"`
 	// RevokedAt holds the value of the "revoked_at" field.
 	RevokedAt *time.Time `json:"revoked_at,omitempty"`
-	// LastUsedAt holds the value of the "last_used_at" field.
-	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
-	// LastUsedSort holds the value of the "last_used_sort" field.
-	LastUsedSort time.Time `json:"last_used_sort,omitempty"`
-	// LastUsedIP holds the value of the "last_used_ip" field.
-	LastUsedIP *string `json:"last_used_ip,omitempty"`
 	// PersonaID holds the value of the "persona_id" field.
 	PersonaID string `json:"persona_id,omitempty"`
 	// CreatedByID holds the value of the "created_by_id" field.
@@ -170,9 +164,9 @@ func (*APIToken) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullBool)
 		case apitoken.FieldCreditsRemaining, apitoken.FieldCreditsRefillAmount, apitoken.FieldCreditsEpoch:
 			values[i] = new(sql.NullInt64)
-		case apitoken.FieldID, apitoken.FieldName, apitoken.FieldNameFold, apitoken.FieldCode, apitoken.FieldDescription, apitoken.FieldType, apitoken.FieldSecretHash, apitoken.FieldPreviousSecretHash, apitoken.FieldHint, apitoken.FieldLastUsedIP, apitoken.FieldPersonaID, apitoken.FieldCreatedByID, apitoken.FieldMetadata, apitoken.FieldCreditsRefillInterval, apitoken.FieldCreditsRefillMode:
+		case apitoken.FieldID, apitoken.FieldName, apitoken.FieldNameFold, apitoken.FieldCode, apitoken.FieldDescription, apitoken.FieldType, apitoken.FieldSecretHash, apitoken.FieldPreviousSecretHash, apitoken.FieldHint, apitoken.FieldPersonaID, apitoken.FieldCreatedByID, apitoken.FieldMetadata, apitoken.FieldCreditsRefillInterval, apitoken.FieldCreditsRefillMode:
 			values[i] = new(sql.NullString)
-		case apitoken.FieldCreatedAt, apitoken.FieldUpdatedAt, apitoken.FieldPreviousSecretExpiresAt, apitoken.FieldExpiresAt, apitoken.FieldExpiresSort, apitoken.FieldRevokedAt, apitoken.FieldLastUsedAt, apitoken.FieldLastUsedSort, apitoken.FieldCreditsLastRefillAt, apitoken.FieldNotBefore:
+		case apitoken.FieldCreatedAt, apitoken.FieldUpdatedAt, apitoken.FieldPreviousSecretExpiresAt, apitoken.FieldExpiresAt, apitoken.FieldExpiresSort, apitoken.FieldRevokedAt, apitoken.FieldCreditsLastRefillAt, apitoken.FieldNotBefore:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -282,26 +276,6 @@ func (_m *APIToken) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.RevokedAt = new(time.Time)
 				*_m.RevokedAt = value.Time
-			}
-		case apitoken.FieldLastUsedAt:
-			if value, ok := values[i].(*sql.NullTime); !ok {
-				return fmt.Errorf("unexpected type %T for field last_used_at", values[i])
-			} else if value.Valid {
-				_m.LastUsedAt = new(time.Time)
-				*_m.LastUsedAt = value.Time
-			}
-		case apitoken.FieldLastUsedSort:
-			if value, ok := values[i].(*sql.NullTime); !ok {
-				return fmt.Errorf("unexpected type %T for field last_used_sort", values[i])
-			} else if value.Valid {
-				_m.LastUsedSort = value.Time
-			}
-		case apitoken.FieldLastUsedIP:
-			if value, ok := values[i].(*sql.NullString); !ok {
-				return fmt.Errorf("unexpected type %T for field last_used_ip", values[i])
-			} else if value.Valid {
-				_m.LastUsedIP = new(string)
-				*_m.LastUsedIP = value.String
 			}
 		case apitoken.FieldPersonaID:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -497,19 +471,6 @@ func (_m *APIToken) String() string {
 	if v := _m.RevokedAt; v != nil {
 		builder.WriteString("revoked_at=")
 		builder.WriteString(v.Format(time.ANSIC))
-	}
-	builder.WriteString(", ")
-	if v := _m.LastUsedAt; v != nil {
-		builder.WriteString("last_used_at=")
-		builder.WriteString(v.Format(time.ANSIC))
-	}
-	builder.WriteString(", ")
-	builder.WriteString("last_used_sort=")
-	builder.WriteString(_m.LastUsedSort.Format(time.ANSIC))
-	builder.WriteString(", ")
-	if v := _m.LastUsedIP; v != nil {
-		builder.WriteString("last_used_ip=")
-		builder.WriteString(*v)
 	}
 	builder.WriteString(", ")
 	builder.WriteString("persona_id=")

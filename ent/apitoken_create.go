@@ -165,40 +165,6 @@ func (_c *APITokenCreate) SetNillableRevokedAt(v *time.Time) *APITokenCreate {
 	return _c
 }
 
-// SetLastUsedAt sets the "last_used_at" field.
-func (_c *APITokenCreate) SetLastUsedAt(v time.Time) *APITokenCreate {
-	_c.mutation.SetLastUsedAt(v)
-	return _c
-}
-
-// SetNillableLastUsedAt sets the "last_used_at" field if the given value is not nil.
-func (_c *APITokenCreate) SetNillableLastUsedAt(v *time.Time) *APITokenCreate {
-	if v != nil {
-		_c.SetLastUsedAt(*v)
-	}
-	return _c
-}
-
-// SetLastUsedSort sets the "last_used_sort" field.
-func (_c *APITokenCreate) SetLastUsedSort(v time.Time) *APITokenCreate {
-	_c.mutation.SetLastUsedSort(v)
-	return _c
-}
-
-// SetLastUsedIP sets the "last_used_ip" field.
-func (_c *APITokenCreate) SetLastUsedIP(v string) *APITokenCreate {
-	_c.mutation.SetLastUsedIP(v)
-	return _c
-}
-
-// SetNillableLastUsedIP sets the "last_used_ip" field if the given value is not nil.
-func (_c *APITokenCreate) SetNillableLastUsedIP(v *string) *APITokenCreate {
-	if v != nil {
-		_c.SetLastUsedIP(*v)
-	}
-	return _c
-}
-
 // SetPersonaID sets the "persona_id" field.
 func (_c *APITokenCreate) SetPersonaID(v string) *APITokenCreate {
 	_c.mutation.SetPersonaID(v)
@@ -559,14 +525,6 @@ func (_c *APITokenCreate) check() error {
 	if _, ok := _c.mutation.ExpiresSort(); !ok {
 		return &ValidationError{Name: "expires_sort", err: errors.New(`ent: missing required field "APIToken.expires_sort"`)}
 	}
-	if _, ok := _c.mutation.LastUsedSort(); !ok {
-		return &ValidationError{Name: "last_used_sort", err: errors.New(`ent: missing required field "APIToken.last_used_sort"`)}
-	}
-	if v, ok := _c.mutation.LastUsedIP(); ok {
-		if err := apitoken.LastUsedIPValidator(v); err != nil {
-			return &ValidationError{Name: "last_used_ip", err: fmt.Errorf(`ent: validator failed for field "APIToken.last_used_ip": %w`, err)}
-		}
-	}
 	if _, ok := _c.mutation.PersonaID(); !ok {
 		return &ValidationError{Name: "persona_id", err: errors.New(`ent: missing required field "APIToken.persona_id"`)}
 	}
@@ -694,18 +652,6 @@ func (_c *APITokenCreate) createSpec() (*APIToken, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.RevokedAt(); ok {
 		_spec.SetField(apitoken.FieldRevokedAt, field.TypeTime, value)
 		_node.RevokedAt = &value
-	}
-	if value, ok := _c.mutation.LastUsedAt(); ok {
-		_spec.SetField(apitoken.FieldLastUsedAt, field.TypeTime, value)
-		_node.LastUsedAt = &value
-	}
-	if value, ok := _c.mutation.LastUsedSort(); ok {
-		_spec.SetField(apitoken.FieldLastUsedSort, field.TypeTime, value)
-		_node.LastUsedSort = value
-	}
-	if value, ok := _c.mutation.LastUsedIP(); ok {
-		_spec.SetField(apitoken.FieldLastUsedIP, field.TypeString, value)
-		_node.LastUsedIP = &value
 	}
 	if value, ok := _c.mutation.AllowSelfRotation(); ok {
 		_spec.SetField(apitoken.FieldAllowSelfRotation, field.TypeBool, value)

@@ -240,60 +240,6 @@ func (_u *APITokenUpdate) ClearRevokedAt() *APITokenUpdate {
 	return _u
 }
 
-// SetLastUsedAt sets the "last_used_at" field.
-func (_u *APITokenUpdate) SetLastUsedAt(v time.Time) *APITokenUpdate {
-	_u.mutation.SetLastUsedAt(v)
-	return _u
-}
-
-// SetNillableLastUsedAt sets the "last_used_at" field if the given value is not nil.
-func (_u *APITokenUpdate) SetNillableLastUsedAt(v *time.Time) *APITokenUpdate {
-	if v != nil {
-		_u.SetLastUsedAt(*v)
-	}
-	return _u
-}
-
-// ClearLastUsedAt clears the value of the "last_used_at" field.
-func (_u *APITokenUpdate) ClearLastUsedAt() *APITokenUpdate {
-	_u.mutation.ClearLastUsedAt()
-	return _u
-}
-
-// SetLastUsedSort sets the "last_used_sort" field.
-func (_u *APITokenUpdate) SetLastUsedSort(v time.Time) *APITokenUpdate {
-	_u.mutation.SetLastUsedSort(v)
-	return _u
-}
-
-// SetNillableLastUsedSort sets the "last_used_sort" field if the given value is not nil.
-func (_u *APITokenUpdate) SetNillableLastUsedSort(v *time.Time) *APITokenUpdate {
-	if v != nil {
-		_u.SetLastUsedSort(*v)
-	}
-	return _u
-}
-
-// SetLastUsedIP sets the "last_used_ip" field.
-func (_u *APITokenUpdate) SetLastUsedIP(v string) *APITokenUpdate {
-	_u.mutation.SetLastUsedIP(v)
-	return _u
-}
-
-// SetNillableLastUsedIP sets the "last_used_ip" field if the given value is not nil.
-func (_u *APITokenUpdate) SetNillableLastUsedIP(v *string) *APITokenUpdate {
-	if v != nil {
-		_u.SetLastUsedIP(*v)
-	}
-	return _u
-}
-
-// ClearLastUsedIP clears the value of the "last_used_ip" field.
-func (_u *APITokenUpdate) ClearLastUsedIP() *APITokenUpdate {
-	_u.mutation.ClearLastUsedIP()
-	return _u
-}
-
 // SetPersonaID sets the "persona_id" field.
 func (_u *APITokenUpdate) SetPersonaID(v string) *APITokenUpdate {
 	_u.mutation.SetPersonaID(v)
@@ -757,11 +703,6 @@ func (_u *APITokenUpdate) check() error {
 			return &ValidationError{Name: "hint", err: fmt.Errorf(`ent: validator failed for field "APIToken.hint": %w`, err)}
 		}
 	}
-	if v, ok := _u.mutation.LastUsedIP(); ok {
-		if err := apitoken.LastUsedIPValidator(v); err != nil {
-			return &ValidationError{Name: "last_used_ip", err: fmt.Errorf(`ent: validator failed for field "APIToken.last_used_ip": %w`, err)}
-		}
-	}
 	if v, ok := _u.mutation.PersonaID(); ok {
 		if err := apitoken.PersonaIDValidator(v); err != nil {
 			return &ValidationError{Name: "persona_id", err: fmt.Errorf(`ent: validator failed for field "APIToken.persona_id": %w`, err)}
@@ -850,21 +791,6 @@ func (_u *APITokenUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.RevokedAtCleared() {
 		_spec.ClearField(apitoken.FieldRevokedAt, field.TypeTime)
-	}
-	if value, ok := _u.mutation.LastUsedAt(); ok {
-		_spec.SetField(apitoken.FieldLastUsedAt, field.TypeTime, value)
-	}
-	if _u.mutation.LastUsedAtCleared() {
-		_spec.ClearField(apitoken.FieldLastUsedAt, field.TypeTime)
-	}
-	if value, ok := _u.mutation.LastUsedSort(); ok {
-		_spec.SetField(apitoken.FieldLastUsedSort, field.TypeTime, value)
-	}
-	if value, ok := _u.mutation.LastUsedIP(); ok {
-		_spec.SetField(apitoken.FieldLastUsedIP, field.TypeString, value)
-	}
-	if _u.mutation.LastUsedIPCleared() {
-		_spec.ClearField(apitoken.FieldLastUsedIP, field.TypeString)
 	}
 	if value, ok := _u.mutation.AllowSelfRotation(); ok {
 		_spec.SetField(apitoken.FieldAllowSelfRotation, field.TypeBool, value)
@@ -1364,60 +1290,6 @@ func (_u *APITokenUpdateOne) ClearRevokedAt() *APITokenUpdateOne {
 	return _u
 }
 
-// SetLastUsedAt sets the "last_used_at" field.
-func (_u *APITokenUpdateOne) SetLastUsedAt(v time.Time) *APITokenUpdateOne {
-	_u.mutation.SetLastUsedAt(v)
-	return _u
-}
-
-// SetNillableLastUsedAt sets the "last_used_at" field if the given value is not nil.
-func (_u *APITokenUpdateOne) SetNillableLastUsedAt(v *time.Time) *APITokenUpdateOne {
-	if v != nil {
-		_u.SetLastUsedAt(*v)
-	}
-	return _u
-}
-
-// ClearLastUsedAt clears the value of the "last_used_at" field.
-func (_u *APITokenUpdateOne) ClearLastUsedAt() *APITokenUpdateOne {
-	_u.mutation.ClearLastUsedAt()
-	return _u
-}
-
-// SetLastUsedSort sets the "last_used_sort" field.
-func (_u *APITokenUpdateOne) SetLastUsedSort(v time.Time) *APITokenUpdateOne {
-	_u.mutation.SetLastUsedSort(v)
-	return _u
-}
-
-// SetNillableLastUsedSort sets the "last_used_sort" field if the given value is not nil.
-func (_u *APITokenUpdateOne) SetNillableLastUsedSort(v *time.Time) *APITokenUpdateOne {
-	if v != nil {
-		_u.SetLastUsedSort(*v)
-	}
-	return _u
-}
-
-// SetLastUsedIP sets the "last_used_ip" field.
-func (_u *APITokenUpdateOne) SetLastUsedIP(v string) *APITokenUpdateOne {
-	_u.mutation.SetLastUsedIP(v)
-	return _u
-}
-
-// SetNillableLastUsedIP sets the "last_used_ip" field if the given value is not nil.
-func (_u *APITokenUpdateOne) SetNillableLastUsedIP(v *string) *APITokenUpdateOne {
-	if v != nil {
-		_u.SetLastUsedIP(*v)
-	}
-	return _u
-}
-
-// ClearLastUsedIP clears the value of the "last_used_ip" field.
-func (_u *APITokenUpdateOne) ClearLastUsedIP() *APITokenUpdateOne {
-	_u.mutation.ClearLastUsedIP()
-	return _u
-}
-
 // SetPersonaID sets the "persona_id" field.
 func (_u *APITokenUpdateOne) SetPersonaID(v string) *APITokenUpdateOne {
 	_u.mutation.SetPersonaID(v)
@@ -1894,11 +1766,6 @@ func (_u *APITokenUpdateOne) check() error {
 			return &ValidationError{Name: "hint", err: fmt.Errorf(`ent: validator failed for field "APIToken.hint": %w`, err)}
 		}
 	}
-	if v, ok := _u.mutation.LastUsedIP(); ok {
-		if err := apitoken.LastUsedIPValidator(v); err != nil {
-			return &ValidationError{Name: "last_used_ip", err: fmt.Errorf(`ent: validator failed for field "APIToken.last_used_ip": %w`, err)}
-		}
-	}
 	if v, ok := _u.mutation.PersonaID(); ok {
 		if err := apitoken.PersonaIDValidator(v); err != nil {
 			return &ValidationError{Name: "persona_id", err: fmt.Errorf(`ent: validator failed for field "APIToken.persona_id": %w`, err)}
@@ -2004,21 +1871,6 @@ func (_u *APITokenUpdateOne) sqlSave(ctx context.Context) (_node *APIToken, err 
 	}
 	if _u.mutation.RevokedAtCleared() {
 		_spec.ClearField(apitoken.FieldRevokedAt, field.TypeTime)
-	}
-	if value, ok := _u.mutation.LastUsedAt(); ok {
-		_spec.SetField(apitoken.FieldLastUsedAt, field.TypeTime, value)
-	}
-	if _u.mutation.LastUsedAtCleared() {
-		_spec.ClearField(apitoken.FieldLastUsedAt, field.TypeTime)
-	}
-	if value, ok := _u.mutation.LastUsedSort(); ok {
-		_spec.SetField(apitoken.FieldLastUsedSort, field.TypeTime, value)
-	}
-	if value, ok := _u.mutation.LastUsedIP(); ok {
-		_spec.SetField(apitoken.FieldLastUsedIP, field.TypeString, value)
-	}
-	if _u.mutation.LastUsedIPCleared() {
-		_spec.ClearField(apitoken.FieldLastUsedIP, field.TypeString)
 	}
 	if value, ok := _u.mutation.AllowSelfRotation(); ok {
 		_spec.SetField(apitoken.FieldAllowSelfRotation, field.TypeBool, value)

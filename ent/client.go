@@ -27,6 +27,7 @@ import (
 	"github.com/latchkeyhq/latchkey/ent/retiredsecret"
 	"github.com/latchkeyhq/latchkey/ent/role"
 	"github.com/latchkeyhq/latchkey/ent/tokennotice"
+	"github.com/latchkeyhq/latchkey/ent/tokenusage"
 	"github.com/latchkeyhq/latchkey/ent/usagecount"
 	"github.com/latchkeyhq/latchkey/ent/webhookdelivery"
 	"github.com/latchkeyhq/latchkey/ent/webhookendpoint"
@@ -62,6 +63,8 @@ type Client struct {
 	Role *RoleClient
 	// TokenNotice is the client for interacting with the TokenNotice builders.
 	TokenNotice *TokenNoticeClient
+	// TokenUsage is the client for interacting with the TokenUsage builders.
+	TokenUsage *TokenUsageClient
 	// UsageCount is the client for interacting with the UsageCount builders.
 	UsageCount *UsageCountClient
 	// WebhookDelivery is the client for interacting with the WebhookDelivery builders.
@@ -93,6 +96,7 @@ func (c *Client) init() {
 	c.RetiredSecret = NewRetiredSecretClient(c.config)
 	c.Role = NewRoleClient(c.config)
 	c.TokenNotice = NewTokenNoticeClient(c.config)
+	c.TokenUsage = NewTokenUsageClient(c.config)
 	c.UsageCount = NewUsageCountClient(c.config)
 	c.WebhookDelivery = NewWebhookDeliveryClient(c.config)
 	c.WebhookEndpoint = NewWebhookEndpointClient(c.config)
@@ -201,6 +205,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		RetiredSecret:   NewRetiredSecretClient(cfg),
 		Role:            NewRoleClient(cfg),
 		TokenNotice:     NewTokenNoticeClient(cfg),
+		TokenUsage:      NewTokenUsageClient(cfg),
 		UsageCount:      NewUsageCountClient(cfg),
 		WebhookDelivery: NewWebhookDeliveryClient(cfg),
 		WebhookEndpoint: NewWebhookEndpointClient(cfg),
@@ -236,6 +241,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		RetiredSecret:   NewRetiredSecretClient(cfg),
 		Role:            NewRoleClient(cfg),
 		TokenNotice:     NewTokenNoticeClient(cfg),
+		TokenUsage:      NewTokenUsageClient(cfg),
 		UsageCount:      NewUsageCountClient(cfg),
 		WebhookDelivery: NewWebhookDeliveryClient(cfg),
 		WebhookEndpoint: NewWebhookEndpointClient(cfg),
@@ -271,8 +277,8 @@ func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.APIToken, c.AuditEvent, c.Change, c.ContentType, c.IdempotencyKey,
 		c.LifecyclePolicy, c.LimitCount, c.Permission, c.Persona, c.RetiredSecret,
-		c.Role, c.TokenNotice, c.UsageCount, c.WebhookDelivery, c.WebhookEndpoint,
-		c.WebhookEvent,
+		c.Role, c.TokenNotice, c.TokenUsage, c.UsageCount, c.WebhookDelivery,
+		c.WebhookEndpoint, c.WebhookEvent,
 	} {
 		n.Use(hooks...)
 	}
@@ -284,8 +290,8 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.APIToken, c.AuditEvent, c.Change, c.ContentType, c.IdempotencyKey,
 		c.LifecyclePolicy, c.LimitCount, c.Permission, c.Persona, c.RetiredSecret,
-		c.Role, c.TokenNotice, c.UsageCount, c.WebhookDelivery, c.WebhookEndpoint,
-		c.WebhookEvent,
+		c.Role, c.TokenNotice, c.TokenUsage, c.UsageCount, c.WebhookDelivery,
+		c.WebhookEndpoint, c.WebhookEvent,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -318,6 +324,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Role.mutate(ctx, m)
 	case *TokenNoticeMutation:
 		return c.TokenNotice.mutate(ctx, m)
+	case *TokenUsageMutation:
+		return c.TokenUsage.mutate(ctx, m)
 	case *UsageCountMutation:
 		return c.UsageCount.mutate(ctx, m)
 	case *WebhookDeliveryMutation:
@@ -2135,6 +2143,139 @@ func (c *TokenNoticeClient) mutate(ctx context.Context, m *TokenNoticeMutation) 
 	}
 }
 
+// TokenUsageClient is a client for the TokenUsage schema.
+type TokenUsageClient struct {
+	config
+}
+
+// NewTokenUsageClient returns a client for the TokenUsage from the given config.
+func NewTokenUsageClient(c config) *TokenUsageClient {
+	return &TokenUsageClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `tokenusage.Hooks(f(g(h())))`.
+func (c *TokenUsageClient) Use(hooks ...Hook) {
+	c.hooks.TokenUsage = append(c.hooks.TokenUsage, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `tokenusage.Intercept(f(g(h())))`.
+func (c *TokenUsageClient) Intercept(interceptors ...Interceptor) {
+	c.inters.TokenUsage = append(c.inters.TokenUsage, interceptors...)
+}
+
+// Create returns a builder for creating a TokenUsage entity.
+func (c *TokenUsageClient) Create() *TokenUsageCreate {
+	mutation := newTokenUsageMutation(c.config, OpCreate)
+	return &TokenUsageCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of TokenUsage entities.
+func (c *TokenUsageClient) CreateBulk(builders ...*TokenUsageCreate) *TokenUsageCreateBulk {
+	return &TokenUsageCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *TokenUsageClient) MapCreateBulk(slice any, setFunc func(*TokenUsageCreate, int)) *TokenUsageCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &TokenUsageCreateBulk{err: fmt.Errorf("calling to TokenUsageClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*TokenUsageCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &TokenUsageCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for TokenUsage.
+func (c *TokenUsageClient) Update() *TokenUsageUpdate {
+	mutation := newTokenUsageMutation(c.config, OpUpdate)
+	return &TokenUsageUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *TokenUsageClient) UpdateOne(_m *TokenUsage) *TokenUsageUpdateOne {
+	mutation := newTokenUsageMutation(c.config, OpUpdateOne, withTokenUsage(_m))
+	return &TokenUsageUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *TokenUsageClient) UpdateOneID(id string) *TokenUsageUpdateOne {
+	mutation := newTokenUsageMutation(c.config, OpUpdateOne, withTokenUsageID(id))
+	return &TokenUsageUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for TokenUsage.
+func (c *TokenUsageClient) Delete() *TokenUsageDelete {
+	mutation := newTokenUsageMutation(c.config, OpDelete)
+	return &TokenUsageDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *TokenUsageClient) DeleteOne(_m *TokenUsage) *TokenUsageDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *TokenUsageClient) DeleteOneID(id string) *TokenUsageDeleteOne {
+	builder := c.Delete().Where(tokenusage.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &TokenUsageDeleteOne{builder}
+}
+
+// Query returns a query builder for TokenUsage.
+func (c *TokenUsageClient) Query() *TokenUsageQuery {
+	return &TokenUsageQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeTokenUsage},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a TokenUsage entity by its id.
+func (c *TokenUsageClient) Get(ctx context.Context, id string) (*TokenUsage, error) {
+	return c.Query().Where(tokenusage.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *TokenUsageClient) GetX(ctx context.Context, id string) *TokenUsage {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *TokenUsageClient) Hooks() []Hook {
+	return c.hooks.TokenUsage
+}
+
+// Interceptors returns the client interceptors.
+func (c *TokenUsageClient) Interceptors() []Interceptor {
+	return c.inters.TokenUsage
+}
+
+func (c *TokenUsageClient) mutate(ctx context.Context, m *TokenUsageMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&TokenUsageCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&TokenUsageUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&TokenUsageUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&TokenUsageDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown TokenUsage mutation op: %q", m.Op())
+	}
+}
+
 // UsageCountClient is a client for the UsageCount schema.
 type UsageCountClient struct {
 	config
@@ -2703,12 +2844,12 @@ func (c *WebhookEventClient) mutate(ctx context.Context, m *WebhookEventMutation
 type (
 	hooks struct {
 		APIToken, AuditEvent, Change, ContentType, IdempotencyKey, LifecyclePolicy,
-		LimitCount, Permission, Persona, RetiredSecret, Role, TokenNotice, UsageCount,
-		WebhookDelivery, WebhookEndpoint, WebhookEvent []ent.Hook
+		LimitCount, Permission, Persona, RetiredSecret, Role, TokenNotice, TokenUsage,
+		UsageCount, WebhookDelivery, WebhookEndpoint, WebhookEvent []ent.Hook
 	}
 	inters struct {
 		APIToken, AuditEvent, Change, ContentType, IdempotencyKey, LifecyclePolicy,
-		LimitCount, Permission, Persona, RetiredSecret, Role, TokenNotice, UsageCount,
-		WebhookDelivery, WebhookEndpoint, WebhookEvent []ent.Interceptor
+		LimitCount, Permission, Persona, RetiredSecret, Role, TokenNotice, TokenUsage,
+		UsageCount, WebhookDelivery, WebhookEndpoint, WebhookEvent []ent.Interceptor
 	}
 )

@@ -24,6 +24,7 @@ import (
 	"github.com/latchkeyhq/latchkey/ent/retiredsecret"
 	"github.com/latchkeyhq/latchkey/ent/role"
 	"github.com/latchkeyhq/latchkey/ent/tokennotice"
+	"github.com/latchkeyhq/latchkey/ent/tokenusage"
 	"github.com/latchkeyhq/latchkey/ent/usagecount"
 	"github.com/latchkeyhq/latchkey/ent/webhookdelivery"
 	"github.com/latchkeyhq/latchkey/ent/webhookendpoint"
@@ -100,6 +101,7 @@ func checkColumn(t, c string) error {
 			retiredsecret.Table:   retiredsecret.ValidColumn,
 			role.Table:            role.ValidColumn,
 			tokennotice.Table:     tokennotice.ValidColumn,
+			tokenusage.Table:      tokenusage.ValidColumn,
 			usagecount.Table:      usagecount.ValidColumn,
 			webhookdelivery.Table: webhookdelivery.ValidColumn,
 			webhookendpoint.Table: webhookendpoint.ValidColumn,

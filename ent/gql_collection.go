@@ -128,16 +128,6 @@ func (_q *APITokenQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 				selectedFields = append(selectedFields, apitoken.FieldRevokedAt)
 				fieldSeen[apitoken.FieldRevokedAt] = struct{}{}
 			}
-		case "lastUsedAt":
-			if _, ok := fieldSeen[apitoken.FieldLastUsedAt]; !ok {
-				selectedFields = append(selectedFields, apitoken.FieldLastUsedAt)
-				fieldSeen[apitoken.FieldLastUsedAt] = struct{}{}
-			}
-		case "lastUsedIP":
-			if _, ok := fieldSeen[apitoken.FieldLastUsedIP]; !ok {
-				selectedFields = append(selectedFields, apitoken.FieldLastUsedIP)
-				fieldSeen[apitoken.FieldLastUsedIP] = struct{}{}
-			}
 		case "allowSelfRotation":
 			if _, ok := fieldSeen[apitoken.FieldAllowSelfRotation]; !ok {
 				selectedFields = append(selectedFields, apitoken.FieldAllowSelfRotation)

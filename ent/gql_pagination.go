@@ -397,20 +397,6 @@ var (
 			}
 		},
 	}
-	// APITokenOrderFieldLastUsedSort orders APIToken by last_used_sort.
-	APITokenOrderFieldLastUsedSort = &APITokenOrderField{
-		Value: func(_m *APIToken) (ent.Value, error) {
-			return _m.LastUsedSort, nil
-		},
-		column: apitoken.FieldLastUsedSort,
-		toTerm: apitoken.ByLastUsedSort,
-		toCursor: func(_m *APIToken) Cursor {
-			return Cursor{
-				ID:    _m.ID,
-				Value: _m.LastUsedSort,
-			}
-		},
-	}
 )
 
 // String implement fmt.Stringer interface.
@@ -429,8 +415,6 @@ func (f APITokenOrderField) String() string {
 		str = "TYPE"
 	case APITokenOrderFieldExpiresSort.column:
 		str = "EXPIRES_AT"
-	case APITokenOrderFieldLastUsedSort.column:
-		str = "LAST_USED_AT"
 	}
 	return str
 }
@@ -459,8 +443,6 @@ func (f *APITokenOrderField) UnmarshalGQL(v interface{}) error {
 		*f = *APITokenOrderFieldType
 	case "EXPIRES_AT":
 		*f = *APITokenOrderFieldExpiresSort
-	case "LAST_USED_AT":
-		*f = *APITokenOrderFieldLastUsedSort
 	default:
 		return fmt.Errorf("%s is not a valid APITokenOrderField", str)
 	}

@@ -144,35 +144,6 @@ type APITokenWhereInput struct {
 	RevokedAtIsNil  bool        `json:"revokedAtIsNil,omitempty"`
 	RevokedAtNotNil bool        `json:"revokedAtNotNil,omitempty"`
 
-	// "last_used_at" field predicates.
-	LastUsedAt       *time.Time  `json:"lastUsedAt,omitempty"`
-	LastUsedAtNEQ    *time.Time  `json:"lastUsedAtNEQ,omitempty"`
-	LastUsedAtIn     []time.Time `json:"lastUsedAtIn,omitempty"`
-	LastUsedAtNotIn  []time.Time `json:"lastUsedAtNotIn,omitempty"`
-	LastUsedAtGT     *time.Time  `json:"lastUsedAtGT,omitempty"`
-	LastUsedAtGTE    *time.Time  `json:"lastUsedAtGTE,omitempty"`
-	LastUsedAtLT     *time.Time  `json:"lastUsedAtLT,omitempty"`
-	LastUsedAtLTE    *time.Time  `json:"lastUsedAtLTE,omitempty"`
-	LastUsedAtIsNil  bool        `json:"lastUsedAtIsNil,omitempty"`
-	LastUsedAtNotNil bool        `json:"lastUsedAtNotNil,omitempty"`
-
-	// "last_used_ip" field predicates.
-	LastUsedIP             *string  `json:"lastUsedIP,omitempty"`
-	LastUsedIPNEQ          *string  `json:"lastUsedIPNEQ,omitempty"`
-	LastUsedIPIn           []string `json:"lastUsedIPIn,omitempty"`
-	LastUsedIPNotIn        []string `json:"lastUsedIPNotIn,omitempty"`
-	LastUsedIPGT           *string  `json:"lastUsedIPGT,omitempty"`
-	LastUsedIPGTE          *string  `json:"lastUsedIPGTE,omitempty"`
-	LastUsedIPLT           *string  `json:"lastUsedIPLT,omitempty"`
-	LastUsedIPLTE          *string  `json:"lastUsedIPLTE,omitempty"`
-	LastUsedIPContains     *string  `json:"lastUsedIPContains,omitempty"`
-	LastUsedIPHasPrefix    *string  `json:"lastUsedIPHasPrefix,omitempty"`
-	LastUsedIPHasSuffix    *string  `json:"lastUsedIPHasSuffix,omitempty"`
-	LastUsedIPIsNil        bool     `json:"lastUsedIPIsNil,omitempty"`
-	LastUsedIPNotNil       bool     `json:"lastUsedIPNotNil,omitempty"`
-	LastUsedIPEqualFold    *string  `json:"lastUsedIPEqualFold,omitempty"`
-	LastUsedIPContainsFold *string  `json:"lastUsedIPContainsFold,omitempty"`
-
 	// "persona" edge predicates.
 	HasPersona     *bool                `json:"hasPersona,omitempty"`
 	HasPersonaWith []*PersonaWhereInput `json:"hasPersonaWith,omitempty"`
@@ -562,81 +533,6 @@ func (i *APITokenWhereInput) P() (predicate.APIToken, error) {
 	}
 	if i.RevokedAtNotNil {
 		predicates = append(predicates, apitoken.RevokedAtNotNil())
-	}
-	if i.LastUsedAt != nil {
-		predicates = append(predicates, apitoken.LastUsedAtEQ(*i.LastUsedAt))
-	}
-	if i.LastUsedAtNEQ != nil {
-		predicates = append(predicates, apitoken.LastUsedAtNEQ(*i.LastUsedAtNEQ))
-	}
-	if len(i.LastUsedAtIn) > 0 {
-		predicates = append(predicates, apitoken.LastUsedAtIn(i.LastUsedAtIn...))
-	}
-	if len(i.LastUsedAtNotIn) > 0 {
-		predicates = append(predicates, apitoken.LastUsedAtNotIn(i.LastUsedAtNotIn...))
-	}
-	if i.LastUsedAtGT != nil {
-		predicates = append(predicates, apitoken.LastUsedAtGT(*i.LastUsedAtGT))
-	}
-	if i.LastUsedAtGTE != nil {
-		predicates = append(predicates, apitoken.LastUsedAtGTE(*i.LastUsedAtGTE))
-	}
-	if i.LastUsedAtLT != nil {
-		predicates = append(predicates, apitoken.LastUsedAtLT(*i.LastUsedAtLT))
-	}
-	if i.LastUsedAtLTE != nil {
-		predicates = append(predicates, apitoken.LastUsedAtLTE(*i.LastUsedAtLTE))
-	}
-	if i.LastUsedAtIsNil {
-		predicates = append(predicates, apitoken.LastUsedAtIsNil())
-	}
-	if i.LastUsedAtNotNil {
-		predicates = append(predicates, apitoken.LastUsedAtNotNil())
-	}
-	if i.LastUsedIP != nil {
-		predicates = append(predicates, apitoken.LastUsedIPEQ(*i.LastUsedIP))
-	}
-	if i.LastUsedIPNEQ != nil {
-		predicates = append(predicates, apitoken.LastUsedIPNEQ(*i.LastUsedIPNEQ))
-	}
-	if len(i.LastUsedIPIn) > 0 {
-		predicates = append(predicates, apitoken.LastUsedIPIn(i.LastUsedIPIn...))
-	}
-	if len(i.LastUsedIPNotIn) > 0 {
-		predicates = append(predicates, apitoken.LastUsedIPNotIn(i.LastUsedIPNotIn...))
-	}
-	if i.LastUsedIPGT != nil {
-		predicates = append(predicates, apitoken.LastUsedIPGT(*i.LastUsedIPGT))
-	}
-	if i.LastUsedIPGTE != nil {
-		predicates = append(predicates, apitoken.LastUsedIPGTE(*i.LastUsedIPGTE))
-	}
-	if i.LastUsedIPLT != nil {
-		predicates = append(predicates, apitoken.LastUsedIPLT(*i.LastUsedIPLT))
-	}
-	if i.LastUsedIPLTE != nil {
-		predicates = append(predicates, apitoken.LastUsedIPLTE(*i.LastUsedIPLTE))
-	}
-	if i.LastUsedIPContains != nil {
-		predicates = append(predicates, apitoken.LastUsedIPContains(*i.LastUsedIPContains))
-	}
-	if i.LastUsedIPHasPrefix != nil {
-		predicates = append(predicates, apitoken.LastUsedIPHasPrefix(*i.LastUsedIPHasPrefix))
-	}
-	if i.LastUsedIPHasSuffix != nil {
-		predicates = append(predicates, apitoken.LastUsedIPHasSuffix(*i.LastUsedIPHasSuffix))
-	}
-	if i.LastUsedIPIsNil {
-		predicates = append(predicates, apitoken.LastUsedIPIsNil())
-	}
-	if i.LastUsedIPNotNil {
-		predicates = append(predicates, apitoken.LastUsedIPNotNil())
-	}
-	if i.LastUsedIPEqualFold != nil {
-		predicates = append(predicates, apitoken.LastUsedIPEqualFold(*i.LastUsedIPEqualFold))
-	}
-	if i.LastUsedIPContainsFold != nil {
-		predicates = append(predicates, apitoken.LastUsedIPContainsFold(*i.LastUsedIPContainsFold))
 	}
 
 	if i.HasPersona != nil {

@@ -24,6 +24,7 @@ import (
 	"github.com/latchkeyhq/latchkey/ent/retiredsecret"
 	"github.com/latchkeyhq/latchkey/ent/role"
 	"github.com/latchkeyhq/latchkey/ent/tokennotice"
+	"github.com/latchkeyhq/latchkey/ent/tokenusage"
 	"github.com/latchkeyhq/latchkey/ent/usagecount"
 	"github.com/latchkeyhq/latchkey/ent/webhookdelivery"
 	"github.com/latchkeyhq/latchkey/ent/webhookendpoint"
@@ -54,6 +55,7 @@ const (
 	TypeRetiredSecret   = "RetiredSecret"
 	TypeRole            = "Role"
 	TypeTokenNotice     = "TokenNotice"
+	TypeTokenUsage      = "TokenUsage"
 	TypeUsageCount      = "UsageCount"
 	TypeWebhookDelivery = "WebhookDelivery"
 	TypeWebhookEndpoint = "WebhookEndpoint"
@@ -80,9 +82,6 @@ type APITokenMutation struct {
 	expires_at                 *time.Time
 	expires_sort               *time.Time
 	revoked_at                 *time.Time
-	last_used_at               *time.Time
-	last_used_sort             *time.Time
-	last_used_ip               *string
 	allow_self_rotation        *bool
 	metadata                   *metadata.JSON
 	rate_limits                *[]policy.RateLimit
@@ -776,140 +775,6 @@ func (m *APITokenMutation) RevokedAtCleared() bool {
 func (m *APITokenMutation) ResetRevokedAt() {
 	m.revoked_at = nil
 	delete(m.clearedFields, apitoken.FieldRevokedAt)
-}
-
-// SetLastUsedAt sets the "last_used_at" field.
-func (m *APITokenMutation) SetLastUsedAt(t time.Time) {
-	m.last_used_at = &t
-}
-
-// LastUsedAt returns the value of the "last_used_at" field in the mutation.
-func (m *APITokenMutation) LastUsedAt() (r time.Time, exists bool) {
-	v := m.last_used_at
-	if v == nil {
-		return
-	}
-	return *v, true
-}
-
-// OldLastUsedAt returns the old "last_used_at" field's value of the APIToken entity.
-// If the APIToken object wasn't provided to the builder, the object is fetched from the database.
-// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *APITokenMutation) OldLastUsedAt(ctx context.Context) (v *time.Time, err error) {
-	if !m.op.Is(OpUpdateOne) {
-		return v, errors.New("OldLastUsedAt is only allowed on UpdateOne operations")
-	}
-	if m.id == nil || m.oldValue == nil {
-		return v, errors.New("OldLastUsedAt requires an ID field in the mutation")
-	}
-	oldValue, err := m.oldValue(ctx)
-	if err != nil {
-		return v, fmt.Errorf("querying old value for OldLastUsedAt: %w", err)
-	}
-	return oldValue.LastUsedAt, nil
-}
-
-// ClearLastUsedAt clears the value of the "last_used_at" field.
-func (m *APITokenMutation) ClearLastUsedAt() {
-	m.last_used_at = nil
-	m.clearedFields[apitoken.FieldLastUsedAt] = struct{}{}
-}
-
-// LastUsedAtCleared returns if the "last_used_at" field was cleared in this mutation.
-func (m *APITokenMutation) LastUsedAtCleared() bool {
-	_, ok := m.clearedFields[apitoken.FieldLastUsedAt]
-	return ok
-}
-
-// ResetLastUsedAt resets all changes to the "last_used_at" field.
-func (m *APITokenMutation) ResetLastUsedAt() {
-	m.last_used_at = nil
-	delete(m.clearedFields, apitoken.FieldLastUsedAt)
-}
-
-// SetLastUsedSort sets the "last_used_sort" field.
-func (m *APITokenMutation) SetLastUsedSort(t time.Time) {
-	m.last_used_sort = &t
-}
-
-// LastUsedSort returns the value of the "last_used_sort" field in the mutation.
-func (m *APITokenMutation) LastUsedSort() (r time.Time, exists bool) {
-	v := m.last_used_sort
-	if v == nil {
-		return
-	}
-	return *v, true
-}
-
-// OldLastUsedSort returns the old "last_used_sort" field's value of the APIToken entity.
-// If the APIToken object wasn't provided to the builder, the object is fetched from the database.
-// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *APITokenMutation) OldLastUsedSort(ctx context.Context) (v time.Time, err error) {
-	if !m.op.Is(OpUpdateOne) {
-		return v, errors.New("OldLastUsedSort is only allowed on UpdateOne operations")
-	}
-	if m.id == nil || m.oldValue == nil {
-		return v, errors.New("OldLastUsedSort requires an ID field in the mutation")
-	}
-	oldValue, err := m.oldValue(ctx)
-	if err != nil {
-		return v, fmt.Errorf("querying old value for OldLastUsedSort: %w", err)
-	}
-	return oldValue.LastUsedSort, nil
-}
-
-// ResetLastUsedSort resets all changes to the "last_used_sort" field.
-func (m *APITokenMutation) ResetLastUsedSort() {
-	m.last_used_sort = nil
-}
-
-// SetLastUsedIP sets the "last_used_ip" field.
-func (m *APITokenMutation) SetLastUsedIP(s string) {
-	m.last_used_ip = &s
-}
-
-// LastUsedIP returns the value of the "last_used_ip" field in the mutation.
-func (m *APITokenMutation) LastUsedIP() (r string, exists bool) {
-	v := m.last_used_ip
-	if v == nil {
-		return
-	}
-	return *v, true
-}
-
-// OldLastUsedIP returns the old "last_used_ip" field's value of the APIToken entity.
-// If the APIToken object wasn't provided to the builder, the object is fetched from the database.
-// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *APITokenMutation) OldLastUsedIP(ctx context.Context) (v *string, err error) {
-	if !m.op.Is(OpUpdateOne) {
-		return v, errors.New("OldLastUsedIP is only allowed on UpdateOne operations")
-	}
-	if m.id == nil || m.oldValue == nil {
-		return v, errors.New("OldLastUsedIP requires an ID field in the mutation")
-	}
-	oldValue, err := m.oldValue(ctx)
-	if err != nil {
-		return v, fmt.Errorf("querying old value for OldLastUsedIP: %w", err)
-	}
-	return oldValue.LastUsedIP, nil
-}
-
-// ClearLastUsedIP clears the value of the "last_used_ip" field.
-func (m *APITokenMutation) ClearLastUsedIP() {
-	m.last_used_ip = nil
-	m.clearedFields[apitoken.FieldLastUsedIP] = struct{}{}
-}
-
-// LastUsedIPCleared returns if the "last_used_ip" field was cleared in this mutation.
-func (m *APITokenMutation) LastUsedIPCleared() bool {
-	_, ok := m.clearedFields[apitoken.FieldLastUsedIP]
-	return ok
-}
-
-// ResetLastUsedIP resets all changes to the "last_used_ip" field.
-func (m *APITokenMutation) ResetLastUsedIP() {
-	m.last_used_ip = nil
-	delete(m.clearedFields, apitoken.FieldLastUsedIP)
 }
 
 // SetPersonaID sets the "persona_id" field.
@@ -1854,7 +1719,7 @@ func (m *APITokenMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *APITokenMutation) Fields() []string {
-	fields := make([]string, 0, 30)
+	fields := make([]string, 0, 27)
 	if m.created_at != nil {
 		fields = append(fields, apitoken.FieldCreatedAt)
 	}
@@ -1896,15 +1761,6 @@ func (m *APITokenMutation) Fields() []string {
 	}
 	if m.revoked_at != nil {
 		fields = append(fields, apitoken.FieldRevokedAt)
-	}
-	if m.last_used_at != nil {
-		fields = append(fields, apitoken.FieldLastUsedAt)
-	}
-	if m.last_used_sort != nil {
-		fields = append(fields, apitoken.FieldLastUsedSort)
-	}
-	if m.last_used_ip != nil {
-		fields = append(fields, apitoken.FieldLastUsedIP)
 	}
 	if m.persona != nil {
 		fields = append(fields, apitoken.FieldPersonaID)
@@ -1981,12 +1837,6 @@ func (m *APITokenMutation) Field(name string) (ent.Value, bool) {
 		return m.ExpiresSort()
 	case apitoken.FieldRevokedAt:
 		return m.RevokedAt()
-	case apitoken.FieldLastUsedAt:
-		return m.LastUsedAt()
-	case apitoken.FieldLastUsedSort:
-		return m.LastUsedSort()
-	case apitoken.FieldLastUsedIP:
-		return m.LastUsedIP()
 	case apitoken.FieldPersonaID:
 		return m.PersonaID()
 	case apitoken.FieldCreatedByID:
@@ -2050,12 +1900,6 @@ func (m *APITokenMutation) OldField(ctx context.Context, name string) (ent.Value
 		return m.OldExpiresSort(ctx)
 	case apitoken.FieldRevokedAt:
 		return m.OldRevokedAt(ctx)
-	case apitoken.FieldLastUsedAt:
-		return m.OldLastUsedAt(ctx)
-	case apitoken.FieldLastUsedSort:
-		return m.OldLastUsedSort(ctx)
-	case apitoken.FieldLastUsedIP:
-		return m.OldLastUsedIP(ctx)
 	case apitoken.FieldPersonaID:
 		return m.OldPersonaID(ctx)
 	case apitoken.FieldCreatedByID:
@@ -2188,27 +2032,6 @@ func (m *APITokenMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetRevokedAt(v)
-		return nil
-	case apitoken.FieldLastUsedAt:
-		v, ok := value.(time.Time)
-		if !ok {
-			return fmt.Errorf("unexpected type %T for field %s", value, name)
-		}
-		m.SetLastUsedAt(v)
-		return nil
-	case apitoken.FieldLastUsedSort:
-		v, ok := value.(time.Time)
-		if !ok {
-			return fmt.Errorf("unexpected type %T for field %s", value, name)
-		}
-		m.SetLastUsedSort(v)
-		return nil
-	case apitoken.FieldLastUsedIP:
-		v, ok := value.(string)
-		if !ok {
-			return fmt.Errorf("unexpected type %T for field %s", value, name)
-		}
-		m.SetLastUsedIP(v)
 		return nil
 	case apitoken.FieldPersonaID:
 		v, ok := value.(string)
@@ -2382,12 +2205,6 @@ func (m *APITokenMutation) ClearedFields() []string {
 	if m.FieldCleared(apitoken.FieldRevokedAt) {
 		fields = append(fields, apitoken.FieldRevokedAt)
 	}
-	if m.FieldCleared(apitoken.FieldLastUsedAt) {
-		fields = append(fields, apitoken.FieldLastUsedAt)
-	}
-	if m.FieldCleared(apitoken.FieldLastUsedIP) {
-		fields = append(fields, apitoken.FieldLastUsedIP)
-	}
 	if m.FieldCleared(apitoken.FieldCreatedByID) {
 		fields = append(fields, apitoken.FieldCreatedByID)
 	}
@@ -2443,12 +2260,6 @@ func (m *APITokenMutation) ClearField(name string) error {
 		return nil
 	case apitoken.FieldRevokedAt:
 		m.ClearRevokedAt()
-		return nil
-	case apitoken.FieldLastUsedAt:
-		m.ClearLastUsedAt()
-		return nil
-	case apitoken.FieldLastUsedIP:
-		m.ClearLastUsedIP()
 		return nil
 	case apitoken.FieldCreatedByID:
 		m.ClearCreatedByID()
@@ -2529,15 +2340,6 @@ func (m *APITokenMutation) ResetField(name string) error {
 		return nil
 	case apitoken.FieldRevokedAt:
 		m.ResetRevokedAt()
-		return nil
-	case apitoken.FieldLastUsedAt:
-		m.ResetLastUsedAt()
-		return nil
-	case apitoken.FieldLastUsedSort:
-		m.ResetLastUsedSort()
-		return nil
-	case apitoken.FieldLastUsedIP:
-		m.ResetLastUsedIP()
 		return nil
 	case apitoken.FieldPersonaID:
 		m.ResetPersonaID()
@@ -10419,6 +10221,487 @@ func (m *TokenNoticeMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *TokenNoticeMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown TokenNotice edge %s", name)
+}
+
+// TokenUsageMutation represents an operation that mutates the TokenUsage nodes in the graph.
+type TokenUsageMutation struct {
+	config
+	op             Op
+	typ            string
+	id             *string
+	last_used_at   *time.Time
+	last_used_ip   *string
+	last_used_sort *time.Time
+	clearedFields  map[string]struct{}
+	done           bool
+	oldValue       func(context.Context) (*TokenUsage, error)
+	predicates     []predicate.TokenUsage
+}
+
+var _ ent.Mutation = (*TokenUsageMutation)(nil)
+
+// tokenusageOption allows management of the mutation configuration using functional options.
+type tokenusageOption func(*TokenUsageMutation)
+
+// newTokenUsageMutation creates new mutation for the TokenUsage entity.
+func newTokenUsageMutation(c config, op Op, opts ...tokenusageOption) *TokenUsageMutation {
+	m := &TokenUsageMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeTokenUsage,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withTokenUsageID sets the ID field of the mutation.
+func withTokenUsageID(id string) tokenusageOption {
+	return func(m *TokenUsageMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *TokenUsage
+		)
+		m.oldValue = func(ctx context.Context) (*TokenUsage, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().TokenUsage.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withTokenUsage sets the old TokenUsage of the mutation.
+func withTokenUsage(node *TokenUsage) tokenusageOption {
+	return func(m *TokenUsageMutation) {
+		m.oldValue = func(context.Context) (*TokenUsage, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m TokenUsageMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m TokenUsageMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of TokenUsage entities.
+func (m *TokenUsageMutation) SetID(id string) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *TokenUsageMutation) ID() (id string, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *TokenUsageMutation) IDs(ctx context.Context) ([]string, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []string{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().TokenUsage.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetLastUsedAt sets the "last_used_at" field.
+func (m *TokenUsageMutation) SetLastUsedAt(t time.Time) {
+	m.last_used_at = &t
+}
+
+// LastUsedAt returns the value of the "last_used_at" field in the mutation.
+func (m *TokenUsageMutation) LastUsedAt() (r time.Time, exists bool) {
+	v := m.last_used_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastUsedAt returns the old "last_used_at" field's value of the TokenUsage entity.
+// If the TokenUsage object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TokenUsageMutation) OldLastUsedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastUsedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastUsedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastUsedAt: %w", err)
+	}
+	return oldValue.LastUsedAt, nil
+}
+
+// ClearLastUsedAt clears the value of the "last_used_at" field.
+func (m *TokenUsageMutation) ClearLastUsedAt() {
+	m.last_used_at = nil
+	m.clearedFields[tokenusage.FieldLastUsedAt] = struct{}{}
+}
+
+// LastUsedAtCleared returns if the "last_used_at" field was cleared in this mutation.
+func (m *TokenUsageMutation) LastUsedAtCleared() bool {
+	_, ok := m.clearedFields[tokenusage.FieldLastUsedAt]
+	return ok
+}
+
+// ResetLastUsedAt resets all changes to the "last_used_at" field.
+func (m *TokenUsageMutation) ResetLastUsedAt() {
+	m.last_used_at = nil
+	delete(m.clearedFields, tokenusage.FieldLastUsedAt)
+}
+
+// SetLastUsedIP sets the "last_used_ip" field.
+func (m *TokenUsageMutation) SetLastUsedIP(s string) {
+	m.last_used_ip = &s
+}
+
+// LastUsedIP returns the value of the "last_used_ip" field in the mutation.
+func (m *TokenUsageMutation) LastUsedIP() (r string, exists bool) {
+	v := m.last_used_ip
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastUsedIP returns the old "last_used_ip" field's value of the TokenUsage entity.
+// If the TokenUsage object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TokenUsageMutation) OldLastUsedIP(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastUsedIP is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastUsedIP requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastUsedIP: %w", err)
+	}
+	return oldValue.LastUsedIP, nil
+}
+
+// ClearLastUsedIP clears the value of the "last_used_ip" field.
+func (m *TokenUsageMutation) ClearLastUsedIP() {
+	m.last_used_ip = nil
+	m.clearedFields[tokenusage.FieldLastUsedIP] = struct{}{}
+}
+
+// LastUsedIPCleared returns if the "last_used_ip" field was cleared in this mutation.
+func (m *TokenUsageMutation) LastUsedIPCleared() bool {
+	_, ok := m.clearedFields[tokenusage.FieldLastUsedIP]
+	return ok
+}
+
+// ResetLastUsedIP resets all changes to the "last_used_ip" field.
+func (m *TokenUsageMutation) ResetLastUsedIP() {
+	m.last_used_ip = nil
+	delete(m.clearedFields, tokenusage.FieldLastUsedIP)
+}
+
+// SetLastUsedSort sets the "last_used_sort" field.
+func (m *TokenUsageMutation) SetLastUsedSort(t time.Time) {
+	m.last_used_sort = &t
+}
+
+// LastUsedSort returns the value of the "last_used_sort" field in the mutation.
+func (m *TokenUsageMutation) LastUsedSort() (r time.Time, exists bool) {
+	v := m.last_used_sort
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastUsedSort returns the old "last_used_sort" field's value of the TokenUsage entity.
+// If the TokenUsage object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TokenUsageMutation) OldLastUsedSort(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastUsedSort is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastUsedSort requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastUsedSort: %w", err)
+	}
+	return oldValue.LastUsedSort, nil
+}
+
+// ResetLastUsedSort resets all changes to the "last_used_sort" field.
+func (m *TokenUsageMutation) ResetLastUsedSort() {
+	m.last_used_sort = nil
+}
+
+// Where appends a list predicates to the TokenUsageMutation builder.
+func (m *TokenUsageMutation) Where(ps ...predicate.TokenUsage) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the TokenUsageMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *TokenUsageMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.TokenUsage, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *TokenUsageMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *TokenUsageMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (TokenUsage).
+func (m *TokenUsageMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *TokenUsageMutation) Fields() []string {
+	fields := make([]string, 0, 3)
+	if m.last_used_at != nil {
+		fields = append(fields, tokenusage.FieldLastUsedAt)
+	}
+	if m.last_used_ip != nil {
+		fields = append(fields, tokenusage.FieldLastUsedIP)
+	}
+	if m.last_used_sort != nil {
+		fields = append(fields, tokenusage.FieldLastUsedSort)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *TokenUsageMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case tokenusage.FieldLastUsedAt:
+		return m.LastUsedAt()
+	case tokenusage.FieldLastUsedIP:
+		return m.LastUsedIP()
+	case tokenusage.FieldLastUsedSort:
+		return m.LastUsedSort()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *TokenUsageMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case tokenusage.FieldLastUsedAt:
+		return m.OldLastUsedAt(ctx)
+	case tokenusage.FieldLastUsedIP:
+		return m.OldLastUsedIP(ctx)
+	case tokenusage.FieldLastUsedSort:
+		return m.OldLastUsedSort(ctx)
+	}
+	return nil, fmt.Errorf("unknown TokenUsage field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *TokenUsageMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case tokenusage.FieldLastUsedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastUsedAt(v)
+		return nil
+	case tokenusage.FieldLastUsedIP:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastUsedIP(v)
+		return nil
+	case tokenusage.FieldLastUsedSort:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastUsedSort(v)
+		return nil
+	}
+	return fmt.Errorf("unknown TokenUsage field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *TokenUsageMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *TokenUsageMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *TokenUsageMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown TokenUsage numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *TokenUsageMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(tokenusage.FieldLastUsedAt) {
+		fields = append(fields, tokenusage.FieldLastUsedAt)
+	}
+	if m.FieldCleared(tokenusage.FieldLastUsedIP) {
+		fields = append(fields, tokenusage.FieldLastUsedIP)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *TokenUsageMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *TokenUsageMutation) ClearField(name string) error {
+	switch name {
+	case tokenusage.FieldLastUsedAt:
+		m.ClearLastUsedAt()
+		return nil
+	case tokenusage.FieldLastUsedIP:
+		m.ClearLastUsedIP()
+		return nil
+	}
+	return fmt.Errorf("unknown TokenUsage nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *TokenUsageMutation) ResetField(name string) error {
+	switch name {
+	case tokenusage.FieldLastUsedAt:
+		m.ResetLastUsedAt()
+		return nil
+	case tokenusage.FieldLastUsedIP:
+		m.ResetLastUsedIP()
+		return nil
+	case tokenusage.FieldLastUsedSort:
+		m.ResetLastUsedSort()
+		return nil
+	}
+	return fmt.Errorf("unknown TokenUsage field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *TokenUsageMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *TokenUsageMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *TokenUsageMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *TokenUsageMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *TokenUsageMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *TokenUsageMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *TokenUsageMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown TokenUsage unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *TokenUsageMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown TokenUsage edge %s", name)
 }
 
 // UsageCountMutation represents an operation that mutates the UsageCount nodes in the graph.

@@ -18,6 +18,7 @@ import (
 	"github.com/latchkeyhq/latchkey/ent/role"
 	"github.com/latchkeyhq/latchkey/ent/schema"
 	"github.com/latchkeyhq/latchkey/ent/tokennotice"
+	"github.com/latchkeyhq/latchkey/ent/tokenusage"
 	"github.com/latchkeyhq/latchkey/ent/usagecount"
 	"github.com/latchkeyhq/latchkey/ent/webhookdelivery"
 	"github.com/latchkeyhq/latchkey/ent/webhookendpoint"
@@ -101,32 +102,28 @@ func init() {
 	apitokenDescHint := apitokenFields[8].Descriptor()
 	// apitoken.HintValidator is a validator for the "hint" field. It is called by the builders before save.
 	apitoken.HintValidator = apitokenDescHint.Validators[0].(func(string) error)
-	// apitokenDescLastUsedIP is the schema descriptor for last_used_ip field.
-	apitokenDescLastUsedIP := apitokenFields[14].Descriptor()
-	// apitoken.LastUsedIPValidator is a validator for the "last_used_ip" field. It is called by the builders before save.
-	apitoken.LastUsedIPValidator = apitokenDescLastUsedIP.Validators[0].(func(string) error)
 	// apitokenDescPersonaID is the schema descriptor for persona_id field.
-	apitokenDescPersonaID := apitokenFields[15].Descriptor()
+	apitokenDescPersonaID := apitokenFields[12].Descriptor()
 	// apitoken.PersonaIDValidator is a validator for the "persona_id" field. It is called by the builders before save.
 	apitoken.PersonaIDValidator = apitokenDescPersonaID.Validators[0].(func(string) error)
 	// apitokenDescCreatedByID is the schema descriptor for created_by_id field.
-	apitokenDescCreatedByID := apitokenFields[16].Descriptor()
+	apitokenDescCreatedByID := apitokenFields[13].Descriptor()
 	// apitoken.CreatedByIDValidator is a validator for the "created_by_id" field. It is called by the builders before save.
 	apitoken.CreatedByIDValidator = apitokenDescCreatedByID.Validators[0].(func(string) error)
 	// apitokenDescAllowSelfRotation is the schema descriptor for allow_self_rotation field.
-	apitokenDescAllowSelfRotation := apitokenFields[17].Descriptor()
+	apitokenDescAllowSelfRotation := apitokenFields[14].Descriptor()
 	// apitoken.DefaultAllowSelfRotation holds the default value on creation for the allow_self_rotation field.
 	apitoken.DefaultAllowSelfRotation = apitokenDescAllowSelfRotation.Default.(bool)
 	// apitokenDescCreditsRefillInterval is the schema descriptor for credits_refill_interval field.
-	apitokenDescCreditsRefillInterval := apitokenFields[22].Descriptor()
+	apitokenDescCreditsRefillInterval := apitokenFields[19].Descriptor()
 	// apitoken.CreditsRefillIntervalValidator is a validator for the "credits_refill_interval" field. It is called by the builders before save.
 	apitoken.CreditsRefillIntervalValidator = apitokenDescCreditsRefillInterval.Validators[0].(func(string) error)
 	// apitokenDescCreditsRefillMode is the schema descriptor for credits_refill_mode field.
-	apitokenDescCreditsRefillMode := apitokenFields[23].Descriptor()
+	apitokenDescCreditsRefillMode := apitokenFields[20].Descriptor()
 	// apitoken.CreditsRefillModeValidator is a validator for the "credits_refill_mode" field. It is called by the builders before save.
 	apitoken.CreditsRefillModeValidator = apitokenDescCreditsRefillMode.Validators[0].(func(string) error)
 	// apitokenDescCreditsEpoch is the schema descriptor for credits_epoch field.
-	apitokenDescCreditsEpoch := apitokenFields[25].Descriptor()
+	apitokenDescCreditsEpoch := apitokenFields[22].Descriptor()
 	// apitoken.DefaultCreditsEpoch holds the default value on creation for the credits_epoch field.
 	apitoken.DefaultCreditsEpoch = apitokenDescCreditsEpoch.Default.(int64)
 	// apitokenDescID is the schema descriptor for id field.
@@ -709,6 +706,16 @@ func init() {
 	tokennoticeDescCreatedAt := tokennoticeFields[3].Descriptor()
 	// tokennotice.DefaultCreatedAt holds the default value on creation for the created_at field.
 	tokennotice.DefaultCreatedAt = tokennoticeDescCreatedAt.Default.(func() time.Time)
+	tokenusageFields := schema.TokenUsage{}.Fields()
+	_ = tokenusageFields
+	// tokenusageDescLastUsedIP is the schema descriptor for last_used_ip field.
+	tokenusageDescLastUsedIP := tokenusageFields[2].Descriptor()
+	// tokenusage.LastUsedIPValidator is a validator for the "last_used_ip" field. It is called by the builders before save.
+	tokenusage.LastUsedIPValidator = tokenusageDescLastUsedIP.Validators[0].(func(string) error)
+	// tokenusageDescID is the schema descriptor for id field.
+	tokenusageDescID := tokenusageFields[0].Descriptor()
+	// tokenusage.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	tokenusage.IDValidator = tokenusageDescID.Validators[0].(func(string) error)
 	usagecountFields := schema.UsageCount{}.Fields()
 	_ = usagecountFields
 	// usagecountDescTokenID is the schema descriptor for token_id field.

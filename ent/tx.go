@@ -36,6 +36,8 @@ type Tx struct {
 	Role *RoleClient
 	// TokenNotice is the client for interacting with the TokenNotice builders.
 	TokenNotice *TokenNoticeClient
+	// TokenUsage is the client for interacting with the TokenUsage builders.
+	TokenUsage *TokenUsageClient
 	// UsageCount is the client for interacting with the UsageCount builders.
 	UsageCount *UsageCountClient
 	// WebhookDelivery is the client for interacting with the WebhookDelivery builders.
@@ -187,6 +189,7 @@ func (tx *Tx) init() {
 	tx.RetiredSecret = NewRetiredSecretClient(tx.config)
 	tx.Role = NewRoleClient(tx.config)
 	tx.TokenNotice = NewTokenNoticeClient(tx.config)
+	tx.TokenUsage = NewTokenUsageClient(tx.config)
 	tx.UsageCount = NewUsageCountClient(tx.config)
 	tx.WebhookDelivery = NewWebhookDeliveryClient(tx.config)
 	tx.WebhookEndpoint = NewWebhookEndpointClient(tx.config)

@@ -7,11 +7,41 @@ package graph
 
 import (
 	"context"
+	"time"
 
 	"entgo.io/contrib/entgql"
 	"github.com/latchkeyhq/latchkey/ent"
+	"github.com/latchkeyhq/latchkey/ent/tokenusage"
+	"github.com/latchkeyhq/latchkey/graph/model"
 	"github.com/latchkeyhq/latchkey/internal/gqlerr"
+	"github.com/latchkeyhq/latchkey/internal/lastused"
 )
+
+// LastUsedAt is the resolver for the lastUsedAt field.
+func (r *aPITokenResolver) LastUsedAt(ctx context.Context, obj *ent.APIToken) (*time.Time, error) {
+	u, err := lastUse(ctx, obj)
+	if u == nil || err != nil {
+		return nil, err
+	}
+	return u.LastUsedAt, nil
+}
+
+// LastUsedIP is the resolver for the lastUsedIP field.
+func (r *aPITokenResolver) LastUsedIP(ctx context.Context, obj *ent.APIToken) (*string, error) {
+	u, err := lastUse(ctx, obj)
+	if u == nil || err != nil {
+		return nil, err
+	}
+	return u.LastUsedIP, nil
+}
+
+// Tokens is the resolver for the tokens field.
+func (r *personaResolver) Tokens(ctx context.Context, obj *ent.Persona, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *model.APITokenOrder) (*ent.APITokenConnection, error) {
+	if orderBy == nil {
+		return obj.Tokens(ctx, after, first, before, last, nil) // eager-loaded in id order
+	}
+	return tokenPage(ctx, obj.QueryTokens(), after, first, before, last, orderBy, nil)
+}
 
 // Node is the resolver for the node field.
 func (r *queryResolver) Node(ctx context.Context, id string) (ent.Noder, error) {
@@ -28,25 +58,25 @@ func (r *queryResolver) Nodes(ctx context.Context, ids []string) ([]ent.Noder, e
 }
 
 // APITokens is the resolver for the apiTokens field.
-func (r *queryResolver) APITokens(ctx context.Context, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.APITokenOrder, where *ent.APITokenWhereInput) (*ent.APITokenConnection, error) {
+func (r *queryResolver) APITokens(ctx context.Context, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *model.APITokenOrder, where *ent.APITokenWhereInput) (*ent.APITokenConnection, error) {
 	first, err := pageSize(first, last)
 	if err != nil {
 		return nil, err
 	}
 	if orderBy == nil {
-		orderBy = &ent.APITokenOrder{Field: ent.APITokenOrderFieldNameFold, Direction: entgql.OrderDirectionAsc}
+		orderBy = &model.APITokenOrder{Field: model.APITokenOrderFieldName, Direction: entgql.OrderDirectionAsc}
 	}
 	if err := foldNameFilter(ctx, where); err != nil {
 		return nil, err
 	}
-	return ent.FromContext(ctx).APIToken.Query().Paginate(ctx, after, first, before, last,
-		ent.WithAPITokenOrder(orderBy), ent.WithAPITokenFilter(func(q *ent.APITokenQuery) (*ent.APITokenQuery, error) {
+	return tokenPage(ctx, ent.FromContext(ctx).APIToken.Query(), after, first, before, last, orderBy,
+		func(q *ent.APITokenQuery) (*ent.APITokenQuery, error) {
 			if requested(ctx, "edges", "node", "permissions") {
 				// One query for the page's explicit permissions, not one per token.
 				q = q.WithPermissions(func(pq *ent.PermissionQuery) { pq.WithContentType() })
 			}
 			return where.Filter(q)
-		}))
+		})
 }
 
 // AuditEvents is the resolver for the auditEvents field.
@@ -125,6 +155,131 @@ func (r *queryResolver) WebhookEndpoints(ctx context.Context, after *entgql.Curs
 	}
 	return ent.FromContext(ctx).WebhookEndpoint.Query().Paginate(ctx, after, first, before, last,
 		ent.WithWebhookEndpointOrder(orderBy))
+}
+
+// LastUsedAt is the resolver for the lastUsedAt field.
+func (r *aPITokenWhereInputResolver) LastUsedAt(ctx context.Context, obj *ent.APITokenWhereInput, data *time.Time) error {
+	return usedAt(obj, data, tokenusage.LastUsedAtEQ)
+}
+
+// LastUsedAtNeq is the resolver for the lastUsedAtNEQ field.
+func (r *aPITokenWhereInputResolver) LastUsedAtNeq(ctx context.Context, obj *ent.APITokenWhereInput, data *time.Time) error {
+	return usedAt(obj, data, tokenusage.LastUsedAtNEQ)
+}
+
+// LastUsedAtIn is the resolver for the lastUsedAtIn field.
+func (r *aPITokenWhereInputResolver) LastUsedAtIn(ctx context.Context, obj *ent.APITokenWhereInput, data []*time.Time) error {
+	return usedAtIn(obj, data, tokenusage.LastUsedAtIn)
+}
+
+// LastUsedAtNotIn is the resolver for the lastUsedAtNotIn field.
+func (r *aPITokenWhereInputResolver) LastUsedAtNotIn(ctx context.Context, obj *ent.APITokenWhereInput, data []*time.Time) error {
+	return usedAtIn(obj, data, tokenusage.LastUsedAtNotIn)
+}
+
+// LastUsedAtGt is the resolver for the lastUsedAtGT field.
+func (r *aPITokenWhereInputResolver) LastUsedAtGt(ctx context.Context, obj *ent.APITokenWhereInput, data *time.Time) error {
+	return usedAt(obj, data, tokenusage.LastUsedAtGT)
+}
+
+// LastUsedAtGte is the resolver for the lastUsedAtGTE field.
+func (r *aPITokenWhereInputResolver) LastUsedAtGte(ctx context.Context, obj *ent.APITokenWhereInput, data *time.Time) error {
+	return usedAt(obj, data, tokenusage.LastUsedAtGTE)
+}
+
+// LastUsedAtLt is the resolver for the lastUsedAtLT field.
+func (r *aPITokenWhereInputResolver) LastUsedAtLt(ctx context.Context, obj *ent.APITokenWhereInput, data *time.Time) error {
+	return usedAt(obj, data, tokenusage.LastUsedAtLT)
+}
+
+// LastUsedAtLte is the resolver for the lastUsedAtLTE field.
+func (r *aPITokenWhereInputResolver) LastUsedAtLte(ctx context.Context, obj *ent.APITokenWhereInput, data *time.Time) error {
+	return usedAt(obj, data, tokenusage.LastUsedAtLTE)
+}
+
+// LastUsedAtIsNil is the resolver for the lastUsedAtIsNil field.
+func (r *aPITokenWhereInputResolver) LastUsedAtIsNil(ctx context.Context, obj *ent.APITokenWhereInput, data *bool) error {
+	return usedIf(obj, data, lastused.Never(tokenusage.FieldLastUsedAt))
+}
+
+// LastUsedAtNotNil is the resolver for the lastUsedAtNotNil field.
+func (r *aPITokenWhereInputResolver) LastUsedAtNotNil(ctx context.Context, obj *ent.APITokenWhereInput, data *bool) error {
+	return usedIf(obj, data, lastused.Where(tokenusage.LastUsedAtNotNil()))
+}
+
+// LastUsedIP is the resolver for the lastUsedIP field.
+func (r *aPITokenWhereInputResolver) LastUsedIP(ctx context.Context, obj *ent.APITokenWhereInput, data *string) error {
+	return usedIP(obj, data, tokenusage.LastUsedIPEQ)
+}
+
+// LastUsedIpneq is the resolver for the lastUsedIPNEQ field.
+func (r *aPITokenWhereInputResolver) LastUsedIpneq(ctx context.Context, obj *ent.APITokenWhereInput, data *string) error {
+	return usedIP(obj, data, tokenusage.LastUsedIPNEQ)
+}
+
+// LastUsedIPIn is the resolver for the lastUsedIPIn field.
+func (r *aPITokenWhereInputResolver) LastUsedIPIn(ctx context.Context, obj *ent.APITokenWhereInput, data []string) error {
+	return usedIPIn(obj, data, tokenusage.LastUsedIPIn)
+}
+
+// LastUsedIPNotIn is the resolver for the lastUsedIPNotIn field.
+func (r *aPITokenWhereInputResolver) LastUsedIPNotIn(ctx context.Context, obj *ent.APITokenWhereInput, data []string) error {
+	return usedIPIn(obj, data, tokenusage.LastUsedIPNotIn)
+}
+
+// LastUsedIpgt is the resolver for the lastUsedIPGT field.
+func (r *aPITokenWhereInputResolver) LastUsedIpgt(ctx context.Context, obj *ent.APITokenWhereInput, data *string) error {
+	return usedIP(obj, data, tokenusage.LastUsedIPGT)
+}
+
+// LastUsedIpgte is the resolver for the lastUsedIPGTE field.
+func (r *aPITokenWhereInputResolver) LastUsedIpgte(ctx context.Context, obj *ent.APITokenWhereInput, data *string) error {
+	return usedIP(obj, data, tokenusage.LastUsedIPGTE)
+}
+
+// LastUsedIplt is the resolver for the lastUsedIPLT field.
+func (r *aPITokenWhereInputResolver) LastUsedIplt(ctx context.Context, obj *ent.APITokenWhereInput, data *string) error {
+	return usedIP(obj, data, tokenusage.LastUsedIPLT)
+}
+
+// LastUsedIplte is the resolver for the lastUsedIPLTE field.
+func (r *aPITokenWhereInputResolver) LastUsedIplte(ctx context.Context, obj *ent.APITokenWhereInput, data *string) error {
+	return usedIP(obj, data, tokenusage.LastUsedIPLTE)
+}
+
+// LastUsedIPContains is the resolver for the lastUsedIPContains field.
+func (r *aPITokenWhereInputResolver) LastUsedIPContains(ctx context.Context, obj *ent.APITokenWhereInput, data *string) error {
+	return usedIP(obj, data, tokenusage.LastUsedIPContains)
+}
+
+// LastUsedIPHasPrefix is the resolver for the lastUsedIPHasPrefix field.
+func (r *aPITokenWhereInputResolver) LastUsedIPHasPrefix(ctx context.Context, obj *ent.APITokenWhereInput, data *string) error {
+	return usedIP(obj, data, tokenusage.LastUsedIPHasPrefix)
+}
+
+// LastUsedIPHasSuffix is the resolver for the lastUsedIPHasSuffix field.
+func (r *aPITokenWhereInputResolver) LastUsedIPHasSuffix(ctx context.Context, obj *ent.APITokenWhereInput, data *string) error {
+	return usedIP(obj, data, tokenusage.LastUsedIPHasSuffix)
+}
+
+// LastUsedIPIsNil is the resolver for the lastUsedIPIsNil field.
+func (r *aPITokenWhereInputResolver) LastUsedIPIsNil(ctx context.Context, obj *ent.APITokenWhereInput, data *bool) error {
+	return usedIf(obj, data, lastused.Never(tokenusage.FieldLastUsedIP))
+}
+
+// LastUsedIPNotNil is the resolver for the lastUsedIPNotNil field.
+func (r *aPITokenWhereInputResolver) LastUsedIPNotNil(ctx context.Context, obj *ent.APITokenWhereInput, data *bool) error {
+	return usedIf(obj, data, lastused.Where(tokenusage.LastUsedIPNotNil()))
+}
+
+// LastUsedIPEqualFold is the resolver for the lastUsedIPEqualFold field.
+func (r *aPITokenWhereInputResolver) LastUsedIPEqualFold(ctx context.Context, obj *ent.APITokenWhereInput, data *string) error {
+	return usedIP(obj, data, tokenusage.LastUsedIPEqualFold)
+}
+
+// LastUsedIPContainsFold is the resolver for the lastUsedIPContainsFold field.
+func (r *aPITokenWhereInputResolver) LastUsedIPContainsFold(ctx context.Context, obj *ent.APITokenWhereInput, data *string) error {
+	return usedIP(obj, data, tokenusage.LastUsedIPContainsFold)
 }
 
 // APIToken returns APITokenResolver implementation.

@@ -228,7 +228,7 @@ type ComplexityRoot struct {
 		Metadata    func(childComplexity int) int
 		Name        func(childComplexity int) int
 		RateLimits  func(childComplexity int) int
-		Tokens      func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.APITokenOrder) int
+		Tokens      func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *model.APITokenOrder) int
 		UpdatedAt   func(childComplexity int) int
 		Usage       func(childComplexity int, from time.Time, to time.Time, interval usage.Interval) int
 	}
@@ -252,7 +252,7 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		APITokens         func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.APITokenOrder, where *ent.APITokenWhereInput) int
+		APITokens         func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *model.APITokenOrder, where *ent.APITokenWhereInput) int
 		AuditEvents       func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.AuditEventOrder, where *ent.AuditEventWhereInput) int
 		Authorize         func(childComplexity int, contentType string, action string) int
 		ContentTypes      func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.ContentTypeOrder, where *ent.ContentTypeWhereInput) int
@@ -261,7 +261,7 @@ type ComplexityRoot struct {
 		Nodes             func(childComplexity int, ids []string) int
 		Personas          func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.PersonaOrder, where *ent.PersonaWhereInput) int
 		Policy            func(childComplexity int) int
-		PolicyViolations  func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.APITokenOrder) int
+		PolicyViolations  func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *model.APITokenOrder) int
 		Roles             func(childComplexity int, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.RoleOrder, where *ent.RoleWhereInput) int
 		TopAPITokens      func(childComplexity int, from time.Time, to time.Time, interval *usage.Interval, first *int) int
 		Viewer            func(childComplexity int) int
@@ -404,6 +404,9 @@ type ComplexityRoot struct {
 // region    ************************** generated!.gotpl **************************
 
 type APITokenResolver interface {
+	LastUsedAt(ctx context.Context, obj *ent.APIToken) (*time.Time, error)
+	LastUsedIP(ctx context.Context, obj *ent.APIToken) (*string, error)
+
 	Status(ctx context.Context, obj *ent.APIToken) (tokenstatus.Status, error)
 	Permissions(ctx context.Context, obj *ent.APIToken) ([]*perm.Permission, error)
 	EffectivePermissions(ctx context.Context, obj *ent.APIToken) ([]*perm.Permission, error)
@@ -438,12 +441,14 @@ type MutationResolver interface {
 	RedeliverWebhook(ctx context.Context, deliveryID string) (*ent.WebhookDelivery, error)
 }
 type PersonaResolver interface {
+	Tokens(ctx context.Context, obj *ent.Persona, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *model.APITokenOrder) (*ent.APITokenConnection, error)
+
 	Usage(ctx context.Context, obj *ent.Persona, from time.Time, to time.Time, interval usage.Interval) (*usage.Series, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id string) (ent.Noder, error)
 	Nodes(ctx context.Context, ids []string) ([]ent.Noder, error)
-	APITokens(ctx context.Context, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.APITokenOrder, where *ent.APITokenWhereInput) (*ent.APITokenConnection, error)
+	APITokens(ctx context.Context, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *model.APITokenOrder, where *ent.APITokenWhereInput) (*ent.APITokenConnection, error)
 	AuditEvents(ctx context.Context, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.AuditEventOrder, where *ent.AuditEventWhereInput) (*ent.AuditEventConnection, error)
 	ContentTypes(ctx context.Context, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.ContentTypeOrder, where *ent.ContentTypeWhereInput) (*ent.ContentTypeConnection, error)
 	Personas(ctx context.Context, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.PersonaOrder, where *ent.PersonaWhereInput) (*ent.PersonaConnection, error)
@@ -454,7 +459,7 @@ type QueryResolver interface {
 	Authorize(ctx context.Context, contentType string, action string) (bool, error)
 	IntrospectToken(ctx context.Context, secret string, permissions *string) (*model.TokenIntrospection, error)
 	Policy(ctx context.Context) (*admin.Policy, error)
-	PolicyViolations(ctx context.Context, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.APITokenOrder) (*ent.APITokenConnection, error)
+	PolicyViolations(ctx context.Context, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *model.APITokenOrder) (*ent.APITokenConnection, error)
 	TopAPITokens(ctx context.Context, from time.Time, to time.Time, interval *usage.Interval, first *int) ([]*model.APITokenUsage, error)
 	WebhookEventTypes(ctx context.Context) ([]string, error)
 }
@@ -466,6 +471,32 @@ type WebhookEventResolver interface {
 }
 
 type APITokenWhereInputResolver interface {
+	LastUsedAt(ctx context.Context, obj *ent.APITokenWhereInput, data *time.Time) error
+	LastUsedAtNeq(ctx context.Context, obj *ent.APITokenWhereInput, data *time.Time) error
+	LastUsedAtIn(ctx context.Context, obj *ent.APITokenWhereInput, data []*time.Time) error
+	LastUsedAtNotIn(ctx context.Context, obj *ent.APITokenWhereInput, data []*time.Time) error
+	LastUsedAtGt(ctx context.Context, obj *ent.APITokenWhereInput, data *time.Time) error
+	LastUsedAtGte(ctx context.Context, obj *ent.APITokenWhereInput, data *time.Time) error
+	LastUsedAtLt(ctx context.Context, obj *ent.APITokenWhereInput, data *time.Time) error
+	LastUsedAtLte(ctx context.Context, obj *ent.APITokenWhereInput, data *time.Time) error
+	LastUsedAtIsNil(ctx context.Context, obj *ent.APITokenWhereInput, data *bool) error
+	LastUsedAtNotNil(ctx context.Context, obj *ent.APITokenWhereInput, data *bool) error
+	LastUsedIP(ctx context.Context, obj *ent.APITokenWhereInput, data *string) error
+	LastUsedIpneq(ctx context.Context, obj *ent.APITokenWhereInput, data *string) error
+	LastUsedIPIn(ctx context.Context, obj *ent.APITokenWhereInput, data []string) error
+	LastUsedIPNotIn(ctx context.Context, obj *ent.APITokenWhereInput, data []string) error
+	LastUsedIpgt(ctx context.Context, obj *ent.APITokenWhereInput, data *string) error
+	LastUsedIpgte(ctx context.Context, obj *ent.APITokenWhereInput, data *string) error
+	LastUsedIplt(ctx context.Context, obj *ent.APITokenWhereInput, data *string) error
+	LastUsedIplte(ctx context.Context, obj *ent.APITokenWhereInput, data *string) error
+	LastUsedIPContains(ctx context.Context, obj *ent.APITokenWhereInput, data *string) error
+	LastUsedIPHasPrefix(ctx context.Context, obj *ent.APITokenWhereInput, data *string) error
+	LastUsedIPHasSuffix(ctx context.Context, obj *ent.APITokenWhereInput, data *string) error
+	LastUsedIPIsNil(ctx context.Context, obj *ent.APITokenWhereInput, data *bool) error
+	LastUsedIPNotNil(ctx context.Context, obj *ent.APITokenWhereInput, data *bool) error
+	LastUsedIPEqualFold(ctx context.Context, obj *ent.APITokenWhereInput, data *string) error
+	LastUsedIPContainsFold(ctx context.Context, obj *ent.APITokenWhereInput, data *string) error
+
 	Status(ctx context.Context, obj *ent.APITokenWhereInput, data *tokenstatus.Status) error
 	Secret(ctx context.Context, obj *ent.APITokenWhereInput, data *string) error
 	PersonaID(ctx context.Context, obj *ent.APITokenWhereInput, data *string) error
@@ -1334,7 +1365,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Persona.Tokens(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].(*ent.APITokenOrder)), true
+		return e.ComplexityRoot.Persona.Tokens(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].(*model.APITokenOrder)), true
 	case "Persona.updatedAt":
 		if e.ComplexityRoot.Persona.UpdatedAt == nil {
 			break
@@ -1420,7 +1451,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.APITokens(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].(*ent.APITokenOrder), args["where"].(*ent.APITokenWhereInput)), true
+		return e.ComplexityRoot.Query.APITokens(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].(*model.APITokenOrder), args["where"].(*ent.APITokenWhereInput)), true
 	case "Query.auditEvents":
 		if e.ComplexityRoot.Query.AuditEvents == nil {
 			break
@@ -1516,7 +1547,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.PolicyViolations(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].(*ent.APITokenOrder)), true
+		return e.ComplexityRoot.Query.PolicyViolations(childComplexity, args["after"].(*entgql.Cursor[string]), args["first"].(*int), args["before"].(*entgql.Cursor[string]), args["last"].(*int), args["orderBy"].(*model.APITokenOrder)), true
 	case "Query.roles":
 		if e.ComplexityRoot.Query.Roles == nil {
 			break
@@ -5405,8 +5436,8 @@ func (ec *executionContext) field_Persona_tokens_args(ctx context.Context, rawAr
 	}
 	args["last"] = arg3
 	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
-		func(ctx context.Context, v any) (*ent.APITokenOrder, error) {
-			return ec.unmarshalOAPITokenOrder2ᚖgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋentᚐAPITokenOrder(ctx, v)
+		func(ctx context.Context, v any) (*model.APITokenOrder, error) {
+			return ec.unmarshalOAPITokenOrder2ᚖgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋgraphᚋmodelᚐAPITokenOrder(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -5495,8 +5526,8 @@ func (ec *executionContext) field_Query_apiTokens_args(ctx context.Context, rawA
 	}
 	args["last"] = arg3
 	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
-		func(ctx context.Context, v any) (*ent.APITokenOrder, error) {
-			return ec.unmarshalOAPITokenOrder2ᚖgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋentᚐAPITokenOrder(ctx, v)
+		func(ctx context.Context, v any) (*model.APITokenOrder, error) {
+			return ec.unmarshalOAPITokenOrder2ᚖgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋgraphᚋmodelᚐAPITokenOrder(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -5783,8 +5814,8 @@ func (ec *executionContext) field_Query_policyViolations_args(ctx context.Contex
 	}
 	args["last"] = arg3
 	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
-		func(ctx context.Context, v any) (*ent.APITokenOrder, error) {
-			return ec.unmarshalOAPITokenOrder2ᚖgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋentᚐAPITokenOrder(ctx, v)
+		func(ctx context.Context, v any) (*model.APITokenOrder, error) {
+			return ec.unmarshalOAPITokenOrder2ᚖgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋgraphᚋmodelᚐAPITokenOrder(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -6322,7 +6353,7 @@ func (ec *executionContext) _APIToken_lastUsedAt(ctx context.Context, field grap
 			return ec.fieldContext_APIToken_lastUsedAt(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.LastUsedAt, nil
+			return ec.Resolvers.APIToken().LastUsedAt(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
@@ -6333,7 +6364,7 @@ func (ec *executionContext) _APIToken_lastUsedAt(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_APIToken_lastUsedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("APIToken", field, false, false, errors.New("field of type Time does not have child fields"))
+	return graphql.NewScalarFieldContext("APIToken", field, true, true, errors.New("field of type Time does not have child fields"))
 }
 
 func (ec *executionContext) _APIToken_lastUsedIP(ctx context.Context, field graphql.CollectedField, obj *ent.APIToken) (ret graphql.Marshaler) {
@@ -6345,7 +6376,7 @@ func (ec *executionContext) _APIToken_lastUsedIP(ctx context.Context, field grap
 			return ec.fieldContext_APIToken_lastUsedIP(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.LastUsedIP, nil
+			return ec.Resolvers.APIToken().LastUsedIP(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -6356,7 +6387,7 @@ func (ec *executionContext) _APIToken_lastUsedIP(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_APIToken_lastUsedIP(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("APIToken", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("APIToken", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _APIToken_allowSelfRotation(ctx context.Context, field graphql.CollectedField, obj *ent.APIToken) (ret graphql.Marshaler) {
@@ -9926,7 +9957,7 @@ func (ec *executionContext) _Persona_tokens(ctx context.Context, field graphql.C
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return obj.Tokens(ctx, fc.Args["after"].(*entgql.Cursor[string]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[string]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.APITokenOrder))
+			return ec.Resolvers.Persona().Tokens(ctx, obj, fc.Args["after"].(*entgql.Cursor[string]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[string]), fc.Args["last"].(*int), fc.Args["orderBy"].(*model.APITokenOrder))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.APITokenConnection) graphql.Marshaler {
@@ -9941,7 +9972,7 @@ func (ec *executionContext) fieldContext_Persona_tokens(ctx context.Context, fie
 		Object:     "Persona",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: false,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_APITokenConnection(ctx, field)
 		},
@@ -10417,7 +10448,7 @@ func (ec *executionContext) _Query_apiTokens(ctx context.Context, field graphql.
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().APITokens(ctx, fc.Args["after"].(*entgql.Cursor[string]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[string]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.APITokenOrder), fc.Args["where"].(*ent.APITokenWhereInput))
+			return ec.Resolvers.Query().APITokens(ctx, fc.Args["after"].(*entgql.Cursor[string]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[string]), fc.Args["last"].(*int), fc.Args["orderBy"].(*model.APITokenOrder), fc.Args["where"].(*ent.APITokenWhereInput))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -11100,7 +11131,7 @@ func (ec *executionContext) _Query_policyViolations(ctx context.Context, field g
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().PolicyViolations(ctx, fc.Args["after"].(*entgql.Cursor[string]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[string]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.APITokenOrder))
+			return ec.Resolvers.Query().PolicyViolations(ctx, fc.Args["after"].(*entgql.Cursor[string]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[string]), fc.Args["last"].(*int), fc.Args["orderBy"].(*model.APITokenOrder))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -14385,8 +14416,8 @@ func (ec *executionContext) fieldContext___Type_isOneOf(_ context.Context, field
 
 // region    **************************** input.gotpl *****************************
 
-func (ec *executionContext) unmarshalInputAPITokenOrder(ctx context.Context, obj any) (ent.APITokenOrder, error) {
-	var it ent.APITokenOrder
+func (ec *executionContext) unmarshalInputAPITokenOrder(ctx context.Context, obj any) (model.APITokenOrder, error) {
+	var it model.APITokenOrder
 	if obj == nil {
 		return it, nil
 	}
@@ -14416,7 +14447,7 @@ func (ec *executionContext) unmarshalInputAPITokenOrder(ctx context.Context, obj
 			it.Direction = data
 		case "field":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
-			data, err := ec.unmarshalNAPITokenOrderField2ᚖgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋentᚐAPITokenOrderField(ctx, v)
+			data, err := ec.unmarshalNAPITokenOrderField2githubᚗcomᚋlatchkeyhqᚋlatchkeyᚋgraphᚋmodelᚐAPITokenOrderField(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -15185,175 +15216,225 @@ func (ec *executionContext) unmarshalInputAPITokenWhereInput(ctx context.Context
 			if err != nil {
 				return it, err
 			}
-			it.LastUsedAt = data
+			if err = ec.Resolvers.APITokenWhereInput().LastUsedAt(ctx, &it, data); err != nil {
+				return it, err
+			}
 		case "lastUsedAtNEQ":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastUsedAtNEQ"))
 			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it.LastUsedAtNEQ = data
+			if err = ec.Resolvers.APITokenWhereInput().LastUsedAtNeq(ctx, &it, data); err != nil {
+				return it, err
+			}
 		case "lastUsedAtIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastUsedAtIn"))
-			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			data, err := ec.unmarshalOTime2ᚕᚖtimeᚐTimeᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it.LastUsedAtIn = data
+			if err = ec.Resolvers.APITokenWhereInput().LastUsedAtIn(ctx, &it, data); err != nil {
+				return it, err
+			}
 		case "lastUsedAtNotIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastUsedAtNotIn"))
-			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			data, err := ec.unmarshalOTime2ᚕᚖtimeᚐTimeᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it.LastUsedAtNotIn = data
+			if err = ec.Resolvers.APITokenWhereInput().LastUsedAtNotIn(ctx, &it, data); err != nil {
+				return it, err
+			}
 		case "lastUsedAtGT":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastUsedAtGT"))
 			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it.LastUsedAtGT = data
+			if err = ec.Resolvers.APITokenWhereInput().LastUsedAtGt(ctx, &it, data); err != nil {
+				return it, err
+			}
 		case "lastUsedAtGTE":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastUsedAtGTE"))
 			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it.LastUsedAtGTE = data
+			if err = ec.Resolvers.APITokenWhereInput().LastUsedAtGte(ctx, &it, data); err != nil {
+				return it, err
+			}
 		case "lastUsedAtLT":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastUsedAtLT"))
 			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it.LastUsedAtLT = data
+			if err = ec.Resolvers.APITokenWhereInput().LastUsedAtLt(ctx, &it, data); err != nil {
+				return it, err
+			}
 		case "lastUsedAtLTE":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastUsedAtLTE"))
 			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it.LastUsedAtLTE = data
+			if err = ec.Resolvers.APITokenWhereInput().LastUsedAtLte(ctx, &it, data); err != nil {
+				return it, err
+			}
 		case "lastUsedAtIsNil":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastUsedAtIsNil"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it.LastUsedAtIsNil = data
+			if err = ec.Resolvers.APITokenWhereInput().LastUsedAtIsNil(ctx, &it, data); err != nil {
+				return it, err
+			}
 		case "lastUsedAtNotNil":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastUsedAtNotNil"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it.LastUsedAtNotNil = data
+			if err = ec.Resolvers.APITokenWhereInput().LastUsedAtNotNil(ctx, &it, data); err != nil {
+				return it, err
+			}
 		case "lastUsedIP":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastUsedIP"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it.LastUsedIP = data
+			if err = ec.Resolvers.APITokenWhereInput().LastUsedIP(ctx, &it, data); err != nil {
+				return it, err
+			}
 		case "lastUsedIPNEQ":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastUsedIPNEQ"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it.LastUsedIPNEQ = data
+			if err = ec.Resolvers.APITokenWhereInput().LastUsedIpneq(ctx, &it, data); err != nil {
+				return it, err
+			}
 		case "lastUsedIPIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastUsedIPIn"))
 			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it.LastUsedIPIn = data
+			if err = ec.Resolvers.APITokenWhereInput().LastUsedIPIn(ctx, &it, data); err != nil {
+				return it, err
+			}
 		case "lastUsedIPNotIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastUsedIPNotIn"))
 			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it.LastUsedIPNotIn = data
+			if err = ec.Resolvers.APITokenWhereInput().LastUsedIPNotIn(ctx, &it, data); err != nil {
+				return it, err
+			}
 		case "lastUsedIPGT":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastUsedIPGT"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it.LastUsedIPGT = data
+			if err = ec.Resolvers.APITokenWhereInput().LastUsedIpgt(ctx, &it, data); err != nil {
+				return it, err
+			}
 		case "lastUsedIPGTE":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastUsedIPGTE"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it.LastUsedIPGTE = data
+			if err = ec.Resolvers.APITokenWhereInput().LastUsedIpgte(ctx, &it, data); err != nil {
+				return it, err
+			}
 		case "lastUsedIPLT":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastUsedIPLT"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it.LastUsedIPLT = data
+			if err = ec.Resolvers.APITokenWhereInput().LastUsedIplt(ctx, &it, data); err != nil {
+				return it, err
+			}
 		case "lastUsedIPLTE":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastUsedIPLTE"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it.LastUsedIPLTE = data
+			if err = ec.Resolvers.APITokenWhereInput().LastUsedIplte(ctx, &it, data); err != nil {
+				return it, err
+			}
 		case "lastUsedIPContains":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastUsedIPContains"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it.LastUsedIPContains = data
+			if err = ec.Resolvers.APITokenWhereInput().LastUsedIPContains(ctx, &it, data); err != nil {
+				return it, err
+			}
 		case "lastUsedIPHasPrefix":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastUsedIPHasPrefix"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it.LastUsedIPHasPrefix = data
+			if err = ec.Resolvers.APITokenWhereInput().LastUsedIPHasPrefix(ctx, &it, data); err != nil {
+				return it, err
+			}
 		case "lastUsedIPHasSuffix":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastUsedIPHasSuffix"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it.LastUsedIPHasSuffix = data
+			if err = ec.Resolvers.APITokenWhereInput().LastUsedIPHasSuffix(ctx, &it, data); err != nil {
+				return it, err
+			}
 		case "lastUsedIPIsNil":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastUsedIPIsNil"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it.LastUsedIPIsNil = data
+			if err = ec.Resolvers.APITokenWhereInput().LastUsedIPIsNil(ctx, &it, data); err != nil {
+				return it, err
+			}
 		case "lastUsedIPNotNil":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastUsedIPNotNil"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it.LastUsedIPNotNil = data
+			if err = ec.Resolvers.APITokenWhereInput().LastUsedIPNotNil(ctx, &it, data); err != nil {
+				return it, err
+			}
 		case "lastUsedIPEqualFold":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastUsedIPEqualFold"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it.LastUsedIPEqualFold = data
+			if err = ec.Resolvers.APITokenWhereInput().LastUsedIPEqualFold(ctx, &it, data); err != nil {
+				return it, err
+			}
 		case "lastUsedIPContainsFold":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastUsedIPContainsFold"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it.LastUsedIPContainsFold = data
+			if err = ec.Resolvers.APITokenWhereInput().LastUsedIPContainsFold(ctx, &it, data); err != nil {
+				return it, err
+			}
 		case "hasPersona":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasPersona"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
@@ -19400,15 +19481,81 @@ func (ec *executionContext) _APIToken(ctx context.Context, sel ast.SelectionSet,
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "lastUsedAt":
-			out.Values[i] = ec._APIToken_lastUsedAt(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._APIToken_lastUsedAt(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
 			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "lastUsedIP":
-			out.Values[i] = ec._APIToken_lastUsedIP(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._APIToken_lastUsedIP(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
 			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "allowSelfRotation":
 			out.Values[i] = ec._APIToken_allowSelfRotation(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -23031,19 +23178,13 @@ func (ec *executionContext) marshalNAPITokenConnection2ᚖgithubᚗcomᚋlatchke
 	return ec._APITokenConnection(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNAPITokenOrderField2ᚖgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋentᚐAPITokenOrderField(ctx context.Context, v any) (*ent.APITokenOrderField, error) {
-	var res = new(ent.APITokenOrderField)
+func (ec *executionContext) unmarshalNAPITokenOrderField2githubᚗcomᚋlatchkeyhqᚋlatchkeyᚋgraphᚋmodelᚐAPITokenOrderField(ctx context.Context, v any) (model.APITokenOrderField, error) {
+	var res model.APITokenOrderField
 	err := res.UnmarshalGQL(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNAPITokenOrderField2ᚖgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋentᚐAPITokenOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.APITokenOrderField) graphql.Marshaler {
-	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
-		return graphql.Null
-	}
+func (ec *executionContext) marshalNAPITokenOrderField2githubᚗcomᚋlatchkeyhqᚋlatchkeyᚋgraphᚋmodelᚐAPITokenOrderField(ctx context.Context, sel ast.SelectionSet, v model.APITokenOrderField) graphql.Marshaler {
 	return v
 }
 
@@ -23601,6 +23742,28 @@ func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel as
 	return res
 }
 
+func (ec *executionContext) unmarshalNTime2ᚖtimeᚐTime(ctx context.Context, v any) (*time.Time, error) {
+	res, err := graphql.UnmarshalTime(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNTime2ᚖtimeᚐTime(ctx context.Context, sel ast.SelectionSet, v *time.Time) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	_ = sel
+	res := graphql.MarshalTime(*v)
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
 func (ec *executionContext) marshalNTokenIntrospection2ᚖgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋgraphᚋmodelᚐTokenIntrospection(ctx context.Context, sel ast.SelectionSet, v *model.TokenIntrospection) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -24028,7 +24191,7 @@ func (ec *executionContext) marshalOAPITokenLifespan2ᚖgithubᚗcomᚋlatchkeyh
 	return v
 }
 
-func (ec *executionContext) unmarshalOAPITokenOrder2ᚖgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋentᚐAPITokenOrder(ctx context.Context, v any) (*ent.APITokenOrder, error) {
+func (ec *executionContext) unmarshalOAPITokenOrder2ᚖgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋgraphᚋmodelᚐAPITokenOrder(ctx context.Context, v any) (*model.APITokenOrder, error) {
 	if v == nil {
 		return nil, nil
 	}
@@ -24721,6 +24884,41 @@ func (ec *executionContext) marshalOTime2ᚕtimeᚐTimeᚄ(ctx context.Context, 
 	ret := make(graphql.Array, len(v))
 	for i := range v {
 		ret[i] = ec.marshalNTime2timeᚐTime(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOTime2ᚕᚖtimeᚐTimeᚄ(ctx context.Context, v any) ([]*time.Time, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*time.Time, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNTime2ᚖtimeᚐTime(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOTime2ᚕᚖtimeᚐTimeᚄ(ctx context.Context, sel ast.SelectionSet, v []*time.Time) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNTime2ᚖtimeᚐTime(ctx, sel, v[i])
 	}
 
 	for _, e := range ret {

@@ -10,6 +10,7 @@ import (
 
 	"entgo.io/contrib/entgql"
 	"github.com/latchkeyhq/latchkey/ent"
+	"github.com/latchkeyhq/latchkey/graph/model"
 	"github.com/latchkeyhq/latchkey/internal/admin"
 )
 
@@ -38,17 +39,17 @@ func (r *queryResolver) Policy(ctx context.Context) (*admin.Policy, error) {
 }
 
 // PolicyViolations is the resolver for the policyViolations field.
-func (r *queryResolver) PolicyViolations(ctx context.Context, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *ent.APITokenOrder) (*ent.APITokenConnection, error) {
+func (r *queryResolver) PolicyViolations(ctx context.Context, after *entgql.Cursor[string], first *int, before *entgql.Cursor[string], last *int, orderBy *model.APITokenOrder) (*ent.APITokenConnection, error) {
 	first, err := pageSize(first, last)
 	if err != nil {
 		return nil, err
 	}
 	if orderBy == nil {
-		orderBy = &ent.APITokenOrder{Field: ent.APITokenOrderFieldNameFold, Direction: entgql.OrderDirectionAsc}
+		orderBy = &model.APITokenOrder{Field: model.APITokenOrderFieldName, Direction: entgql.OrderDirectionAsc}
 	}
 	q, err := r.Admin.PolicyViolations(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return q.Paginate(ctx, after, first, before, last, ent.WithAPITokenOrder(orderBy))
+	return tokenPage(ctx, q, after, first, before, last, orderBy, nil)
 }

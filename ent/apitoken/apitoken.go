@@ -45,12 +45,6 @@ const (
 	FieldExpiresSort = "expires_sort"
 	// FieldRevokedAt holds the string denoting the revoked_at field in the database.
 	FieldRevokedAt = "revoked_at"
-	// FieldLastUsedAt holds the string denoting the last_used_at field in the database.
-	FieldLastUsedAt = "last_used_at"
-	// FieldLastUsedSort holds the string denoting the last_used_sort field in the database.
-	FieldLastUsedSort = "last_used_sort"
-	// FieldLastUsedIP holds the string denoting the last_used_ip field in the database.
-	FieldLastUsedIP = "last_used_ip"
 	// FieldPersonaID holds the string denoting the persona_id field in the database.
 	FieldPersonaID = "persona_id"
 	// FieldCreatedByID holds the string denoting the created_by_id field in the database.
@@ -133,9 +127,6 @@ var Columns = []string{
 	FieldExpiresAt,
 	FieldExpiresSort,
 	FieldRevokedAt,
-	FieldLastUsedAt,
-	FieldLastUsedSort,
-	FieldLastUsedIP,
 	FieldPersonaID,
 	FieldCreatedByID,
 	FieldAllowSelfRotation,
@@ -191,8 +182,6 @@ var (
 	PreviousSecretHashValidator func(string) error
 	// HintValidator is a validator for the "hint" field. It is called by the builders before save.
 	HintValidator func(string) error
-	// LastUsedIPValidator is a validator for the "last_used_ip" field. It is called by the builders before save.
-	LastUsedIPValidator func(string) error
 	// PersonaIDValidator is a validator for the "persona_id" field. It is called by the builders before save.
 	PersonaIDValidator func(string) error
 	// CreatedByIDValidator is a validator for the "created_by_id" field. It is called by the builders before save.
@@ -311,21 +300,6 @@ func ByExpiresSort(opts ...sql.OrderTermOption) OrderOption {
 // ByRevokedAt orders the results by the revoked_at field.
 func ByRevokedAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldRevokedAt, opts...).ToFunc()
-}
-
-// ByLastUsedAt orders the results by the last_used_at field.
-func ByLastUsedAt(opts ...sql.OrderTermOption) OrderOption {
-	return sql.OrderByField(FieldLastUsedAt, opts...).ToFunc()
-}
-
-// ByLastUsedSort orders the results by the last_used_sort field.
-func ByLastUsedSort(opts ...sql.OrderTermOption) OrderOption {
-	return sql.OrderByField(FieldLastUsedSort, opts...).ToFunc()
-}
-
-// ByLastUsedIP orders the results by the last_used_ip field.
-func ByLastUsedIP(opts ...sql.OrderTermOption) OrderOption {
-	return sql.OrderByField(FieldLastUsedIP, opts...).ToFunc()
 }
 
 // ByPersonaID orders the results by the persona_id field.

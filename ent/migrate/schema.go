@@ -3,6 +3,7 @@
 package migrate
 
 import (
+	"entgo.io/ent/dialect/entsql"
 	"entgo.io/ent/dialect/sql/schema"
 	"entgo.io/ent/schema/field"
 )
@@ -25,9 +26,6 @@ var (
 		{Name: "expires_at", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "datetime(6)"}},
 		{Name: "expires_sort", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
 		{Name: "revoked_at", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "datetime(6)"}},
-		{Name: "last_used_at", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "datetime(6)"}},
-		{Name: "last_used_sort", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
-		{Name: "last_used_ip", Type: field.TypeString, Nullable: true, Size: 64},
 		{Name: "allow_self_rotation", Type: field.TypeBool, Default: false},
 		{Name: "metadata", Type: field.TypeString, Nullable: true, Size: 2147483647},
 		{Name: "rate_limits", Type: field.TypeJSON, Nullable: true},
@@ -50,13 +48,13 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "api_tokens_api_tokens_created_tokens",
-				Columns:    []*schema.Column{APITokensColumns[29]},
+				Columns:    []*schema.Column{APITokensColumns[26]},
 				RefColumns: []*schema.Column{APITokensColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "api_tokens_personas_tokens",
-				Columns:    []*schema.Column{APITokensColumns[30]},
+				Columns:    []*schema.Column{APITokensColumns[27]},
 				RefColumns: []*schema.Column{PersonasColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -98,14 +96,9 @@ var (
 				Columns: []*schema.Column{APITokensColumns[13], APITokensColumns[0]},
 			},
 			{
-				Name:    "apitoken_last_used_sort_id",
-				Unique:  false,
-				Columns: []*schema.Column{APITokensColumns[16], APITokensColumns[0]},
-			},
-			{
 				Name:    "apitoken_persona_id",
 				Unique:  false,
-				Columns: []*schema.Column{APITokensColumns[30]},
+				Columns: []*schema.Column{APITokensColumns[27]},
 			},
 		},
 	}
@@ -417,6 +410,26 @@ var (
 			},
 		},
 	}
+	// TokenUsageColumns holds the columns for the "token_usage" table.
+	TokenUsageColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 32},
+		{Name: "last_used_at", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "last_used_ip", Type: field.TypeString, Nullable: true, Size: 64},
+		{Name: "last_used_sort", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+	}
+	// TokenUsageTable holds the schema information for the "token_usage" table.
+	TokenUsageTable = &schema.Table{
+		Name:       "token_usage",
+		Columns:    TokenUsageColumns,
+		PrimaryKey: []*schema.Column{TokenUsageColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "tokenusage_last_used_sort_id",
+				Unique:  false,
+				Columns: []*schema.Column{TokenUsageColumns[3], TokenUsageColumns[0]},
+			},
+		},
+	}
 	// UsageCountsColumns holds the columns for the "usage_counts" table.
 	UsageCountsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -641,6 +654,7 @@ var (
 		RetiredSecretsTable,
 		RolesTable,
 		TokenNoticesTable,
+		TokenUsageTable,
 		UsageCountsTable,
 		WebhookDeliveriesTable,
 		WebhookEndpointsTable,
@@ -656,6 +670,9 @@ func init() {
 	APITokensTable.ForeignKeys[1].RefTable = PersonasTable
 	PermissionsTable.ForeignKeys[0].RefTable = ContentTypesTable
 	RetiredSecretsTable.ForeignKeys[0].RefTable = APITokensTable
+	TokenUsageTable.Annotation = &entsql.Annotation{
+		Table: "token_usage",
+	}
 	WebhookDeliveriesTable.ForeignKeys[0].RefTable = WebhookEndpointsTable
 	APITokenRolesTable.ForeignKeys[0].RefTable = APITokensTable
 	APITokenRolesTable.ForeignKeys[1].RefTable = RolesTable

@@ -42,6 +42,9 @@ type Role func(*sql.Selector)
 // TokenNotice is the predicate function for tokennotice builders.
 type TokenNotice func(*sql.Selector)
 
+// TokenUsage is the predicate function for tokenusage builders.
+type TokenUsage func(*sql.Selector)
+
 // UsageCount is the predicate function for usagecount builders.
 type UsageCount func(*sql.Selector)
 

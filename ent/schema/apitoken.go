@@ -46,9 +46,8 @@ func (APIToken) Fields() []ent.Field {
 		// unlimited tokens sort after every dated one, unused ones first.
 		field.Time("expires_sort").SchemaType(datetime).Annotations(orderOnly("EXPIRES_AT")...),
 		field.Time("revoked_at").SchemaType(datetime).Optional().Nillable(),
-		field.Time("last_used_at").SchemaType(datetime).Optional().Nillable(),
-		field.Time("last_used_sort").SchemaType(datetime).Annotations(orderOnly("LAST_USED_AT")...),
-		field.String("last_used_ip").MaxLen(64).Optional().Nillable(),
+		// Last use lives in TokenUsage, off this row; GraphQL still shows it
+		// here (lastUsedAt, lastUsedIP, LAST_USED_AT; internal/lastused).
 		field.String("persona_id").MaxLen(32).Annotations(hidden()),
 		field.String("created_by_id").MaxLen(32).Optional().Nillable().Annotations(hidden()),
 		// The token may roll its own secret (rotateViewerToken); set by a caller
@@ -96,7 +95,6 @@ func (APIToken) Indexes() []ent.Index {
 		index.Fields("created_at", "id"),
 		index.Fields("updated_at", "id"),
 		index.Fields("expires_sort", "id"),
-		index.Fields("last_used_sort", "id"),
 		index.Fields("persona_id"),
 	}
 }

@@ -2,6 +2,8 @@ package admin
 
 import (
 	"context"
+	"github.com/latchkeyhq/latchkey/ent/tokenusage"
+	"github.com/latchkeyhq/latchkey/internal/lastused"
 	"github.com/latchkeyhq/latchkey/internal/tokenstatus"
 	"time"
 
@@ -269,8 +271,8 @@ func ViolatesPolicy(p Policy, now time.Time) predicate.APIToken {
 // counts from its creation.
 func UnusedSince(cutoff time.Time) predicate.APIToken {
 	return apitoken.Or(
-		apitoken.LastUsedAtLT(cutoff),
-		apitoken.And(apitoken.LastUsedAtIsNil(), apitoken.CreatedAtLT(cutoff)),
+		lastused.Where(tokenusage.LastUsedAtLT(cutoff)),
+		apitoken.And(lastused.Never(tokenusage.FieldLastUsedAt), apitoken.CreatedAtLT(cutoff)),
 	)
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/authz"
 	feed "github.com/latchkeyhq/latchkey/internal/changes"
 	"github.com/latchkeyhq/latchkey/internal/gqlerr"
+	"github.com/latchkeyhq/latchkey/internal/lastused"
 	"github.com/latchkeyhq/latchkey/internal/metadata"
 	"github.com/latchkeyhq/latchkey/internal/perm"
 	"github.com/latchkeyhq/latchkey/internal/policy"
@@ -161,7 +162,6 @@ func (s *Service) CreateToken(ctx context.Context, in CreateTokenInput) (*TokenW
 		SetHint(secret.Hint(plain)).
 		SetNillableExpiresAt(exp).
 		SetExpiresSort(tokenstatus.ExpirySortKey(exp)).
-		SetLastUsedSort(tokenstatus.LastUsedSortKey(nil)).
 		SetPersona(persona).
 		AddRoles(grants.roles...).
 		AddPermissions(grants.cells...).
@@ -434,6 +434,9 @@ func (s *Service) DeleteToken(ctx context.Context, id string) (string, error) {
 		return "", err
 	}
 	if err := db(ctx).APIToken.DeleteOne(t).Exec(ctx); err != nil {
+		return "", err
+	}
+	if err := lastused.Forget(ctx, db(ctx), t.ID); err != nil {
 		return "", err
 	}
 	if err := s.auditToken(ctx, "api-token.delete", t, nil); err != nil {

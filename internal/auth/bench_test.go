@@ -85,7 +85,7 @@ func BenchmarkVerifyCacheHitAndUse(b *testing.B) {
 	v, s, sec := benchVerifier(b, 10_000)
 	ctx := context.Background()
 	var lastUsed string
-	_ = s.Store.DB.QueryRow("SELECT COALESCE(MAX(last_used_at), '') FROM api_tokens").Scan(&lastUsed)
+	_ = s.Store.DB.QueryRow("SELECT COALESCE(MAX(last_used_at), '') FROM token_usage").Scan(&lastUsed)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
@@ -97,7 +97,7 @@ func BenchmarkVerifyCacheHitAndUse(b *testing.B) {
 	}
 	b.StopTimer()
 	var after string
-	_ = s.Store.DB.QueryRow("SELECT COALESCE(MAX(last_used_at), '') FROM api_tokens").Scan(&after)
+	_ = s.Store.DB.QueryRow("SELECT COALESCE(MAX(last_used_at), '') FROM token_usage").Scan(&after)
 	if after != lastUsed {
 		b.Fatalf("the hot path wrote last_used_at (%q → %q) without a flush", lastUsed, after)
 	}

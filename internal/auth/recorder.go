@@ -9,10 +9,9 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/latchkeyhq/latchkey/ent"
-	"github.com/latchkeyhq/latchkey/ent/apitoken"
 	"github.com/latchkeyhq/latchkey/internal/gqlerr"
+	"github.com/latchkeyhq/latchkey/internal/lastused"
 	"github.com/latchkeyhq/latchkey/internal/logthrottle"
-	"github.com/latchkeyhq/latchkey/internal/tokenstatus"
 )
 
 // Recorder coalesces last-used times in memory and writes them in batches,
@@ -53,16 +52,8 @@ func (r *Recorder) Flush(ctx context.Context) error {
 	r.mu.Unlock()
 	var errs []error
 	for id, u := range batch {
-		ip := u.ip
-		if len(ip) > 64 {
-			ip = ip[:64]
-		}
-		_, err := r.client.APIToken.Update().
-			Where(apitoken.ID(id), apitoken.Or(apitoken.LastUsedAtIsNil(), apitoken.LastUsedAtLT(u.at))).
-			SetLastUsedAt(u.at).
-			SetLastUsedSort(tokenstatus.LastUsedSortKey(&u.at)).
-			SetLastUsedIP(ip).
-			Save(ctx)
+		// token_usage, not the token's row: mutations lock and edit that one.
+		err := lastused.Record(ctx, r.client, id, u.at, u.ip)
 		if err != nil {
 			errs = append(errs, err)
 			r.mu.Lock()

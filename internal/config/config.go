@@ -67,7 +67,7 @@ type Config struct {
 	WebhookTimeout      time.Duration
 	WebhookConcurrency  int
 	WebhookRetention    time.Duration
-	SecretScanningKeys string
+	SecretScanningKeys  string
 }
 
 // Parse reads settings from args (without the program or subcommand name)

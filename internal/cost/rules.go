@@ -40,12 +40,12 @@ var databaseFields = map[string]bool{
 	"Role.permissions":              true,
 	"Persona.tokens":                true,
 	// A usage series is one aggregate query per token or persona.
-	"APIToken.usage": true,
-	"Persona.usage":  true,
-	"APIToken.events":               true,
-	"WebhookEvent.deliveries":       true,
-	"WebhookEndpoint.deliveries":    true,
-	"WebhookDelivery.endpoint":      true,
+	"APIToken.usage":             true,
+	"Persona.usage":              true,
+	"APIToken.events":            true,
+	"WebhookEvent.deliveries":    true,
+	"WebhookEndpoint.deliveries": true,
+	"WebhookDelivery.endpoint":   true,
 }
 
 // listSizes overrides DefaultListSize for lists whose size is known better.

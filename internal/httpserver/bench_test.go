@@ -158,7 +158,6 @@ func benchSeedTokens(b testing.TB, client *ent.Client, n, batch int) {
 				SetSecretHash(fmt.Sprintf("%064x", i)).
 				SetHint("lk_bench0…").
 				SetExpiresSort(tokenstatus.ExpirySortKey(nil)).
-				SetLastUsedSort(tokenstatus.LastUsedSortKey(nil)).
 				SetPersona(personas[i-from]).
 				SetCreatedAt(created).
 				SetUpdatedAt(created))

@@ -57,7 +57,9 @@ func TestListOrderFilterPaginate(t *testing.T) {
 			s.Clock.Advance(time.Minute)
 		}
 		// Use some tokens, at different times, and flush the last-used times.
+		used := map[string]time.Time{}
 		for _, n := range []string{"golf", "alpha", "charlie"} {
+			used[n] = s.Clock.Now().UTC()
 			s.MustDo(t, secrets[n], viewerQuery, nil)
 			s.Clock.Advance(time.Minute)
 		}
@@ -115,6 +117,21 @@ func TestListOrderFilterPaginate(t *testing.T) {
 				}
 			}
 		}
+		// Backwards, ordered by last use: never-used tokens (by id) first.
+		byUse := map[string]any{"field": "LAST_USED_AT", "direction": "ASC"}
+		fullUse := names(s.MustDo(t, s.Admin, listQuery, map[string]any{"first": 100, "orderBy": byUse}))
+		tail := s.MustDo(t, s.Admin, listQuery, map[string]any{"last": 3, "orderBy": byUse})
+		if got := names(tail); !reflect.DeepEqual(got, fullUse[5:]) || tail.Get("apiTokens.pageInfo.hasPreviousPage") != true {
+			t.Errorf("last 3 by use: %v of %v", got, fullUse)
+		}
+		prev := s.MustDo(t, s.Admin, listQuery, map[string]any{"last": 3, "orderBy": byUse, "before": tail.Get("apiTokens.pageInfo.startCursor")})
+		if got := names(prev); !reflect.DeepEqual(got, fullUse[2:5]) || prev.Get("apiTokens.pageInfo.hasNextPage") != true {
+			t.Errorf("last 3 by use before: %v of %v", got, fullUse)
+		}
+		if !reflect.DeepEqual(fullUse[5:], []string{"golf", "alpha", "charlie"}) {
+			t.Errorf("by use: %v", fullUse)
+		}
+
 		// Backwards from the end.
 		last := s.MustDo(t, s.Admin, listQuery, map[string]any{"last": 3})
 		if got := names(last); !reflect.DeepEqual(got, want[5:]) {
@@ -147,6 +164,20 @@ func TestListOrderFilterPaginate(t *testing.T) {
 			{map[string]any{"or": []map[string]any{{"nameContainsFold": "ALP"}, {"nameContainsFold": "gol"}}}, []string{"alpha", "golf"}},
 			{map[string]any{"not": map[string]any{"nameContainsFold": "o"}}, []string{"alpha", "charlie", "Delta"}},
 			{map[string]any{"nameContainsFold": "zzz"}, nil},
+			// Last use lives in token_usage; its filters behave as a column's.
+			{map[string]any{"lastUsedAtNotNil": true}, []string{"alpha", "Bootstrap", "charlie", "golf"}},
+			{map[string]any{"lastUsedAtIsNil": true}, []string{"Bravo", "Delta", "echo", "Foxtrot"}},
+			{map[string]any{"lastUsedAtIsNil": false}, []string{"alpha", "Bootstrap", "Bravo", "charlie", "Delta", "echo", "Foxtrot", "golf"}},
+			{map[string]any{"lastUsedAtGTE": used["alpha"].Format(time.RFC3339)}, []string{"alpha", "charlie"}},
+			{map[string]any{"lastUsedAtLT": used["alpha"].Format(time.RFC3339)}, []string{"Bootstrap", "golf"}},
+			{map[string]any{"lastUsedAt": used["golf"].Format(time.RFC3339)}, []string{"golf"}},
+			{map[string]any{"lastUsedAtNEQ": used["golf"].Format(time.RFC3339)}, []string{"alpha", "Bootstrap", "charlie"}},
+			{map[string]any{"lastUsedAtIn": []string{used["golf"].Format(time.RFC3339), used["charlie"].Format(time.RFC3339)}}, []string{"charlie", "golf"}},
+			{map[string]any{"lastUsedIP": "127.0.0.1"}, []string{"alpha", "Bootstrap", "charlie", "golf"}},
+			{map[string]any{"lastUsedIPHasPrefix": "127.", "type": "READ_ONLY"}, []string{"alpha"}},
+			{map[string]any{"lastUsedIPIsNil": true, "type": "CUSTOM"}, []string{"Bravo", "Delta"}},
+			{map[string]any{"not": map[string]any{"lastUsedAtIsNil": true}}, []string{"alpha", "Bootstrap", "charlie", "golf"}},
+			{map[string]any{"or": []map[string]any{{"lastUsedAtGT": used["alpha"].Format(time.RFC3339)}, {"name": "Delta"}}}, []string{"charlie", "Delta"}},
 		}
 		for _, f := range filters {
 			r := s.MustDo(t, s.Admin, listQuery, map[string]any{"first": 100, "where": f.where})

@@ -2,6 +2,8 @@ package httpserver_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -208,4 +210,100 @@ func mustJSON(v any) []byte {
 		panic(err)
 	}
 	return b
+}
+
+// On MySQL, a real deadlock in the middle of a keyed mutation: the mutation
+// holds its Idempotency-Key's claim and waits for a token row that another
+// transaction holds; that one then claims the same key. InnoDB rolls the
+// lighter one, the mutation, back with error 1213 at the statement it was
+// waiting on. The mutation runs again, whole; its first claim went with
+// the rollback, so the key holds exactly the committed answer.
+func TestMutationRetriedAfterDeadlock(t *testing.T) {
+	testserver.Dialects(t, func(t *testing.T, dialect string) {
+		if dialect != "mysql" {
+			t.Skip("SQLite's write transactions never overlap: no deadlock")
+		}
+		ctx := context.Background()
+		s := testserver.New(t, dialect)
+		s.App.Retry.Backoff = time.Millisecond
+		made := s.MustDo(t, s.Admin, createMin, tokenInput("Contended"))
+		id := made.Str("createAPIToken.apiToken.id")
+		admin := s.MustDo(t, s.Admin, viewerQuery, nil).Str("viewer.apiToken.id")
+		if _, err := s.Store.DB.Exec("CREATE TABLE ballast (n INT PRIMARY KEY)"); err != nil {
+			t.Fatal(err)
+		}
+
+		// The other transaction: heavier (so InnoDB picks the mutation as the
+		// victim), holding the token's row.
+		conn, err := s.Store.DB.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		other, err := conn.BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer other.Rollback()
+		for n := range 50 {
+			if _, err := other.Exec("INSERT INTO ballast VALUES (?)", n); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := other.Exec("SELECT id FROM api_tokens WHERE id = ? FOR UPDATE", id); err != nil {
+			t.Fatal(err)
+		}
+
+		done := make(chan *testserver.Response, 1)
+		go func() {
+			done <- keyed(t, s, s.Admin, `mutation($id: ID!) { revokeAPIToken(id: $id) { id status } }`, map[string]any{"id": id}, "deadlock-1")
+		}()
+		// Wait until the mutation has claimed its key and waits for the row.
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			var waiting int
+			if err := s.Store.DB.QueryRow("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE '%FROM `api_tokens` WHERE%FOR UPDATE'").Scan(&waiting); err != nil {
+				t.Fatal(err)
+			}
+			if waiting > 0 {
+				break
+			}
+			select {
+			case r := <-done:
+				t.Fatalf("the mutation did not wait: HTTP %d %s", r.Status, r.Raw)
+			default:
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("the mutation never waited for the token's row")
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		sum := sha256.Sum256([]byte("deadlock-1"))
+		if _, err := other.Exec("INSERT INTO idempotency_keys (id, token_id, key_hash, request_hash, caller_hash, status, response, withheld, created_at, expires_at) VALUES ('idk_other', ?, ?, 'x', '', 0, '', '[]', NOW(6), NOW(6) + INTERVAL 1 DAY)",
+			admin, hex.EncodeToString(sum[:])); err != nil {
+			t.Fatalf("the other transaction was chosen as the victim: %v", err)
+		}
+		if err := other.Rollback(); err != nil {
+			t.Fatal(err)
+		}
+
+		r := <-done
+		if r.Status != http.StatusOK || r.Str("revokeAPIToken.status") != "REVOKED" || replayExt(r) != nil {
+			t.Fatalf("the deadlocked revoke: HTTP %d %s", r.Status, r.Raw)
+		}
+		if s.App.Retry.Retries.Load() < 1 {
+			t.Fatal("no retry counted")
+		}
+		var keys, revokes int
+		if err := s.Store.DB.QueryRow("SELECT COUNT(*) FROM idempotency_keys WHERE status = 200").Scan(&keys); err != nil || keys != 1 {
+			t.Fatalf("stored answers: %d, %v", keys, err)
+		}
+		if err := s.Store.DB.QueryRow("SELECT COUNT(*) FROM audit_events WHERE action = 'api-token.revoke'").Scan(&revokes); err != nil || revokes != 1 {
+			t.Fatalf("revoke audit events: %d, %v", revokes, err)
+		}
+		again := keyed(t, s, s.Admin, `mutation($id: ID!) { revokeAPIToken(id: $id) { id status } }`, map[string]any{"id": id}, "deadlock-1")
+		if replayExt(again) == nil || again.Str("revokeAPIToken.status") != "REVOKED" {
+			t.Fatalf("the key after a deadlock: %s", again.Raw)
+		}
+	})
 }

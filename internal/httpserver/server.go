@@ -33,6 +33,7 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/credits"
 	"github.com/latchkeyhq/latchkey/internal/gqlerr"
 	"github.com/latchkeyhq/latchkey/internal/idempotency"
+	"github.com/latchkeyhq/latchkey/internal/lastused"
 	"github.com/latchkeyhq/latchkey/internal/lifecycle"
 	"github.com/latchkeyhq/latchkey/internal/limits"
 	"github.com/latchkeyhq/latchkey/internal/logthrottle"
@@ -178,6 +179,7 @@ func (s *Server) Follow(ctx context.Context) { s.Feed.Run(ctx, s.cfg.ChangePollI
 // RunSweeps revokes tokens unused longer than the policy allows, every
 // LATCHKEY_SWEEP_INTERVAL, until ctx ends.
 func (s *Server) RunSweeps(ctx context.Context) { s.Lifecycle.Run(ctx, s.cfg.SweepInterval) }
+
 // RunWebhooks delivers webhooks and runs the event sweeps until ctx ends.
 func (s *Server) RunWebhooks(ctx context.Context) {
 	s.Webhooks.Run(ctx, s.cfg.WebhookPollInterval, s.cfg.SweepInterval)
@@ -190,7 +192,8 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // it with their transaction).
 func (s *Server) withClient(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		next.ServeHTTP(w, r.WithContext(ent.NewContext(r.Context(), s.store.Client)))
+		ctx := lastused.WithLoader(ent.NewContext(r.Context(), s.store.Client))
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 

@@ -24,6 +24,9 @@ func (s *Store) Migrate(ctx context.Context) error {
 		if err := s.createSchema(ctx); err != nil {
 			return err
 		}
+		if err := s.moveLastUsed(ctx); err != nil {
+			return err
+		}
 		return foldPersonaNames(ctx, s.Client)
 	})
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/latchkeyhq/latchkey/ent"
 	"github.com/latchkeyhq/latchkey/ent/persona"
 	"github.com/latchkeyhq/latchkey/internal/admin"
+	"github.com/latchkeyhq/latchkey/internal/lastused"
 )
 
 // DefaultSQLiteFile is where Latchkey keeps its data when no URL is given.
@@ -145,7 +146,11 @@ func newStore(db, causal *sql.DB, driverName, dsn, dialectName string, pepper []
 	st.Causal = st.Client
 	if causal != db {
 		st.Causal = ent.NewClient(ent.Driver(entsql.OpenDB(dialectName, causal)))
+		lastused.Track(st.Causal)
 	}
+	// Tokens read while answering a request are noted, so that their last
+	// use is read in one query (internal/lastused).
+	lastused.Track(st.Client)
 	st.Background = st.Client
 	if strings.HasPrefix(dsn, "file::memory:") { // a second pool would open another database
 		return st, nil
