@@ -250,7 +250,41 @@ func MySQLDSN(rawURL string) (string, error) {
 	if cfg.WriteTimeout == 0 {
 		cfg.WriteTimeout = DefaultMySQLReadWriteTimeout
 	}
+	// Parameters go into the statement on the client: one round trip per
+	// query instead of three (prepare, execute, close). The driver escapes
+	// them for the connection's character set, which is only sound for
+	// character sets where no multibyte character contains a backslash or a
+	// quote byte (not GBK, Big5, SJIS, ...). A URL may still say
+	// interpolateParams=false.
+	if _, set := u.Query()["interpolateParams"]; !set && interpolationSafe(u.Query().Get("charset"), cfg.Collation) {
+		cfg.InterpolateParams = true
+	}
 	return cfg.FormatDSN(), nil
+}
+
+// interpolationSafe reports whether the connection's charsets ("" is
+// Latchkey's utf8mb4) and collation keep client-side escaping sound: each
+// is ASCII-compatible with no multibyte sequence containing 0x5C or 0x27.
+func interpolationSafe(charsets, collation string) bool {
+	safe := func(name string) bool {
+		switch strings.ToLower(strings.TrimSpace(name)) {
+		case "utf8mb4", "utf8mb3", "utf8", "latin1", "ascii", "binary":
+			return true
+		}
+		return false
+	}
+	if collation != "" && !safe(strings.SplitN(collation, "_", 2)[0]) {
+		return false
+	}
+	if charsets == "" {
+		return true
+	}
+	for _, c := range strings.Split(charsets, ",") {
+		if !safe(c) {
+			return false
+		}
+	}
+	return true
 }
 
 // Timeouts of MySQL connections unless the URL sets timeout, readTimeout
