@@ -36,6 +36,7 @@ func (r *queryResolver) APITokens(ctx context.Context, after *entgql.Cursor[stri
 	if orderBy == nil {
 		orderBy = &ent.APITokenOrder{Field: ent.APITokenOrderFieldNameFold, Direction: entgql.OrderDirectionAsc}
 	}
+	ctx = r.countsFor(ctx, where)
 	if err := foldNameFilter(ctx, where); err != nil {
 		return nil, err
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/latchkeyhq/latchkey/ent"
 	"github.com/latchkeyhq/latchkey/ent/persona"
 	"github.com/latchkeyhq/latchkey/internal/admin"
+	"github.com/latchkeyhq/latchkey/internal/listcount"
 )
 
 // DefaultSQLiteFile is where Latchkey keeps its data when no URL is given.
@@ -111,7 +112,9 @@ func Open(rawURL, pepper string, opts ...Option) (*Store, error) {
 
 func newStore(db *sql.DB, dialectName string, pepper []byte) *Store {
 	drv := entsql.OpenDB(dialectName, db)
-	return &Store{Client: ent.NewClient(ent.Driver(drv)), DB: db, Dialect: dialectName, Pepper: pepper}
+	client := ent.NewClient(ent.Driver(drv))
+	listcount.Register(client) // token writes stamp the feed; list counts are cached
+	return &Store{Client: client, DB: db, Dialect: dialectName, Pepper: pepper}
 }
 
 // foldPersonaNames fills in the case-insensitive key of personas made
