@@ -76,4 +76,3 @@ func TestInterpolatedParametersRoundTrip(t *testing.T) {
 		})
 	}
 }
-
