@@ -90,7 +90,7 @@ func New(cfg *config.Config, st *store.Store, log zerolog.Logger, opts ...Option
 	}
 
 	s.metrics.watch(s.Verifier, s.auth)
-	s.Counts = listcount.New(st.Client, s.Feed.Horizon, 256)
+	s.Counts = listcount.New(st.DB, s.Feed.Horizon, 256)
 	gql := s.graphQL(&graph.Resolver{Admin: s.Admin, Hasher: hasher, Verifier: s.Verifier, Guesses: guesses, Now: s.now, Counts: s.Counts})
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", s.observe("graphql", s.deadline(s.auth.Middleware(graphQLBody(idempotency.Middleware(s.withClient(outageStatus(gql))))))))

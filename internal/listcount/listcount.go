@@ -15,6 +15,7 @@ package listcount
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"sync"
 	"sync/atomic"
@@ -37,10 +38,16 @@ const TokenSet = "api-token-set"
 // looks at a minute or two of the feed, far from what pruning removes.
 const MaxAge = time.Minute
 
+// DefaultMinRows is the smallest count worth keeping: below it, counting
+// again costs the database no more than reading the stamp does.
+const DefaultMinRows = 5000
+
 // Cache holds the counts of one instance.
 type Cache struct {
-	client  *ent.Client
+	db      *sql.DB
 	horizon func() int
+	// MinRows: smaller counts are taken anew every time (set before use).
+	MinRows int
 	now     func() time.Time
 	lru     *lru.Cache[string, entry]
 	// Hits and Misses count cached counts used and counts taken, for
@@ -49,6 +56,8 @@ type Cache struct {
 }
 
 type entry struct {
+	// small: the last count was below MinRows; count again, without a stamp.
+	small   bool
 	horizon int
 	stamp   stamp
 	count   int
@@ -57,14 +66,14 @@ type entry struct {
 
 type stamp struct{ n, max int }
 
-// New makes a cache of up to size counts read through client; horizon is
-// the feed reader's horizon (changes.Follower.Horizon).
-func New(client *ent.Client, horizon func() int, size int) *Cache {
+// New makes a cache of up to size counts whose stamps are read from db;
+// horizon is the feed reader's horizon (changes.Follower.Horizon).
+func New(db *sql.DB, horizon func() int, size int) *Cache {
 	l, err := lru.New[string, entry](size)
 	if err != nil {
 		panic(err) // only for size ≤ 0
 	}
-	return &Cache{client: client, horizon: horizon, now: time.Now, lru: l}
+	return &Cache{db: db, horizon: horizon, MinRows: DefaultMinRows, now: time.Now, lru: l}
 }
 
 type ctxKey struct{}
@@ -98,7 +107,15 @@ var Interceptor = ent.InterceptFunc(func(next ent.Querier) ent.Querier {
 })
 
 func (c *Cache) count(ctx context.Context, key string, take func() (ent.Value, error)) (ent.Value, error) {
-	if e, ok := c.lru.Get(key); ok && c.now().Sub(e.at) < MaxAge {
+	e, ok := c.lru.Get(key)
+	if ok && e.small {
+		v, err := take()
+		if n, isInt := v.(int); err == nil && isInt && n >= c.MinRows {
+			c.lru.Remove(key) // grown: stamped from the next count on
+		}
+		return v, err
+	}
+	if ok && c.now().Sub(e.at) < MaxAge {
 		s, err := c.stamp(ctx, e.horizon)
 		if err != nil {
 			return nil, err
@@ -121,25 +138,19 @@ func (c *Cache) count(ctx context.Context, key string, take func() (ent.Value, e
 		return nil, err
 	}
 	if n, ok := v.(int); ok {
-		c.lru.Add(key, entry{horizon: h, stamp: s, count: n, at: c.now()})
+		c.lru.Add(key, entry{small: n < c.MinRows, horizon: h, stamp: s, count: n, at: c.now()})
 	}
 	return v, nil
 }
 
-// stamp reads how many TokenSet entries follow the horizon, and the last.
-func (c *Cache) stamp(ctx context.Context, horizon int) (stamp, error) {
-	var rows []struct {
-		N   int `json:"n"`
-		Max int `json:"max"`
-	}
-	err := c.client.Change.Query().
-		Where(change.IDGT(horizon), change.Kind(TokenSet)).
-		Aggregate(ent.As(ent.Count(), "n"), ent.As(ent.Max(change.FieldID), "max")).
-		Scan(ctx, &rows)
-	if err != nil || len(rows) == 0 {
-		return stamp{}, err
-	}
-	return stamp{rows[0].N, rows[0].Max}, nil
+// stampQuery reads how many TokenSet entries follow a horizon, and the
+// last: a range of the primary key, a minute or two of the feed.
+var stampQuery = "SELECT COUNT(*), COALESCE(MAX(" + change.FieldID + "), 0) FROM " + change.Table +
+	" WHERE " + change.FieldID + " > ? AND " + change.FieldKind + " = ?"
+
+func (c *Cache) stamp(ctx context.Context, horizon int) (s stamp, err error) {
+	err = c.db.QueryRowContext(ctx, stampQuery, horizon, TokenSet).Scan(&s.n, &s.max)
+	return s, err
 }
 
 // Register installs the hook and the interceptor on a client: every

@@ -34,7 +34,8 @@ func TestLateEntryInvalidates(t *testing.T) {
 	}
 	insert(10, listcount.TokenSet)
 	insert(20, listcount.TokenSet)
-	c := listcount.New(st.Client, func() int { return 5 }, 8)
+	c := listcount.New(st.DB, func() int { return 5 }, 8)
+	c.MinRows = 0
 	count := func() int {
 		t.Helper()
 		// The interceptor only serves counts marked with a cache.
@@ -66,6 +67,17 @@ func TestLateEntryInvalidates(t *testing.T) {
 	count()
 	if c.Misses.Load() != 3 {
 		t.Fatal("a new entry went unnoticed")
+	}
+	// Small counts are taken anew each time: counting costs no more than
+	// reading the stamp.
+	small := listcount.New(st.DB, func() int { return 5 }, 8)
+	for range 3 {
+		if _, err := st.Client.APIToken.Query().Count(small.For(ctx, "all")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if small.Hits.Load() != 0 || small.Misses.Load() != 1 {
+		t.Fatalf("small counts: %d hits, %d misses", small.Hits.Load(), small.Misses.Load())
 	}
 	// Counts in a transaction are never served from the cache: they may
 	// include the transaction's own writes.
