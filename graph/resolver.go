@@ -16,6 +16,7 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/authz"
 	"github.com/latchkeyhq/latchkey/internal/gqlerr"
 	"github.com/latchkeyhq/latchkey/internal/ids"
+	"github.com/latchkeyhq/latchkey/internal/listcount"
 	"github.com/latchkeyhq/latchkey/internal/perm"
 	"github.com/latchkeyhq/latchkey/internal/secret"
 	"github.com/latchkeyhq/latchkey/internal/tokenstatus"
@@ -34,6 +35,8 @@ type Resolver struct {
 	UsageRecorder *usage.Recorder
 	// Decider makes the verification decision of introspectToken.
 	Decider *auth.Policy
+	// Counts keeps the token list's totalCount for common filters (may be nil).
+	Counts *listcount.Cache
 }
 
 // NewSchema wires resolvers and the authorization directives into gqlgen.
@@ -132,6 +135,15 @@ func requested(ctx context.Context, path ...string) bool {
 		fields = next
 	}
 	return false
+}
+
+// countsFor lets the list's totalCount come from r.Counts when the filter
+// is one it keeps (internal/listcount).
+func (r *Resolver) countsFor(ctx context.Context, where *ent.APITokenWhereInput) context.Context {
+	if key, ok := listcount.Key(where, admin.Fold); ok {
+		return r.Counts.For(ctx, key)
+	}
+	return ctx
 }
 
 // nameProbeLimit is the most matches a name search turns into an id list.

@@ -7,6 +7,7 @@ package changes
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -59,6 +60,9 @@ type Follower struct {
 	// Now is the clock of created_at, for pruning the feed.
 	Now func() time.Time
 	Log zerolog.Logger
+
+	// published is the horizon for Horizon, which must not wait for a poll.
+	published atomic.Int64
 
 	mu      sync.Mutex
 	started bool
@@ -120,6 +124,7 @@ func (f *Follower) Poll(ctx context.Context) error {
 			}
 		}
 	}
+	f.published.Store(int64(f.horizon))
 	if f.Fresh != nil {
 		f.Fresh(now.Add(f.Bound))
 	}
@@ -131,6 +136,10 @@ func (f *Follower) Poll(ctx context.Context) error {
 	}
 	return nil
 }
+
+// Horizon is the feed id at or below which every entry has committed or
+// failed, as far as this reader knows (see Lag); 0 before its first poll.
+func (f *Follower) Horizon() int { return int(f.published.Load()) }
 
 // Run polls every interval until ctx ends. A failed poll is logged (once
 // per failure streak) and retried at the next tick; meanwhile the cache

@@ -138,11 +138,17 @@ func benchSeedTokens(b testing.TB, client *ent.Client, n, batch int) {
 	now := time.Now().UTC().Truncate(time.Second)
 	for from := 0; from < n; from += batch {
 		to := min(from+batch, n)
+		// One transaction per batch, as a bulk import would: the token-count
+		// stamp (internal/listcount) is one feed entry per transaction.
+		tx, err := client.Tx(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
 		ps := make([]*ent.PersonaCreate, 0, to-from)
 		for i := from; i < to; i++ {
-			ps = append(ps, client.Persona.Create().SetName(fmt.Sprintf("bot %06d", i)).SetCreatedAt(now).SetUpdatedAt(now))
+			ps = append(ps, tx.Persona.Create().SetName(fmt.Sprintf("bot %06d", i)).SetCreatedAt(now).SetUpdatedAt(now))
 		}
-		personas, err := client.Persona.CreateBulk(ps...).Save(ctx)
+		personas, err := tx.Persona.CreateBulk(ps...).Save(ctx)
 		if err != nil {
 			b.Fatalf("seeding personas: %v", err)
 		}
@@ -150,7 +156,7 @@ func benchSeedTokens(b testing.TB, client *ent.Client, n, batch int) {
 		for i := from; i < to; i++ {
 			name := fmt.Sprintf("%s token %06d", benchWords[i%len(benchWords)], i)
 			created := now.Add(time.Duration(i) * time.Millisecond)
-			ts = append(ts, client.APIToken.Create().
+			ts = append(ts, tx.APIToken.Create().
 				SetName(name).
 				SetNameFold(strings.ToLower(name)).
 				SetCode(strings.ReplaceAll(name, " ", "-")).
@@ -162,8 +168,11 @@ func benchSeedTokens(b testing.TB, client *ent.Client, n, batch int) {
 				SetCreatedAt(created).
 				SetUpdatedAt(created))
 		}
-		if _, err := client.APIToken.CreateBulk(ts...).Save(ctx); err != nil {
+		if _, err := tx.APIToken.CreateBulk(ts...).Save(ctx); err != nil {
 			b.Fatalf("seeding tokens: %v", err)
+		}
+		if err := tx.Commit(); err != nil {
+			b.Fatal(err)
 		}
 	}
 	b.Logf("seeded %d tokens in %v", n, time.Since(start).Round(time.Millisecond))

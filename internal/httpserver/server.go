@@ -36,6 +36,7 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/lastused"
 	"github.com/latchkeyhq/latchkey/internal/lifecycle"
 	"github.com/latchkeyhq/latchkey/internal/limits"
+	"github.com/latchkeyhq/latchkey/internal/listcount"
 	"github.com/latchkeyhq/latchkey/internal/logthrottle"
 	"github.com/latchkeyhq/latchkey/internal/playground"
 	"github.com/latchkeyhq/latchkey/internal/secret"
@@ -60,7 +61,9 @@ type Server struct {
 	// Policy decides rate limits, credits and conditions; RunPolicy syncs it.
 	Policy *auth.Policy
 	// Feed reads the change feed; Follow runs it.
-	Feed    *changes.Follower
+	Feed *changes.Follower
+	// Counts keeps the token list's totalCount (internal/listcount).
+	Counts  *listcount.Cache
 	auth    *auth.Authenticator
 	catalog *catalog
 	handler http.Handler
@@ -142,7 +145,8 @@ func New(cfg *config.Config, st *store.Store, log zerolog.Logger, opts ...Option
 	s.metrics.watch(s.Verifier, s.auth)
 	s.metrics.watchRetries(s.Retry.Retries)
 	s.metrics.watchUsage(s.Usage)
-	gql := s.graphQL(&graph.Resolver{Admin: s.Admin, Hasher: hasher, Verifier: s.Verifier, Guesses: guesses, Now: s.now, UsageRecorder: s.Usage, Decider: s.Policy})
+	s.Counts = listcount.New(st.DB, s.Feed.Horizon, 256)
+	gql := s.graphQL(&graph.Resolver{Admin: s.Admin, Hasher: hasher, Verifier: s.Verifier, Guesses: guesses, Now: s.now, UsageRecorder: s.Usage, Decider: s.Policy, Counts: s.Counts})
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", s.observe("graphql", s.deadline(s.auth.Middleware(graphQLBody(idempotency.Middleware(s.withClient(outageStatus(gql))))))))
 	mux.Handle("GET /auth/verify", s.observe("verify", s.deadline(http.HandlerFunc(s.verify))))
@@ -166,6 +170,9 @@ func (s *Server) Config() *config.Config { return s.cfg }
 // forget drops what a change to kind/ref makes stale: cached
 // verifications, and the catalog when content types change.
 func (s *Server) forget(kind, ref string) {
+	if kind == listcount.TokenSet {
+		return // counts check the feed themselves (internal/listcount)
+	}
 	s.Verifier.Forget(kind, ref)
 	if kind == changes.ContentType || kind == changes.All {
 		s.catalog.Invalidate()

@@ -19,8 +19,9 @@ import (
 // does not name a content type and an action the catalog knows is a
 // gateway's misconfiguration: 400, never a pass.
 func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
-	contentType := firstOf(r.URL.Query().Get("contentType"), r.Header.Get("X-Latchkey-Content-Type"))
-	action := firstOf(r.URL.Query().Get("action"), r.Header.Get("X-Latchkey-Action"))
+	q := r.URL.Query() // parsed once: a gateway sends this on every request
+	contentType := firstOf(q.Get("contentType"), r.Header.Get("X-Latchkey-Content-Type"))
+	action := firstOf(q.Get("action"), r.Header.Get("X-Latchkey-Action"))
 	w.Header().Set("Cache-Control", "no-store")
 	if contentType == "" || action == "" {
 		s.verifyRefuse(w, http.StatusBadRequest, "name the content type and the action: contentType and action query parameters, or X-Latchkey-Content-Type and X-Latchkey-Action headers")

@@ -39,3 +39,35 @@ func TestMySQLDSNTimeouts(t *testing.T) {
 		t.Error("an unreadable timeout was accepted")
 	}
 }
+
+// Parameters are interpolated on the client (one round trip per query) only
+// with character sets where that is sound; a URL may turn it off.
+func TestMySQLDSNInterpolation(t *testing.T) {
+	for _, c := range []struct {
+		url  string
+		want bool
+	}{
+		{"mysql://u@db/latchkey", true},
+		{"mysql://u@db/latchkey?charset=utf8mb4,utf8", true},
+		{"mysql://u@db/latchkey?charset=latin1", true},
+		{"mysql://u@db/latchkey?interpolateParams=false", false},
+		{"mysql://u@db/latchkey?charset=sjis", false},
+		{"mysql://u@db/latchkey?charset=utf8mb4,gbk", false},
+		{"mysql://u@db/latchkey?charset=big5", false},
+		{"mysql://u@db/latchkey?collation=utf8mb4_unicode_ci", true},
+		{"mysql://u@db/latchkey?collation=gbk_chinese_ci", false},
+		{"mysql://u@db/latchkey?collation=cp932_japanese_ci", false},
+	} {
+		dsn, err := MySQLDSN(c.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := mysql.ParseDSN(dsn)
+		if err != nil {
+			t.Fatalf("%s: %v", dsn, err)
+		}
+		if cfg.InterpolateParams != c.want {
+			t.Errorf("%s: interpolateParams %v, want %v", c.url, cfg.InterpolateParams, c.want)
+		}
+	}
+}

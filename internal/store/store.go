@@ -25,6 +25,7 @@ import (
 	"github.com/latchkeyhq/latchkey/ent/persona"
 	"github.com/latchkeyhq/latchkey/internal/admin"
 	"github.com/latchkeyhq/latchkey/internal/lastused"
+	"github.com/latchkeyhq/latchkey/internal/listcount"
 )
 
 // DefaultSQLiteFile is where Latchkey keeps its data when no URL is given.
@@ -147,10 +148,13 @@ func newStore(db, causal *sql.DB, driverName, dsn, dialectName string, pepper []
 	if causal != db {
 		st.Causal = ent.NewClient(ent.Driver(entsql.OpenDB(dialectName, causal)))
 		lastused.Track(st.Causal)
+		listcount.Register(st.Causal)
 	}
 	// Tokens read while answering a request are noted, so that their last
 	// use is read in one query (internal/lastused).
 	lastused.Track(st.Client)
+	// Token writes stamp the feed, so that cached list counts stay exact.
+	listcount.Register(st.Client)
 	st.Background = st.Client
 	if strings.HasPrefix(dsn, "file::memory:") { // a second pool would open another database
 		return st, nil
@@ -316,7 +320,41 @@ func MySQLDSN(rawURL string) (string, error) {
 	if cfg.WriteTimeout == 0 {
 		cfg.WriteTimeout = DefaultMySQLReadWriteTimeout
 	}
+	// Parameters go into the statement on the client: one round trip per
+	// query instead of three (prepare, execute, close). The driver escapes
+	// them for the connection's character set, which is only sound for
+	// character sets where no multibyte character contains a backslash or a
+	// quote byte (not GBK, Big5, SJIS, ...). A URL may still say
+	// interpolateParams=false.
+	if _, set := u.Query()["interpolateParams"]; !set && interpolationSafe(u.Query().Get("charset"), cfg.Collation) {
+		cfg.InterpolateParams = true
+	}
 	return cfg.FormatDSN(), nil
+}
+
+// interpolationSafe reports whether the connection's charsets ("" is
+// Latchkey's utf8mb4) and collation keep client-side escaping sound: each
+// is ASCII-compatible with no multibyte sequence containing 0x5C or 0x27.
+func interpolationSafe(charsets, collation string) bool {
+	safe := func(name string) bool {
+		switch strings.ToLower(strings.TrimSpace(name)) {
+		case "utf8mb4", "utf8mb3", "utf8", "latin1", "ascii", "binary":
+			return true
+		}
+		return false
+	}
+	if collation != "" && !safe(strings.SplitN(collation, "_", 2)[0]) {
+		return false
+	}
+	if charsets == "" {
+		return true
+	}
+	for _, c := range strings.Split(charsets, ",") {
+		if !safe(c) {
+			return false
+		}
+	}
+	return true
 }
 
 // Timeouts of MySQL connections unless the URL sets timeout, readTimeout
