@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/latchkeyhq/latchkey/ent/apitoken"
+	"github.com/latchkeyhq/latchkey/internal/admin"
 	"github.com/latchkeyhq/latchkey/internal/testserver"
 	"github.com/latchkeyhq/latchkey/internal/tokenstatus"
 )
