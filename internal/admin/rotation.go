@@ -119,19 +119,23 @@ func (s *Service) secretRetired(ctx context.Context, hash string) (bool, error) 
 // ReusedToken returns the token whose rotated-away secret has this hash, if
 // presenting it is a reuse: it is no longer the token's grace secret. A read
 // outside any transaction, made only when a secret authenticated nothing.
-func ReusedToken(ctx context.Context, client *ent.Client, hash string, now time.Time) (*ent.APIToken, error) {
+//
+// retired reports whether the hash is a rotated-away secret at all (reuse or
+// not yet): such a hash must not be remembered as unknown, or a later
+// presentation after its grace period would miss the reuse.
+func ReusedToken(ctx context.Context, client *ent.Client, hash string, now time.Time) (t *ent.APIToken, retired bool, err error) {
 	r, err := client.RetiredSecret.Query().Where(retiredsecret.SecretHash(hash)).WithToken().Only(ctx)
 	if ent.IsNotFound(err) {
-		return nil, nil
+		return nil, false, nil
 	}
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	t := r.Edges.Token
+	t = r.Edges.Token
 	if t == nil || reuseExcused(t, hash, now) {
-		return nil, nil
+		return nil, true, nil
 	}
-	return t, nil
+	return t, true, nil
 }
 
 // reuseExcused: a secret still in its grace period is no reuse, even when

@@ -48,7 +48,8 @@ type Verifier struct {
 	// (internal/lifecycle). It runs only on that miss path, never on a
 	// cache hit.
 	Reuse interface {
-		Reused(ctx context.Context, hash string) error
+		// retired: the hash is a rotated-away secret (a reuse or not yet).
+		Reused(ctx context.Context, hash string) (retired bool, err error)
 	}
 }
 
@@ -166,12 +167,17 @@ func (v *Verifier) lookup(ctx context.Context, hash string, now time.Time) (*aut
 		return nil, err
 	}
 	if p == nil {
+		retired := false
 		if v.Reuse != nil {
-			if err := v.Reuse.Reused(ctx, hash); err != nil {
+			if retired, err = v.Reuse.Reused(ctx, hash); err != nil {
 				return nil, err
 			}
 		}
-		v.rememberUnknown(hash, gen)
+		// A rotated-away secret is not "unknown": presented again after
+		// its grace period it must reach the reuse check.
+		if !retired {
+			v.rememberUnknown(hash, gen)
+		}
 		return nil, ErrInvalidToken
 	}
 	t := p.Token

@@ -73,6 +73,10 @@ func TestAdminUIQueriesFitTheBudget(t *testing.T) {
 	if readable == nil {
 		t.Fatal("readableVars not found in api.ts")
 	}
+	audit := regexp.MustCompile("(?s)const auditFields = `(.*?)`").FindStringSubmatch(src)
+	if audit == nil {
+		t.Fatal("auditFields not found in api.ts")
+	}
 	budget := defaults(t).ComplexityLimit
 	pages := map[string]int{"tokens": 20, "auditEvents": 50} // tokens.tsx, audit.tsx pageSize
 	docs := regexp.MustCompile("(?s)\n  (\\w+): `(.*?)`,").FindAllStringSubmatch(src, -1)
@@ -82,6 +86,7 @@ func TestAdminUIQueriesFitTheBudget(t *testing.T) {
 	for _, d := range docs {
 		name, q := d[1], strings.ReplaceAll(d[2], "${tokenFields}", fields[1])
 		q = strings.ReplaceAll(q, "${readableVars}", readable[1])
+		q = strings.ReplaceAll(q, "${auditFields}", audit[1])
 		vars := map[string]any{"withPersona": true, "withRoles": true}
 		if n, ok := pages[name]; ok {
 			vars["first"] = int64(n)

@@ -29,8 +29,8 @@ import (
 	"github.com/latchkeyhq/latchkey/ent/apitoken"
 	"github.com/latchkeyhq/latchkey/internal/authz"
 	feed "github.com/latchkeyhq/latchkey/internal/changes"
+	"github.com/latchkeyhq/latchkey/internal/dbtx"
 	"github.com/latchkeyhq/latchkey/internal/policy"
-	"github.com/latchkeyhq/latchkey/internal/store"
 )
 
 // Ledger holds one instance's leases.
@@ -164,7 +164,7 @@ func block(ls *lease, balance, need int64) int64 {
 // now. It reports unlimited when the token no longer has credits.
 func (l *Ledger) refill(ctx context.Context, id string, ls *lease, cost int64, now time.Time) (unlimited bool, err error) {
 	l.Leases.Add(1)
-	tx, err := store.BeginChange(ctx, l.Client, l.Locking)
+	tx, err := dbtx.Begin(ctx, l.Client, l.Locking)
 	if err != nil {
 		return false, err
 	}

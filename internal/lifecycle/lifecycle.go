@@ -107,10 +107,10 @@ func (l *Lifecycle) Run(ctx context.Context, interval time.Duration) {
 // period is over, the token's family is revoked. The check is one indexed
 // read; only a reuse opens a transaction. The revocation runs to its end
 // even if the presenting client goes away.
-func (l *Lifecycle) Reused(ctx context.Context, hash string) error {
-	t, err := admin.ReusedToken(ctx, l.Store.Client, hash, l.Admin.Now().UTC())
+func (l *Lifecycle) Reused(ctx context.Context, hash string) (retired bool, err error) {
+	t, retired, err := admin.ReusedToken(ctx, l.Store.Client, hash, l.Admin.Now().UTC())
 	if err != nil || t == nil {
-		return err
+		return retired, err
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), reuseTimeout)
 	defer cancel()
@@ -120,10 +120,10 @@ func (l *Lifecycle) Reused(ctx context.Context, hash string) error {
 		return err
 	})
 	if err != nil {
-		return err
+		return true, err
 	}
 	if n > 0 {
 		zerolog.Ctx(ctx).Warn().Str("revoked_token_id", t.ID).Int("revoked", n).Msg("a secret rotated away was presented again: its token is revoked")
 	}
-	return nil
+	return true, nil
 }

@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/latchkeyhq/latchkey/internal/dbtx"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -223,11 +224,7 @@ func (s *Store) OpenTx(ctx context.Context) (context.Context, driver.Tx, error) 
 // (a mutation, seeding, mint-token). On MySQL (mysql true) it reads committed
 // data, so that its plain reads agree with the rows its locking reads see.
 func BeginChange(ctx context.Context, client *ent.Client, mysql bool) (*ent.Tx, error) {
-	var opts *sql.TxOptions
-	if mysql {
-		opts = &sql.TxOptions{Isolation: sql.LevelReadCommitted}
-	}
-	return client.BeginTx(ctx, opts)
+	return dbtx.Begin(ctx, client, mysql)
 }
 
 // Close releases the database.
