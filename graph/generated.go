@@ -4153,8 +4153,12 @@ extend type APIToken {
 }
 
 extend type Persona {
-  """Verifications of every token acting as this persona, by outcome over time."""
-  usage(from: Time!, to: Time!, interval: UsageInterval!): UsageSeries!
+  """
+  Verifications of every token acting as this persona, by outcome over time.
+  It adds up tokens' usage, so it needs api-token:read besides reading the
+  persona (also through viewer).
+  """
+  usage(from: Time!, to: Time!, interval: UsageInterval!): UsageSeries! @hasPermission(contentType: "api-token", action: "read")
 }
 
 """A token's verifications over a period."""
@@ -10058,7 +10062,30 @@ func (ec *executionContext) _Persona_usage(ctx context.Context, field graphql.Co
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Persona().Usage(ctx, obj, fc.Args["from"].(time.Time), fc.Args["to"].(time.Time), fc.Args["interval"].(usage.Interval))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				contentType, err := ec.unmarshalNString2string(ctx, "api-token")
+				if err != nil {
+					var zeroVal *usage.Series
+					return zeroVal, err
+				}
+				action, err := ec.unmarshalNString2string(ctx, "read")
+				if err != nil {
+					var zeroVal *usage.Series
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *usage.Series
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, obj, directive0, contentType, action)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *usage.Series) graphql.Marshaler {
 			return ec.marshalNUsageSeries2ᚖgithubᚗcomᚋlatchkeyhqᚋlatchkeyᚋinternalᚋusageᚐSeries(ctx, selections, v)
 		},

@@ -111,7 +111,10 @@ func (l *Ledger) Take(ctx context.Context, id string, c *policy.Credits, cost in
 		bal, _, _ := c.Refilled(now)
 		ls.balance = bal
 	}
-	if ls.left >= cost {
+	// A cost of 0 checks without spending, but still needs a credit left:
+	// "may this token be used now?" is no at zero.
+	need := max(cost, 1)
+	if ls.left >= need {
 		if !dry {
 			ls.left -= cost
 			ls.used += cost
@@ -127,19 +130,19 @@ func (l *Ledger) Take(ctx context.Context, id string, c *policy.Credits, cost in
 		if ls.known {
 			bal = ls.balance
 		}
-		return Outcome{Allowed: ls.left+bal >= cost, Remaining: ls.left + bal, RetryAt: next}, nil
+		return Outcome{Allowed: ls.left+bal >= need, Remaining: ls.left + bal, RetryAt: next}, nil
 	}
 	if now.Before(ls.retryAt) {
 		return Outcome{Remaining: ls.left + ls.balance, RetryAt: next}, nil
 	}
-	unlimited, err := l.refill(ctx, id, ls, cost, now)
+	unlimited, err := l.refill(ctx, id, ls, need, now)
 	if err != nil {
 		return Outcome{}, err
 	}
 	if unlimited {
 		return Outcome{Allowed: true, Remaining: -1}, nil
 	}
-	if ls.left < cost {
+	if ls.left < need {
 		ls.retryAt = now.Add(l.Retry)
 		if !ls.next.IsZero() && ls.next.Before(ls.retryAt) {
 			ls.retryAt = ls.next

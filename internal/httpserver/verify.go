@@ -27,7 +27,9 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
 		s.verifyRefuse(w, http.StatusBadRequest, "name the content type and the action: contentType and action query parameters, or X-Latchkey-Content-Type and X-Latchkey-Action headers")
 		return
 	}
-	cost, ok := parseCost(firstOf(r.URL.Query().Get("cost"), r.Header.Get("X-Latchkey-Cost")))
+	// Only the query string: a gateway passes the client's own headers on
+	// to the auth request, and the client must not choose what it spends.
+	cost, ok := parseCost(r.URL.Query().Get("cost"))
 	if !ok {
 		s.verifyRefuse(w, http.StatusBadRequest, "cost must be a whole number from 0 to "+strconv.Itoa(policy.MaxCost))
 		return

@@ -147,7 +147,10 @@ func (s *Server) verifyAPI(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) verifyAPIAnswer(p *authz.Principal, d *auth.Decision) verifyAPIAnswer {
 	a := verifyAPIAnswer{Valid: d.Valid(), Code: d.Code, RateLimits: []verifyAPILimit{}}
-	if p == nil {
+	// A token refused by its conditions (the wrong network, too early)
+	// tells nothing about itself: those conditions exist to withhold it
+	// from whoever holds the secret there and then.
+	if p == nil || d.Code == policy.IPNotAllowed || d.Code == policy.NotYetValid {
 		return a
 	}
 	a.TokenID = &p.Token.ID
@@ -167,9 +170,6 @@ func (s *Server) verifyAPIAnswer(p *authz.Principal, d *auth.Decision) verifyAPI
 	return a
 }
 
-// identity is what the answer tells of who the token is beyond its ids:
-// the persona's id in the adopter's own system and the token's metadata,
-// as far as the data model holds them (neither is part of it yet).
 // identity is who the token is in the adopter's own system: its persona's
 // external id and its metadata (stored canonical JSON, null when none).
 func identity(p *authz.Principal) (externalID *string, meta json.RawMessage) {

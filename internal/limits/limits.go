@@ -155,7 +155,9 @@ func (l *Limiter) Take(ctx context.Context, tokenID string, tokenLimits []policy
 		for _, lim := range limits {
 			c := s.counter(lim, now)
 			left := int64(lim.Limit) - c.used() - cost
-			if left < 0 {
+			// A cost of 0 checks without spending, but a full window
+			// still refuses: it needs a unit left.
+			if left < 0 || cost == 0 && left == 0 {
 				if r.Allowed || c.end.After(r.Refused.Reset) {
 					r.Refused = Status{Name: lim.Name, Limit: lim.Limit, Remaining: max(0, int64(lim.Limit)-c.used()), Reset: c.end}
 				}
