@@ -2,13 +2,13 @@ package admin
 
 import (
 	"context"
-	"github.com/latchkeyhq/latchkey/internal/tokenstatus"
 
 	"github.com/latchkeyhq/latchkey/ent"
 	"github.com/latchkeyhq/latchkey/ent/apitoken"
 	"github.com/latchkeyhq/latchkey/internal/audit"
 	feed "github.com/latchkeyhq/latchkey/internal/changes"
 	"github.com/latchkeyhq/latchkey/internal/gqlerr"
+	"github.com/latchkeyhq/latchkey/internal/tokenstatus"
 )
 
 // This file holds the revocations of many tokens at once: bulk revoke for

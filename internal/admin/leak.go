@@ -3,11 +3,11 @@ package admin
 import (
 	"context"
 	"fmt"
-	"github.com/latchkeyhq/latchkey/internal/tokenstatus"
 
 	"github.com/latchkeyhq/latchkey/ent"
 	"github.com/latchkeyhq/latchkey/internal/audit"
 	feed "github.com/latchkeyhq/latchkey/internal/changes"
+	"github.com/latchkeyhq/latchkey/internal/tokenstatus"
 )
 
 // Leak is where a secret scanner found a secret.

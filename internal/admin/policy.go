@@ -2,9 +2,6 @@ package admin
 
 import (
 	"context"
-	"github.com/latchkeyhq/latchkey/ent/tokenusage"
-	"github.com/latchkeyhq/latchkey/internal/lastused"
-	"github.com/latchkeyhq/latchkey/internal/tokenstatus"
 	"time"
 
 	entsql "entgo.io/ent/dialect/sql"
@@ -14,9 +11,12 @@ import (
 	"github.com/latchkeyhq/latchkey/ent/apitoken"
 	"github.com/latchkeyhq/latchkey/ent/lifecyclepolicy"
 	"github.com/latchkeyhq/latchkey/ent/predicate"
+	"github.com/latchkeyhq/latchkey/ent/tokenusage"
 	"github.com/latchkeyhq/latchkey/internal/audit"
 	"github.com/latchkeyhq/latchkey/internal/authz"
 	"github.com/latchkeyhq/latchkey/internal/gqlerr"
+	"github.com/latchkeyhq/latchkey/internal/lastused"
+	"github.com/latchkeyhq/latchkey/internal/tokenstatus"
 )
 
 // This file holds the lifecycle policy: organisation-wide rules on every
