@@ -175,7 +175,8 @@ func TestWeightedCost(t *testing.T) {
 		for _, step := range []struct {
 			cost, status int
 			remaining    string
-		}{{4, 200, "6"}, {4, 200, "2"}, {4, 429, "2"}, {2, 200, "0"}, {0, 200, "0"}, {1, 429, "0"}} {
+		}{{4, 200, "6"}, {4, 200, "2"}, {0, 200, "2"}, {4, 429, "2"}, {2, 200, "0"}, {0, 429, "0"}, {1, 429, "0"}} {
+			// cost 0 checks without spending, and still needs a unit left.
 			res := cost(strconv.Itoa(step.cost))
 			if res.StatusCode != step.status || res.Header.Get("RateLimit-Remaining") != step.remaining {
 				t.Fatalf("cost %d: %d %v", step.cost, res.StatusCode, res.Header)

@@ -389,6 +389,7 @@ func TestUsageGuard(t *testing.T) {
 			return s.MustDo(t, s.Admin, createToken, map[string]any{"input": map[string]any{"name": name, "type": "CUSTOM", "permissions": cells(perms...)}}).Str("createAPIToken.secret")
 		}
 		auditor, tokens, personas := mk("auditor", "audit-event:read"), mk("tokens", "api-token:read"), mk("personas", "persona:read")
+		both := mk("both", "persona:read", "api-token:read")
 		from, to := s.Clock.Now().Add(-time.Hour).Format(time.RFC3339), s.Clock.Now().Format(time.RFC3339)
 		vars := func(id string) map[string]any {
 			return map[string]any{"id": id, "from": from, "to": to, "iv": "MINUTE"}
@@ -403,7 +404,9 @@ func TestUsageGuard(t *testing.T) {
 			{"token usage, audit-event:read", auditor, seriesDoc, vars(ids[0]), "FORBIDDEN"},
 			{"token usage, api-token:read", tokens, seriesDoc, vars(ids[0]), ""},
 			{"token usage, persona:read", personas, seriesDoc, vars(ids[0]), "FORBIDDEN"},
-			{"persona usage, persona:read", personas, seriesDoc, vars(personaID), ""},
+			// A persona's usage adds up its tokens': it needs both.
+			{"persona usage, persona:read", personas, seriesDoc, vars(personaID), "FORBIDDEN"},
+			{"persona usage, persona:read and api-token:read", both, seriesDoc, vars(personaID), ""},
 			{"persona usage, api-token:read", tokens, seriesDoc, vars(personaID), "FORBIDDEN"},
 			{"top tokens, audit-event:read", auditor, top, map[string]any{"from": from, "to": to}, "FORBIDDEN"},
 			{"top tokens, persona:read", personas, top, map[string]any{"from": from, "to": to}, "FORBIDDEN"},
