@@ -2215,22 +2215,73 @@ directive @fullAccess on FIELD_DEFINITION
 `, BuiltIn: false},
 	{Name: "../schema/ent.graphql", Input: `directive @goField(forceResolver: Boolean, name: String, omittable: Boolean) on FIELD_DEFINITION | INPUT_FIELD_DEFINITION
 directive @goModel(model: String, models: [String!], forceGenerate: Boolean) on OBJECT | INPUT_OBJECT | SCALAR | ENUM | INTERFACE | UNION
+"""
+A credential that API consumers send as Authorization: Bearer <secret>. It acts as its persona and may do what its type, roles and own permissions grant. Latchkey keeps only a hash of the secret, never the secret itself.
+"""
 type APIToken implements Node {
+  """
+  The record's opaque id; node(id:) fetches the record by it.
+  """
   id: ID!
+  """
+  When the record was created.
+  """
   createdAt: Time!
+  """
+  When an admin last changed the record.
+  """
   updatedAt: Time!
+  """
+  Unique regardless of case, 1 to 100 characters.
+  """
   name: String!
+  """
+  A unique slug that names the token in scripts and logs; defaults to a slug of the name.
+  """
   code: String!
+  """
+  What the token is for, up to 1000 characters.
+  """
   description: String!
+  """
+  What the token may do: every read-only action, every action, or what its roles and own permissions grant.
+  """
   type: APITokenType!
+  """
+  The start of the secret (e.g. lk_Ab3dE9), to recognise it; the where filter secret finds a token by its full value.
+  """
   hint: String!
+  """
+  From this time on the token authenticates nothing (null: it never expires).
+  """
   expiresAt: Time
+  """
+  When the token was revoked (null: it is not); restoreAPIToken clears it.
+  """
   revokedAt: Time
+  """
+  When the token last authenticated a request (null: never). Recorded in memory and written in batches, so it may lag by a flush interval.
+  """
   lastUsedAt: Time
+  """
+  The client address of that last use.
+  """
   lastUsedIP: String
+  """
+  The token may give itself a new secret with rotateViewerToken.
+  """
   allowSelfRotation: Boolean!
+  """
+  The identity the token acts as: its name is what the audit log, viewer and gateways show.
+  """
   persona: Persona!
+  """
+  The roles whose permissions the token holds (CUSTOM only).
+  """
   roles: [Role!]
+  """
+  The token that created this one (null: made at bootstrap, by the CLI, or its creator was deleted).
+  """
   createdBy: APIToken
 }
 """
@@ -2280,20 +2331,50 @@ input APITokenOrder {
 Properties by which APIToken connections can be ordered.
 """
 enum APITokenOrderField {
+  """
+  By createdAt: When the record was created.
+  """
   CREATED_AT
+  """
+  By updatedAt: When an admin last changed the record.
+  """
   UPDATED_AT
+  """
+  By name: Unique regardless of case, 1 to 100 characters.
+  """
   NAME
+  """
+  By code: A unique slug that names the token in scripts and logs; defaults to a slug of the name.
+  """
   CODE
+  """
+  By type: What the token may do: every read-only action, every action, or what its roles and own permissions grant.
+  """
   TYPE
+  """
+  By expiresAt: From this time on the token authenticates nothing (null: it never expires).
+  """
   EXPIRES_AT
+  """
+  By lastUsedAt: When the token last authenticated a request (null: never). Recorded in memory and written in batches, so it may lag by a flush interval.
+  """
   LAST_USED_AT
 }
 """
-APITokenType is enum for the field type
+What the token may do: every read-only action, every action, or what its roles and own permissions grant.
 """
 enum APITokenType @goModel(model: "github.com/latchkeyhq/latchkey/ent/apitoken.Type") {
+  """
+  Every read-only action on every content type.
+  """
   READ_ONLY
+  """
+  Every action on every content type; also the only type that may change the lifecycle policy.
+  """
   FULL_ACCESS
+  """
+  The union of the token's roles' permissions and its own permissions.
+  """
   CUSTOM
 }
 """
@@ -2483,21 +2564,69 @@ input APITokenWhereInput {
   hasCreatedBy: Boolean
   hasCreatedByWith: [APITokenWhereInput!]
 }
+"""
+One change recorded in the append-only audit log: when, who (token and persona), what, to which record, and from where. The actor and target are copied by value, so the event outlives them. It never holds a secret or a hash.
+"""
 type AuditEvent implements Node {
+  """
+  The record's opaque id; node(id:) fetches the record by it.
+  """
   id: ID!
+  """
+  When the change happened.
+  """
   createdAt: Time!
+  """
+  What was done, as content type and verb, e.g. api-token.create, role.update.
+  """
   action: String!
+  """
+  The id of the token that made the change (empty: Latchkey itself, e.g. a sweep or the CLI).
+  """
   actorTokenID: String!
+  """
+  That token's name at the time.
+  """
   actorTokenName: String!
+  """
+  The id of the persona that token acted as.
+  """
   actorPersonaID: String!
+  """
+  That persona's name at the time: who the change is attributed to.
+  """
   actorPersonaName: String!
+  """
+  The content type uid of the record changed, e.g. api-token.
+  """
   targetType: String!
+  """
+  The id of the record changed (empty: no single record, e.g. a bulk revoke).
+  """
   targetID: String!
+  """
+  The record's name at the time.
+  """
   targetName: String!
+  """
+  The address the request came from.
+  """
   clientIP: String!
+  """
+  The User-Agent header of the request.
+  """
   userAgent: String!
+  """
+  The request id, as in the logs and the X-Request-Id response header.
+  """
   requestID: String!
+  """
+  What else the change was about when no field names it, e.g. who reported a leaked secret and where.
+  """
   detail: String!
+  """
+  The names of the fields the change set; never their secret values.
+  """
   changes: [String!]!
 }
 """
@@ -2547,6 +2676,9 @@ input AuditEventOrder {
 Properties by which AuditEvent connections can be ordered.
 """
 enum AuditEventOrderField {
+  """
+  By createdAt: When the change happened.
+  """
   CREATED_AT
 }
 """
@@ -2758,14 +2890,41 @@ input AuditEventWhereInput {
   requestIDEqualFold: String
   requestIDContainsFold: String
 }
+"""
+A resource that permissions are about, with the actions that can be done to it. System content types describe Latchkey's own API; admins register more for their own services (e.g. article with publish), which gateways and services check through Latchkey.
+"""
 type ContentType implements Node {
+  """
+  The record's opaque id; node(id:) fetches the record by it.
+  """
   id: ID!
+  """
+  When the record was created.
+  """
   createdAt: Time!
+  """
+  When an admin last changed the record.
+  """
   updatedAt: Time!
+  """
+  The unique slug that permissions, @hasPermission and verify requests name it by (e.g. api-token, article); it never changes.
+  """
   uid: String!
+  """
+  The name people see, 1 to 100 characters.
+  """
   displayName: String!
+  """
+  What the content type is, up to 1000 characters.
+  """
   description: String!
+  """
+  One of Latchkey's own content types: it cannot be changed or deleted.
+  """
   system: Boolean!
+  """
+  What can be done to it; each action with its permission is one column of the matrix.
+  """
   actions: [Action!]!
 }
 """
@@ -2815,9 +2974,21 @@ input ContentTypeOrder {
 Properties by which ContentType connections can be ordered.
 """
 enum ContentTypeOrderField {
+  """
+  By createdAt: When the record was created.
+  """
   CREATED_AT
+  """
+  By updatedAt: When an admin last changed the record.
+  """
   UPDATED_AT
+  """
+  By uid: The unique slug that permissions, @hasPermission and verify requests name it by (e.g. api-token, article); it never changes.
+  """
   UID
+  """
+  By displayName: The name people see, 1 to 100 characters.
+  """
   DISPLAY_NAME
 }
 """
@@ -2967,14 +3138,41 @@ type PageInfo {
   """
   endCursor: Cursor
 }
+"""
+The identity a token acts as: a bot user with a name and an avatar. Many tokens may share one persona (for rotation); what they do is attributed to it in the audit log, viewer, verify responses and headers to upstreams.
+"""
 type Persona implements Node {
+  """
+  The record's opaque id; node(id:) fetches the record by it.
+  """
   id: ID!
+  """
+  When the record was created.
+  """
   createdAt: Time!
+  """
+  When an admin last changed the record.
+  """
   updatedAt: Time!
+  """
+  Unique regardless of case and spacing, 1 to 100 characters; gateways pass it upstream (X-Latchkey-Persona).
+  """
   name: String!
+  """
+  The address of the persona's picture (empty: none).
+  """
   avatarURL: String!
+  """
+  Who or what the persona stands for, up to 1000 characters.
+  """
   description: String!
+  """
+  The id of this customer, user or service in your own system (null: none); unique.
+  """
   externalID: String
+  """
+  The tokens acting as this persona. Needs api-token:read.
+  """
   tokens(
     """
     Returns the elements in the list that come after the specified cursor.
@@ -3049,8 +3247,17 @@ input PersonaOrder {
 Properties by which Persona connections can be ordered.
 """
 enum PersonaOrderField {
+  """
+  By createdAt: When the record was created.
+  """
   CREATED_AT
+  """
+  By updatedAt: When an admin last changed the record.
+  """
   UPDATED_AT
+  """
+  By name: Unique regardless of case and spacing, 1 to 100 characters; gateways pass it upstream (X-Latchkey-Persona).
+  """
   NAME
 }
 """
@@ -3163,6 +3370,9 @@ input PersonaWhereInput {
   externalIDEqualFold: String
   externalIDContainsFold: String
 }
+"""
+What can be read: the caller, the records of every content type Latchkey manages, and the checks services make.
+"""
 type Query {
   """
   Fetches an object given its ID.
@@ -3182,6 +3392,9 @@ type Query {
     """
     ids: [ID!]!
   ): [Node]! @hasNodePermission
+  """
+  API tokens, by name unless orderBy says otherwise. Filter with where: name, exact token value, type, status, persona, role.
+  """
   apiTokens(
     """
     Returns the elements in the list that come after the specified cursor.
@@ -3213,6 +3426,9 @@ type Query {
     """
     where: APITokenWhereInput
   ): APITokenConnection! @hasPermission(contentType: "api-token", action: "read")
+  """
+  The audit log: one event per change, newest first by default.
+  """
   auditEvents(
     """
     Returns the elements in the list that come after the specified cursor.
@@ -3244,6 +3460,9 @@ type Query {
     """
     where: AuditEventWhereInput
   ): AuditEventConnection! @hasPermission(contentType: "audit-event", action: "read")
+  """
+  Content types: the resources permissions are about, Latchkey's own and those registered for your services.
+  """
   contentTypes(
     """
     Returns the elements in the list that come after the specified cursor.
@@ -3275,6 +3494,9 @@ type Query {
     """
     where: ContentTypeWhereInput
   ): ContentTypeConnection! @hasPermission(contentType: "content-type", action: "read")
+  """
+  Personas, the identities tokens act as.
+  """
   personas(
     """
     Returns the elements in the list that come after the specified cursor.
@@ -3306,6 +3528,9 @@ type Query {
     """
     where: PersonaWhereInput
   ): PersonaConnection! @hasPermission(contentType: "persona", action: "read")
+  """
+  Roles, the reusable bundles of permissions CUSTOM tokens hold.
+  """
   roles(
     """
     Returns the elements in the list that come after the specified cursor.
@@ -3337,6 +3562,9 @@ type Query {
     """
     where: RoleWhereInput
   ): RoleConnection! @hasPermission(contentType: "role", action: "read")
+  """
+  Webhook deliveries of every endpoint: one event sent, or still to be sent, to one endpoint.
+  """
   webhookDeliveries(
     """
     Returns the elements in the list that come after the specified cursor.
@@ -3363,6 +3591,9 @@ type Query {
     """
     orderBy: WebhookDeliveryOrder
   ): WebhookDeliveryConnection! @hasPermission(contentType: "webhook", action: "read")
+  """
+  Webhook endpoints: the URLs that receive signed events.
+  """
   webhookEndpoints(
     """
     Returns the elements in the list that come after the specified cursor.
@@ -3390,11 +3621,29 @@ type Query {
     orderBy: WebhookEndpointOrder
   ): WebhookEndpointConnection! @hasPermission(contentType: "webhook", action: "read")
 }
+"""
+A named, reusable bundle of permissions (e.g. Token Manager, Auditor) that CUSTOM tokens hold. Editing a role changes what every token holding it may do.
+"""
 type Role implements Node {
+  """
+  The record's opaque id; node(id:) fetches the record by it.
+  """
   id: ID!
+  """
+  When the record was created.
+  """
   createdAt: Time!
+  """
+  When an admin last changed the record.
+  """
   updatedAt: Time!
+  """
+  Unique regardless of case, 1 to 100 characters.
+  """
   name: String!
+  """
+  What the role is for, up to 1000 characters.
+  """
   description: String!
 }
 """
@@ -3444,8 +3693,17 @@ input RoleOrder {
 Properties by which Role connections can be ordered.
 """
 enum RoleOrderField {
+  """
+  By createdAt: When the record was created.
+  """
   CREATED_AT
+  """
+  By updatedAt: When an admin last changed the record.
+  """
   UPDATED_AT
+  """
+  By name: Unique regardless of case, 1 to 100 characters.
+  """
   NAME
 }
 """
@@ -3525,20 +3783,56 @@ input RoleWhereInput {
   descriptionContainsFold: String
 }
 """
-The builtin Time type
+A date and time in RFC 3339 format with its offset, e.g. 2025-01-31T09:30:00Z.
 """
 scalar Time
+"""
+One event on its way to one endpoint, tried with backoff until it is delivered or its retries run out.
+"""
 type WebhookDelivery implements Node {
+  """
+  The record's opaque id; node(id:) fetches the record by it.
+  """
   id: ID!
+  """
+  When the event was queued for this endpoint.
+  """
   createdAt: Time!
+  """
+  The id of the event delivered.
+  """
   eventID: String!
+  """
+  The event type, e.g. api-token.created.
+  """
   event: String!
+  """
+  Where the delivery stands.
+  """
   status: WebhookDeliveryStatus!
+  """
+  How many times sending was tried.
+  """
   attempts: Int!
+  """
+  The HTTP status of the last attempt (null: no answer).
+  """
   lastResponseCode: Int
+  """
+  Why the last attempt failed, without the response body (empty: it did not).
+  """
   lastError: String!
+  """
+  When the next attempt is due, while the delivery is pending.
+  """
   nextAttemptAt: Time!
+  """
+  When the endpoint accepted it (null: not yet).
+  """
   deliveredAt: Time
+  """
+  The endpoint it is sent to.
+  """
   endpoint: WebhookEndpoint!
 }
 """
@@ -3588,28 +3882,79 @@ input WebhookDeliveryOrder {
 Properties by which WebhookDelivery connections can be ordered.
 """
 enum WebhookDeliveryOrderField {
+  """
+  By createdAt: When the event was queued for this endpoint.
+  """
   CREATED_AT
+  """
+  By status: Where the delivery stands.
+  """
   STATUS
 }
 """
-WebhookDeliveryStatus is enum for the field status
+Where the delivery stands.
 """
 enum WebhookDeliveryStatus @goModel(model: "github.com/latchkeyhq/latchkey/ent/webhookdelivery.Status") {
+  """
+  Not delivered yet: waiting for its first or next attempt.
+  """
   PENDING
+  """
+  The endpoint answered with a 2xx status.
+  """
   DELIVERED
+  """
+  Every attempt failed; redeliverWebhook sends the event again.
+  """
   FAILED
 }
+"""
+A URL that receives events as signed HTTP POSTs (the signature made with its signing secret, which is shown once on create).
+"""
 type WebhookEndpoint implements Node {
+  """
+  The record's opaque id; node(id:) fetches the record by it.
+  """
   id: ID!
+  """
+  When the record was created.
+  """
   createdAt: Time!
+  """
+  When an admin last changed the record.
+  """
   updatedAt: Time!
+  """
+  Where events are sent: https, or http on a loopback address.
+  """
   url: String!
+  """
+  The event types sent there ("*": all), e.g. api-token.created.
+  """
   events: [String!]!
+  """
+  A disabled endpoint gets no new deliveries, and its pending ones wait.
+  """
   enabled: Boolean!
+  """
+  When a delivery to it was last tried (null: never).
+  """
   lastAttemptAt: Time
+  """
+  Whether that attempt got a 2xx answer.
+  """
   lastAttemptOK: Boolean
+  """
+  The HTTP status of that attempt (null: no answer, e.g. a timeout).
+  """
   lastResponseCode: Int
+  """
+  Attempts that failed since the last success.
+  """
   consecutiveFailures: Int!
+  """
+  Its deliveries.
+  """
   deliveries(
     """
     Returns the elements in the list that come after the specified cursor.
@@ -3684,8 +4029,17 @@ input WebhookEndpointOrder {
 Properties by which WebhookEndpoint connections can be ordered.
 """
 enum WebhookEndpointOrderField {
+  """
+  By createdAt: When the record was created.
+  """
   CREATED_AT
+  """
+  By updatedAt: When an admin last changed the record.
+  """
   UPDATED_AT
+  """
+  By url: Where events are sent: https, or http on a loopback address.
+  """
   URL
 }
 `, BuiltIn: false},
