@@ -28,7 +28,7 @@ type APIToken struct {
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
 	// Unique regardless of case, 1 to 100 characters.
 	Name string `json:"name,omitempty"`
-	// NameFold holds the value of the "name_fold" field.
+	// Order by name, regardless of case.
 	NameFold string `json:"name_fold,omitempty"`
 	// A unique slug that names the token in scripts and logs; defaults to a slug of the name.
 	Code string `json:"code,omitempty"`
@@ -46,7 +46,7 @@ type APIToken struct {
 	Hint string `json:"hint,omitempty"`
 	// From this time on the token authenticates nothing (null: it never expires).
 	ExpiresAt *time.Time `json:"expires_at,omitempty"`
-	// ExpiresSort holds the value of the "expires_sort" field.
+	// Order by expiresAt; ascending, tokens that never expire come last.
 	ExpiresSort time.Time `json:"expires_sort,omitempty"`
 	// When the token was revoked (null: it is not); restoreAPIToken clears it.
 	RevokedAt *time.Time `json:"revoked_at,omitempty"`

@@ -77,7 +77,8 @@ func keepLastUsed(_ *gen.Graph, s *ast.Schema) error {
 			Description: "The client address of that last use."},
 	)
 	j := slices.IndexFunc(order.EnumValues, func(v *ast.EnumValueDefinition) bool { return v.Name == "EXPIRES_AT" }) + 1
-	order.EnumValues = slices.Insert(order.EnumValues, j, &ast.EnumValueDefinition{Name: "LAST_USED_AT"})
+	order.EnumValues = slices.Insert(order.EnumValues, j, &ast.EnumValueDefinition{Name: "LAST_USED_AT",
+		Description: "Order by lastUsedAt; ascending, tokens never used come first."})
 	var preds ast.FieldList
 	add := func(column, field, typ string, ops ...string) {
 		for k, op := range ops {
@@ -104,10 +105,10 @@ func keepLastUsed(_ *gen.Graph, s *ast.Schema) error {
 // describe gives the generated types the descriptions entgql has no
 // annotation for: a record type's from its schema.Comment, an enum's values
 // from the enumValues annotation of their field (ent/schema/doc.go),
-// connection edges from their Comment, the order keys from the field each orders by, and the Query root. It fails
-// when one is missing, so a new record, field or order key cannot reach
-// the schema undescribed; where-input operators are left as entgql
-// writes them.
+// connection edges from their Comment, the order keys from the field each
+// orders by, and the Query root. It fails when one is missing, so a new
+// record, field or order key cannot reach the schema undescribed;
+// where-input operators are left as entgql writes them.
 func describe(g *gen.Graph, s *ast.Schema) error {
 	if q := s.Types["Query"]; q != nil && q.Description == "" {
 		q.Description = "What can be read: the caller, the records of every content type Latchkey manages, and the checks services make."
@@ -159,15 +160,34 @@ func describe(g *gen.Graph, s *ast.Schema) error {
 			}
 		}
 		if order := s.Types[node.Name+"OrderField"]; order != nil {
+			// A sort key kept out of the type (orderOnly) says how it sorts
+			// in its Comment; any other orders by the field of its name.
+			keys := map[string]string{}
+			for _, f := range node.Fields {
+				var ant entgql.Annotation
+				if err := decode(f.Annotations[ant.Name()], &ant); err != nil {
+					return fmt.Errorf("describe: %s.%s: %w", node.Name, f.Name, err)
+				}
+				if ant.OrderField != "" && ant.Skip.Is(entgql.SkipType) {
+					keys[ant.OrderField] = f.Comment()
+				}
+			}
 			for _, v := range order.EnumValues {
 				if v.Description != "" {
 					continue
 				}
-				by := def.Fields.ForName(camel(strings.ToLower(v.Name)))
-				if by == nil || by.Description == "" {
-					return fmt.Errorf("describe: order key %s.%s needs a described field %s", order.Name, v.Name, camel(strings.ToLower(v.Name)))
+				if comment, ok := keys[v.Name]; ok {
+					if comment == "" {
+						return fmt.Errorf("describe: order key %s.%s needs a Comment on its ent field", order.Name, v.Name)
+					}
+					v.Description = comment
+					continue
 				}
-				v.Description = "By " + by.Name + ": " + by.Description
+				by := def.Fields.ForName(camel(strings.ToLower(v.Name)))
+				if by == nil {
+					return fmt.Errorf("describe: order key %s.%s has no field %s", order.Name, v.Name, camel(strings.ToLower(v.Name)))
+				}
+				v.Description = "Order by " + by.Name + "."
 			}
 		}
 	}

@@ -2332,31 +2332,31 @@ Properties by which APIToken connections can be ordered.
 """
 enum APITokenOrderField {
   """
-  By createdAt: When the record was created.
+  Order by createdAt.
   """
   CREATED_AT
   """
-  By updatedAt: When an admin last changed the record.
+  Order by updatedAt.
   """
   UPDATED_AT
   """
-  By name: Unique regardless of case, 1 to 100 characters.
+  Order by name, regardless of case.
   """
   NAME
   """
-  By code: A unique slug that names the token in scripts and logs; defaults to a slug of the name.
+  Order by code.
   """
   CODE
   """
-  By type: What the token may do: every read-only action, every action, or what its roles and own permissions grant.
+  Order by type.
   """
   TYPE
   """
-  By expiresAt: From this time on the token authenticates nothing (null: it never expires).
+  Order by expiresAt; ascending, tokens that never expire come last.
   """
   EXPIRES_AT
   """
-  By lastUsedAt: When the token last authenticated a request (null: never). Recorded in memory and written in batches, so it may lag by a flush interval.
+  Order by lastUsedAt; ascending, tokens never used come first.
   """
   LAST_USED_AT
 }
@@ -2677,7 +2677,7 @@ Properties by which AuditEvent connections can be ordered.
 """
 enum AuditEventOrderField {
   """
-  By createdAt: When the change happened.
+  Order by createdAt.
   """
   CREATED_AT
 }
@@ -2975,19 +2975,19 @@ Properties by which ContentType connections can be ordered.
 """
 enum ContentTypeOrderField {
   """
-  By createdAt: When the record was created.
+  Order by createdAt.
   """
   CREATED_AT
   """
-  By updatedAt: When an admin last changed the record.
+  Order by updatedAt.
   """
   UPDATED_AT
   """
-  By uid: The unique slug that permissions, @hasPermission and verify requests name it by (e.g. api-token, article); it never changes.
+  Order by uid.
   """
   UID
   """
-  By displayName: The name people see, 1 to 100 characters.
+  Order by displayName.
   """
   DISPLAY_NAME
 }
@@ -3248,15 +3248,15 @@ Properties by which Persona connections can be ordered.
 """
 enum PersonaOrderField {
   """
-  By createdAt: When the record was created.
+  Order by createdAt.
   """
   CREATED_AT
   """
-  By updatedAt: When an admin last changed the record.
+  Order by updatedAt.
   """
   UPDATED_AT
   """
-  By name: Unique regardless of case and spacing, 1 to 100 characters; gateways pass it upstream (X-Latchkey-Persona).
+  Order by name.
   """
   NAME
 }
@@ -3694,15 +3694,15 @@ Properties by which Role connections can be ordered.
 """
 enum RoleOrderField {
   """
-  By createdAt: When the record was created.
+  Order by createdAt.
   """
   CREATED_AT
   """
-  By updatedAt: When an admin last changed the record.
+  Order by updatedAt.
   """
   UPDATED_AT
   """
-  By name: Unique regardless of case, 1 to 100 characters.
+  Order by name.
   """
   NAME
 }
@@ -3883,11 +3883,11 @@ Properties by which WebhookDelivery connections can be ordered.
 """
 enum WebhookDeliveryOrderField {
   """
-  By createdAt: When the event was queued for this endpoint.
+  Order by createdAt.
   """
   CREATED_AT
   """
-  By status: Where the delivery stands.
+  Order by status.
   """
   STATUS
 }
@@ -4030,15 +4030,15 @@ Properties by which WebhookEndpoint connections can be ordered.
 """
 enum WebhookEndpointOrderField {
   """
-  By createdAt: When the record was created.
+  Order by createdAt.
   """
   CREATED_AT
   """
-  By updatedAt: When an admin last changed the record.
+  Order by updatedAt.
   """
   UPDATED_AT
   """
-  By url: Where events are sent: https, or http on a loopback address.
+  Order by url.
   """
   URL
 }

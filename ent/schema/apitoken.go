@@ -35,7 +35,9 @@ func (APIToken) Fields() []ent.Field {
 			Comment("Unique regardless of case, 1 to 100 characters."),
 		// name_fold is the lower-cased name: it makes names unique regardless
 		// of case on every database and is the key of the NAME order.
-		field.String("name_fold").MaxLen(400).Unique().Annotations(orderOnly("NAME")...),
+		field.String("name_fold").MaxLen(400).Unique().
+			Comment("Order by name, regardless of case.").
+			Annotations(orderOnly("NAME")...),
 		field.String("code").NotEmpty().MaxLen(100).Unique().
 			Comment("A unique slug that names the token in scripts and logs; defaults to a slug of the name.").Annotations(entgql.OrderField("CODE")),
 		field.String("description").MaxLen(1000).Default("").
@@ -59,7 +61,9 @@ func (APIToken) Fields() []ent.Field {
 			Comment("From this time on the token authenticates nothing (null: it never expires)."),
 		// Sort keys never hold NULL so that cursor pagination stays exact:
 		// unlimited tokens sort after every dated one, unused ones first.
-		field.Time("expires_sort").SchemaType(datetime).Annotations(orderOnly("EXPIRES_AT")...),
+		field.Time("expires_sort").SchemaType(datetime).
+			Comment("Order by expiresAt; ascending, tokens that never expire come last.").
+			Annotations(orderOnly("EXPIRES_AT")...),
 		field.Time("revoked_at").SchemaType(datetime).Optional().Nillable().
 			Comment("When the token was revoked (null: it is not); restoreAPIToken clears it."),
 		// Last use lives in TokenUsage, off this row; GraphQL still shows it
