@@ -16,24 +16,25 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/policy"
 )
 
-// APIToken is the model entity for the APIToken schema.
+// A credential that API consumers send as Authorization: Bearer <secret>. It acts as its persona and may do what its type, roles and own permissions grant. Latchkey keeps only a hash of the secret, never the secret itself.
 type APIToken struct {
 	config `json:"-"`
 	// ID of the ent.
+	// The record's opaque id; node(id:) fetches the record by it.
 	ID string `json:"id,omitempty"`
-	// CreatedAt holds the value of the "created_at" field.
+	// When the record was created.
 	CreatedAt time.Time `json:"created_at,omitempty"`
-	// UpdatedAt holds the value of the "updated_at" field.
+	// When an admin last changed the record.
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
-	// Name holds the value of the "name" field.
+	// Unique regardless of case, 1 to 100 characters.
 	Name string `json:"name,omitempty"`
-	// NameFold holds the value of the "name_fold" field.
+	// Order by name, regardless of case.
 	NameFold string `json:"name_fold,omitempty"`
-	// Code holds the value of the "code" field.
+	// A unique slug that names the token in scripts and logs; defaults to a slug of the name.
 	Code string `json:"code,omitempty"`
-	// Description holds the value of the "description" field.
+	// What the token is for, up to 1000 characters.
 	Description string `json:"description,omitempty"`
-	// Type holds the value of the "type" field.
+	// What the token may do: every read-only action, every action, or what its roles and own permissions grant.
 	Type apitoken.Type `json:"type,omitempty"`
 	// SecretHash holds the value of the "secret_hash" field.
 	SecretHash string `json:"-"`
@@ -41,19 +42,19 @@ type APIToken struct {
 	PreviousSecretHash *string `json:"-"`
 	// PreviousSecretExpiresAt holds the value of the "previous_secret_expires_at" field.
 	PreviousSecretExpiresAt *time.Time `json:"previous_secret_expires_at,omitempty"`
-	// Hint holds the value of the "hint" field.
+	// The start of the secret (e.g. lk_Ab3dE9), to recognise it; the where filter secret finds a token by its full value.
 	Hint string `json:"hint,omitempty"`
-	// ExpiresAt holds the value of the "expires_at" field.
+	// From this time on the token authenticates nothing (null: it never expires).
 	ExpiresAt *time.Time `json:"expires_at,omitempty"`
-	// ExpiresSort holds the value of the "expires_sort" field.
+	// Order by expiresAt; ascending, tokens that never expire come last.
 	ExpiresSort time.Time `json:"expires_sort,omitempty"`
-	// RevokedAt holds the value of the "revoked_at" field.
+	// When the token was revoked (null: it is not); restoreAPIToken clears it.
 	RevokedAt *time.Time `json:"revoked_at,omitempty"`
 	// PersonaID holds the value of the "persona_id" field.
 	PersonaID string `json:"persona_id,omitempty"`
 	// CreatedByID holds the value of the "created_by_id" field.
 	CreatedByID *string `json:"created_by_id,omitempty"`
-	// AllowSelfRotation holds the value of the "allow_self_rotation" field.
+	// The token may give itself a new secret with rotateViewerToken.
 	AllowSelfRotation bool `json:"allow_self_rotation,omitempty"`
 	// Metadata holds the value of the "metadata" field.
 	Metadata metadata.JSON `json:"metadata,omitempty"`
@@ -83,13 +84,13 @@ type APIToken struct {
 
 // APITokenEdges holds the relations/edges for other nodes in the graph.
 type APITokenEdges struct {
-	// Persona holds the value of the persona edge.
+	// The identity the token acts as: its name is what the audit log, viewer and gateways show.
 	Persona *Persona `json:"persona,omitempty"`
-	// Roles holds the value of the roles edge.
+	// The roles whose permissions the token holds (CUSTOM only).
 	Roles []*Role `json:"roles,omitempty"`
 	// Permissions holds the value of the permissions edge.
 	Permissions []*Permission `json:"permissions,omitempty"`
-	// CreatedBy holds the value of the created_by edge.
+	// The token that created this one (null: made at bootstrap, by the CLI, or its creator was deleted).
 	CreatedBy *APIToken `json:"created_by,omitempty"`
 	// CreatedTokens holds the value of the created_tokens edge.
 	CreatedTokens []*APIToken `json:"created_tokens,omitempty"`

@@ -13,38 +13,39 @@ import (
 	"github.com/latchkeyhq/latchkey/ent/auditevent"
 )
 
-// AuditEvent is the model entity for the AuditEvent schema.
+// One change recorded in the append-only audit log: when, who (token and persona), what, to which record, and from where. The actor and target are copied by value, so the event outlives them. It never holds a secret or a hash.
 type AuditEvent struct {
 	config `json:"-"`
 	// ID of the ent.
+	// The record's opaque id; node(id:) fetches the record by it.
 	ID string `json:"id,omitempty"`
-	// CreatedAt holds the value of the "created_at" field.
+	// When the change happened.
 	CreatedAt time.Time `json:"created_at,omitempty"`
-	// Action holds the value of the "action" field.
+	// What was done, as content type and verb, e.g. api-token.create, role.update.
 	Action string `json:"action,omitempty"`
-	// ActorTokenID holds the value of the "actor_token_id" field.
+	// The id of the token that made the change (empty: Latchkey itself, e.g. a sweep or the CLI).
 	ActorTokenID string `json:"actor_token_id,omitempty"`
-	// ActorTokenName holds the value of the "actor_token_name" field.
+	// That token's name at the time.
 	ActorTokenName string `json:"actor_token_name,omitempty"`
-	// ActorPersonaID holds the value of the "actor_persona_id" field.
+	// The id of the persona that token acted as.
 	ActorPersonaID string `json:"actor_persona_id,omitempty"`
-	// ActorPersonaName holds the value of the "actor_persona_name" field.
+	// That persona's name at the time: who the change is attributed to.
 	ActorPersonaName string `json:"actor_persona_name,omitempty"`
-	// TargetType holds the value of the "target_type" field.
+	// The content type uid of the record changed, e.g. api-token.
 	TargetType string `json:"target_type,omitempty"`
-	// TargetID holds the value of the "target_id" field.
+	// The id of the record changed (empty: no single record, e.g. a bulk revoke).
 	TargetID string `json:"target_id,omitempty"`
-	// TargetName holds the value of the "target_name" field.
+	// The record's name at the time.
 	TargetName string `json:"target_name,omitempty"`
-	// ClientIP holds the value of the "client_ip" field.
+	// The address the request came from.
 	ClientIP string `json:"client_ip,omitempty"`
-	// UserAgent holds the value of the "user_agent" field.
+	// The User-Agent header of the request.
 	UserAgent string `json:"user_agent,omitempty"`
-	// RequestID holds the value of the "request_id" field.
+	// The request id, as in the logs and the X-Request-Id response header.
 	RequestID string `json:"request_id,omitempty"`
-	// Detail holds the value of the "detail" field.
+	// What else the change was about when no field names it, e.g. who reported a leaked secret and where.
 	Detail string `json:"detail,omitempty"`
-	// Changes holds the value of the "changes" field.
+	// The names of the fields the change set; never their secret values.
 	Changes      []string `json:"changes,omitempty"`
 	selectValues sql.SelectValues
 }

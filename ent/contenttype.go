@@ -14,24 +14,25 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/perm"
 )
 
-// ContentType is the model entity for the ContentType schema.
+// A resource that permissions are about, with the actions that can be done to it. System content types describe Latchkey's own API; admins register more for their own services (e.g. article with publish), which gateways and services check through Latchkey.
 type ContentType struct {
 	config `json:"-"`
 	// ID of the ent.
+	// The record's opaque id; node(id:) fetches the record by it.
 	ID string `json:"id,omitempty"`
-	// CreatedAt holds the value of the "created_at" field.
+	// When the record was created.
 	CreatedAt time.Time `json:"created_at,omitempty"`
-	// UpdatedAt holds the value of the "updated_at" field.
+	// When an admin last changed the record.
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
-	// UID holds the value of the "uid" field.
+	// The unique slug that permissions, @hasPermission and verify requests name it by (e.g. api-token, article); it never changes.
 	UID string `json:"uid,omitempty"`
-	// DisplayName holds the value of the "display_name" field.
+	// The name people see, 1 to 100 characters.
 	DisplayName string `json:"display_name,omitempty"`
-	// Description holds the value of the "description" field.
+	// What the content type is, up to 1000 characters.
 	Description string `json:"description,omitempty"`
-	// System holds the value of the "system" field.
+	// One of Latchkey's own content types: it cannot be changed or deleted.
 	System bool `json:"system,omitempty"`
-	// Actions holds the value of the "actions" field.
+	// What can be done to it; each action with its permission is one column of the matrix.
 	Actions []perm.Action `json:"actions,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the ContentTypeQuery when eager-loading is set.

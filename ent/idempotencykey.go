@@ -17,6 +17,7 @@ import (
 type IdempotencyKey struct {
 	config `json:"-"`
 	// ID of the ent.
+	// The record's opaque id; node(id:) fetches the record by it.
 	ID string `json:"id,omitempty"`
 	// TokenID holds the value of the "token_id" field.
 	TokenID string `json:"token_id,omitempty"`

@@ -16,6 +16,7 @@ import (
 type Permission struct {
 	config `json:"-"`
 	// ID of the ent.
+	// The record's opaque id; node(id:) fetches the record by it.
 	ID string `json:"id,omitempty"`
 	// Action holds the value of the "action" field.
 	Action string `json:"action,omitempty"`

@@ -15,26 +15,27 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/policy"
 )
 
-// Persona is the model entity for the Persona schema.
+// The identity a token acts as: a bot user with a name and an avatar. Many tokens may share one persona (for rotation); what they do is attributed to it in the audit log, viewer, verify responses and headers to upstreams.
 type Persona struct {
 	config `json:"-"`
 	// ID of the ent.
+	// The record's opaque id; node(id:) fetches the record by it.
 	ID string `json:"id,omitempty"`
-	// CreatedAt holds the value of the "created_at" field.
+	// When the record was created.
 	CreatedAt time.Time `json:"created_at,omitempty"`
-	// UpdatedAt holds the value of the "updated_at" field.
+	// When an admin last changed the record.
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
-	// Name holds the value of the "name" field.
+	// Unique regardless of case and spacing, 1 to 100 characters; gateways pass it upstream (X-Latchkey-Persona).
 	Name string `json:"name,omitempty"`
 	// NameFold holds the value of the "name_fold" field.
 	NameFold *string `json:"name_fold,omitempty"`
 	// Held holds the value of the "held" field.
 	Held []string `json:"held,omitempty"`
-	// AvatarURL holds the value of the "avatar_url" field.
+	// The address of the persona's picture (empty: none).
 	AvatarURL string `json:"avatar_url,omitempty"`
-	// Description holds the value of the "description" field.
+	// Who or what the persona stands for, up to 1000 characters.
 	Description string `json:"description,omitempty"`
-	// ExternalID holds the value of the "external_id" field.
+	// The id of this customer, user or service in your own system (null: none); unique.
 	ExternalID *string `json:"external_id,omitempty"`
 	// Metadata holds the value of the "metadata" field.
 	Metadata metadata.JSON `json:"metadata,omitempty"`
@@ -48,7 +49,7 @@ type Persona struct {
 
 // PersonaEdges holds the relations/edges for other nodes in the graph.
 type PersonaEdges struct {
-	// Tokens holds the value of the tokens edge.
+	// The tokens acting as this persona. Needs api-token:read.
 	Tokens []*APIToken `json:"tokens,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.

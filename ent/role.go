@@ -12,20 +12,21 @@ import (
 	"github.com/latchkeyhq/latchkey/ent/role"
 )
 
-// Role is the model entity for the Role schema.
+// A named, reusable bundle of permissions (e.g. Token Manager, Auditor) that CUSTOM tokens hold. Editing a role changes what every token holding it may do.
 type Role struct {
 	config `json:"-"`
 	// ID of the ent.
+	// The record's opaque id; node(id:) fetches the record by it.
 	ID string `json:"id,omitempty"`
-	// CreatedAt holds the value of the "created_at" field.
+	// When the record was created.
 	CreatedAt time.Time `json:"created_at,omitempty"`
-	// UpdatedAt holds the value of the "updated_at" field.
+	// When an admin last changed the record.
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
-	// Name holds the value of the "name" field.
+	// Unique regardless of case, 1 to 100 characters.
 	Name string `json:"name,omitempty"`
 	// NameFold holds the value of the "name_fold" field.
 	NameFold string `json:"name_fold,omitempty"`
-	// Description holds the value of the "description" field.
+	// What the role is for, up to 1000 characters.
 	Description string `json:"description,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the RoleQuery when eager-loading is set.

@@ -13,30 +13,31 @@ import (
 	"github.com/latchkeyhq/latchkey/ent/webhookendpoint"
 )
 
-// WebhookDelivery is the model entity for the WebhookDelivery schema.
+// One event on its way to one endpoint, tried with backoff until it is delivered or its retries run out.
 type WebhookDelivery struct {
 	config `json:"-"`
 	// ID of the ent.
+	// The record's opaque id; node(id:) fetches the record by it.
 	ID string `json:"id,omitempty"`
-	// CreatedAt holds the value of the "created_at" field.
+	// When the event was queued for this endpoint.
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	// EndpointID holds the value of the "endpoint_id" field.
 	EndpointID string `json:"endpoint_id,omitempty"`
-	// EventID holds the value of the "event_id" field.
+	// The id of the event delivered.
 	EventID string `json:"event_id,omitempty"`
-	// Event holds the value of the "event" field.
+	// The event type, e.g. api-token.created.
 	Event string `json:"event,omitempty"`
-	// Status holds the value of the "status" field.
+	// Where the delivery stands.
 	Status webhookdelivery.Status `json:"status,omitempty"`
-	// Attempts holds the value of the "attempts" field.
+	// How many times sending was tried.
 	Attempts int `json:"attempts,omitempty"`
-	// LastResponseCode holds the value of the "last_response_code" field.
+	// The HTTP status of the last attempt (null: no answer).
 	LastResponseCode *int `json:"last_response_code,omitempty"`
-	// LastError holds the value of the "last_error" field.
+	// Why the last attempt failed, without the response body (empty: it did not).
 	LastError string `json:"last_error,omitempty"`
-	// NextAttemptAt holds the value of the "next_attempt_at" field.
+	// When the next attempt is due, while the delivery is pending.
 	NextAttemptAt time.Time `json:"next_attempt_at,omitempty"`
-	// DeliveredAt holds the value of the "delivered_at" field.
+	// When the endpoint accepted it (null: not yet).
 	DeliveredAt *time.Time `json:"delivered_at,omitempty"`
 	// LeaseUntil holds the value of the "lease_until" field.
 	LeaseUntil *time.Time `json:"lease_until,omitempty"`
@@ -50,7 +51,7 @@ type WebhookDelivery struct {
 
 // WebhookDeliveryEdges holds the relations/edges for other nodes in the graph.
 type WebhookDeliveryEdges struct {
-	// Endpoint holds the value of the endpoint edge.
+	// The endpoint it is sent to.
 	Endpoint *WebhookEndpoint `json:"endpoint,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.

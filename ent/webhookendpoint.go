@@ -13,30 +13,31 @@ import (
 	"github.com/latchkeyhq/latchkey/ent/webhookendpoint"
 )
 
-// WebhookEndpoint is the model entity for the WebhookEndpoint schema.
+// A URL that receives events as signed HTTP POSTs (the signature made with its signing secret, which is shown once on create).
 type WebhookEndpoint struct {
 	config `json:"-"`
 	// ID of the ent.
+	// The record's opaque id; node(id:) fetches the record by it.
 	ID string `json:"id,omitempty"`
-	// CreatedAt holds the value of the "created_at" field.
+	// When the record was created.
 	CreatedAt time.Time `json:"created_at,omitempty"`
-	// UpdatedAt holds the value of the "updated_at" field.
+	// When an admin last changed the record.
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
-	// URL holds the value of the "url" field.
+	// Where events are sent: https, or http on a loopback address.
 	URL string `json:"url,omitempty"`
-	// Events holds the value of the "events" field.
+	// The event types sent there ("*": all), e.g. api-token.created.
 	Events []string `json:"events,omitempty"`
-	// Enabled holds the value of the "enabled" field.
+	// A disabled endpoint gets no new deliveries, and its pending ones wait.
 	Enabled bool `json:"enabled,omitempty"`
 	// SecretSalt holds the value of the "secret_salt" field.
 	SecretSalt string `json:"-"`
-	// LastAttemptAt holds the value of the "last_attempt_at" field.
+	// When a delivery to it was last tried (null: never).
 	LastAttemptAt *time.Time `json:"last_attempt_at,omitempty"`
-	// LastAttemptOk holds the value of the "last_attempt_ok" field.
+	// Whether that attempt got a 2xx answer.
 	LastAttemptOk *bool `json:"last_attempt_ok,omitempty"`
-	// LastResponseCode holds the value of the "last_response_code" field.
+	// The HTTP status of that attempt (null: no answer, e.g. a timeout).
 	LastResponseCode *int `json:"last_response_code,omitempty"`
-	// ConsecutiveFailures holds the value of the "consecutive_failures" field.
+	// Attempts that failed since the last success.
 	ConsecutiveFailures int `json:"consecutive_failures,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the WebhookEndpointQuery when eager-loading is set.
@@ -46,7 +47,7 @@ type WebhookEndpoint struct {
 
 // WebhookEndpointEdges holds the relations/edges for other nodes in the graph.
 type WebhookEndpointEdges struct {
-	// Deliveries holds the value of the deliveries edge.
+	// Its deliveries.
 	Deliveries []*WebhookDelivery `json:"deliveries,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.

@@ -2215,22 +2215,73 @@ directive @fullAccess on FIELD_DEFINITION
 `, BuiltIn: false},
 	{Name: "../schema/ent.graphql", Input: `directive @goField(forceResolver: Boolean, name: String, omittable: Boolean) on FIELD_DEFINITION | INPUT_FIELD_DEFINITION
 directive @goModel(model: String, models: [String!], forceGenerate: Boolean) on OBJECT | INPUT_OBJECT | SCALAR | ENUM | INTERFACE | UNION
+"""
+A credential that API consumers send as Authorization: Bearer <secret>. It acts as its persona and may do what its type, roles and own permissions grant. Latchkey keeps only a hash of the secret, never the secret itself.
+"""
 type APIToken implements Node {
+  """
+  The record's opaque id; node(id:) fetches the record by it.
+  """
   id: ID!
+  """
+  When the record was created.
+  """
   createdAt: Time!
+  """
+  When an admin last changed the record.
+  """
   updatedAt: Time!
+  """
+  Unique regardless of case, 1 to 100 characters.
+  """
   name: String!
+  """
+  A unique slug that names the token in scripts and logs; defaults to a slug of the name.
+  """
   code: String!
+  """
+  What the token is for, up to 1000 characters.
+  """
   description: String!
+  """
+  What the token may do: every read-only action, every action, or what its roles and own permissions grant.
+  """
   type: APITokenType!
+  """
+  The start of the secret (e.g. lk_Ab3dE9), to recognise it; the where filter secret finds a token by its full value.
+  """
   hint: String!
+  """
+  From this time on the token authenticates nothing (null: it never expires).
+  """
   expiresAt: Time
+  """
+  When the token was revoked (null: it is not); restoreAPIToken clears it.
+  """
   revokedAt: Time
+  """
+  When the token last authenticated a request (null: never). Recorded in memory and written in batches, so it may lag by a flush interval.
+  """
   lastUsedAt: Time
+  """
+  The client address of that last use.
+  """
   lastUsedIP: String
+  """
+  The token may give itself a new secret with rotateViewerToken.
+  """
   allowSelfRotation: Boolean!
+  """
+  The identity the token acts as: its name is what the audit log, viewer and gateways show.
+  """
   persona: Persona!
+  """
+  The roles whose permissions the token holds (CUSTOM only).
+  """
   roles: [Role!]
+  """
+  The token that created this one (null: made at bootstrap, by the CLI, or its creator was deleted).
+  """
   createdBy: APIToken
 }
 """
@@ -2280,20 +2331,50 @@ input APITokenOrder {
 Properties by which APIToken connections can be ordered.
 """
 enum APITokenOrderField {
+  """
+  Order by createdAt.
+  """
   CREATED_AT
+  """
+  Order by updatedAt.
+  """
   UPDATED_AT
+  """
+  Order by name, regardless of case.
+  """
   NAME
+  """
+  Order by code.
+  """
   CODE
+  """
+  Order by type.
+  """
   TYPE
+  """
+  Order by expiresAt; ascending, tokens that never expire come last.
+  """
   EXPIRES_AT
+  """
+  Order by lastUsedAt; ascending, tokens never used come first.
+  """
   LAST_USED_AT
 }
 """
-APITokenType is enum for the field type
+What the token may do: every read-only action, every action, or what its roles and own permissions grant.
 """
 enum APITokenType @goModel(model: "github.com/latchkeyhq/latchkey/ent/apitoken.Type") {
+  """
+  Every read-only action on every content type.
+  """
   READ_ONLY
+  """
+  Every action on every content type; also the only type that may change the lifecycle policy.
+  """
   FULL_ACCESS
+  """
+  The union of the token's roles' permissions and its own permissions.
+  """
   CUSTOM
 }
 """
@@ -2483,21 +2564,69 @@ input APITokenWhereInput {
   hasCreatedBy: Boolean
   hasCreatedByWith: [APITokenWhereInput!]
 }
+"""
+One change recorded in the append-only audit log: when, who (token and persona), what, to which record, and from where. The actor and target are copied by value, so the event outlives them. It never holds a secret or a hash.
+"""
 type AuditEvent implements Node {
+  """
+  The record's opaque id; node(id:) fetches the record by it.
+  """
   id: ID!
+  """
+  When the change happened.
+  """
   createdAt: Time!
+  """
+  What was done, as content type and verb, e.g. api-token.create, role.update.
+  """
   action: String!
+  """
+  The id of the token that made the change (empty: Latchkey itself, e.g. a sweep or the CLI).
+  """
   actorTokenID: String!
+  """
+  That token's name at the time.
+  """
   actorTokenName: String!
+  """
+  The id of the persona that token acted as.
+  """
   actorPersonaID: String!
+  """
+  That persona's name at the time: who the change is attributed to.
+  """
   actorPersonaName: String!
+  """
+  The content type uid of the record changed, e.g. api-token.
+  """
   targetType: String!
+  """
+  The id of the record changed (empty: no single record, e.g. a bulk revoke).
+  """
   targetID: String!
+  """
+  The record's name at the time.
+  """
   targetName: String!
+  """
+  The address the request came from.
+  """
   clientIP: String!
+  """
+  The User-Agent header of the request.
+  """
   userAgent: String!
+  """
+  The request id, as in the logs and the X-Request-Id response header.
+  """
   requestID: String!
+  """
+  What else the change was about when no field names it, e.g. who reported a leaked secret and where.
+  """
   detail: String!
+  """
+  The names of the fields the change set; never their secret values.
+  """
   changes: [String!]!
 }
 """
@@ -2547,6 +2676,9 @@ input AuditEventOrder {
 Properties by which AuditEvent connections can be ordered.
 """
 enum AuditEventOrderField {
+  """
+  Order by createdAt.
+  """
   CREATED_AT
 }
 """
@@ -2758,14 +2890,41 @@ input AuditEventWhereInput {
   requestIDEqualFold: String
   requestIDContainsFold: String
 }
+"""
+A resource that permissions are about, with the actions that can be done to it. System content types describe Latchkey's own API; admins register more for their own services (e.g. article with publish), which gateways and services check through Latchkey.
+"""
 type ContentType implements Node {
+  """
+  The record's opaque id; node(id:) fetches the record by it.
+  """
   id: ID!
+  """
+  When the record was created.
+  """
   createdAt: Time!
+  """
+  When an admin last changed the record.
+  """
   updatedAt: Time!
+  """
+  The unique slug that permissions, @hasPermission and verify requests name it by (e.g. api-token, article); it never changes.
+  """
   uid: String!
+  """
+  The name people see, 1 to 100 characters.
+  """
   displayName: String!
+  """
+  What the content type is, up to 1000 characters.
+  """
   description: String!
+  """
+  One of Latchkey's own content types: it cannot be changed or deleted.
+  """
   system: Boolean!
+  """
+  What can be done to it; each action with its permission is one column of the matrix.
+  """
   actions: [Action!]!
 }
 """
@@ -2815,9 +2974,21 @@ input ContentTypeOrder {
 Properties by which ContentType connections can be ordered.
 """
 enum ContentTypeOrderField {
+  """
+  Order by createdAt.
+  """
   CREATED_AT
+  """
+  Order by updatedAt.
+  """
   UPDATED_AT
+  """
+  Order by uid.
+  """
   UID
+  """
+  Order by displayName.
+  """
   DISPLAY_NAME
 }
 """
@@ -2967,14 +3138,41 @@ type PageInfo {
   """
   endCursor: Cursor
 }
+"""
+The identity a token acts as: a bot user with a name and an avatar. Many tokens may share one persona (for rotation); what they do is attributed to it in the audit log, viewer, verify responses and headers to upstreams.
+"""
 type Persona implements Node {
+  """
+  The record's opaque id; node(id:) fetches the record by it.
+  """
   id: ID!
+  """
+  When the record was created.
+  """
   createdAt: Time!
+  """
+  When an admin last changed the record.
+  """
   updatedAt: Time!
+  """
+  Unique regardless of case and spacing, 1 to 100 characters; gateways pass it upstream (X-Latchkey-Persona).
+  """
   name: String!
+  """
+  The address of the persona's picture (empty: none).
+  """
   avatarURL: String!
+  """
+  Who or what the persona stands for, up to 1000 characters.
+  """
   description: String!
+  """
+  The id of this customer, user or service in your own system (null: none); unique.
+  """
   externalID: String
+  """
+  The tokens acting as this persona. Needs api-token:read.
+  """
   tokens(
     """
     Returns the elements in the list that come after the specified cursor.
@@ -3049,8 +3247,17 @@ input PersonaOrder {
 Properties by which Persona connections can be ordered.
 """
 enum PersonaOrderField {
+  """
+  Order by createdAt.
+  """
   CREATED_AT
+  """
+  Order by updatedAt.
+  """
   UPDATED_AT
+  """
+  Order by name.
+  """
   NAME
 }
 """
@@ -3163,6 +3370,9 @@ input PersonaWhereInput {
   externalIDEqualFold: String
   externalIDContainsFold: String
 }
+"""
+What can be read: the caller, the records of every content type Latchkey manages, and the checks services make.
+"""
 type Query {
   """
   Fetches an object given its ID.
@@ -3182,6 +3392,9 @@ type Query {
     """
     ids: [ID!]!
   ): [Node]! @hasNodePermission
+  """
+  API tokens, by name unless orderBy says otherwise. Filter with where: name, exact token value, type, status, persona, role.
+  """
   apiTokens(
     """
     Returns the elements in the list that come after the specified cursor.
@@ -3213,6 +3426,9 @@ type Query {
     """
     where: APITokenWhereInput
   ): APITokenConnection! @hasPermission(contentType: "api-token", action: "read")
+  """
+  The audit log: one event per change, newest first by default.
+  """
   auditEvents(
     """
     Returns the elements in the list that come after the specified cursor.
@@ -3244,6 +3460,9 @@ type Query {
     """
     where: AuditEventWhereInput
   ): AuditEventConnection! @hasPermission(contentType: "audit-event", action: "read")
+  """
+  Content types: the resources permissions are about, Latchkey's own and those registered for your services.
+  """
   contentTypes(
     """
     Returns the elements in the list that come after the specified cursor.
@@ -3275,6 +3494,9 @@ type Query {
     """
     where: ContentTypeWhereInput
   ): ContentTypeConnection! @hasPermission(contentType: "content-type", action: "read")
+  """
+  Personas, the identities tokens act as.
+  """
   personas(
     """
     Returns the elements in the list that come after the specified cursor.
@@ -3306,6 +3528,9 @@ type Query {
     """
     where: PersonaWhereInput
   ): PersonaConnection! @hasPermission(contentType: "persona", action: "read")
+  """
+  Roles, the reusable bundles of permissions CUSTOM tokens hold.
+  """
   roles(
     """
     Returns the elements in the list that come after the specified cursor.
@@ -3337,6 +3562,9 @@ type Query {
     """
     where: RoleWhereInput
   ): RoleConnection! @hasPermission(contentType: "role", action: "read")
+  """
+  Webhook deliveries of every endpoint: one event sent, or still to be sent, to one endpoint.
+  """
   webhookDeliveries(
     """
     Returns the elements in the list that come after the specified cursor.
@@ -3363,6 +3591,9 @@ type Query {
     """
     orderBy: WebhookDeliveryOrder
   ): WebhookDeliveryConnection! @hasPermission(contentType: "webhook", action: "read")
+  """
+  Webhook endpoints: the URLs that receive signed events.
+  """
   webhookEndpoints(
     """
     Returns the elements in the list that come after the specified cursor.
@@ -3390,11 +3621,29 @@ type Query {
     orderBy: WebhookEndpointOrder
   ): WebhookEndpointConnection! @hasPermission(contentType: "webhook", action: "read")
 }
+"""
+A named, reusable bundle of permissions (e.g. Token Manager, Auditor) that CUSTOM tokens hold. Editing a role changes what every token holding it may do.
+"""
 type Role implements Node {
+  """
+  The record's opaque id; node(id:) fetches the record by it.
+  """
   id: ID!
+  """
+  When the record was created.
+  """
   createdAt: Time!
+  """
+  When an admin last changed the record.
+  """
   updatedAt: Time!
+  """
+  Unique regardless of case, 1 to 100 characters.
+  """
   name: String!
+  """
+  What the role is for, up to 1000 characters.
+  """
   description: String!
 }
 """
@@ -3444,8 +3693,17 @@ input RoleOrder {
 Properties by which Role connections can be ordered.
 """
 enum RoleOrderField {
+  """
+  Order by createdAt.
+  """
   CREATED_AT
+  """
+  Order by updatedAt.
+  """
   UPDATED_AT
+  """
+  Order by name.
+  """
   NAME
 }
 """
@@ -3525,20 +3783,56 @@ input RoleWhereInput {
   descriptionContainsFold: String
 }
 """
-The builtin Time type
+A date and time in RFC 3339 format with its offset, e.g. 2025-01-31T09:30:00Z.
 """
 scalar Time
+"""
+One event on its way to one endpoint, tried with backoff until it is delivered or its retries run out.
+"""
 type WebhookDelivery implements Node {
+  """
+  The record's opaque id; node(id:) fetches the record by it.
+  """
   id: ID!
+  """
+  When the event was queued for this endpoint.
+  """
   createdAt: Time!
+  """
+  The id of the event delivered.
+  """
   eventID: String!
+  """
+  The event type, e.g. api-token.created.
+  """
   event: String!
+  """
+  Where the delivery stands.
+  """
   status: WebhookDeliveryStatus!
+  """
+  How many times sending was tried.
+  """
   attempts: Int!
+  """
+  The HTTP status of the last attempt (null: no answer).
+  """
   lastResponseCode: Int
+  """
+  Why the last attempt failed, without the response body (empty: it did not).
+  """
   lastError: String!
+  """
+  When the next attempt is due, while the delivery is pending.
+  """
   nextAttemptAt: Time!
+  """
+  When the endpoint accepted it (null: not yet).
+  """
   deliveredAt: Time
+  """
+  The endpoint it is sent to.
+  """
   endpoint: WebhookEndpoint!
 }
 """
@@ -3588,28 +3882,79 @@ input WebhookDeliveryOrder {
 Properties by which WebhookDelivery connections can be ordered.
 """
 enum WebhookDeliveryOrderField {
+  """
+  Order by createdAt.
+  """
   CREATED_AT
+  """
+  Order by status.
+  """
   STATUS
 }
 """
-WebhookDeliveryStatus is enum for the field status
+Where the delivery stands.
 """
 enum WebhookDeliveryStatus @goModel(model: "github.com/latchkeyhq/latchkey/ent/webhookdelivery.Status") {
+  """
+  Not delivered yet: waiting for its first or next attempt.
+  """
   PENDING
+  """
+  The endpoint answered with a 2xx status.
+  """
   DELIVERED
+  """
+  Every attempt failed; redeliverWebhook sends the event again.
+  """
   FAILED
 }
+"""
+A URL that receives events as signed HTTP POSTs (the signature made with its signing secret, which is shown once on create).
+"""
 type WebhookEndpoint implements Node {
+  """
+  The record's opaque id; node(id:) fetches the record by it.
+  """
   id: ID!
+  """
+  When the record was created.
+  """
   createdAt: Time!
+  """
+  When an admin last changed the record.
+  """
   updatedAt: Time!
+  """
+  Where events are sent: https, or http on a loopback address.
+  """
   url: String!
+  """
+  The event types sent there ("*": all), e.g. api-token.created.
+  """
   events: [String!]!
+  """
+  A disabled endpoint gets no new deliveries, and its pending ones wait.
+  """
   enabled: Boolean!
+  """
+  When a delivery to it was last tried (null: never).
+  """
   lastAttemptAt: Time
+  """
+  Whether that attempt got a 2xx answer.
+  """
   lastAttemptOK: Boolean
+  """
+  The HTTP status of that attempt (null: no answer, e.g. a timeout).
+  """
   lastResponseCode: Int
+  """
+  Attempts that failed since the last success.
+  """
   consecutiveFailures: Int!
+  """
+  Its deliveries.
+  """
   deliveries(
     """
     Returns the elements in the list that come after the specified cursor.
@@ -3684,8 +4029,17 @@ input WebhookEndpointOrder {
 Properties by which WebhookEndpoint connections can be ordered.
 """
 enum WebhookEndpointOrderField {
+  """
+  Order by createdAt.
+  """
   CREATED_AT
+  """
+  Order by updatedAt.
+  """
   UPDATED_AT
+  """
+  Order by url.
+  """
   URL
 }
 `, BuiltIn: false},
@@ -3711,6 +4065,7 @@ extend type Persona {
 }
 
 extend input CreateAPITokenInput {
+  """Your own data about the token."""
   metadata: Map
 }
 
@@ -3722,6 +4077,7 @@ extend input UpdateAPITokenInput {
 extend input CreatePersonaInput {
   """The id of this customer, user or service in your own system: unique, 1-255 visible ASCII characters."""
   externalID: String
+  """Your own data about the persona."""
   metadata: Map
 }
 
@@ -3752,44 +4108,60 @@ extend type TokenIntrospection {
 
 """One cell of the permission matrix: an action on a content type (by uid)."""
 type Permission {
+  """The uid of the content type, e.g. article."""
   contentType: String!
+  """The name of one of its actions, e.g. publish."""
   action: String!
 }
 
+"""One cell of the permission matrix to grant: an action on a content type."""
 input PermissionInput {
   """The uid of the content type."""
   contentType: String!
+  """The name of one of its actions."""
   action: String!
 }
 
 """Something that can be done to a content type."""
 type Action {
+  """Unique within its content type, e.g. read or publish."""
   name: String!
   """Read-only actions are what READ_ONLY tokens may do."""
   readOnly: Boolean!
 }
 
+"""An action a content type offers."""
 input ActionInput {
+  """A slug (lower-case letters and digits joined by single hyphens), unique within the content type."""
   name: String!
+  """Read-only actions are what READ_ONLY tokens may do; marking one read-only grants it to every READ_ONLY token."""
   readOnly: Boolean!
 }
 
 """Derived from expiry and revocation."""
 enum APITokenStatus {
+  """Neither expired nor revoked: the token authenticates."""
   ACTIVE
+  """Its expiry has passed; it authenticates nothing."""
   EXPIRED
+  """Revoked (restoreAPIToken undoes it); it authenticates nothing. A revoked token that has also expired is REVOKED."""
   REVOKED
 }
 
 """How long a new token lives, counted from now."""
 enum APITokenLifespan {
+  """Expires in 7 days."""
   DAYS_7
+  """Expires in 30 days."""
   DAYS_30
+  """Expires in 90 days."""
   DAYS_90
+  """Never expires."""
   UNLIMITED
 }
 
 extend type APIToken {
+  """Whether the token authenticates now, or why not."""
   status: APITokenStatus!
   """Permissions granted to this token directly (CUSTOM only)."""
   permissions: [Permission!]!
@@ -3798,52 +4170,84 @@ extend type APIToken {
 }
 
 extend type Role {
+  """The cells of the matrix the role grants."""
   permissions: [Permission!]!
 }
 
 extend input APITokenWhereInput {
+  """Only tokens with this status now."""
   status: APITokenStatus
   """The exact token value; matched through its hash."""
   secret: String
+  """Only tokens acting as this persona."""
   personaID: ID
+  """Only tokens holding this role."""
   roleID: ID
 }
 
 """The caller: the token presented, the persona it acts as, what it may do."""
 type Viewer {
+  """The token the request was made with."""
   apiToken: APIToken!
+  """The persona that token acts as."""
   persona: Persona!
+  """Everything the caller may do: the token's effective permissions."""
   permissions: [Permission!]!
 }
 
 """What Latchkey knows of a secret, in the spirit of RFC 7662."""
 type TokenIntrospection {
+  """Whether the secret would be let through now: code is VALID."""
   active: Boolean!
+  """The token the secret belongs to (null: no token has it)."""
   apiToken: APIToken
+  """The persona that token acts as (null: no token has the secret)."""
   persona: Persona
+  """The token's effective permissions (empty: no token has the secret)."""
   permissions: [Permission!]!
+  """When the token expires (null: never, or no token has the secret)."""
   expiresAt: Time
 }
 
 extend type Query {
+  """Who the caller is and what it may do."""
   viewer: Viewer! @authenticated
   """Whether the caller may perform action on contentType."""
-  authorize(contentType: String!, action: String!): Boolean! @authenticated
-  """permissions: a query such as "article:read AND (article:publish OR article:update)"; code is FORBIDDEN when the token does not satisfy it."""
-  introspectToken(secret: String!, permissions: String): TokenIntrospection! @hasPermission(contentType: "api-token", action: "read")
+  authorize(
+    """The uid of the content type, e.g. article."""
+    contentType: String!
+    """The name of the action, e.g. publish."""
+    action: String!
+  ): Boolean! @authenticated
+  """
+  What Latchkey knows of a token a client presented to a service, and
+  whether it would be let through now. Nothing is spent.
+  """
+  introspectToken(
+    """The full token value the client presented."""
+    secret: String!
+    """A query such as "article:read AND (article:publish OR article:update)"; code is FORBIDDEN when the token does not satisfy it."""
+    permissions: String
+  ): TokenIntrospection! @hasPermission(contentType: "api-token", action: "read")
 }
 
+"""A new token. Its secret is in the payload, once."""
 input CreateAPITokenInput {
+  """Unique regardless of case, 1 to 100 characters."""
   name: String!
   """A unique slug; defaults to a slug of the name."""
   code: String
+  """What the token is for, up to 1000 characters."""
   description: String
+  """What the token may do."""
   type: APITokenType!
   """Defaults to UNLIMITED. Give lifespan or expiresAt, not both."""
   lifespan: APITokenLifespan
+  """An explicit expiry, in the future."""
   expiresAt: Time
-  """The persona the token acts as: an existing one by id, or a new one."""
+  """The persona the token acts as: an existing one by id, or a new one (persona). With neither, a persona named after the token is made."""
   personaID: ID
+  """A new persona for the token to act as."""
   persona: CreatePersonaInput
   """CUSTOM only."""
   roleIDs: [ID!]
@@ -3853,15 +4257,23 @@ input CreateAPITokenInput {
   secret: String
 }
 
+"""Changes to a token; fields left out are unchanged."""
 input UpdateAPITokenInput {
+  """Unique regardless of case, 1 to 100 characters."""
   name: String
+  """A unique slug."""
   code: String
+  """What the token is for, up to 1000 characters."""
   description: String
+  """What the token may do; roles and own permissions are kept only for CUSTOM."""
   type: APITokenType
   """Sets the expiry counted from now; UNLIMITED removes it."""
   lifespan: APITokenLifespan
+  """An explicit expiry, in the future. Give lifespan or expiresAt, not both."""
   expiresAt: Time
+  """Another existing persona for the token to act as."""
   personaID: ID
+  """A new persona for the token to act as."""
   persona: CreatePersonaInput
   """Replaces the token's roles."""
   roleIDs: [ID!]
@@ -3869,82 +4281,183 @@ input UpdateAPITokenInput {
   permissions: [PermissionInput!]
 }
 
+"""The token created, and its secret."""
 type CreateAPITokenPayload {
+  """The new token."""
   apiToken: APIToken!
   """The plaintext secret. It is never shown again."""
   secret: String!
 }
 
+"""The token with its new secret."""
 type RegenerateAPITokenPayload {
+  """The token, with its new hint."""
   apiToken: APIToken!
   """The new plaintext secret. It is never shown again."""
   secret: String!
 }
 
+"""A new role."""
 input CreateRoleInput {
+  """Unique regardless of case, 1 to 100 characters."""
   name: String!
+  """What the role is for, up to 1000 characters."""
   description: String
+  """The cells of the matrix the role grants; only what the caller holds."""
   permissions: [PermissionInput!]
 }
 
+"""Changes to a role; fields left out are unchanged."""
 input UpdateRoleInput {
+  """Unique regardless of case, 1 to 100 characters."""
   name: String
+  """What the role is for, up to 1000 characters."""
   description: String
   """Replaces the role's permissions."""
   permissions: [PermissionInput!]
 }
 
+"""A new persona."""
 input CreatePersonaInput {
+  """Unique regardless of case and spacing, 1 to 100 characters."""
   name: String!
+  """The https address of the persona's picture."""
   avatarURL: String
+  """Who or what the persona stands for, up to 1000 characters."""
   description: String
 }
 
+"""Changes to a persona; fields left out are unchanged."""
 input UpdatePersonaInput {
+  """Unique regardless of case and spacing, 1 to 100 characters."""
   name: String
+  """The https address of the persona's picture; empty removes it."""
   avatarURL: String
+  """Who or what the persona stands for, up to 1000 characters."""
   description: String
 }
 
+"""A new content type for your own services."""
 input CreateContentTypeInput {
+  """A unique slug (lower-case letters and digits joined by single hyphens, e.g. article); it cannot change later."""
   uid: String!
+  """The name people see, 1 to 100 characters."""
   displayName: String!
+  """What the content type is, up to 1000 characters."""
   description: String
   """Omitted: read (read-only), create, update, delete."""
   actions: [ActionInput!]
 }
 
+"""Changes to a content type; fields left out are unchanged. System content types cannot change."""
 input UpdateContentTypeInput {
+  """The name people see, 1 to 100 characters."""
   displayName: String
+  """What the content type is, up to 1000 characters."""
   description: String
   """Replaces the actions."""
   actions: [ActionInput!]
 }
 
+"""
+What can be changed. Every mutation is one transaction and is written to
+the audit log; a caller can only grant what it holds itself.
+"""
 type Mutation {
-  createAPIToken(input: CreateAPITokenInput!): CreateAPITokenPayload! @hasPermission(contentType: "api-token", action: "create")
-  updateAPIToken(id: ID!, input: UpdateAPITokenInput!): APIToken! @hasPermission(contentType: "api-token", action: "update")
+  """Creates a token. The payload holds its secret, which is never shown again."""
+  createAPIToken(
+    """The new token."""
+    input: CreateAPITokenInput!
+  ): CreateAPITokenPayload! @hasPermission(contentType: "api-token", action: "create")
+  """Changes a token; its secret stays."""
+  updateAPIToken(
+    """The token's id."""
+    id: ID!
+    """What to change."""
+    input: UpdateAPITokenInput!
+  ): APIToken! @hasPermission(contentType: "api-token", action: "update")
   """Replaces the secret. The old one stops working at once, or after gracePeriodSeconds."""
-  regenerateAPIToken(id: ID!, gracePeriodSeconds: Int): RegenerateAPITokenPayload! @hasPermission(contentType: "api-token", action: "regenerate")
-  revokeAPIToken(id: ID!): APIToken! @hasPermission(contentType: "api-token", action: "revoke")
-  restoreAPIToken(id: ID!): APIToken! @hasPermission(contentType: "api-token", action: "revoke")
-  deleteAPIToken(id: ID!): ID! @hasPermission(contentType: "api-token", action: "delete")
+  regenerateAPIToken(
+    """The token's id."""
+    id: ID!
+    """How long the old secret keeps working, for use only (it manages nothing); at most the policy's maxGracePeriodSeconds. Null or 0: it stops at once."""
+    gracePeriodSeconds: Int
+  ): RegenerateAPITokenPayload! @hasPermission(contentType: "api-token", action: "regenerate")
+  """Stops the token at once; restoreAPIToken undoes it."""
+  revokeAPIToken(
+    """The token's id."""
+    id: ID!
+  ): APIToken! @hasPermission(contentType: "api-token", action: "revoke")
+  """Undoes a revoke: the token authenticates again unless it has expired."""
+  restoreAPIToken(
+    """The token's id."""
+    id: ID!
+  ): APIToken! @hasPermission(contentType: "api-token", action: "revoke")
+  """Deletes the token for good; answers its id."""
+  deleteAPIToken(
+    """The token's id."""
+    id: ID!
+  ): ID! @hasPermission(contentType: "api-token", action: "delete")
 
-  createRole(input: CreateRoleInput!): Role! @hasPermission(contentType: "role", action: "create")
-  updateRole(id: ID!, input: UpdateRoleInput!): Role! @hasPermission(contentType: "role", action: "update")
-  """A role that tokens use is only deleted with detach: true, which takes it off them."""
-  deleteRole(id: ID!, detach: Boolean = false): ID! @hasPermission(contentType: "role", action: "delete")
+  """Creates a role."""
+  createRole(
+    """The new role."""
+    input: CreateRoleInput!
+  ): Role! @hasPermission(contentType: "role", action: "create")
+  """Changes a role, and so what every token holding it may do."""
+  updateRole(
+    """The role's id."""
+    id: ID!
+    """What to change."""
+    input: UpdateRoleInput!
+  ): Role! @hasPermission(contentType: "role", action: "update")
+  """A role that tokens use is only deleted with detach: true, which takes it off them. Answers the role's id."""
+  deleteRole(
+    """The role's id."""
+    id: ID!
+    """Take the role off the tokens that hold it."""
+    detach: Boolean = false
+  ): ID! @hasPermission(contentType: "role", action: "delete")
 
-  createPersona(input: CreatePersonaInput!): Persona! @hasPermission(contentType: "persona", action: "create")
-  updatePersona(id: ID!, input: UpdatePersonaInput!): Persona! @hasPermission(contentType: "persona", action: "update")
-  """A persona that tokens act as cannot be deleted."""
-  deletePersona(id: ID!): ID! @hasPermission(contentType: "persona", action: "delete")
+  """Creates a persona."""
+  createPersona(
+    """The new persona."""
+    input: CreatePersonaInput!
+  ): Persona! @hasPermission(contentType: "persona", action: "create")
+  """Changes a persona."""
+  updatePersona(
+    """The persona's id."""
+    id: ID!
+    """What to change."""
+    input: UpdatePersonaInput!
+  ): Persona! @hasPermission(contentType: "persona", action: "update")
+  """A persona that tokens act as cannot be deleted. Answers the persona's id."""
+  deletePersona(
+    """The persona's id."""
+    id: ID!
+  ): ID! @hasPermission(contentType: "persona", action: "delete")
 
-  createContentType(input: CreateContentTypeInput!): ContentType! @hasPermission(contentType: "content-type", action: "create")
+  """Registers a content type for your own services."""
+  createContentType(
+    """The new content type."""
+    input: CreateContentTypeInput!
+  ): ContentType! @hasPermission(contentType: "content-type", action: "create")
   """Removing an action that roles or tokens grant needs detach: true, which revokes those grants."""
-  updateContentType(id: ID!, input: UpdateContentTypeInput!, detach: Boolean = false): ContentType! @hasPermission(contentType: "content-type", action: "update")
-  """A content type that roles or tokens grant is only deleted with detach: true."""
-  deleteContentType(id: ID!, detach: Boolean = false): ID! @hasPermission(contentType: "content-type", action: "delete")
+  updateContentType(
+    """The content type's id."""
+    id: ID!
+    """What to change."""
+    input: UpdateContentTypeInput!
+    """Revoke the grants of removed actions from roles and tokens."""
+    detach: Boolean = false
+  ): ContentType! @hasPermission(contentType: "content-type", action: "update")
+  """A content type that roles or tokens grant is only deleted with detach: true. Answers its id."""
+  deleteContentType(
+    """The content type's id."""
+    id: ID!
+    """Revoke its grants from roles and tokens."""
+    detach: Boolean = false
+  ): ID! @hasPermission(contentType: "content-type", action: "delete")
 }
 `, BuiltIn: false},
 	{Name: "../schema/policy.graphql", Input: `# Lifecycle governance: the policy on tokens, the tokens that break it, bulk
@@ -3965,9 +4478,13 @@ type Policy {
 
 """Fields left out are unchanged; null clears a limit."""
 input UpdatePolicyInput {
+  """No token may be given an expiry more than this many days ahead; null removes the limit."""
   maxLifetimeDays: Int @goField(omittable: true)
+  """Every token must have an expiry."""
   requireExpiry: Boolean
+  """The longest grace period of regenerate and rotateViewerToken."""
   maxGracePeriodSeconds: Int
+  """Revoke tokens unused for this many days; null turns the sweep off."""
   revokeUnusedAfterDays: Int @goField(omittable: true)
 }
 
@@ -3985,21 +4502,46 @@ extend input CreateAPITokenInput {
 }
 
 extend input UpdateAPITokenInput {
+  """The token may roll its own secret with rotateViewerToken. Needs api-token:update."""
   allowSelfRotation: Boolean
 }
 
 extend type Query {
+  """The lifecycle policy in force."""
   policy: Policy! @authenticated
   """Active tokens that break the current policy; listed, never changed."""
-  policyViolations(after: Cursor, first: Int, before: Cursor, last: Int, orderBy: APITokenOrder): APITokenConnection! @hasPermission(contentType: "api-token", action: "read")
+  policyViolations(
+    """Returns the tokens after this cursor."""
+    after: Cursor
+    """Returns the first n tokens."""
+    first: Int
+    """Returns the tokens before this cursor."""
+    before: Cursor
+    """Returns the last n tokens."""
+    last: Int
+    """The order of the tokens; by name unless given."""
+    orderBy: APITokenOrder
+  ): APITokenConnection! @hasPermission(contentType: "api-token", action: "read")
 }
 
 extend type Mutation {
-  updatePolicy(input: UpdatePolicyInput!): Policy! @fullAccess
+  """Changes the lifecycle policy; only a FULL_ACCESS token may."""
+  updatePolicy(
+    """What to change."""
+    input: UpdatePolicyInput!
+  ): Policy! @fullAccess
   """Revokes every token matching where that is not revoked yet, in one transaction (at most 10,000)."""
-  revokeAPITokens(where: APITokenWhereInput!, dryRun: Boolean = false): BulkRevokePayload! @hasPermission(contentType: "api-token", action: "revoke")
+  revokeAPITokens(
+    """Which tokens: the same filter as apiTokens."""
+    where: APITokenWhereInput!
+    """Only count and list the tokens that would be revoked; change nothing."""
+    dryRun: Boolean = false
+  ): BulkRevokePayload! @hasPermission(contentType: "api-token", action: "revoke")
   """The caller's own token gets a new secret, if it was allowed to (allowSelfRotation). The old secret works for gracePeriodSeconds; presented after that, it revokes the token."""
-  rotateViewerToken(gracePeriodSeconds: Int): RegenerateAPITokenPayload! @authenticated
+  rotateViewerToken(
+    """How long the old secret keeps working; at most the policy's maxGracePeriodSeconds. Null or 0: it stops at once."""
+    gracePeriodSeconds: Int
+  ): RegenerateAPITokenPayload! @authenticated
 }
 `, BuiltIn: false},
 	{Name: "../schema/tokenpolicy.graphql", Input: `# Verification-time policy of tokens and personas (internal/policy): rate
@@ -4007,11 +4549,15 @@ extend type Mutation {
 
 """At most ` + "`" + `limit` + "`" + ` units per window of ` + "`" + `periodSeconds` + "`" + `; windows are fixed and aligned to the Unix epoch."""
 type RateLimit {
+  """Unique per token or persona."""
   name: String!
+  """How many units a window allows."""
   limit: Int!
+  """The length of a window in seconds."""
   periodSeconds: Int!
 }
 
+"""A rate limit to set: at most limit units per window of periodSeconds."""
 input RateLimitInput {
   """Letters, digits, '_', '.', '-'; unique per token or persona."""
   name: String!
@@ -4023,20 +4569,27 @@ input RateLimitInput {
 
 """Refills happen at 00:00 UTC: every day, or on the first of every month."""
 enum CreditRefillInterval {
+  """Every day at 00:00 UTC."""
   DAILY
+  """On the first of every month at 00:00 UTC."""
   MONTHLY
 }
 
-"""RESET sets the balance to refillAmount (unused credits are lost); ADD adds refillAmount to it (unused credits carry over)."""
+"""What a refill does with the credits left unused."""
 enum CreditRefillMode {
+  """Set the balance to refillAmount; unused credits are lost."""
   RESET
+  """Add refillAmount to the balance; unused credits carry over."""
   ADD
 }
 
+"""Usage credits to set: a balance, and optionally how it refills."""
 input CreditsInput {
+  """The balance to start from."""
   remaining: Int!
   """Give refillAmount and refillInterval together."""
   refillAmount: Int
+  """When the balance refills; give it with refillAmount."""
   refillInterval: CreditRefillInterval
   """Defaults to RESET."""
   refillMode: CreditRefillMode
@@ -4046,20 +4599,31 @@ input CreditsInput {
 type Credits {
   """The balance the database holds, with refills due applied. Credits leased by instances and not yet spent are not in it."""
   remaining: Int!
+  """How many credits each refill gives (null: no refills)."""
   refillAmount: Int
+  """When the balance refills (null: never)."""
   refillInterval: CreditRefillInterval
+  """How a refill treats unused credits (null: no refills)."""
   refillMode: CreditRefillMode
+  """When the balance was last refilled (null: never yet)."""
   lastRefillAt: Time
 }
 
 """The outcome of verifying a token, the same on every path that checks one."""
 enum VerificationCode {
+  """The token is let through."""
   VALID
+  """No active token has this secret: unknown, malformed, expired or revoked."""
   INVALID
+  """The token is active but lacks a permission asked for."""
   FORBIDDEN
+  """A rate limit of the token or its persona is used up for the current window."""
   RATE_LIMITED
+  """The token's credits are used up."""
   USAGE_EXCEEDED
+  """The request comes from outside the token's allowed networks."""
   IP_NOT_ALLOWED
+  """The token's notBefore time has not come yet."""
   NOT_YET_VALID
 }
 
@@ -4085,10 +4649,13 @@ extend type TokenIntrospection {
 }
 
 extend input CreateAPITokenInput {
+  """The token's own rate limits."""
   rateLimits: [RateLimitInput!]
+  """Usage credits; left out: unlimited uses."""
   credits: CreditsInput
   """CIDRs or addresses, IPv4 or IPv6."""
   allowedNetworks: [String!]
+  """Before this time the token authenticates nothing."""
   notBefore: Time
 }
 
@@ -4104,6 +4671,7 @@ extend input UpdateAPITokenInput {
 }
 
 extend input CreatePersonaInput {
+  """Rate limits every token acting as this persona shares."""
   rateLimits: [RateLimitInput!]
 }
 
@@ -4117,31 +4685,45 @@ extend input UpdatePersonaInput {
 # (a year) by default. Counts reach these fields when an instance flushes
 # (LATCHKEY_LAST_USED_FLUSH_INTERVAL).
 
+"""The size of the buckets usage is counted in."""
 enum UsageInterval {
+  """Buckets of a minute, kept a day by default."""
   MINUTE
+  """Buckets of an hour, kept 30 days by default."""
   HOUR
+  """Buckets of a day (UTC), kept a year by default."""
   DAY
 }
 
 """One point per bucket from the one holding from up to to (exclusive), zero-filled; at most 1440 points."""
 type UsageSeries {
+  """One point per bucket, oldest first."""
   points: [UsagePoint!]!
+  """The counts of every point together."""
   total: UsageCounts!
 }
 
+"""The verifications in one bucket."""
 type UsagePoint {
   """The start of the bucket."""
   at: Time!
+  """The verifications in the bucket, by outcome."""
   counts: UsageCounts!
 }
 
 """Verifications by outcome. Invalid tokens are counted only in Prometheus (latchkey_verifications_total)."""
 type UsageCounts {
+  """Let through (VALID)."""
   allowed: Int!
+  """Refused for lack of a permission (FORBIDDEN)."""
   forbidden: Int!
+  """Refused by a rate limit (RATE_LIMITED)."""
   rateLimited: Int!
+  """Refused for want of credits (USAGE_EXCEEDED)."""
   usageExceeded: Int!
+  """Refused for coming from outside the allowed networks (IP_NOT_ALLOWED)."""
   ipRefused: Int!
+  """Refused before the token's notBefore (NOT_YET_VALID)."""
   notYetValid: Int!
   """Every outcome together."""
   requests: Int!
@@ -4149,7 +4731,14 @@ type UsageCounts {
 
 extend type APIToken {
   """Verifications of this token by outcome over time."""
-  usage(from: Time!, to: Time!, interval: UsageInterval!): UsageSeries!
+  usage(
+    """The start of the period: its bucket is the first point."""
+    from: Time!
+    """The end of the period, exclusive."""
+    to: Time!
+    """The size of the buckets."""
+    interval: UsageInterval!
+  ): UsageSeries!
 }
 
 extend type Persona {
@@ -4158,14 +4747,23 @@ extend type Persona {
   It adds up tokens' usage, so it needs api-token:read besides reading the
   persona (also through viewer).
   """
-  usage(from: Time!, to: Time!, interval: UsageInterval!): UsageSeries! @hasPermission(contentType: "api-token", action: "read")
+  usage(
+    """The start of the period: its bucket is the first point."""
+    from: Time!
+    """The end of the period, exclusive."""
+    to: Time!
+    """The size of the buckets."""
+    interval: UsageInterval!
+  ): UsageSeries! @hasPermission(contentType: "api-token", action: "read")
 }
 
 """A token's verifications over a period."""
 type APITokenUsage {
+  """The token."""
   apiToken: APIToken!
   """Every outcome together: what the ranking is by."""
   requests: Int!
+  """Its verifications by outcome."""
   counts: UsageCounts!
 }
 
@@ -4175,7 +4773,16 @@ extend type Query {
   holding from up to to (exclusive): at most 1440 buckets; first at most 100.
   Deleted tokens are left out.
   """
-  topAPITokens(from: Time!, to: Time!, interval: UsageInterval = HOUR, first: Int = 10): [APITokenUsage!]! @hasPermission(contentType: "api-token", action: "read")
+  topAPITokens(
+    """The start of the period: its bucket is the first counted."""
+    from: Time!
+    """The end of the period, exclusive."""
+    to: Time!
+    """The size of the buckets counted."""
+    interval: UsageInterval = HOUR
+    """How many tokens, most verified first: at most 100."""
+    first: Int = 10
+  ): [APITokenUsage!]! @hasPermission(contentType: "api-token", action: "read")
 }
 `, BuiltIn: false},
 	{Name: "../schema/webhooks.graphql", Input: `# Webhooks: endpoints that receive signed events from the outbox, their
@@ -4183,9 +4790,11 @@ extend type Query {
 
 """An event from the outbox: what every subscribed endpoint receives."""
 type WebhookEvent {
+  """The event's id, also in the body endpoints receive; a redelivery carries the same id."""
   id: ID!
   """e.g. api-token.created"""
   type: String!
+  """When the change that caused the event happened."""
   createdAt: Time!
   """The exact JSON body sent to endpoints. It never holds a secret or a hash."""
   payload: String!
@@ -4195,25 +4804,35 @@ type WebhookEvent {
 
 extend type APIToken {
   """Recent events about this token, newest first (kept as long as deliveries)."""
-  events(first: Int = 20): [WebhookEvent!]!
+  events(
+    """How many events, newest first: at most 100."""
+    first: Int = 20
+  ): [WebhookEvent!]!
 }
 
+"""A new webhook endpoint. Its signing secret is in the payload, once."""
 input CreateWebhookEndpointInput {
   """https, or http on a loopback address (for tests)."""
   url: String!
   """The event types to send; "*" sends all."""
   events: [String!]!
+  """A disabled endpoint gets no deliveries."""
   enabled: Boolean = true
 }
 
+"""Changes to a webhook endpoint; fields left out are unchanged."""
 input UpdateWebhookEndpointInput {
+  """https, or http on a loopback address (for tests)."""
   url: String
+  """The event types to send; "*" sends all."""
   events: [String!]
   """A disabled endpoint gets no new deliveries, and its pending ones wait."""
   enabled: Boolean
 }
 
+"""The endpoint created, and its signing secret."""
 type CreateWebhookEndpointPayload {
+  """The new endpoint."""
   endpoint: WebhookEndpoint!
   """The signing secret. It is never shown again."""
   secret: String!
@@ -4225,12 +4844,28 @@ extend type Query {
 }
 
 extend type Mutation {
-  createWebhookEndpoint(input: CreateWebhookEndpointInput!): CreateWebhookEndpointPayload! @hasPermission(contentType: "webhook", action: "create")
-  updateWebhookEndpoint(id: ID!, input: UpdateWebhookEndpointInput!): WebhookEndpoint! @hasPermission(contentType: "webhook", action: "update")
-  """Deletes the endpoint and its deliveries."""
-  deleteWebhookEndpoint(id: ID!): ID! @hasPermission(contentType: "webhook", action: "delete")
+  """Adds an endpoint. The payload holds its signing secret, which is never shown again."""
+  createWebhookEndpoint(
+    """The new endpoint."""
+    input: CreateWebhookEndpointInput!
+  ): CreateWebhookEndpointPayload! @hasPermission(contentType: "webhook", action: "create")
+  """Changes an endpoint; its signing secret stays."""
+  updateWebhookEndpoint(
+    """The endpoint's id."""
+    id: ID!
+    """What to change."""
+    input: UpdateWebhookEndpointInput!
+  ): WebhookEndpoint! @hasPermission(contentType: "webhook", action: "update")
+  """Deletes the endpoint and its deliveries. Answers its id."""
+  deleteWebhookEndpoint(
+    """The endpoint's id."""
+    id: ID!
+  ): ID! @hasPermission(contentType: "webhook", action: "delete")
   """Sends the delivery's event to its endpoint again, as a new delivery."""
-  redeliverWebhook(deliveryID: ID!): WebhookDelivery! @hasPermission(contentType: "webhook", action: "redeliver")
+  redeliverWebhook(
+    """The id of the delivery to repeat."""
+    deliveryID: ID!
+  ): WebhookDelivery! @hasPermission(contentType: "webhook", action: "redeliver")
 }
 `, BuiltIn: false},
 }

@@ -4,6 +4,7 @@ import (
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
 	"entgo.io/ent/dialect"
+	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
@@ -20,32 +21,51 @@ func (APIToken) Mixin() []ent.Mixin {
 	return []ent.Mixin{
 		idMixin{prefix: ids.APIToken},
 		timeMixin{},
-		graphqlMixin{queryField: "apiTokens", contentType: "api-token"},
+		graphqlMixin{queryField: "apiTokens", contentType: "api-token", description: "API tokens, by name unless orderBy says otherwise. Filter with where: name, exact token value, type, status, persona, role."},
 	}
+}
+
+func (APIToken) Annotations() []schema.Annotation {
+	return []schema.Annotation{schema.Comment("A credential that API consumers send as Authorization: Bearer <secret>. It acts as its persona and may do what its type, roles and own permissions grant. Latchkey keeps only a hash of the secret, never the secret itself.")}
 }
 
 func (APIToken) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("name").NotEmpty().MaxLen(100),
+		field.String("name").NotEmpty().MaxLen(100).
+			Comment("Unique regardless of case, 1 to 100 characters."),
 		// name_fold is the lower-cased name: it makes names unique regardless
 		// of case on every database and is the key of the NAME order.
-		field.String("name_fold").MaxLen(400).Unique().Annotations(orderOnly("NAME")...),
-		field.String("code").NotEmpty().MaxLen(100).Unique().Annotations(entgql.OrderField("CODE")),
-		field.String("description").MaxLen(1000).Default(""),
+		field.String("name_fold").MaxLen(400).Unique().
+			Comment("Order by name, regardless of case.").
+			Annotations(orderOnly("NAME")...),
+		field.String("code").NotEmpty().MaxLen(100).Unique().
+			Comment("A unique slug that names the token in scripts and logs; defaults to a slug of the name.").Annotations(entgql.OrderField("CODE")),
+		field.String("description").MaxLen(1000).Default("").
+			Comment("What the token is for, up to 1000 characters."),
 		// A plain string column: MySQL would sort (and page) an ENUM by its index.
 		field.Enum("type").Values("READ_ONLY", "FULL_ACCESS", "CUSTOM").
 			SchemaType(map[string]string{dialect.MySQL: "varchar(16)"}).
-			Annotations(entgql.OrderField("TYPE")),
+			Comment("What the token may do: every read-only action, every action, or what its roles and own permissions grant.").
+			Annotations(entgql.OrderField("TYPE"), enumValues{
+				"READ_ONLY":   "Every read-only action on every content type.",
+				"FULL_ACCESS": "Every action on every content type; also the only type that may change the lifecycle policy.",
+				"CUSTOM":      "The union of the token's roles' permissions and its own permissions.",
+			}),
 		field.String("secret_hash").MaxLen(64).Unique().Sensitive().Annotations(hidden()),
 		// The secret that regenerate replaced keeps working until its grace period ends.
 		field.String("previous_secret_hash").MaxLen(64).Optional().Nillable().Sensitive().Annotations(hidden()),
 		field.Time("previous_secret_expires_at").SchemaType(datetime).Optional().Nillable().Annotations(hidden()),
-		field.String("hint").MaxLen(32),
-		field.Time("expires_at").SchemaType(datetime).Optional().Nillable(),
+		field.String("hint").MaxLen(32).
+			Comment("The start of the secret (e.g. lk_Ab3dE9), to recognise it; the where filter secret finds a token by its full value."),
+		field.Time("expires_at").SchemaType(datetime).Optional().Nillable().
+			Comment("From this time on the token authenticates nothing (null: it never expires)."),
 		// Sort keys never hold NULL so that cursor pagination stays exact:
 		// unlimited tokens sort after every dated one, unused ones first.
-		field.Time("expires_sort").SchemaType(datetime).Annotations(orderOnly("EXPIRES_AT")...),
-		field.Time("revoked_at").SchemaType(datetime).Optional().Nillable(),
+		field.Time("expires_sort").SchemaType(datetime).
+			Comment("Order by expiresAt; ascending, tokens that never expire come last.").
+			Annotations(orderOnly("EXPIRES_AT")...),
+		field.Time("revoked_at").SchemaType(datetime).Optional().Nillable().
+			Comment("When the token was revoked (null: it is not); restoreAPIToken clears it."),
 		// Last use lives in TokenUsage, off this row; GraphQL still shows it
 		// here (lastUsedAt, lastUsedIP, LAST_USED_AT; internal/lastused).
 		field.String("persona_id").MaxLen(32).Annotations(hidden()),
@@ -53,6 +73,7 @@ func (APIToken) Fields() []ent.Field {
 		// The token may roll its own secret (rotateViewerToken); set by a caller
 		// holding api-token:update.
 		field.Bool("allow_self_rotation").Default(false).
+			Comment("The token may give itself a new secret with rotateViewerToken.").
 			Annotations(entgql.Skip(entgql.SkipWhereInput, entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
 		// Canonical JSON (internal/metadata); GraphQL's APIToken.metadata: Map.
 		field.Text("metadata").GoType(metadata.JSON("")).Optional().Annotations(hidden()),
@@ -74,13 +95,16 @@ func (APIToken) Fields() []ent.Field {
 
 func (APIToken) Edges() []ent.Edge {
 	return []ent.Edge{
-		edge.From("persona", Persona.Type).Ref("tokens").Field("persona_id").Unique().Required(),
-		edge.To("roles", Role.Type),
+		edge.From("persona", Persona.Type).Ref("tokens").Field("persona_id").Unique().Required().
+			Comment("The identity the token acts as: its name is what the audit log, viewer and gateways show."),
+		edge.To("roles", Role.Type).
+			Comment("The roles whose permissions the token holds (CUSTOM only)."),
 		edge.To("permissions", Permission.Type).Annotations(entgql.Skip()),
 		// Another token: even from viewer it needs api-token:read (authz.Guard).
 		edge.To("created_tokens", APIToken.Type).
 			Annotations(entgql.Skip()).
-			From("created_by").Field("created_by_id").Unique(),
+			From("created_by").Field("created_by_id").Unique().
+			Comment("The token that created this one (null: made at bootstrap, by the CLI, or its creator was deleted)."),
 	}
 }
 

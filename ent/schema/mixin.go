@@ -33,7 +33,8 @@ func (m idMixin) Fields() []ent.Field {
 			MaxLen(32).
 			NotEmpty().
 			Immutable().
-			DefaultFunc(gen),
+			DefaultFunc(gen).
+			Comment("The record's opaque id; node(id:) fetches the record by it."),
 	}
 }
 
@@ -52,10 +53,12 @@ func (timeMixin) Fields() []ent.Field {
 		field.Time("created_at").SchemaType(datetime).
 			Default(now).
 			Immutable().
+			Comment("When the record was created.").
 			Annotations(entgql.OrderField("CREATED_AT")),
 		field.Time("updated_at").SchemaType(datetime).
 			// Set by admin on every change; last-used flushes must not touch it.
 			Default(now).
+			Comment("When an admin last changed the record.").
 			Annotations(entgql.OrderField("UPDATED_AT")),
 	}
 }
@@ -66,12 +69,14 @@ type graphqlMixin struct {
 	mixin.Schema
 	queryField  string
 	contentType string
+	// description of the connection field on Query.
+	description string
 }
 
 func (m graphqlMixin) Annotations() []schema.Annotation {
 	return []schema.Annotation{
 		entgql.RelayConnection(),
-		entgql.QueryField(m.queryField).Directives(hasPermission(m.contentType, "read")),
+		entgql.QueryField(m.queryField).Directives(hasPermission(m.contentType, "read")).Description(m.description),
 	}
 }
 

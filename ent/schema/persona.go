@@ -3,6 +3,7 @@ package schema
 import (
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
+	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
@@ -19,13 +20,19 @@ func (Persona) Mixin() []ent.Mixin {
 	return []ent.Mixin{
 		idMixin{prefix: ids.Persona},
 		timeMixin{},
-		graphqlMixin{queryField: "personas", contentType: "persona"},
+		graphqlMixin{queryField: "personas", contentType: "persona", description: "Personas, the identities tokens act as."},
 	}
+}
+
+func (Persona) Annotations() []schema.Annotation {
+	return []schema.Annotation{schema.Comment("The identity a token acts as: a bot user with a name and an avatar. Many tokens may share one persona (for rotation); what they do is attributed to it in the audit log, viewer, verify responses and headers to upstreams.")}
 }
 
 func (Persona) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("name").NotEmpty().MaxLen(100).Annotations(entgql.OrderField("NAME")),
+		field.String("name").NotEmpty().MaxLen(100).
+			Comment("Unique regardless of case and spacing, 1 to 100 characters; gateways pass it upstream (X-Latchkey-Persona).").
+			Annotations(entgql.OrderField("NAME")),
 		// name_fold keeps names unique regardless of case and spacing: a persona
 		// is an identity that gateways pass upstream by name. NULL only on rows
 		// from before it existed, until the migration fills it in.
@@ -34,11 +41,14 @@ func (Persona) Fields() []ent.Field {
 		// given ("FULL_ACCESS", "READ_ONLY" or "content-type:action" cells), so
 		// that a persona stays out of weaker callers' reach after its tokens go.
 		field.Strings("held").Optional().Annotations(hidden()),
-		field.String("avatar_url").MaxLen(2048).Default("").Annotations(entgql.MapsTo("avatarURL")),
-		field.String("description").MaxLen(1000).Default(""),
+		field.String("avatar_url").MaxLen(2048).Default("").
+			Comment("The address of the persona's picture (empty: none).").Annotations(entgql.MapsTo("avatarURL")),
+		field.String("description").MaxLen(1000).Default("").
+			Comment("Who or what the persona stands for, up to 1000 characters."),
 		// The id of the customer, user or service in the adopter's own
 		// system (internal/metadata.CheckExternalID); unique, compared byte for byte.
 		field.String("external_id").MaxLen(metadata.MaxExternalIDLen).Optional().Nillable().Unique().
+			Comment("The id of this customer, user or service in your own system (null: none); unique.").
 			Annotations(entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
 		// Canonical JSON (internal/metadata); GraphQL's Persona.metadata: Map.
 		field.Text("metadata").GoType(metadata.JSON("")).Optional().Annotations(hidden()),
@@ -51,10 +61,12 @@ func (Persona) Edges() []ent.Edge {
 	return []ent.Edge{
 		// Listing a persona's tokens is reading tokens: authz.Guard requires
 		// api-token:read. Personas are not filtered by their tokens.
-		edge.To("tokens", APIToken.Type).Annotations(
-			entgql.RelayConnection(),
-			entgql.Skip(entgql.SkipWhereInput),
-		),
+		edge.To("tokens", APIToken.Type).
+			Comment("The tokens acting as this persona. Needs api-token:read.").
+			Annotations(
+				entgql.RelayConnection(),
+				entgql.Skip(entgql.SkipWhereInput),
+			),
 	}
 }
 

@@ -21,34 +21,47 @@ func (WebhookEndpoint) Mixin() []ent.Mixin {
 	return []ent.Mixin{
 		idMixin{prefix: ids.WebhookEndpoint},
 		timeMixin{},
-		graphqlMixin{queryField: "webhookEndpoints", contentType: "webhook"},
+		graphqlMixin{queryField: "webhookEndpoints", contentType: "webhook", description: "Webhook endpoints: the URLs that receive signed events."},
 	}
 }
 
 // Webhook records have no where-inputs: they are few, and every filter
 // makes the schema (and introspecting it) larger.
 func (WebhookEndpoint) Annotations() []schema.Annotation {
-	return []schema.Annotation{entgql.Skip(entgql.SkipWhereInput)}
+	return []schema.Annotation{
+		entgql.Skip(entgql.SkipWhereInput),
+		schema.Comment("A URL that receives events as signed HTTP POSTs (the signature made with its signing secret, which is shown once on create)."),
+	}
 }
 
 func (WebhookEndpoint) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("url").NotEmpty().MaxLen(2048).Annotations(entgql.MapsTo("url"), entgql.OrderField("URL")),
+		field.String("url").NotEmpty().MaxLen(2048).
+			Comment("Where events are sent: https, or http on a loopback address.").Annotations(entgql.MapsTo("url"), entgql.OrderField("URL")),
 		// The event types sent there ("*": all).
-		field.Strings("events").Annotations(entgql.Skip(entgql.SkipWhereInput, entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
-		field.Bool("enabled").Default(true),
+		field.Strings("events").
+			Comment("The event types sent there (\"*\": all), e.g. api-token.created.").
+			Annotations(entgql.Skip(entgql.SkipWhereInput, entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
+		field.Bool("enabled").Default(true).
+			Comment("A disabled endpoint gets no new deliveries, and its pending ones wait."),
 		field.String("secret_salt").MaxLen(64).Sensitive().Annotations(hidden()),
 		// Health, written by the delivery worker after every attempt.
-		field.Time("last_attempt_at").SchemaType(datetime).Optional().Nillable(),
-		field.Bool("last_attempt_ok").Optional().Nillable().Annotations(entgql.MapsTo("lastAttemptOK")),
-		field.Int("last_response_code").Optional().Nillable(),
-		field.Int("consecutive_failures").Default(0),
+		field.Time("last_attempt_at").SchemaType(datetime).Optional().Nillable().
+			Comment("When a delivery to it was last tried (null: never)."),
+		field.Bool("last_attempt_ok").Optional().Nillable().
+			Comment("Whether that attempt got a 2xx answer.").Annotations(entgql.MapsTo("lastAttemptOK")),
+		field.Int("last_response_code").Optional().Nillable().
+			Comment("The HTTP status of that attempt (null: no answer, e.g. a timeout)."),
+		field.Int("consecutive_failures").Default(0).
+			Comment("Attempts that failed since the last success."),
 	}
 }
 
 func (WebhookEndpoint) Edges() []ent.Edge {
 	return []ent.Edge{
-		edge.To("deliveries", WebhookDelivery.Type).Annotations(entgql.RelayConnection()),
+		edge.To("deliveries", WebhookDelivery.Type).
+			Comment("Its deliveries.").
+			Annotations(entgql.RelayConnection()),
 	}
 }
 
@@ -61,30 +74,47 @@ type WebhookDelivery struct{ ent.Schema }
 func (WebhookDelivery) Mixin() []ent.Mixin {
 	return []ent.Mixin{
 		idMixin{prefix: ids.WebhookDelivery, sortable: true},
-		graphqlMixin{queryField: "webhookDeliveries", contentType: "webhook"},
+		graphqlMixin{queryField: "webhookDeliveries", contentType: "webhook", description: "Webhook deliveries of every endpoint: one event sent, or still to be sent, to one endpoint."},
 	}
 }
 
 func (WebhookDelivery) Annotations() []schema.Annotation {
-	return []schema.Annotation{entgql.Skip(entgql.SkipWhereInput)}
+	return []schema.Annotation{
+		entgql.Skip(entgql.SkipWhereInput),
+		schema.Comment("One event on its way to one endpoint, tried with backoff until it is delivered or its retries run out."),
+	}
 }
 
 func (WebhookDelivery) Fields() []ent.Field {
 	return []ent.Field{
-		field.Time("created_at").SchemaType(datetime).Default(now).Immutable().Annotations(entgql.OrderField("CREATED_AT")),
+		field.Time("created_at").SchemaType(datetime).Default(now).Immutable().
+			Comment("When the event was queued for this endpoint.").
+			Annotations(entgql.OrderField("CREATED_AT")),
 		field.String("endpoint_id").MaxLen(32).Immutable().Annotations(hidden()),
-		field.String("event_id").MaxLen(32).Immutable().Annotations(entgql.MapsTo("eventID")),
+		field.String("event_id").MaxLen(32).Immutable().
+			Comment("The id of the event delivered.").Annotations(entgql.MapsTo("eventID")),
 		// The event type, e.g. api-token.created.
-		field.String("event").MaxLen(64).Immutable(),
+		field.String("event").MaxLen(64).Immutable().
+			Comment("The event type, e.g. api-token.created."),
 		field.Enum("status").Values("PENDING", "DELIVERED", "FAILED").Default("PENDING").
 			SchemaType(map[string]string{dialect.MySQL: "varchar(16)"}).
-			Annotations(entgql.OrderField("STATUS")),
-		field.Int("attempts").Default(0),
-		field.Int("last_response_code").Optional().Nillable(),
+			Comment("Where the delivery stands.").
+			Annotations(entgql.OrderField("STATUS"), enumValues{
+				"PENDING":   "Not delivered yet: waiting for its first or next attempt.",
+				"DELIVERED": "The endpoint answered with a 2xx status.",
+				"FAILED":    "Every attempt failed; redeliverWebhook sends the event again.",
+			}),
+		field.Int("attempts").Default(0).
+			Comment("How many times sending was tried."),
+		field.Int("last_response_code").Optional().Nillable().
+			Comment("The HTTP status of the last attempt (null: no answer)."),
 		// Why the last attempt failed, without the response body.
-		field.String("last_error").MaxLen(255).Default(""),
-		field.Time("next_attempt_at").SchemaType(datetime),
-		field.Time("delivered_at").SchemaType(datetime).Optional().Nillable(),
+		field.String("last_error").MaxLen(255).Default("").
+			Comment("Why the last attempt failed, without the response body (empty: it did not)."),
+		field.Time("next_attempt_at").SchemaType(datetime).
+			Comment("When the next attempt is due, while the delivery is pending."),
+		field.Time("delivered_at").SchemaType(datetime).Optional().Nillable().
+			Comment("When the endpoint accepted it (null: not yet)."),
 		// The lease: the instance trying the delivery, and until when.
 		field.Time("lease_until").SchemaType(datetime).Optional().Nillable().Annotations(hidden()),
 		field.String("leased_by").MaxLen(32).Default("").Annotations(hidden()),
@@ -93,7 +123,8 @@ func (WebhookDelivery) Fields() []ent.Field {
 
 func (WebhookDelivery) Edges() []ent.Edge {
 	return []ent.Edge{
-		edge.From("endpoint", WebhookEndpoint.Type).Ref("deliveries").Field("endpoint_id").Unique().Required().Immutable(),
+		edge.From("endpoint", WebhookEndpoint.Type).Ref("deliveries").Field("endpoint_id").Unique().Required().Immutable().
+			Comment("The endpoint it is sent to."),
 	}
 }
 

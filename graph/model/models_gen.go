@@ -14,29 +14,40 @@ import (
 
 // A token's verifications over a period.
 type APITokenUsage struct {
+	// The token.
 	APIToken *ent.APIToken `json:"apiToken"`
 	// Every outcome together: what the ranking is by.
-	Requests int           `json:"requests"`
-	Counts   *usage.Counts `json:"counts"`
+	Requests int `json:"requests"`
+	// Its verifications by outcome.
+	Counts *usage.Counts `json:"counts"`
 }
 
 // Usage credits: every request spends its cost; at zero, requests are refused with USAGE_EXCEEDED (HTTP 429).
 type Credits struct {
 	// The balance the database holds, with refills due applied. Credits leased by instances and not yet spent are not in it.
-	Remaining      int                `json:"remaining"`
-	RefillAmount   *int               `json:"refillAmount,omitempty"`
-	RefillInterval *policy.Interval   `json:"refillInterval,omitempty"`
-	RefillMode     *policy.RefillMode `json:"refillMode,omitempty"`
-	LastRefillAt   *time.Time         `json:"lastRefillAt,omitempty"`
+	Remaining int `json:"remaining"`
+	// How many credits each refill gives (null: no refills).
+	RefillAmount *int `json:"refillAmount,omitempty"`
+	// When the balance refills (null: never).
+	RefillInterval *policy.Interval `json:"refillInterval,omitempty"`
+	// How a refill treats unused credits (null: no refills).
+	RefillMode *policy.RefillMode `json:"refillMode,omitempty"`
+	// When the balance was last refilled (null: never yet).
+	LastRefillAt *time.Time `json:"lastRefillAt,omitempty"`
 }
 
 // What Latchkey knows of a secret, in the spirit of RFC 7662.
 type TokenIntrospection struct {
-	Active      bool               `json:"active"`
-	APIToken    *ent.APIToken      `json:"apiToken,omitempty"`
-	Persona     *ent.Persona       `json:"persona,omitempty"`
+	// Whether the secret would be let through now: code is VALID.
+	Active bool `json:"active"`
+	// The token the secret belongs to (null: no token has it).
+	APIToken *ent.APIToken `json:"apiToken,omitempty"`
+	// The persona that token acts as (null: no token has the secret).
+	Persona *ent.Persona `json:"persona,omitempty"`
+	// The token's effective permissions (empty: no token has the secret).
 	Permissions []*perm.Permission `json:"permissions"`
-	ExpiresAt   *time.Time         `json:"expiresAt,omitempty"`
+	// When the token expires (null: never, or no token has the secret).
+	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
 	// The persona's externalID (persona.externalID needs persona:read; this does not).
 	ExternalID *string `json:"externalID,omitempty"`
 	// The token's metadata.
@@ -47,8 +58,11 @@ type TokenIntrospection struct {
 
 // The caller: the token presented, the persona it acts as, what it may do.
 type Viewer struct {
-	APIToken    *ent.APIToken      `json:"apiToken"`
-	Persona     *ent.Persona       `json:"persona"`
+	// The token the request was made with.
+	APIToken *ent.APIToken `json:"apiToken"`
+	// The persona that token acts as.
+	Persona *ent.Persona `json:"persona"`
+	// Everything the caller may do: the token's effective permissions.
 	Permissions []*perm.Permission `json:"permissions"`
 	// The persona's externalID.
 	ExternalID *string `json:"externalID,omitempty"`
