@@ -44,7 +44,7 @@ export function PersonaPicker(props: {
   const [query, setQuery] = useState(props.value?.name ?? "");
   const [editing, setEditing] = useState(false);
   const [open, setOpen] = useState(false);
-  const [found, setFound] = useState<{ items: PersonaChoice[]; total: number } | null>(null);
+  const [found, setFound] = useState<{ q: string; items: PersonaChoice[]; total: number } | null>(null);
   const [active, setActive] = useState(0);
   const [error, setError] = useState("");
   const listId = useId();
@@ -56,12 +56,13 @@ export function PersonaPicker(props: {
   }, [props.value?.id, editing]);
 
   useEffect(() => {
-    if (!open) return;
+    // Reopened on the same text, the list keeps its answer and place.
+    if (!open || found?.q === search) return;
     let live = true;
     searchPersonas(search, withTokens)
       .then((r) => {
         if (!live) return;
-        setFound(r);
+        setFound({ q: search, ...r });
         setActive(0);
         setError("");
       })
@@ -130,6 +131,8 @@ export function PersonaPicker(props: {
                 setEditing(false);
               }}
               onKeyDown={onKeyDown}
+              // Some keyboards send Enter's character apart from the key; it must not submit the form either.
+              onKeyPress={(e) => e.key === "Enter" && e.preventDefault()}
             />
           </div>
           <ul id={listId} role="listbox" aria-label="Personas" class="picker-list" hidden={!open}>

@@ -74,10 +74,8 @@ export function useTokenActions(opts: { refresh: () => void; onDeleted?: (t: API
   };
 
   // After a delete (and the question about its persona): the page moves on.
-  const deleted = (t: APIToken) => {
-    opts.onDeleted?.(t);
-    opts.refresh();
-  };
+  // A list drops the row at once; a token's page leaves once asked.
+  const deleted = (t: APIToken) => opts.onDeleted?.(t);
 
   // Revoking or deleting the viewer's own token ends the session: say why.
   const signedOutBy = (what: string) => {
@@ -156,6 +154,7 @@ export function useTokenActions(opts: { refresh: () => void; onDeleted?: (t: API
               return signedOutBy("deleted");
             }
             session.notify(`“${t.name}” deleted.`);
+            if (!opts.onDeleted) opts.refresh();
             // Its persona acts for no token now: offer to delete it too.
             const orphan = await orphanPersona(session, t);
             if (orphan) return setModal({ kind: "orphan", token: t, persona: orphan });

@@ -9,7 +9,9 @@ import "./playground.css";
 import { createRoot } from "react-dom/client";
 import { useEffect, useState } from "react";
 import { GraphiQL } from "graphiql";
+import { Kind, OperationDefinitionNode, parse } from "graphql";
 import { exampleTabs } from "./examples";
+import { patchGraphiQL } from "./a11y";
 
 const endpoint = "/graphql";
 
@@ -73,11 +75,30 @@ const tabStorage = {
   },
 };
 
+/**
+ * The operation to run: GraphiQL can send the operation name of the tab it
+ * showed before when a tab is run right after switching to it; a name the
+ * document does not define is dropped (a document of one operation needs
+ * none, and with several the server says which to choose).
+ */
+export function operationOf(params: Params): Params {
+  if (!params.operationName) return params;
+  try {
+    const names = parse(params.query)
+      .definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION)
+      .map((d) => d.name?.value);
+    if (names.includes(params.operationName)) return params;
+  } catch {
+    return params;
+  }
+  return { ...params, operationName: undefined };
+}
+
 async function fetcher(params: Params, opts?: Opts) {
   const res = await fetch(endpoint, {
     method: "POST",
     headers: requestHeaders(opts?.headers),
-    body: JSON.stringify(params),
+    body: JSON.stringify(operationOf(params)),
     credentials: "omit",
   });
   const text = await res.text();
@@ -120,7 +141,7 @@ function SessionBar() {
   const [session, forget] = useAdminSession();
   return (
     <header className="lk-bar">
-      <strong className="lk-title">Latchkey GraphQL playground</strong>
+      <h1 className="lk-title">Latchkey GraphQL playground</h1>
       <span className="lk-session" role="status" data-testid="playground-session">
         {session.state === "ok" ? (
           <>
@@ -165,4 +186,6 @@ function Playground() {
   );
 }
 
-createRoot(document.getElementById("playground")!).render(<Playground />);
+const root = document.getElementById("playground")!;
+patchGraphiQL(root);
+createRoot(root).render(<Playground />);
