@@ -24,7 +24,9 @@ func (e *browserEnv) personaOf(t *testing.T, name string) string {
 	t.Helper()
 	var d struct {
 		APITokens struct {
-			Edges []struct{ Node struct{ Persona struct{ Name string } } }
+			Edges []struct {
+				Node struct{ Persona struct{ Name string } }
+			}
 		}
 	}
 	e.mustGraphQL(t, e.boot, `query($n: String!) { apiTokens(first: 1, where: {name: $n}) { edges { node { persona { name } } } } }`, map[string]any{"n": name}, &d)
