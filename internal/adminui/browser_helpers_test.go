@@ -225,10 +225,11 @@ func (e *browserEnv) inView(t *testing.T, sel string, minSize float64, what stri
 
 // allInView fails unless every visible element matching sel lies between the
 // viewport's left and right edges and the page does not scroll sideways:
-// nothing is cut off.
+// nothing is cut off. It waits (bounded) for the layout to settle: a table
+// turns into cards when a ResizeObserver reports its new width.
 func (e *browserEnv) allInView(t *testing.T, sel, what string) {
 	t.Helper()
-	out := run(t, e, chromedp.Evaluate[[]string](fmt.Sprintf(`(() => {
+	find := fmt.Sprintf(`(() => {
 		const vw = document.documentElement.clientWidth, bad = [];
 		if (document.documentElement.scrollWidth > vw) bad.push("the page scrolls sideways: " + document.documentElement.scrollWidth + " > " + vw);
 		for (const w of document.querySelectorAll(".table-wrap")) if (w.scrollWidth > w.clientWidth + 1) bad.push("a table scrolls sideways: " + w.scrollWidth + " > " + w.clientWidth);
@@ -238,8 +239,11 @@ func (e *browserEnv) allInView(t *testing.T, sel, what string) {
 			if (r.left < -0.5 || r.right > vw + 0.5) bad.push((el.getAttribute("aria-label") || el.textContent.trim().slice(0, 40)) + ": " + Math.round(r.left) + "–" + Math.round(r.right));
 		}
 		return bad;
-	})()`, sel)))
-	if len(out) > 0 {
+	})()`, sel)
+	ctx, cancel := context.WithTimeout(e.tab, stepTimeout)
+	defer cancel()
+	if _, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](find+`.length === 0`, chromedp.WithPollingTimeout(stepTimeout))); err != nil {
+		out := run(t, e, chromedp.Evaluate[[]string](find))
 		t.Fatalf("%s: cut off at the viewport's edge:\n%s", what, strings.Join(out, "\n"))
 	}
 }

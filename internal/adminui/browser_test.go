@@ -948,6 +948,7 @@ func TestAdminInBrowser(t *testing.T) {
 	t.Run("personas: search, paging, their tokens, the picker, orphans", func(t *testing.T) { testPersonas(t, e) })
 	t.Run("dark mode and the contrast of borders and focus rings", func(t *testing.T) { testDarkMode(t, e) })
 	t.Run("the playground opened from the admin", func(t *testing.T) { testPlaygroundFromAdmin(t, e) })
+	t.Run("the forms' own checks refuse what the server refuses, on generated values", func(t *testing.T) { testChecksMirrorTheServer(t, e) })
 
 	t.Run("a viewer who may not create sees no create button", func(t *testing.T) {
 		reader := e.createToken(t, map[string]any{

@@ -7,9 +7,19 @@
 /** What is wrong with a value, in a sentence; "" when nothing is. */
 export type Problem = string;
 
+// White space as Go's strings.TrimSpace sees it (unicode.IsSpace), which
+// differs from String.prototype.trim: U+0085 is space, U+FEFF is not.
+const space = "\\t\\n\\v\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000";
+const edges = new RegExp(`^[${space}]+|[${space}]+$`, "g");
+
+/** v without the white space around it, as the server trims it. */
+export function trim(v: string): string {
+  return v.replace(edges, "");
+}
+
 /** Lengths count characters (code points) after trimming, as the server does. */
 export function length(v: string): number {
-  return [...v.trim()].length;
+  return [...trim(v)].length;
 }
 
 // Controls, formatting characters (zero-width spaces, bidirectional
@@ -17,19 +27,34 @@ export function length(v: string): number {
 // the Braille blank: they make names look alike (admin.go: invisible).
 const invisible = /[\p{Cc}\p{Cf}\p{Default_Ignorable_Code_Point}\u2800]/u;
 
-/** A display name: 1 to 100 characters, none of them invisible. */
-export function checkName(label: string, v: string): Problem {
+/** The length of the trimmed value in UTF-8 bytes: the database's columns count bytes (ent's MaxLen). */
+export function bytes(v: string): number {
+  return new TextEncoder().encode(trim(v)).length;
+}
+
+/** "is 120 characters long" or, when the characters fit but their bytes do not, why. */
+function tooLong(what: string, v: string, max: number): Problem {
   const n = length(v);
-  if (n === 0) return `Enter a ${label.toLowerCase()}.`;
-  if (n > 100) return `The ${label.toLowerCase()} is ${n} characters long; at most 100 fit.`;
-  if (invisible.test(v.trim())) return `The ${label.toLowerCase()} contains an invisible or control character; remove it.`;
+  if (n > max) return `The ${what} is ${n} characters long; at most ${max} fit.`;
+  const b = bytes(v);
+  if (b > max)
+    return `The ${what} is too long: its letters outside plain English take more room, ${b} bytes in all, and at most ${max} fit. Shorten it.`;
   return "";
 }
 
-/** A description: at most 1000 characters. */
+/** A display name: 1 to 100 characters (and, as stored, 100 bytes), none of them invisible. */
+export function checkName(label: string, v: string): Problem {
+  const what = label.toLowerCase();
+  if (length(v) === 0) return `Enter a ${what}.`;
+  const long = tooLong(what, v, 100);
+  if (long) return long;
+  if (invisible.test(trim(v))) return `The ${what} contains an invisible or control character; remove it.`;
+  return "";
+}
+
+/** A description: at most 1000 characters (and, as stored, 1000 bytes). */
 export function checkDescription(v: string): Problem {
-  const n = length(v);
-  return n > 1000 ? `The description is ${n} characters long; at most 1000 fit.` : "";
+  return tooLong("description", v, 1000);
 }
 
 const slugRE = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
@@ -56,20 +81,24 @@ export function suggestSlug(v: string): string {
     .slice(0, 90);
 }
 
-/** An avatar: empty, or an https URL with a host and no user name, at most 2048 characters. */
+/**
+ * An avatar: empty, or an https URL with a host and no user name, at most
+ * 2048 bytes. Only what the server refuses for certain is refused here; the
+ * rest of parsing a URL is left to the server, whose parser is not the
+ * browser's.
+ */
 export function checkAvatarURL(v: string): Problem {
-  const s = v.trim();
+  const s = trim(v);
   if (!s) return "";
-  let u: URL;
-  try {
-    u = new URL(s);
-  } catch {
-    return "The avatar must be a whole web address starting with https://.";
-  }
-  if (u.protocol !== "https:") return "The avatar must be an https address (http and other kinds are not loaded).";
-  if (!u.hostname) return "The avatar address has no host name.";
-  if (u.username || u.password) return "The avatar address must not contain a user name or password.";
-  if (s.length > 2048) return `The avatar address is ${s.length} characters long; at most 2048 fit.`;
+  const m = /^([A-Za-z][A-Za-z0-9+.-]*):(.*)$/s.exec(s);
+  if (!m) return "The avatar must be a whole web address starting with https://.";
+  if (m[1].toLowerCase() !== "https") return "The avatar must be an https address (http and other kinds are not loaded).";
+  if (!m[2].startsWith("//")) return "The avatar address must start with https:// (two slashes).";
+  const authority = m[2].slice(2).split(/[/?#]/, 1)[0];
+  if (authority.includes("@")) return "The avatar address must not contain a user name or password.";
+  if (!authority) return "The avatar address has no host name.";
+  const bytes = new TextEncoder().encode(s).length;
+  if (bytes > 2048) return `The avatar address is ${bytes} bytes long; at most 2048 fit.`;
   return "";
 }
 
