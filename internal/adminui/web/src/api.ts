@@ -62,20 +62,6 @@ export async function gql<T>(query: string, variables?: Record<string, unknown>,
   return body.data;
 }
 
-export function message(e: unknown): string {
-  if (e instanceof APIError) {
-    switch (e.code) {
-      case "FORBIDDEN":
-        return "You are not allowed to do that: " + e.message;
-      case "RATE_LIMITED":
-        return "Too many attempts; wait a little and retry.";
-      default:
-        return e.message;
-    }
-  }
-  return e instanceof Error ? e.message : String(e);
-}
-
 // ---- Types of what the UI reads ----
 
 export interface Permission {
@@ -183,10 +169,18 @@ export const Q = {
   updateRole: `mutation UpdateRole($id: ID!, $input: UpdateRoleInput!) { updateRole(id: $id, input: $input) { id } }`,
   deleteRole: `mutation DeleteRole($id: ID!, $detach: Boolean) { deleteRole(id: $id, detach: $detach) }`,
 
-  personas: `query Personas { personas(first: 500, orderBy: {field: NAME, direction: ASC}) {
-    totalCount edges { node { id name avatarURL description tokens { totalCount } } } } }`,
-  personaChoices: `query PersonaChoices { personas(first: 500, orderBy: {field: NAME, direction: ASC}) {
-    edges { node { id name avatarURL } } } }`,
+  // A page of personas, each with its first tokens when the viewer may read them.
+  personas: `query Personas($first: Int, $after: Cursor, $last: Int, $before: Cursor, $where: PersonaWhereInput, $orderBy: PersonaOrder,
+      $withTokens: Boolean = false) {
+    personas(first: $first, after: $after, last: $last, before: $before, where: $where, orderBy: $orderBy) {
+      totalCount pageInfo { hasNextPage startCursor endCursor }
+      edges { node { id name avatarURL description createdAt
+        tokens(first: 5, orderBy: {field: NAME, direction: ASC}) @include(if: $withTokens) { totalCount edges { node { id name status } } } } } } }`,
+  personaSearch: `query PersonaSearch($first: Int, $where: PersonaWhereInput, $withTokens: Boolean = false) {
+    personas(first: $first, where: $where, orderBy: {field: NAME, direction: ASC}) {
+      totalCount edges { node { id name avatarURL tokens @include(if: $withTokens) { totalCount } } } } }`,
+  persona: `query Persona($id: ID!, $withTokens: Boolean = false) { node(id: $id) { ... on Persona { id name avatarURL
+    tokens @include(if: $withTokens) { totalCount } } } }`,
   createPersona: `mutation CreatePersona($input: CreatePersonaInput!) { createPersona(input: $input) { id } }`,
   updatePersona: `mutation UpdatePersona($id: ID!, $input: UpdatePersonaInput!) { updatePersona(id: $id, input: $input) { id } }`,
   deletePersona: `mutation DeletePersona($id: ID!) { deletePersona(id: $id) }`,

@@ -4,6 +4,7 @@ import { Action, ContentType, Q, gql } from "./api";
 import { Checkbox, ErrorBanner, FormDialog, GroupError, FormField, useForm, useSession } from "./ui";
 import { CreateButton, DataTable, DeleteDialog, Page, RowButton, useModal, useNodes } from "./page";
 import { DeleteIcon, EditIcon } from "./icons";
+import { checkDescription, checkName, checkSlug, problems } from "./validate";
 
 type Modal = { kind: "edit"; contentType?: ContentType } | { kind: "delete"; contentType: ContentType } | null;
 
@@ -80,6 +81,9 @@ export function ContentTypesPage() {
         <DeleteDialog
           what="content type"
           onClose={close}
+          sentences={{
+            CONFLICT: "Roles or tokens hold permissions on this content type. Tick “Also revoke the permissions on it that roles and tokens hold” to delete it anyway.",
+          }}
           onConfirm={async () => {
             await gql(Q.deleteContentType, { id: modal.contentType.id, detach });
             done(`Content type “${modal.contentType.displayName}” deleted.`);
@@ -104,24 +108,63 @@ function ContentTypeDialog(props: { contentType?: ContentType; onClose: () => vo
   const [description, setDescription] = useState(editing?.description ?? "");
   const [actions, setActions] = useState<Action[]>(editing?.actions ?? defaultActions);
   const [detach, setDetach] = useState(false);
-  const form = useForm(["uid", "displayName", "description", "actions"], async () => {
-    const acts = actions.filter((a) => a.name.trim()).map((a) => ({ name: a.name.trim(), readOnly: a.readOnly }));
-    if (editing) await gql(Q.updateContentType, { id: editing.id, input: { displayName, description, actions: acts }, detach });
-    else await gql(Q.createContentType, { input: { uid, displayName, description, actions: acts } });
-    props.onSaved(displayName);
+  const check = (f: string): string => {
+    switch (f) {
+      case "displayName":
+        return checkName("Display name", displayName);
+      case "uid":
+        return editing ? "" : !uid.trim() ? "Enter a UID, such as article." : checkSlug("UID", uid.trim(), 64);
+      case "description":
+        return checkDescription(description);
+      case "actions": {
+        const names = actions.map((a) => a.name.trim()).filter(Boolean);
+        if (names.length === 0) return "A content type needs at least one action.";
+        for (const n of names) {
+          const p = checkSlug("action name", n, 64);
+          if (p) return `Action “${n}”: ${p}`;
+        }
+        const twice = names.find((n, i) => names.indexOf(n) !== i);
+        return twice ? `The action “${twice}” is listed twice.` : "";
+      }
+    }
+    return "";
+  };
+  const form = useForm({
+    labels: { uid: "UID", displayName: "Display name", description: "Description", actions: "Actions" },
+    check,
+    validate: () => problems(Object.fromEntries(["displayName", "uid", "description", "actions"].map((f) => [f, check(f)]))),
+    sentences: {
+      "CONFLICT:uid": `A content type with the UID “${uid.trim()}” already exists. Choose another.`,
+      CONFLICT:
+        "Roles or tokens hold actions you removed. Tick “If I remove actions that roles or tokens hold, revoke those grants” to save anyway, or keep those actions.",
+      "FORBIDDEN:actions":
+        "Your token may not make this change to the read-only actions: it would change what read-only tokens may do beyond what your token holds.",
+    },
+    save: async () => {
+      const acts = actions.filter((a) => a.name.trim()).map((a) => ({ name: a.name.trim(), readOnly: a.readOnly }));
+      if (editing) await gql(Q.updateContentType, { id: editing.id, input: { displayName, description, actions: acts }, detach });
+      else await gql(Q.createContentType, { input: { uid: uid.trim(), displayName, description, actions: acts } });
+      props.onSaved(displayName);
+    },
   });
   const { errors } = form;
 
-  const setAction = (i: number, a: Action) => setActions(actions.map((x, j) => (j === i ? a : x)));
+  const changeActions = (next: Action[]) => {
+    errors.edited("actions");
+    setActions(next);
+  };
+  const setAction = (i: number, a: Action) => changeActions(actions.map((x, j) => (j === i ? a : x)));
   return (
     <FormDialog title={editing ? `Edit content type “${editing.displayName}”` : "Register content type"} onClose={props.onClose} form={form}>
-      <FormField label="Display name" name="displayName" errors={errors} value={displayName} onValue={setDisplayName} />
+      <FormField label="Display name" name="displayName" errors={errors} required value={displayName} onValue={setDisplayName} />
       <FormField
         label="UID"
         name="uid"
         errors={errors}
         hint={editing ? "The UID cannot change." : "A slug such as article or billing-invoice."}
         readOnly={!!editing}
+        required={!editing}
+        spellcheck={false}
         value={uid}
         onValue={setUID}
       />
@@ -150,20 +193,26 @@ function ContentTypeDialog(props: { contentType?: ContentType; onClose: () => vo
                 type="button"
                 class="button small"
                 aria-label={`Remove action ${a.name || i + 1}`}
-                onClick={() => setActions(actions.filter((_, j) => j !== i))}
+                onClick={() => changeActions(actions.filter((_, j) => j !== i))}
               >
                 Remove
               </button>
             </li>
           ))}
         </ul>
-        <button type="button" class="button small add-action" onClick={() => setActions([...actions, { name: "", readOnly: false }])}>
+        <button type="button" class="button small add-action" onClick={() => changeActions([...actions, { name: "", readOnly: false }])}>
           + Add action
         </button>
         <GroupError text={errors.fields.actions} />
       </fieldset>
       {editing && (
-        <Checkbox checked={detach} onChange={setDetach}>
+        <Checkbox
+          checked={detach}
+          onChange={(v) => {
+            errors.edited("detach");
+            setDetach(v);
+          }}
+        >
           If I remove actions that roles or tokens hold, revoke those grants
         </Checkbox>
       )}

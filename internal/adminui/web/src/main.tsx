@@ -3,7 +3,8 @@
 import "./styles.css";
 import { render } from "preact";
 import { useCallback, useEffect, useMemo, useState } from "preact/hooks";
-import { Q, Viewer, clearToken, getToken, gql, message, setToken, setUnauthenticatedHandler } from "./api";
+import { Q, Viewer, clearToken, getToken, gql, setToken, setUnauthenticatedHandler } from "./api";
+import { message } from "./errors";
 import { Avatar, SessionContext, Session, ToastAction, permissionSet, cell } from "./ui";
 import { KeyIcon } from "./icons";
 import { TokensPage } from "./tokens";
@@ -155,7 +156,10 @@ function Shell(props: { session: Session }) {
               {r.label}
             </a>
           ))}
-          <a href="/playground" target="_blank" rel="noopener">
+          {/* rel=opener: a tab opened with an opener gets a copy of this tab's
+              sessionStorage, so the playground uses this sign-in without the
+              token passing through a URL or localStorage. Same origin only. */}
+          <a href="/playground" target="_blank" rel="opener" data-testid="playground-link">
             Playground ↗
           </a>
         </nav>

@@ -3,7 +3,8 @@
 // page has open.
 import { ComponentChildren } from "preact";
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
-import { Connection, gql, message, nodes } from "./api";
+import { Connection, gql, nodes } from "./api";
+import { Sentence, message } from "./errors";
 import { ConfirmDialog, useSession } from "./ui";
 import { PageQuery, firstPage, pageSizes } from "./urlstate";
 import { PlusIcon } from "./icons";
@@ -219,9 +220,22 @@ export function useModal<M>(refresh: () => void) {
 }
 
 /** The question before deleting a `what` ("persona"), with the danger button. */
-export function DeleteDialog(props: { what: string; onConfirm: () => Promise<void>; onClose: () => void; children: ComponentChildren }) {
+export function DeleteDialog(props: {
+  what: string;
+  onConfirm: () => Promise<void>;
+  onClose: () => void;
+  sentences?: Record<string, Sentence>;
+  children: ComponentChildren;
+}) {
   return (
-    <ConfirmDialog title={"Delete " + props.what} confirmLabel={"Yes, delete " + props.what} danger onClose={props.onClose} onConfirm={props.onConfirm}>
+    <ConfirmDialog
+      title={"Delete " + props.what}
+      confirmLabel={"Yes, delete " + props.what}
+      danger
+      onClose={props.onClose}
+      onConfirm={props.onConfirm}
+      sentences={props.sentences}
+    >
       {props.children}
     </ConfirmDialog>
   );

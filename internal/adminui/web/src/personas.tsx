@@ -1,19 +1,58 @@
-// Personas: the identities tokens act as (a name and an avatar).
+// Personas: the identities tokens act as (a name and an avatar). The list
+// is searched and paged on the server, its state kept in the URL, and shows
+// which tokens act as each persona.
 import { useState } from "preact/hooks";
-import { Persona, Q, gql } from "./api";
-import { Avatar, AvatarURLField, ErrorBanner, FormDialog, FormField, useForm, useSession } from "./ui";
-import { CreateButton, DataTable, DeleteDialog, Page, RowButton, useModal, useNodes } from "./page";
+import { Connection, Persona, Q, TokenStatus, gql } from "./api";
+import { Avatar, AvatarURLField, ErrorBanner, FormDialog, FormField, Pager, useDebounced, useForm, useSession } from "./ui";
+import { CreateButton, DataTable, DeleteDialog, Page, RowButton, useModal, usePages } from "./page";
 import { DeleteIcon, EditIcon } from "./icons";
+import { checkAvatarURL, checkDescription, checkName, problems } from "./validate";
+import { firstPage, pageDefaults, useQueryState } from "./urlstate";
+import { base, navigate, tokenPath } from "./nav";
+import { tokenCount } from "./personapicker";
 
-type Row = Persona & { tokens?: { totalCount: number } };
+type Row = Persona & { createdAt: string; tokens?: Connection<{ id: string; name: string; status: TokenStatus }> };
 type Modal = { kind: "edit"; persona?: Row } | { kind: "delete"; persona: Row } | null;
+
+const sorts: Record<string, [string, string, string]> = {
+  name: ["NAME", "ASC", "Name, A to Z"],
+  "name-desc": ["NAME", "DESC", "Name, Z to A"],
+  newest: ["CREATED_AT", "DESC", "Newest first"],
+  oldest: ["CREATED_AT", "ASC", "Oldest first"],
+};
+
+// The list's search, sort and page, kept in the URL.
+const listDefaults = { q: "", sort: "name", ...pageDefaults };
+
+/** The address of the tokens list showing only the tokens that act as a persona. */
+export function personaTokensPath(id: string): string {
+  return base + "tokens?persona=" + encodeURIComponent(id);
+}
 
 export function PersonasPage() {
   const session = useSession();
-  const [error, setError] = useState("");
-  const [personas, refresh] = useNodes<Row>(Q.personas, "personas", setError);
-  const { modal, setModal, close, done } = useModal<Modal>(refresh);
+  const [q, setQ] = useQueryState(listDefaults);
+  const search = useDebounced(q.q.trim(), 300);
+  const [sortField, direction] = sorts[q.sort] ?? sorts.name;
+  const withTokens = session.can("api-token", "read");
+  const { data, items: personas, error, pager, busy, retry } = usePages<Row>(
+    (req) =>
+      gql<{ personas: Connection<Row> }>(Q.personas, {
+        ...req,
+        where: search ? { nameContainsFold: search } : {},
+        orderBy: { field: sortField, direction },
+        withTokens,
+      }).then((d) => d.personas),
+    q,
+    setQ,
+    [search, q.sort],
+  );
+  const { modal, setModal, close, done } = useModal<Modal>(retry);
 
+  const go = (e: MouseEvent, path: string) => {
+    e.preventDefault();
+    navigate(path);
+  };
   return (
     <Page
       id="personas-title"
@@ -26,14 +65,40 @@ export function PersonasPage() {
         </>
       }
     >
-      <ErrorBanner text={error} />
-      {personas && personas.length === 0 && (
+      <form class="filters card" role="search" aria-label="Search personas" onSubmit={(e) => e.preventDefault()}>
+        <div class="field">
+          <label for="persona-search">Name</label>
+          <input
+            id="persona-search"
+            type="search"
+            placeholder="Part of a name"
+            value={q.q}
+            onInput={(e) => setQ({ q: (e.target as HTMLInputElement).value, ...firstPage })}
+          />
+        </div>
+        <div class="field">
+          <label for="persona-sort">Sort by</label>
+          <select id="persona-sort" value={q.sort} onChange={(e) => setQ({ sort: (e.target as HTMLSelectElement).value, ...firstPage }, "push")}>
+            {Object.entries(sorts).map(([k, [, , label]]) => (
+              <option key={k} value={k}>
+                {label}
+              </option>
+            ))}
+          </select>
+        </div>
+      </form>
+      <ErrorBanner text={error} onRetry={error ? retry : undefined} />
+      {data && data.totalCount === 0 && !search ? (
         <div class="empty card">
           <h2>No personas yet</h2>
         </div>
-      )}
-      {personas && personas.length > 0 && (
-        <DataTable head={["Persona", "Description", "Tokens"]} actions="Actions">
+      ) : (
+        <DataTable
+          head={["Persona", { label: "Description", priority: 3 }, ...(withTokens ? ["Tokens"] : [])]}
+          actions="Actions"
+          labelledBy="personas-title"
+          busy={busy}
+        >
           {personas.map((p) => (
             <tr key={p.id} data-persona-name={p.name}>
               <td data-label="Persona" class="card-title">
@@ -42,8 +107,34 @@ export function PersonasPage() {
                   <strong class="wrap-anywhere">{p.name}</strong>
                 </span>
               </td>
-              <td data-label="Description">{p.description}</td>
-              <td data-label="Tokens">{p.tokens?.totalCount ?? "—"}</td>
+              <td data-label="Description" data-priority={3}>
+                {p.description}
+              </td>
+              {withTokens && (
+                <td data-label="Tokens" data-testid="persona-tokens">
+                  {p.tokens && p.tokens.totalCount > 0 ? (
+                    <>
+                      <ul class="persona-tokens">
+                        {(p.tokens.edges ?? []).map(({ node: t }) => (
+                          <li key={t.id}>
+                            <a href={tokenPath(t.id)} onClick={(e) => go(e, tokenPath(t.id))}>
+                              {t.name}
+                            </a>
+                            {t.status !== "ACTIVE" && <span class="muted"> ({t.status.toLowerCase()})</span>}
+                          </li>
+                        ))}
+                      </ul>
+                      {p.tokens.totalCount > (p.tokens.edges ?? []).length && (
+                        <a href={personaTokensPath(p.id)} onClick={(e) => go(e, personaTokensPath(p.id))}>
+                          All {p.tokens.totalCount} tokens
+                        </a>
+                      )}
+                    </>
+                  ) : (
+                    <span class="muted">No tokens</span>
+                  )}
+                </td>
+              )}
               <td class="row-actions">
                 {session.can("persona", "update") && (
                   <RowButton verb="Edit" name={p.name} icon={<EditIcon />} onClick={() => setModal({ kind: "edit", persona: p })} />
@@ -54,40 +145,82 @@ export function PersonasPage() {
               </td>
             </tr>
           ))}
+          {!data &&
+            [0, 1, 2].map((i) => (
+              <tr key={"skeleton" + i} class="skeleton-row" aria-hidden="true">
+                <td>
+                  <span class="skeleton" />
+                </td>
+                <td data-priority={3}>
+                  <span class="skeleton" />
+                </td>
+                {withTokens && (
+                  <td>
+                    <span class="skeleton" />
+                  </td>
+                )}
+                <td class="row-actions" />
+              </tr>
+            ))}
+          {data && personas.length === 0 && (
+            <tr>
+              <td colSpan={withTokens ? 4 : 3} class="no-match" data-testid="personas-no-match">
+                No persona’s name contains “{search}”.
+              </td>
+            </tr>
+          )}
         </DataTable>
       )}
+      {pager && data && data.totalCount > 0 && <Pager {...pager} noun="persona" top="personas-title" />}
       {modal?.kind === "edit" && <PersonaDialog persona={modal.persona} onClose={close} onSaved={(name) => done(`Persona “${name}” saved.`)} />}
       {modal?.kind === "delete" && (
         <DeleteDialog
           what="persona"
           onClose={close}
+          sentences={{ CONFLICT: "Tokens act as this persona. Give them another persona, or delete them, first." }}
           onConfirm={async () => {
             await gql(Q.deletePersona, { id: modal.persona.id });
             done(`Persona “${modal.persona.name}” deleted.`);
           }}
         >
           <p>
-            Delete the persona <strong>“{modal.persona.name}”</strong>? A persona that tokens act as cannot be deleted.
+            Delete the persona <strong>“{modal.persona.name}”</strong>?
           </p>
+          {modal.persona.tokens && modal.persona.tokens.totalCount > 0 ? (
+            <p class="banner banner-warning" role="note">
+              {tokenCount(modal.persona.tokens.totalCount)} act{modal.persona.tokens.totalCount === 1 ? "s" : ""} as it, so it cannot be
+              deleted until they have another persona or are deleted.
+            </p>
+          ) : (
+            <p>No token acts as it.</p>
+          )}
         </DeleteDialog>
       )}
     </Page>
   );
 }
 
-function PersonaDialog(props: { persona?: Persona; onClose: () => void; onSaved: (name: string) => void }) {
+export function PersonaDialog(props: { persona?: Persona; onClose: () => void; onSaved: (name: string) => void }) {
   const [name, setName] = useState(props.persona?.name ?? "");
   const [avatarURL, setAvatarURL] = useState(props.persona?.avatarURL ?? "");
   const [description, setDescription] = useState(props.persona?.description ?? "");
-  const form = useForm(["name", "avatarURL", "description"], async () => {
-    const input = { name, avatarURL: avatarURL.trim(), description };
-    if (props.persona) await gql(Q.updatePersona, { id: props.persona.id, input });
-    else await gql(Q.createPersona, { input });
-    props.onSaved(name);
+  const check = (f: string) =>
+    f === "name" ? checkName("Name", name) : f === "avatarURL" ? checkAvatarURL(avatarURL) : f === "description" ? checkDescription(description) : "";
+  const form = useForm({
+    labels: { name: "Name", avatarURL: "Avatar URL", description: "Description" },
+    check,
+    validate: () => problems({ name: check("name"), avatarURL: check("avatarURL"), description: check("description") }),
+    sentences: { "CONFLICT:name": `Another persona is already called “${name.trim()}”. Choose another name.` },
+    save: async () => {
+      const input = { name, avatarURL: avatarURL.trim(), description };
+      if (props.persona) await gql(Q.updatePersona, { id: props.persona.id, input });
+      else await gql(Q.createPersona, { input });
+      props.onSaved(name);
+    },
   });
   return (
     <FormDialog title={props.persona ? `Edit persona “${props.persona.name}”` : "Create persona"} onClose={props.onClose} form={form}>
-      <FormField label="Name" name="name" errors={form.errors} maxLength={100} value={name} onValue={setName} />
+      <FormField label="Name" name="name" errors={form.errors} required value={name} onValue={setName} />
       <AvatarURLField name="avatarURL" control="avatarURL" errors={form.errors} value={avatarURL} onValue={setAvatarURL} personaName={name} />
       <FormField label="Description" name="description" errors={form.errors} rows={2} value={description} onValue={setDescription} />
     </FormDialog>

@@ -3,6 +3,7 @@ import { useState } from "preact/hooks";
 import { ContentType, Q, Role, gql } from "./api";
 import { Checkbox, ErrorBanner, FormDialog, GroupError, Matrix, FormField, permissionSet, toPermissions, useForm, useSession } from "./ui";
 import { grantCeiling } from "./ceiling";
+import { checkDescription, checkName, problems } from "./validate";
 import { CreateButton, DataTable, DeleteDialog, Page, RowButton, useModal, useNodes } from "./page";
 import { DeleteIcon, EditIcon } from "./icons";
 
@@ -84,6 +85,7 @@ export function RolesPage() {
         <DeleteDialog
           what="role"
           onClose={close}
+          sentences={{ CONFLICT: "Tokens still have this role. Tick “Also take it off the tokens that have it” to delete it anyway." }}
           onConfirm={async () => {
             await gql(Q.deleteRole, { id: modal.role.id, detach });
             done(`Role “${modal.role.name}” deleted.`);
@@ -106,19 +108,35 @@ function RoleDialog(props: { role?: Role; contentTypes: ContentType[]; onClose: 
   const [name, setName] = useState(props.role?.name ?? "");
   const [description, setDescription] = useState(props.role?.description ?? "");
   const [cells, setCells] = useState(permissionSet(props.role?.permissions));
-  const form = useForm(["name", "description", "permissions"], async () => {
-    const input = { name, description, permissions: toPermissions(cells) };
-    if (props.role) await gql(Q.updateRole, { id: props.role.id, input });
-    else await gql(Q.createRole, { input });
-    props.onSaved(name);
+  const form = useForm({
+    labels: { name: "Name", description: "Description", permissions: "Permissions" },
+    check: (f) => (f === "name" ? checkName("Name", name) : f === "description" ? checkDescription(description) : ""),
+    validate: () => problems({ name: checkName("Name", name), description: checkDescription(description) }),
+    sentences: {
+      "CONFLICT:name": `Another role is already called “${name.trim()}”. Choose another name.`,
+      "BAD_USER_INPUT:permissions": "A ticked permission is on a content type or action that no longer exists. Close the form and open it again.",
+    },
+    save: async () => {
+      const input = { name, description, permissions: toPermissions(cells) };
+      if (props.role) await gql(Q.updateRole, { id: props.role.id, input });
+      else await gql(Q.createRole, { input });
+      props.onSaved(name);
+    },
   });
   return (
     <FormDialog title={props.role ? `Edit role “${props.role.name}”` : "Create role"} onClose={props.onClose} form={form} wide>
-      <FormField label="Name" name="name" errors={form.errors} maxLength={100} value={name} onValue={setName} />
+      <FormField label="Name" name="name" errors={form.errors} required value={name} onValue={setName} />
       <FormField label="Description" name="description" errors={form.errors} rows={2} value={description} onValue={setDescription} />
       <fieldset class="fieldset" data-field="permissions">
         <legend>Permissions</legend>
-        <Matrix contentTypes={props.contentTypes} value={cells} onChange={setCells} ceiling={grantCeiling(session, props.contentTypes)} label="Permissions of this role" />
+        <Matrix
+          contentTypes={props.contentTypes}
+          value={cells}
+          onChange={(next) => {
+            form.errors.edited("permissions");
+            setCells(next);
+          }}
+          ceiling={grantCeiling(session, props.contentTypes)} label="Permissions of this role" />
         <GroupError text={form.errors.fields.permissions} />
       </fieldset>
     </FormDialog>

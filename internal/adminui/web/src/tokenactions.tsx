@@ -3,7 +3,8 @@
 // show-once secret, regenerate, revoke, delete). Acts on the viewer's own
 // token say so and ask again.
 import { useRef, useState } from "preact/hooks";
-import { APIToken, Q, gql, message, readable, setToken } from "./api";
+import { APIToken, Persona, Q, gql, readable, setToken } from "./api";
+import { message } from "./errors";
 import { ConfirmDialog, Dialog, DialogActions, ErrorBanner, FormErrors, FormField, Session, useSession } from "./ui";
 import { MenuItem } from "./menu";
 import { TokenDialog } from "./tokenform";
@@ -23,6 +24,7 @@ type Modal =
   | { kind: "regenerate"; token: APIToken }
   | { kind: "revoke"; token: APIToken }
   | { kind: "delete"; token: APIToken }
+  | { kind: "orphan"; token: APIToken; persona: Persona }
   | null;
 
 const isOwn = (session: Session, t: APIToken) => t.id === session.viewer.apiToken.id;
@@ -70,6 +72,10 @@ export function useTokenActions(opts: { refresh: () => void; onDeleted?: (t: API
     if (session.can("api-token", "delete")) list.push({ label: "Delete", action: "delete", danger: true, run: () => setModal({ kind: "delete", token: t }) });
     return list;
   };
+
+  // After a delete (and the question about its persona): the page moves on.
+  // A list drops the row at once; a token's page leaves once asked.
+  const deleted = (t: APIToken) => opts.onDeleted?.(t);
 
   // Revoking or deleting the viewer's own token ends the session: say why.
   const signedOutBy = (what: string) => {
@@ -143,11 +149,17 @@ export function useTokenActions(opts: { refresh: () => void; onDeleted?: (t: API
           onConfirm={async () => {
             const t = modal.token;
             await gql(Q.deleteToken, { id: t.id });
-            setModal(null);
-            if (isOwn(session, t)) return signedOutBy("deleted");
+            if (isOwn(session, t)) {
+              setModal(null);
+              return signedOutBy("deleted");
+            }
             session.notify(`“${t.name}” deleted.`);
-            opts.onDeleted?.(t);
-            opts.refresh();
+            if (!opts.onDeleted) opts.refresh();
+            // Its persona acts for no token now: offer to delete it too.
+            const orphan = await orphanPersona(session, t);
+            if (orphan) return setModal({ kind: "orphan", token: t, persona: orphan });
+            setModal(null);
+            deleted(t);
           }}
         >
           <p>
@@ -157,10 +169,48 @@ export function useTokenActions(opts: { refresh: () => void; onDeleted?: (t: API
           {isOwn(session, modal.token) && <OwnTokenWarning consequence="Deleting it signs you out of the admin at once." />}
         </ConfirmDialog>
       )}
+      {modal?.kind === "orphan" && (
+        <ConfirmDialog
+          title="Delete its persona too?"
+          confirmLabel="Delete the persona"
+          cancelLabel="Keep the persona"
+          danger
+          sentences={{ CONFLICT: "A token acts as this persona again, so it was kept." }}
+          onClose={() => {
+            setModal(null);
+            deleted(modal.token);
+          }}
+          onConfirm={async () => {
+            await gql(Q.deletePersona, { id: modal.persona.id });
+            setModal(null);
+            session.notify(`Persona “${modal.persona.name}” deleted.`);
+            deleted(modal.token);
+          }}
+        >
+          <p>
+            “{modal.token.name}” was the last token acting as the persona <strong>“{modal.persona.name}”</strong>. Delete the persona
+            as well? Its name stays in the audit log.
+          </p>
+        </ConfirmDialog>
+      )}
     </>
   );
 
   return { items, dialogs, create: () => setModal({ kind: "create" }) };
+}
+
+/**
+ * The persona of a deleted token, if no token acts as it any more and the
+ * viewer may delete personas; null otherwise (and when that cannot be told).
+ */
+async function orphanPersona(session: Session, t: APIToken): Promise<Persona | null> {
+  if (!t.persona || !session.can("persona", "delete") || !session.can("persona", "read") || !session.can("api-token", "read")) return null;
+  try {
+    const d = await gql<{ node: (Persona & { tokens?: { totalCount: number } }) | null }>(Q.persona, { id: t.persona.id, withTokens: true });
+    return d.node && d.node.tokens?.totalCount === 0 ? d.node : null;
+  } catch {
+    return null;
+  }
 }
 
 // ---- Show once ----
@@ -271,7 +321,7 @@ function RegenerateDialog(props: { token: APIToken; own: boolean; onClose: () =>
       });
       props.onDone(d.regenerateAPIToken.apiToken, d.regenerateAPIToken.secret);
     } catch (err) {
-      setErrors(FormErrors.from(err, ["gracePeriodSeconds"]));
+      setErrors(FormErrors.from(err, { labels: { gracePeriodSeconds: "The current secret" } }));
       setBusy(false);
     }
   };

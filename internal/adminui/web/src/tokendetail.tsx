@@ -2,7 +2,8 @@
 // in sections (a list, so that more can follow: limits, usage, events), and
 // the same actions as the list's "⋯" menu, as labelled buttons.
 import { useEffect, useState } from "preact/hooks";
-import { APIToken, Connection, ContentType, Permission, Q, gql, message, nodes, readable } from "./api";
+import { APIToken, Connection, ContentType, Permission, Q, gql, nodes, readable } from "./api";
+import { message } from "./errors";
 import { Avatar, ErrorBanner, typeLabels, useSession } from "./ui";
 import { DataTable } from "./page";
 import { When } from "./dates";
@@ -10,6 +11,7 @@ import { StatusBadges } from "./tokens";
 import { useTokenActions } from "./tokenactions";
 import { base, navigate, tokenPath } from "./nav";
 import { AuditEvent, AuditRow, auditColumns } from "./audit";
+import { personaTokensPath } from "./personas";
 
 export interface TokenDetail extends APIToken {
   updatedAt: string;
@@ -201,10 +203,22 @@ function tokenSections(t: TokenDetail, data: Loaded): Section[] {
             [
               "Persona",
               t.persona ? (
-                <span class="persona-cell">
-                  <Avatar name={t.persona.name} url={t.persona.avatarURL} size={28} />
-                  <span class="persona-name">{t.persona.name}</span>
-                </span>
+                <>
+                  <span class="persona-cell">
+                    <Avatar name={t.persona.name} url={t.persona.avatarURL} size={28} />
+                    <span class="persona-name">{t.persona.name}</span>
+                  </span>{" "}
+                  <a
+                    class="persona-tokens-link"
+                    href={personaTokensPath(t.persona.id)}
+                    onClick={(e) => {
+                      e.preventDefault();
+                      navigate(personaTokensPath(t.persona!.id));
+                    }}
+                  >
+                    Its tokens
+                  </a>
+                </>
               ) : (
                 <span class="muted">Hidden (you may not read personas)</span>
               ),

@@ -1,10 +1,15 @@
 // The create and edit form of an API token. It offers only what the
 // viewer may grant (see ceiling.ts): access levels, roles, cells and
 // durations beyond the viewer's reach are disabled, with the reason in a line.
+// Its fields are checked in the browser before anything is sent
+// (validate.ts), and the server's errors are explained at the controls
+// they concern (errors.ts).
 import { useEffect, useMemo, useState } from "preact/hooks";
-import { APIToken, Connection, ContentType, Persona, Q, Role, TokenType, gql, message, nodes, readable } from "./api";
+import { APIToken, Connection, ContentType, Persona, Q, Role, TokenType, gql, nodes, readable } from "./api";
+import { message } from "./errors";
+import { checkAvatarURL, checkDescription, checkName, checkSecret, checkSlug, problems } from "./validate";
+import { PersonaChoice, PersonaPicker, searchPersonas, tokenCount } from "./personapicker";
 import {
-  Avatar,
   AvatarURLField,
   FormDialog,
   FormErrors,
@@ -15,6 +20,7 @@ import {
   permissionSet,
   toPermissions,
   typeLabels,
+  useDebounced,
   useForm,
   useSession,
 } from "./ui";
@@ -24,21 +30,21 @@ import { formatAbsolute } from "./dates";
 type Duration = "KEEP" | "DAYS_7" | "DAYS_30" | "DAYS_90" | "UNLIMITED" | "DATE";
 type PersonaMode = "token" | "existing" | "new";
 
-const tokenFields = [
-  "name",
-  "code",
-  "description",
-  "type",
-  "lifespan",
-  "expiresAt",
-  "personaID",
-  "persona",
-  "persona.name",
-  "persona.avatarURL",
-  "roleIDs",
-  "permissions",
-  "secret",
-];
+// The server's fields the form has controls for, by the controls' labels.
+const labels: Record<string, string> = {
+  name: "Name",
+  code: "Code",
+  description: "Description",
+  type: "Access level",
+  lifespan: "Token duration",
+  expiresAt: "Expiry date",
+  personaID: "Persona",
+  "persona.name": "Persona name",
+  "persona.avatarURL": "Avatar URL",
+  roleIDs: "Roles",
+  permissions: "Permissions",
+  secret: "Token value",
+};
 
 function isoDate(d: Date): string {
   const p = (n: number) => String(n).padStart(2, "0");
@@ -61,42 +67,73 @@ export function TokenDialog(props: {
   const [duration, setDuration] = useState<Duration>(() => defaultDuration(session, editing));
   const [date, setDate] = useState(isoDate(limit ?? new Date(Date.now() + 30 * 86400e3)));
   const [personaMode, setPersonaMode] = useState<PersonaMode>(editing ? "existing" : "token");
-  const [personaID, setPersonaID] = useState(editing?.persona?.id ?? "");
+  const [persona, setPersona] = useState<Persona | null>(editing?.persona ?? null);
   const [personaName, setPersonaName] = useState("");
   const [avatarURL, setAvatarURL] = useState("");
   const [roleIDs, setRoleIDs] = useState<Set<string>>(new Set((editing?.roles ?? []).map((r) => r.id)));
   const [cells, setCells] = useState<Set<string>>(permissionSet(editing?.permissions));
   const [ownSecret, setOwnSecret] = useState(false);
   const [secret, setSecret] = useState("");
-  const [personas, setPersonas] = useState<Persona[]>([]);
   const [roles, setRoles] = useState<Role[]>([]);
   const [contentTypes, setContentTypes] = useState<ContentType[]>([]);
   const [catalogLoaded, setCatalogLoaded] = useState(false);
+  const canPickPersona = session.can("persona", "read");
 
-  const form = useForm(
-    tokenFields,
-    async () => {
-      setErrors(new FormErrors());
+  // The viewer's own last day ends when the viewer does.
+  const clampToLimit = (d: Date) => (limit && d > limit && date === isoDate(limit) ? limit : d);
+
+  // The browser's own check: what the server would refuse for certain.
+  const check = (field: string): string => {
+    switch (field) {
+      case "name":
+        return checkName("Name", name);
+      case "code":
+        return code.trim() ? checkSlug("Code", code.trim(), 100) : "";
+      case "description":
+        return checkDescription(description);
+      case "expiresAt": {
+        if (duration !== "DATE") return "";
+        const d = new Date(date + "T23:59:59");
+        if (!date || isNaN(d.getTime())) return "Choose a date.";
+        if (d.getTime() <= Date.now()) return "Choose a date in the future.";
+        return expiryRefusal(session, clampToLimit(d));
+      }
+      case "personaID":
+        return personaMode === "existing" && !persona ? "Choose a persona from the list, or another option above." : "";
+      case "persona.name":
+        return personaMode === "new" ? checkName("Persona name", personaName) : "";
+      case "persona.avatarURL":
+        return personaMode === "new" ? checkAvatarURL(avatarURL) : "";
+      case "secret":
+        return !editing && ownSecret ? checkSecret(secret) : "";
+    }
+    return "";
+  };
+
+  const form = useForm({
+    labels,
+    check,
+    validate: () => problems(Object.fromEntries(Object.keys(labels).map((f) => [f, check(f)]))),
+    sentences: {
+      "CONFLICT:name": `Another API token is already called “${name.trim()}”. Choose another name.`,
+      "CONFLICT:code": `Another API token already has the code “${code.trim()}”. Choose another, or leave Code empty to have one made from the name.`,
+      "CONFLICT:secret": "This token value is already in use. Choose another.",
+      "CONFLICT:persona.name": `A persona named “${personaName.trim()}” already exists. Choose “An existing persona” to use it, or give another name.`,
+      "BAD_USER_INPUT:personaID": "This persona no longer exists. Choose another.",
+      "FORBIDDEN:personaID": "Your token may not give this persona: tokens stronger than yours act as it.",
+      "FORBIDDEN:expiresAt": () => expiryRefusal(session, null) || "Your token may not give this expiry.",
+      "FORBIDDEN:roleIDs": "A chosen role grants permissions your token does not hold. Untick it.",
+      "BAD_USER_INPUT:roleIDs": "A chosen role no longer exists. Close the form and open it again.",
+      "BAD_USER_INPUT:permissions": "A ticked permission is on a content type or action that no longer exists. Close the form and open it again.",
+      "BAD_USER_INPUT:secret": () =>
+        check("secret") || "This value starts with lk_ but is not a Latchkey token (its checksum is wrong). Choose a value with another start.",
+    },
+    save: async () => {
       const input: Record<string, unknown> = { name, description, type };
       if (code.trim() || editing) input.code = code.trim() || undefined;
-      if (duration === "DATE") {
-        let d = new Date(date + "T23:59:59");
-        if (isNaN(d.getTime())) {
-          setErrors(new FormErrors({ expiresAt: "Choose a valid date." }));
-          form.setBusy(false);
-          return;
-        }
-        // The viewer's own last day ends when the viewer does.
-        if (limit && d > limit && date === isoDate(limit)) d = limit;
-        const refusal = expiryRefusal(session, d);
-        if (refusal) {
-          setErrors(new FormErrors({ expiresAt: refusal }));
-          form.setBusy(false);
-          return;
-        }
-        input.expiresAt = d.toISOString();
-      } else if (duration !== "KEEP") input.lifespan = duration;
-      if (personaMode === "existing" && personaID && personaID !== editing?.persona?.id) input.personaID = personaID;
+      if (duration === "DATE") input.expiresAt = clampToLimit(new Date(date + "T23:59:59")).toISOString();
+      else if (duration !== "KEEP") input.lifespan = duration;
+      if (personaMode === "existing" && persona && persona.id !== editing?.persona?.id) input.personaID = persona.id;
       if (personaMode === "new") input.persona = { name: personaName, avatarURL: avatarURL.trim() || undefined };
       if (type === "CUSTOM") {
         input.roleIDs = [...roleIDs];
@@ -112,22 +149,23 @@ export function TokenDialog(props: {
         props.onSaved(d.createAPIToken.apiToken, d.createAPIToken.secret);
       }
     },
-    // Errors about a persona chosen from the list belong to that list.
-    (fe) => {
-      if (fe.fields.personaID || fe.fields.persona) fe.fields["persona.name"] ??= fe.fields.persona;
-    },
-  );
+  });
   const { errors, setErrors } = form;
+  // Changing a group of controls clears the error about the group.
+  const edit =
+    <T,>(field: string, set: (v: T) => void) =>
+    (v: T) => {
+      errors.edited(field);
+      set(v);
+    };
 
   useEffect(() => {
     const load = async () => {
       try {
-        const [p, r, c] = await Promise.all([
-          session.can("persona", "read") ? gql<{ personas: Connection<Persona> }>(Q.personaChoices) : null,
+        const [r, c] = await Promise.all([
           session.can("role", "read") ? gql<{ roles: Connection<Role> }>(Q.roles) : null,
           session.can("content-type", "read") ? gql<{ contentTypes: Connection<ContentType> }>(Q.contentTypes) : null,
         ]);
-        if (p) setPersonas(nodes(p.personas));
         if (r) setRoles(nodes(r.roles));
         if (c) {
           setContentTypes(nodes(c.contentTypes));
@@ -140,14 +178,27 @@ export function TokenDialog(props: {
     load();
   }, []);
 
+  // A persona already named like the token: reusing it beats making "Name (2)".
+  const [namesake, setNamesake] = useState<PersonaChoice | null>(null);
+  const settledName = useDebounced(name.trim(), 300);
+  useEffect(() => {
+    setNamesake(null);
+    if (editing || !canPickPersona || personaMode !== "token" || !settledName) return;
+    let live = true;
+    searchPersonas(settledName, session.can("api-token", "read"), 20)
+      .then((r) => live && setNamesake(r.items.find((p) => p.name.toLowerCase() === settledName.toLowerCase()) ?? null))
+      .catch(() => {});
+    return () => {
+      live = false;
+    };
+  }, [settledName, personaMode]);
+
   // Cells the chosen roles grant, and which role grants each.
   const locked = useMemo(() => {
     const m = new Map<string, string>();
     for (const r of roles) if (roleIDs.has(r.id)) for (const p of r.permissions) if (!m.has(cell(p.contentType, p.action))) m.set(cell(p.contentType, p.action), r.name);
     return m;
   }, [roles, roleIDs]);
-
-  const previewPersona = personas.find((p) => p.id === personaID);
 
   // What the viewer may grant: the access levels, cells and roles within it.
   const ceiling = grantCeiling(session, contentTypes);
@@ -170,84 +221,81 @@ export function TokenDialog(props: {
     ["DATE", "Until a date…"],
   ];
   const durationLimited = durations.some(([d]) => durationRefusal(d));
+  const choosePersonaMode = edit("personaID", (m: PersonaMode) => {
+    errors.edited("persona");
+    setPersonaMode(m);
+  });
 
   const matrixLabel = "Permissions of this token";
   return (
     <FormDialog title={editing ? `Edit API token “${editing.name}”` : "Create new API token"} onClose={props.onClose} form={form} wide bodyClass="token-form">
       <div class="grid-2">
-        <FormField label="Name" name="name" errors={errors} required maxLength={100} value={name} onValue={setName} />
+        <FormField label="Name" name="name" errors={errors} required value={name} onValue={setName} />
         <FormField
           label="Code"
           name="code"
           errors={errors}
           hint={editing ? undefined : "A unique slug; left empty, it is made from the name."}
-          maxLength={100}
           placeholder={editing ? "" : "e.g. billing-export"}
+          spellcheck={false}
           value={code}
           onValue={setCode}
         />
       </div>
-      <FormField label="Description" name="description" errors={errors} rows={2} maxLength={1000} value={description} onValue={setDescription} />
+      <FormField label="Description" name="description" errors={errors} rows={2} value={description} onValue={setDescription} />
 
       <fieldset class="fieldset" data-field="persona">
         <legend>Persona</legend>
-        <p class="hint">The identity the token acts as: what it does is attributed to this name and avatar.</p>
+        <p class="hint">The identity the token acts as: what it does is attributed to this name and avatar. Tokens may share one.</p>
         <div class="radio-row">
           {!editing && (
             <label>
-              <input type="radio" name="persona-mode" checked={personaMode === "token"} onChange={() => setPersonaMode("token")} /> Named
-              after the token
+              <input type="radio" name="persona-mode" value="token" checked={personaMode === "token"} onChange={() => choosePersonaMode("token")} /> A
+              new one named after the token
             </label>
           )}
-          {personas.length > 0 && (
+          {canPickPersona && (
             <label>
-              <input
-                type="radio"
-                name="persona-mode"
-                checked={personaMode === "existing"}
-                onChange={() => {
-                  setPersonaMode("existing");
-                  if (!personaID && personas[0]) setPersonaID(personas[0].id);
-                }}
-              />{" "}
-              Pick from the list
+              <input type="radio" name="persona-mode" value="existing" checked={personaMode === "existing"} onChange={() => choosePersonaMode("existing")} /> An
+              existing persona
             </label>
           )}
           {session.can("persona", "create") && (
             <label>
-              <input type="radio" name="persona-mode" checked={personaMode === "new"} onChange={() => setPersonaMode("new")} /> New
+              <input type="radio" name="persona-mode" value="new" checked={personaMode === "new"} onChange={() => choosePersonaMode("new")} /> A new
               persona
             </label>
           )}
         </div>
+        {personaMode === "token" && namesake && (
+          <p class="hint namesake" data-testid="namesake">
+            A persona named “{namesake.name}” exists
+            {namesake.tokens ? <> ({tokenCount(namesake.tokens.totalCount)})</> : null}; a new one would be numbered.{" "}
+            <button
+              type="button"
+              class="link-button"
+              onClick={() => {
+                setPersona(namesake);
+                choosePersonaMode("existing");
+              }}
+            >
+              Use “{namesake.name}”
+            </button>
+          </p>
+        )}
         {personaMode === "existing" && (
-          <FormField
-            label="Persona"
+          <PersonaPicker
             name="personaID"
+            label="Persona"
             errors={errors}
-            value={personaID}
-            onValue={setPersonaID}
-            options={
-              <>
-                {editing?.persona && !personas.some((p) => p.id === editing.persona?.id) && <option value={editing.persona.id}>{editing.persona.name}</option>}
-                {personas.map((p) => (
-                  <option key={p.id} value={p.id}>
-                    {p.name}
-                  </option>
-                ))}
-              </>
-            }
-            wrap={(select) => (
-              <div class="persona-pick">
-                <Avatar name={previewPersona?.name ?? ""} url={previewPersona?.avatarURL} size={32} />
-                {select}
-              </div>
-            )}
+            value={persona}
+            onChange={setPersona}
+            hint="Type part of a name; the list shows how many tokens act as each persona."
           />
         )}
         {personaMode === "new" && (
           <div class="grid-2 persona-new">
-            <FormField label="Persona name" name="persona.name" control="persona-name" errors={errors} maxLength={100} value={personaName} onValue={setPersonaName} />
+            <FormField label="Persona name" name="persona.name" control="persona-name" errors={errors} required value={personaName} onValue={setPersonaName} />
             <AvatarURLField
               name="persona.avatarURL"
               control="persona-avatar"
@@ -272,6 +320,9 @@ export function TokenDialog(props: {
                 checked={type === t}
                 disabled={!!refusals[t] && type !== t}
                 onChange={() => {
+                  errors.edited("type");
+                  errors.edited("roleIDs");
+                  errors.edited("permissions");
                   setType(t);
                   setTypeChosen(true);
                 }}
@@ -287,7 +338,7 @@ export function TokenDialog(props: {
               </span>
             </label>
           ))}
-          {errors.fields.type && <p class="error">{errors.fields.type}</p>}
+          <GroupError text={errors.fields.type} />
         </fieldset>
         <div>
           <FormField
@@ -306,7 +357,10 @@ export function TokenDialog(props: {
               </>
             }
             value={duration}
-            onValue={(v) => setDuration(v as Duration)}
+            onValue={(v) => {
+              errors.edited("expiresAt");
+              setDuration(v as Duration);
+            }}
             options={durations.map(([d, label]) => (
               <option key={d} value={d} disabled={!!durationRefusal(d)}>
                 {label}
@@ -316,7 +370,7 @@ export function TokenDialog(props: {
           />
           {duration === "DATE" && (
             <FormField
-              label="Expires on"
+              label="Expiry date"
               name="expiresAt"
               errors={errors}
               type="date"
@@ -329,7 +383,12 @@ export function TokenDialog(props: {
           {!editing && (
             <div class="own-secret">
               <label class="checkbox">
-                <input type="checkbox" name="own-secret" checked={ownSecret} onChange={(e) => setOwnSecret((e.target as HTMLInputElement).checked)} />{" "}
+                <input
+                  type="checkbox"
+                  name="own-secret"
+                  checked={ownSecret}
+                  onChange={(e) => edit("secret", setOwnSecret)((e.target as HTMLInputElement).checked)}
+                />{" "}
                 Specify my own token
               </label>
               {ownSecret && (
@@ -337,10 +396,10 @@ export function TokenDialog(props: {
                   label="Token value"
                   name="secret"
                   errors={errors}
-                  hint="At least 32 printable characters, unique."
+                  hint="32 to 256 printable characters without spaces, unique."
                   autocomplete="off"
                   spellcheck={false}
-                  minLength={32}
+                  required
                   value={secret}
                   onValue={setSecret}
                 />
@@ -368,7 +427,8 @@ export function TokenDialog(props: {
                         const next = new Set(roleIDs);
                         if ((e.target as HTMLInputElement).checked) next.add(r.id);
                         else next.delete(r.id);
-                        setRoleIDs(next);
+                        errors.edited("permissions");
+                        edit("roleIDs", setRoleIDs)(next);
                       }}
                     />{" "}
                     {r.name}
@@ -386,11 +446,11 @@ export function TokenDialog(props: {
           <fieldset class="fieldset" data-field="permissions">
             <legend>Permissions</legend>
             <p class="hint">
-              Cells a chosen role grants are checked and locked.
+              Cells a chosen role grants are ticked and marked with the role’s name; untick the role to change them.
               {ceiling && <span class="refusal"> Greyed-out cells are permissions your token does not hold, so it cannot grant them.</span>}
             </p>
             {contentTypes.length > 0 ? (
-              <Matrix contentTypes={contentTypes} value={cells} onChange={setCells} locked={locked} ceiling={ceiling} label={matrixLabel} />
+              <Matrix contentTypes={contentTypes} value={cells} onChange={edit("permissions", setCells)} locked={locked} ceiling={ceiling} label={matrixLabel} />
             ) : (
               <p class="hint">Loading content types…</p>
             )}
@@ -401,7 +461,6 @@ export function TokenDialog(props: {
     </FormDialog>
   );
 }
-
 
 /** The first duration the viewer may give: 30 days, else 7, else a date (its own last day). */
 function defaultDuration(session: ReturnType<typeof useSession>, editing: APIToken | undefined): Duration {

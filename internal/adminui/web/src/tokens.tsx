@@ -1,7 +1,7 @@
 // The API tokens page: the sortable, filterable table. A row opens the
 // token's page; its "⋯" menu holds the actions (tokenactions.tsx).
-import { useMemo, useState } from "preact/hooks";
-import { APIToken, Connection, Q, TokenStatus, TokenType, gql, nodes, readable } from "./api";
+import { useEffect, useMemo, useState } from "preact/hooks";
+import { APIToken, Connection, Persona, Q, TokenStatus, TokenType, gql, nodes, readable } from "./api";
 import { Avatar, ErrorBanner, Pager, statusLabels, typeLabels, useDebounced, useSession } from "./ui";
 import { Page, TableWrap, usePages } from "./page";
 import { RowMenu } from "./menu";
@@ -10,6 +10,24 @@ import { When, expiresSoon } from "./dates";
 import { pinnedTokens, useTokenActions } from "./tokenactions";
 import { navigate, tokenPath } from "./nav";
 import { firstPage, pageDefaults, useQueryState } from "./urlstate";
+
+/** The persona with this id (for the filter's label), once loaded. */
+function usePersona(id: string): Persona | null {
+  const session = useSession();
+  const [p, setP] = useState<Persona | null>(null);
+  useEffect(() => {
+    setP(null);
+    if (!id || !session.can("persona", "read")) return;
+    let live = true;
+    gql<{ node: Persona | null }>(Q.persona, { id })
+      .then((d) => live && setP(d.node))
+      .catch(() => {});
+    return () => {
+      live = false;
+    };
+  }, [id]);
+  return p;
+}
 
 type SortField = "NAME" | "CODE" | "TYPE" | "CREATED_AT" | "UPDATED_AT" | "LAST_USED_AT" | "EXPIRES_AT";
 interface Sort {
@@ -80,7 +98,7 @@ const columns: Column[] = [
 ];
 
 // The list's state in the URL: sort, filters (never the token value) and page.
-const listDefaults = { sort: "NAME", dir: "ASC", name: "", type: "", status: "", ...pageDefaults };
+const listDefaults = { sort: "NAME", dir: "ASC", name: "", type: "", status: "", persona: "", ...pageDefaults };
 
 /**
  * What the token box filters by: a whole secret (its hash is looked up), or
@@ -128,7 +146,10 @@ export function TokensPage() {
     if (debounced.status) w.status = debounced.status;
     return w;
   }, [debounced.name, debounced.secret, debounced.type, debounced.status]);
-  const filtering = Object.keys(where).length > 0;
+  // Only the tokens that act as one persona (a link from the personas page).
+  const personaWhere = q.persona ? { hasPersonaWith: [{ id: q.persona }] } : {};
+  const persona = usePersona(q.persona);
+  const filtering = Object.keys(where).length > 0 || !!q.persona;
 
   const [pinned, setPinned] = useState<APIToken[]>([]);
   const {
@@ -144,10 +165,10 @@ export function TokensPage() {
       const d = await gql<{ apiTokens: Connection<APIToken>; pinned?: Connection<APIToken> }>(Q.tokens, {
         ...req,
         orderBy: sort,
-        where,
+        where: { ...where, ...personaWhere },
         // Tokens made since the page loaded head the list (if the filters let them).
         withPinned: ids.length > 0,
-        pinnedWhere: { ...where, idIn: ids },
+        pinnedWhere: { ...where, ...personaWhere, idIn: ids },
         ...readable(session.can),
       });
       const fresh = d.pinned ? nodes(d.pinned) : [];
@@ -156,7 +177,7 @@ export function TokensPage() {
     },
     q,
     setQ,
-    [reload, JSON.stringify(where), sort.field, sort.direction],
+    [reload, JSON.stringify(where), q.persona, sort.field, sort.direction],
   );
   const pinnedIDs = new Set(pinned.map((t) => t.id));
   const rows: [APIToken, boolean][] = [...pinned.map((t) => [t, true] as [APIToken, boolean]), ...tokens.filter((t) => !pinnedIDs.has(t.id)).map((t) => [t, false] as [APIToken, boolean])];
@@ -178,7 +199,7 @@ export function TokensPage() {
             aria-controls="token-filters"
             onClick={() => setShowFilters(!showFilters)}
           >
-            <FilterIcon /> Filter results{filtering ? ` (${Object.keys(where).length})` : ""}
+            <FilterIcon /> Filter results{filtering ? ` (${Object.keys(where).length + (q.persona ? 1 : 0)})` : ""}
           </button>
           {canCreate && (
             <button type="button" class="button primary" data-testid="create-token" onClick={actions.create}>
@@ -241,10 +262,10 @@ export function TokensPage() {
             <button
               type="button"
               class="button"
-              disabled={!filtering && !filters.name && !filters.secret && !filters.type && !filters.status}
+              disabled={!filtering && !filters.name && !filters.secret && !filters.type && !filters.status && !q.persona}
               onClick={() => {
                 setSecret("");
-                setQ({ name: "", type: "", status: "", ...firstPage });
+                setQ({ name: "", type: "", status: "", persona: "", ...firstPage });
               }}
             >
               Clear filters
@@ -253,6 +274,23 @@ export function TokensPage() {
         </form>
       )}
 
+      {q.persona && (
+        <p class="filter-chip" data-testid="persona-filter">
+          <span>
+            Tokens acting as{" "}
+            {persona ? (
+              <span class="persona-cell">
+                <Avatar name={persona.name} url={persona.avatarURL} size={20} /> <strong>{persona.name}</strong>
+              </span>
+            ) : (
+              "one persona"
+            )}
+          </span>
+          <button type="button" class="button small" onClick={() => setQ({ persona: "", ...firstPage }, "push")}>
+            Show all tokens
+          </button>
+        </p>
+      )}
       <ErrorBanner text={error} onRetry={error ? retry : undefined} />
 
       {data && rows.length === 0 && !filtering ? (

@@ -1,8 +1,9 @@
 // Building blocks shared by the pages: modal dialogs, forms and their fields
 // that show the server's error for them, avatars, the permission matrix.
 import { ComponentChildren, createContext } from "preact";
-import { useContext, useEffect, useId, useRef, useState } from "preact/hooks";
-import { APIError, ContentType, Permission, Viewer, message } from "./api";
+import { useContext, useEffect, useId, useMemo, useRef, useState } from "preact/hooks";
+import { ContentType, Permission, Viewer } from "./api";
+import { Explainer, Sentence, explain } from "./errors";
 
 // ---- Permissions ----
 
@@ -69,25 +70,52 @@ export function filterSetter<F>(filters: F, setFilters: (next: F) => void) {
 
 // ---- Errors tied to form fields ----
 
-/** Server errors sorted into the field they name, or a general message. */
+/**
+ * The errors a form shows: a sentence per field (keyed by the server's field
+ * name, which each control's Field names), or one for the whole form. A
+ * form's errors know how to forget a field's error once it is edited.
+ */
 export class FormErrors {
   constructor(
     public fields: Record<string, string> = {},
     public general = "",
+    private onEdit?: (field: string) => void,
   ) {}
 
-  static from(e: unknown, known: string[]): FormErrors {
-    if (e instanceof APIError && e.field) {
-      const f = known.includes(e.field) ? e.field : known.find((k) => e.field!.startsWith(k + "."));
-      if (f) return new FormErrors({ [e.field === f ? f : e.field]: e.message, [f]: e.message });
-    }
-    return new FormErrors({}, message(e));
+  /** The server's error, explained for a form with these fields (see errors.ts). */
+  static from(e: unknown, x: Explainer): FormErrors {
+    const { field, text } = explain(e, x);
+    return field ? new FormErrors({ [field]: text }) : new FormErrors({}, text);
   }
+
+  /** Whether there is anything to show. */
+  get any(): boolean {
+    return !!this.general || Object.keys(this.fields).length > 0;
+  }
+
+  /** The field's control was edited: its error no longer applies. */
+  edited(field: string) {
+    if (this.onEdit && related(this.fields, field).length > 0) this.onEdit(field);
+  }
+
+  /** These errors without the field's (and those of the fields inside or around it). */
+  without(field: string): FormErrors {
+    const drop = new Set(related(this.fields, field));
+    return new FormErrors(Object.fromEntries(Object.entries(this.fields).filter(([k]) => !drop.has(k))), this.general, this.onEdit);
+  }
+}
+
+/** The keys of fields that are field itself, inside it (persona.name in persona) or around it. */
+function related(fields: Record<string, string>, field: string): string[] {
+  return Object.keys(fields).filter((k) => k === field || k.startsWith(field + ".") || field.startsWith(k + "."));
 }
 
 /** Focuses the first control whose field has an error. */
 export function focusFirstError(root: HTMLElement | null) {
-  const el = root?.querySelector<HTMLElement>("[aria-invalid='true']");
+  const first = root?.querySelector<HTMLElement>("[aria-invalid='true'], .fieldset .error");
+  if (!first) return;
+  // An error about a group of controls: its first control that can take the focus.
+  const el = first.matches(".error") ? first.closest(".fieldset")?.querySelector<HTMLElement>(focusable) : first;
   el?.focus();
 }
 
@@ -152,11 +180,21 @@ export function FormField(props: {
   wrap?: (control: ComponentChildren) => ComponentChildren;
 }) {
   const { label, name, errors, hint, control, value, onValue, rows, options, wrap, ...attrs } = props;
-  const onValueOf = (e: Event) => onValue((e.target as HTMLInputElement | HTMLTextAreaElement | HTMLSelectElement).value);
+  const onValueOf = (e: Event) => {
+    errors.edited(name);
+    onValue((e.target as HTMLInputElement | HTMLTextAreaElement | HTMLSelectElement).value);
+  };
   return (
     <Field label={label} name={name} errors={errors} hint={hint}>
       {(id, describedBy, invalid) => {
-        const common = { ...attrs, id, name: control ?? name, value, "aria-describedby": describedBy, "aria-invalid": invalid ? ("true" as const) : undefined };
+        const common = {
+          ...attrs,
+          id,
+          name: control ?? name,
+          value,
+          "aria-describedby": describedBy,
+          "aria-invalid": invalid ? ("true" as const) : undefined,
+        };
         const el =
           options !== undefined ? (
             <select {...common} onChange={onValueOf}>
@@ -239,26 +277,49 @@ export function Checkbox(props: { checked: boolean; onChange: (checked: boolean)
   );
 }
 
+/** What a form of useForm needs: its fields, its own check, how to save and how to read the server's errors. */
+export interface FormSpec extends Explainer {
+  /** The browser's check of everything before sending: field → sentence, for the fields at fault. */
+  validate?: () => Record<string, string>;
+  save: () => Promise<void>;
+}
+
 /**
- * A form that saves: on submit, busy until save settles; if it throws, the
- * server's errors go to the fields in `known` (adjust may move them) and the
- * first control at fault gets the focus.
+ * A form that saves. On submit the browser's check runs first; what it finds
+ * is shown at the fields and nothing is sent. Otherwise the form is busy until
+ * save settles; if it throws, the server's error is explained (errors.ts) at
+ * the field it concerns or above the form, and the first control at fault
+ * gets the focus. Editing a control clears its error.
  */
-export function useForm(known: string[], save: () => Promise<void>, adjust?: (errors: FormErrors) => void) {
-  const [errors, setErrors] = useState(new FormErrors());
+export function useForm(spec: FormSpec) {
+  const latest = useRef(spec);
+  latest.current = spec;
+  const [state, setState] = useState<{ fields: Record<string, string>; general: string }>({ fields: {}, general: "" });
   const [busy, setBusy] = useState(false);
   const formRef = useRef<HTMLFormElement>(null);
+  const errors = useMemo(
+    () => new FormErrors(state.fields, state.general, (field) => setState((s) => new FormErrors(s.fields, s.general).without(field))),
+    [state],
+  );
+  const setErrors = (fe: FormErrors) => setState({ fields: fe.fields, general: fe.general });
+  const showAndFocus = (fe: FormErrors) => {
+    setErrors(fe);
+    requestAnimationFrame(() => focusFirstError(formRef.current));
+  };
   const submit = async (e: Event) => {
     e.preventDefault();
+    const found = latest.current.validate?.() ?? {};
+    if (Object.keys(found).length > 0) {
+      showAndFocus(new FormErrors(found));
+      return;
+    }
+    setErrors(new FormErrors());
     setBusy(true);
     try {
-      await save();
+      await latest.current.save();
     } catch (err) {
-      const fe = FormErrors.from(err, known);
-      adjust?.(fe);
-      setErrors(fe);
+      showAndFocus(FormErrors.from(err, latest.current));
       setBusy(false);
-      requestAnimationFrame(() => focusFirstError(formRef.current));
     }
   };
   return { errors, setErrors, busy, setBusy, formRef, submit };
@@ -288,11 +349,18 @@ export function FormDialog(props: {
 }
 
 /** Cancel, then the submit button, at the foot of a dialog's form. */
-export function DialogActions(props: { onCancel: () => void; busy: boolean; submitLabel: string; danger?: boolean; disabled?: boolean }) {
+export function DialogActions(props: {
+  onCancel: () => void;
+  cancelLabel?: string;
+  busy: boolean;
+  submitLabel: string;
+  danger?: boolean;
+  disabled?: boolean;
+}) {
   return (
     <div class="dialog-actions">
       <button type="button" class="button" data-cancel onClick={props.onCancel}>
-        Cancel
+        {props.cancelLabel ?? "Cancel"}
       </button>
       <button type="submit" class={props.danger ? "button danger" : "button primary"} disabled={props.busy || props.disabled}>
         {props.submitLabel}
@@ -364,6 +432,8 @@ export function Dialog(props: {
     const escape = (e: KeyboardEvent) => {
       if (e.key !== "Escape") return;
       e.preventDefault();
+      // An open list (the persona picker's) closes first, by its own handler.
+      if ((e.target as Element | null)?.closest?.('[role=combobox][aria-expanded="true"]')) return;
       e.stopPropagation();
       if (dismissible.current) onClose.current();
     };
@@ -429,6 +499,10 @@ export function ConfirmDialog(props: {
   confirmLabel: string;
   danger?: boolean;
   acknowledge?: string;
+  /** The cancel button's label, when not "Cancel". */
+  cancelLabel?: string;
+  /** What this dialog's errors mean, by "CODE" (see errors.ts). */
+  sentences?: Record<string, Sentence>;
   onConfirm: () => Promise<void>;
   onClose: () => void;
 }) {
@@ -443,7 +517,7 @@ export function ConfirmDialog(props: {
     try {
       await props.onConfirm();
     } catch (err) {
-      setError(message(err));
+      setError(explain(err, { labels: {}, sentences: props.sentences }).text);
       setBusy(false);
     }
   };
@@ -462,6 +536,7 @@ export function ConfirmDialog(props: {
         </div>
         <DialogActions
           onCancel={props.onClose}
+          cancelLabel={props.cancelLabel}
           busy={busy}
           submitLabel={props.confirmLabel}
           danger={props.danger}
@@ -516,9 +591,10 @@ function AvatarImage(props: { url?: string; initials: string; size: number }) {
 // ---- Permission matrix ----
 
 /**
- * Content types down, actions across. Cells in `locked` are shown checked and
- * cannot be changed (a role grants them); cells the viewer does not hold are
- * disabled, since nobody can grant more than they have.
+ * Content types down, actions across. Cells in `locked` (a role grants them)
+ * are shown granted: ticked, with the role's name, and a click changes
+ * nothing. Cells the viewer does not hold are disabled, since nobody can
+ * grant more than they have.
  */
 export function Matrix(props: {
   contentTypes: ContentType[];
@@ -578,15 +654,37 @@ export function Matrix(props: {
                   const k = cell(ct.uid, a);
                   const lockedBy = props.locked?.get(k);
                   const outOfReach = !!props.ceiling && !props.ceiling.has(k) && !props.value.has(k);
+                  if (lockedBy) {
+                    // Granted by a role: shown as granted, not as unavailable.
+                    // It stays ticked (a click changes nothing) and names the role.
+                    return (
+                      <td key={a} class="matrix-granted">
+                        <label class="granted-cell" title={`Granted by the role ${lockedBy}`}>
+                          <input
+                            type="checkbox"
+                            data-cell={ct.uid + ":" + a}
+                            data-granted-by={lockedBy}
+                            aria-label={`${ct.displayName}: ${a}, granted by the role ${lockedBy}`}
+                            aria-readonly="true"
+                            checked
+                            onClick={(e) => e.preventDefault()}
+                          />
+                          <span class="granted-by" aria-hidden="true">
+                            {lockedBy}
+                          </span>
+                        </label>
+                      </td>
+                    );
+                  }
                   return (
-                    <td key={a} class={lockedBy ? "matrix-locked" : ""}>
+                    <td key={a}>
                       <input
                         type="checkbox"
                         data-cell={ct.uid + ":" + a}
-                        aria-label={`${ct.displayName}: ${a}${lockedBy ? ` (granted by role ${lockedBy})` : ""}`}
-                        title={lockedBy ? `Granted by role ${lockedBy}` : outOfReach ? "You do not hold this permission" : undefined}
-                        checked={!!lockedBy || props.value.has(k)}
-                        disabled={!!lockedBy || outOfReach}
+                        aria-label={`${ct.displayName}: ${a}`}
+                        title={outOfReach ? "You do not hold this permission" : undefined}
+                        checked={props.value.has(k)}
+                        disabled={outOfReach}
                         onChange={(e) => toggle(k, (e.target as HTMLInputElement).checked)}
                       />
                     </td>
