@@ -285,7 +285,7 @@ func pollJS(expr string) chromedp.Action[chromedp.Void] {
 				else setTimeout(tick, 30);
 			};
 			tick();
-		})`, (stepTimeout - time.Second).Milliseconds(), expr), chromedp.EvalAwaitPromise)(ctx, t)
+		})`, (stepTimeout-time.Second).Milliseconds(), expr), chromedp.EvalAwaitPromise)(ctx, t)
 		if err != nil {
 			return err
 		}
