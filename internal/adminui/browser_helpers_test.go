@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
@@ -216,7 +217,7 @@ func (e *browserEnv) inView(t *testing.T, sel string, minSize float64, what stri
 	})()`, sel, boxJS, minSize, minSize)
 	ctx, cancel := context.WithTimeout(e.tab, stepTimeout)
 	defer cancel()
-	if _, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](cond, chromedp.WithPollingTimeout(stepTimeout))); err != nil {
+	if _, err := chromedp.Run(ctx, pollJS(cond)); err != nil {
 		b, _ := chromedp.Run(e.tab, chromedp.Evaluate[box](fmt.Sprintf(`(() => { const el = document.querySelector(%q); return el ? %s(el) : null })()`, sel, boxJS)))
 		t.Fatalf("%s: %s is not wholly in view (at least %vpx): %+v", what, sel, minSize, b)
 	}
@@ -242,7 +243,7 @@ func (e *browserEnv) allInView(t *testing.T, sel, what string) {
 	})()`, sel)
 	ctx, cancel := context.WithTimeout(e.tab, stepTimeout)
 	defer cancel()
-	if _, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](find+`.length === 0`, chromedp.WithPollingTimeout(stepTimeout))); err != nil {
+	if _, err := chromedp.Run(ctx, pollJS(find+`.length === 0`)); err != nil {
 		out := run(t, e, chromedp.Evaluate[[]string](find))
 		t.Fatalf("%s: cut off at the viewport's edge:\n%s", what, strings.Join(out, "\n"))
 	}
@@ -266,4 +267,31 @@ func (e *browserEnv) deleteTokens(t *testing.T, names ...string) {
 			e.mustGraphQL(t, e.boot, `mutation($id: ID!) { deleteAPIToken(id: $id) }`, map[string]any{"id": tok.ID}, &struct{}{})
 		}
 	}
+}
+
+// pollJS waits, inside the page, until the JavaScript expression (awaited, so
+// it may be a promise) is truthy, checking every 30 ms up to stepTimeout.
+// It runs as one evaluation in the page's current document (chromedp.Poll
+// names an execution context, which can be the one a reload just replaced).
+func pollJS(expr string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		ok, err := chromedp.Evaluate[bool](fmt.Sprintf(`new Promise((resolve) => {
+			const until = Date.now() + %d;
+			const tick = async () => {
+				let v = false;
+				try { v = await (%s); } catch (e) { v = false; }
+				if (v) resolve(true);
+				else if (Date.now() > until) resolve(false);
+				else setTimeout(tick, 30);
+			};
+			tick();
+		})`, (stepTimeout-time.Second).Milliseconds(), expr), chromedp.EvalAwaitPromise)(ctx, t)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return fmt.Errorf("still false after %v: %s", stepTimeout, expr)
+		}
+		return nil
+	})
 }

@@ -93,6 +93,7 @@ func testPersonas(t *testing.T, e *browserEnv) {
 	if n := run(t, e, chromedp.Text(chromedp.CSS(`tr[data-persona-name="Crew 02"] [data-testid=persona-tokens]`))); n != "No tokens" {
 		t.Fatalf("Crew 02 (no tokens) shows %q", n)
 	}
+	e.screenshot(t, "personas-page.png")
 	e.axe(t, "the personas page, searched")
 	e.do(t, click(cell+" > a"))
 	e.waitRows(t, keys...)
@@ -119,6 +120,7 @@ func testPersonas(t *testing.T, e *browserEnv) {
 	if status := run(t, e, chromedp.Text(chromedp.CSS("dialog[open] .picker-status"))); !strings.Contains(status, "9 personas match") {
 		t.Fatalf("the picker's status reads %q", status)
 	}
+	e.screenshot(t, "persona-picker.png")
 	e.axe(t, "the persona picker, open")
 	e.do(t, chromedp.KeyEvent("\x1b"))
 	e.waitJS(t, `document.querySelector("dialog[open] [role=listbox]")?.hidden === true && document.querySelector(`+"`"+picker+"`"+`).getAttribute("aria-expanded") === "false"`, "Escape to close the list")

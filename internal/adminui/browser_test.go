@@ -155,7 +155,7 @@ func (e *browserEnv) waitJS(t *testing.T, expr, what string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(e.tab, stepTimeout)
 	defer cancel()
-	if _, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingTimeout(stepTimeout))); err != nil {
+	if _, err := chromedp.Run(ctx, pollJS(expr)); err != nil {
 		quick, cancelQuick := context.WithTimeout(e.tab, 5*time.Second)
 		defer cancelQuick()
 		page, _ := chromedp.Run(quick, chromedp.Evaluate[string](`document.body.innerText.slice(0, 2000)`))
@@ -171,7 +171,7 @@ func (e *browserEnv) waitRows(t *testing.T, want ...string) {
 	w, _ := json.Marshal(want)
 	ctx, cancel := context.WithTimeout(e.tab, stepTimeout)
 	defer cancel()
-	_, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](fmt.Sprintf(`JSON.stringify(%s) === %q`, rowsJS, w), chromedp.WithPollingTimeout(stepTimeout)))
+	_, err := chromedp.Run(ctx, pollJS(fmt.Sprintf(`JSON.stringify(%s) === %q`, rowsJS, w)))
 	if err != nil {
 		got, _ := chromedp.Run(e.tab, chromedp.Evaluate[[]string](rowsJS))
 		t.Fatalf("token rows: got %q, want %q (%v)", got, want, err)
