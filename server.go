@@ -31,6 +31,7 @@ import (
 	"github.com/latchkeyhq/latchkey/ent/apitoken"
 	"github.com/latchkeyhq/latchkey/internal/admin"
 	"github.com/latchkeyhq/latchkey/internal/config"
+	"github.com/latchkeyhq/latchkey/internal/dbtx"
 	"github.com/latchkeyhq/latchkey/internal/flush"
 	"github.com/latchkeyhq/latchkey/internal/httpserver"
 	"github.com/latchkeyhq/latchkey/internal/secret"
@@ -145,7 +146,7 @@ func mintToken(args []string) error {
 	// Like a mutation, the change runs again if it loses a conflict (Galera).
 	var created *admin.TokenWithSecret
 	err = (&txretry.Policy{}).Do(ctx, func(ctx context.Context) error {
-		tx, err := store.BeginChange(ctx, st.Client, svc.Locking)
+		tx, err := dbtx.Begin(ctx, st.Client, svc.Locking)
 		if err != nil {
 			return err
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/latchkeyhq/latchkey/ent"
 	"github.com/latchkeyhq/latchkey/internal/admin"
 	"github.com/latchkeyhq/latchkey/internal/authz"
+	"github.com/latchkeyhq/latchkey/internal/dbtx"
 	"github.com/latchkeyhq/latchkey/internal/store"
 )
 
@@ -39,7 +40,7 @@ const (
 
 // inTx runs fn in a change transaction, committing when it succeeds.
 func (l *Lifecycle) inTx(ctx context.Context, fn func(ctx context.Context) error) error {
-	tx, err := store.BeginChange(ctx, l.Store.Client, l.Store.Dialect == dialect.MySQL)
+	tx, err := dbtx.Begin(ctx, l.Store.Client, l.Store.Dialect == dialect.MySQL)
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/latchkeyhq/latchkey/ent"
 	"github.com/latchkeyhq/latchkey/ent/apitoken"
 	"github.com/latchkeyhq/latchkey/internal/admin"
+	"github.com/latchkeyhq/latchkey/internal/dbtx"
 	"github.com/latchkeyhq/latchkey/internal/gqlerr"
 	"github.com/latchkeyhq/latchkey/internal/perm"
 )
@@ -58,7 +59,7 @@ func Seed(ctx context.Context, client *ent.Client, svc *admin.Service, bootstrap
 			return addSystemContentTypes(ctx, client, svc)
 		}
 		// svc locks rows exactly when the database is MySQL.
-		tx, err := BeginChange(ctx, client, svc.Locking)
+		tx, err := dbtx.Begin(ctx, client, svc.Locking)
 		if err != nil {
 			return err
 		}

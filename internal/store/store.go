@@ -213,18 +213,11 @@ func foldPersonaNames(ctx context.Context, client *ent.Client) error {
 // internal/admin takes, every check a mutation makes sees what concurrent
 // mutations committed, instead of a snapshot from before they did.
 func (s *Store) OpenTx(ctx context.Context) (context.Context, driver.Tx, error) {
-	tx, err := BeginChange(ctx, s.Causal, s.Dialect == dialect.MySQL)
+	tx, err := dbtx.Begin(ctx, s.Causal, s.Dialect == dialect.MySQL)
 	if err != nil {
 		return nil, nil, err
 	}
 	return ent.NewContext(ent.NewTxContext(ctx, tx), tx.Client()), tx, nil
-}
-
-// BeginChange opens the transaction of a change made through internal/admin
-// (a mutation, seeding, mint-token). On MySQL (mysql true) it reads committed
-// data, so that its plain reads agree with the rows its locking reads see.
-func BeginChange(ctx context.Context, client *ent.Client, mysql bool) (*ent.Tx, error) {
-	return dbtx.Begin(ctx, client, mysql)
 }
 
 // Close releases the database.

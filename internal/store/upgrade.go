@@ -7,6 +7,7 @@ import (
 	"github.com/latchkeyhq/latchkey/ent"
 	"github.com/latchkeyhq/latchkey/ent/contenttype"
 	"github.com/latchkeyhq/latchkey/internal/admin"
+	"github.com/latchkeyhq/latchkey/internal/dbtx"
 	"github.com/latchkeyhq/latchkey/internal/gqlerr"
 )
 
@@ -26,7 +27,7 @@ func addSystemContentTypes(ctx context.Context, client *ent.Client, svc *admin.S
 		if !ent.IsNotFound(err) {
 			return err
 		}
-		tx, err := BeginChange(ctx, client, svc.Locking)
+		tx, err := dbtx.Begin(ctx, client, svc.Locking)
 		if err != nil {
 			return err
 		}
