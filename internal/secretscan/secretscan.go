@@ -12,7 +12,6 @@ import (
 	"crypto/elliptic"
 	"crypto/sha256"
 	"crypto/x509"
-	"database/sql"
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
@@ -28,6 +27,7 @@ import (
 
 	"github.com/latchkeyhq/latchkey/ent"
 	"github.com/latchkeyhq/latchkey/internal/admin"
+	"github.com/latchkeyhq/latchkey/internal/dbtx"
 )
 
 // Limits of one report.
@@ -179,11 +179,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // report revokes every matched token in one transaction.
 func (h *Handler) report(ctx context.Context, keyID string, items []Item) ([]Answer, error) {
-	var opts *sql.TxOptions
-	if h.MySQL {
-		opts = &sql.TxOptions{Isolation: sql.LevelReadCommitted}
-	}
-	tx, err := h.Client.BeginTx(ctx, opts)
+	tx, err := dbtx.Begin(ctx, h.Client, h.MySQL)
 	if err != nil {
 		return nil, err
 	}

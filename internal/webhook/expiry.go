@@ -8,6 +8,7 @@ import (
 	"github.com/latchkeyhq/latchkey/ent"
 	"github.com/latchkeyhq/latchkey/ent/apitoken"
 	"github.com/latchkeyhq/latchkey/ent/tokennotice"
+	"github.com/latchkeyhq/latchkey/internal/dbtx"
 	"github.com/latchkeyhq/latchkey/internal/events"
 )
 
@@ -97,7 +98,7 @@ func (w *Worker) SweepExpiry(ctx context.Context) error {
 
 // notice writes one notice row and its event in one transaction.
 func (w *Worker) notice(ctx context.Context, t *ent.APIToken, kind string, days int, now time.Time) error {
-	tx, err := w.Client.BeginTx(ctx, w.txOptions())
+	tx, err := dbtx.Begin(ctx, w.Client, w.MySQL)
 	if err != nil {
 		return err
 	}

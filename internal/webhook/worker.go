@@ -3,7 +3,6 @@ package webhook
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -400,13 +399,4 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n]
-}
-
-// txOptions are the options of the sweeps' transactions: READ COMMITTED
-// on MySQL, as for mutations.
-func (w *Worker) txOptions() *sql.TxOptions {
-	if w.MySQL {
-		return &sql.TxOptions{Isolation: sql.LevelReadCommitted}
-	}
-	return nil
 }
