@@ -8654,7 +8654,7 @@ func (m *RetiredSecretMutation) TokenID() (r string, exists bool) {
 // OldTokenID returns the old "token_id" field's value of the RetiredSecret entity.
 // If the RetiredSecret object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *RetiredSecretMutation) OldTokenID(ctx context.Context) (v string, err error) {
+func (m *RetiredSecretMutation) OldTokenID(ctx context.Context) (v *string, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldTokenID is only allowed on UpdateOne operations")
 	}
@@ -8668,9 +8668,22 @@ func (m *RetiredSecretMutation) OldTokenID(ctx context.Context) (v string, err e
 	return oldValue.TokenID, nil
 }
 
+// ClearTokenID clears the value of the "token_id" field.
+func (m *RetiredSecretMutation) ClearTokenID() {
+	m.token = nil
+	m.clearedFields[retiredsecret.FieldTokenID] = struct{}{}
+}
+
+// TokenIDCleared returns if the "token_id" field was cleared in this mutation.
+func (m *RetiredSecretMutation) TokenIDCleared() bool {
+	_, ok := m.clearedFields[retiredsecret.FieldTokenID]
+	return ok
+}
+
 // ResetTokenID resets all changes to the "token_id" field.
 func (m *RetiredSecretMutation) ResetTokenID() {
 	m.token = nil
+	delete(m.clearedFields, retiredsecret.FieldTokenID)
 }
 
 // SetSecretHash sets the "secret_hash" field.
@@ -8753,7 +8766,7 @@ func (m *RetiredSecretMutation) ClearToken() {
 
 // TokenCleared reports if the "token" edge to the APIToken entity was cleared.
 func (m *RetiredSecretMutation) TokenCleared() bool {
-	return m.clearedtoken
+	return m.TokenIDCleared() || m.clearedtoken
 }
 
 // TokenIDs returns the "token" edge IDs in the mutation.
@@ -8904,7 +8917,11 @@ func (m *RetiredSecretMutation) AddField(name string, value ent.Value) error {
 // ClearedFields returns all nullable fields that were cleared during this
 // mutation.
 func (m *RetiredSecretMutation) ClearedFields() []string {
-	return nil
+	var fields []string
+	if m.FieldCleared(retiredsecret.FieldTokenID) {
+		fields = append(fields, retiredsecret.FieldTokenID)
+	}
+	return fields
 }
 
 // FieldCleared returns a boolean indicating if a field with the given name was
@@ -8917,6 +8934,11 @@ func (m *RetiredSecretMutation) FieldCleared(name string) bool {
 // ClearField clears the value of the field with the given name. It returns an
 // error if the field is not defined in the schema.
 func (m *RetiredSecretMutation) ClearField(name string) error {
+	switch name {
+	case retiredsecret.FieldTokenID:
+		m.ClearTokenID()
+		return nil
+	}
 	return fmt.Errorf("unknown RetiredSecret nullable field %s", name)
 }
 

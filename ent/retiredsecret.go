@@ -19,7 +19,7 @@ type RetiredSecret struct {
 	// ID of the ent.
 	ID int `json:"id,omitempty"`
 	// TokenID holds the value of the "token_id" field.
-	TokenID string `json:"token_id,omitempty"`
+	TokenID *string `json:"token_id,omitempty"`
 	// SecretHash holds the value of the "secret_hash" field.
 	SecretHash string `json:"-"`
 	// RetiredAt holds the value of the "retired_at" field.
@@ -88,7 +88,8 @@ func (_m *RetiredSecret) assignValues(columns []string, values []any) error {
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field token_id", values[i])
 			} else if value.Valid {
-				_m.TokenID = value.String
+				_m.TokenID = new(string)
+				*_m.TokenID = value.String
 			}
 		case retiredsecret.FieldSecretHash:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -143,8 +144,10 @@ func (_m *RetiredSecret) String() string {
 	var builder strings.Builder
 	builder.WriteString("RetiredSecret(")
 	builder.WriteString(fmt.Sprintf("id=%v, ", _m.ID))
-	builder.WriteString("token_id=")
-	builder.WriteString(_m.TokenID)
+	if v := _m.TokenID; v != nil {
+		builder.WriteString("token_id=")
+		builder.WriteString(*v)
+	}
 	builder.WriteString(", ")
 	builder.WriteString("secret_hash=<sensitive>")
 	builder.WriteString(", ")

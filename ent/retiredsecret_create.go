@@ -27,6 +27,14 @@ func (_c *RetiredSecretCreate) SetTokenID(v string) *RetiredSecretCreate {
 	return _c
 }
 
+// SetNillableTokenID sets the "token_id" field if the given value is not nil.
+func (_c *RetiredSecretCreate) SetNillableTokenID(v *string) *RetiredSecretCreate {
+	if v != nil {
+		_c.SetTokenID(*v)
+	}
+	return _c
+}
+
 // SetSecretHash sets the "secret_hash" field.
 func (_c *RetiredSecretCreate) SetSecretHash(v string) *RetiredSecretCreate {
 	_c.mutation.SetSecretHash(v)
@@ -78,9 +86,6 @@ func (_c *RetiredSecretCreate) ExecX(ctx context.Context) {
 
 // check runs all checks and user-defined validators on the builder.
 func (_c *RetiredSecretCreate) check() error {
-	if _, ok := _c.mutation.TokenID(); !ok {
-		return &ValidationError{Name: "token_id", err: errors.New(`ent: missing required field "RetiredSecret.token_id"`)}
-	}
 	if v, ok := _c.mutation.TokenID(); ok {
 		if err := retiredsecret.TokenIDValidator(v); err != nil {
 			return &ValidationError{Name: "token_id", err: fmt.Errorf(`ent: validator failed for field "RetiredSecret.token_id": %w`, err)}
@@ -96,9 +101,6 @@ func (_c *RetiredSecretCreate) check() error {
 	}
 	if _, ok := _c.mutation.RetiredAt(); !ok {
 		return &ValidationError{Name: "retired_at", err: errors.New(`ent: missing required field "RetiredSecret.retired_at"`)}
-	}
-	if len(_c.mutation.TokenIDs()) == 0 {
-		return &ValidationError{Name: "token", err: errors.New(`ent: missing required edge "RetiredSecret.token"`)}
 	}
 	return nil
 }
@@ -148,7 +150,7 @@ func (_c *RetiredSecretCreate) createSpec() (*RetiredSecret, *sqlgraph.CreateSpe
 		for _, k := range nodes {
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}
-		_node.TokenID = nodes[0]
+		_node.TokenID = &nodes[0]
 		_spec.Edges = append(_spec.Edges, edge)
 	}
 	return _node, _spec

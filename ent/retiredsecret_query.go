@@ -416,7 +416,10 @@ func (_q *RetiredSecretQuery) loadToken(ctx context.Context, query *APITokenQuer
 	ids := make([]string, 0, len(nodes))
 	nodeids := make(map[string][]*RetiredSecret)
 	for i := range nodes {
-		fk := nodes[i].TokenID
+		if nodes[i].TokenID == nil {
+			continue
+		}
+		fk := *nodes[i].TokenID
 		if _, ok := nodeids[fk]; !ok {
 			ids = append(ids, fk)
 		}

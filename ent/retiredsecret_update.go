@@ -10,6 +10,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/latchkeyhq/latchkey/ent/apitoken"
 	"github.com/latchkeyhq/latchkey/ent/predicate"
 	"github.com/latchkeyhq/latchkey/ent/retiredsecret"
 )
@@ -27,9 +28,40 @@ func (_u *RetiredSecretUpdate) Where(ps ...predicate.RetiredSecret) *RetiredSecr
 	return _u
 }
 
+// SetTokenID sets the "token_id" field.
+func (_u *RetiredSecretUpdate) SetTokenID(v string) *RetiredSecretUpdate {
+	_u.mutation.SetTokenID(v)
+	return _u
+}
+
+// SetNillableTokenID sets the "token_id" field if the given value is not nil.
+func (_u *RetiredSecretUpdate) SetNillableTokenID(v *string) *RetiredSecretUpdate {
+	if v != nil {
+		_u.SetTokenID(*v)
+	}
+	return _u
+}
+
+// ClearTokenID clears the value of the "token_id" field.
+func (_u *RetiredSecretUpdate) ClearTokenID() *RetiredSecretUpdate {
+	_u.mutation.ClearTokenID()
+	return _u
+}
+
+// SetToken sets the "token" edge to the APIToken entity.
+func (_u *RetiredSecretUpdate) SetToken(v *APIToken) *RetiredSecretUpdate {
+	return _u.SetTokenID(v.ID)
+}
+
 // Mutation returns the RetiredSecretMutation object of the builder.
 func (_u *RetiredSecretUpdate) Mutation() *RetiredSecretMutation {
 	return _u.mutation
+}
+
+// ClearToken clears the "token" edge to the APIToken entity.
+func (_u *RetiredSecretUpdate) ClearToken() *RetiredSecretUpdate {
+	_u.mutation.ClearToken()
+	return _u
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -61,8 +93,10 @@ func (_u *RetiredSecretUpdate) ExecX(ctx context.Context) {
 
 // check runs all checks and user-defined validators on the builder.
 func (_u *RetiredSecretUpdate) check() error {
-	if _u.mutation.TokenCleared() && len(_u.mutation.TokenIDs()) > 0 {
-		return errors.New(`ent: clearing a required unique edge "RetiredSecret.token"`)
+	if v, ok := _u.mutation.TokenID(); ok {
+		if err := retiredsecret.TokenIDValidator(v); err != nil {
+			return &ValidationError{Name: "token_id", err: fmt.Errorf(`ent: validator failed for field "RetiredSecret.token_id": %w`, err)}
+		}
 	}
 	return nil
 }
@@ -78,6 +112,35 @@ func (_u *RetiredSecretUpdate) sqlSave(ctx context.Context) (_node int, err erro
 				ps[i](selector)
 			}
 		}
+	}
+	if _u.mutation.TokenCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   retiredsecret.TokenTable,
+			Columns: []string{retiredsecret.TokenColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(apitoken.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.TokenIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   retiredsecret.TokenTable,
+			Columns: []string{retiredsecret.TokenColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(apitoken.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -99,9 +162,40 @@ type RetiredSecretUpdateOne struct {
 	mutation *RetiredSecretMutation
 }
 
+// SetTokenID sets the "token_id" field.
+func (_u *RetiredSecretUpdateOne) SetTokenID(v string) *RetiredSecretUpdateOne {
+	_u.mutation.SetTokenID(v)
+	return _u
+}
+
+// SetNillableTokenID sets the "token_id" field if the given value is not nil.
+func (_u *RetiredSecretUpdateOne) SetNillableTokenID(v *string) *RetiredSecretUpdateOne {
+	if v != nil {
+		_u.SetTokenID(*v)
+	}
+	return _u
+}
+
+// ClearTokenID clears the value of the "token_id" field.
+func (_u *RetiredSecretUpdateOne) ClearTokenID() *RetiredSecretUpdateOne {
+	_u.mutation.ClearTokenID()
+	return _u
+}
+
+// SetToken sets the "token" edge to the APIToken entity.
+func (_u *RetiredSecretUpdateOne) SetToken(v *APIToken) *RetiredSecretUpdateOne {
+	return _u.SetTokenID(v.ID)
+}
+
 // Mutation returns the RetiredSecretMutation object of the builder.
 func (_u *RetiredSecretUpdateOne) Mutation() *RetiredSecretMutation {
 	return _u.mutation
+}
+
+// ClearToken clears the "token" edge to the APIToken entity.
+func (_u *RetiredSecretUpdateOne) ClearToken() *RetiredSecretUpdateOne {
+	_u.mutation.ClearToken()
+	return _u
 }
 
 // Where appends a list predicates to the RetiredSecretUpdate builder.
@@ -146,8 +240,10 @@ func (_u *RetiredSecretUpdateOne) ExecX(ctx context.Context) {
 
 // check runs all checks and user-defined validators on the builder.
 func (_u *RetiredSecretUpdateOne) check() error {
-	if _u.mutation.TokenCleared() && len(_u.mutation.TokenIDs()) > 0 {
-		return errors.New(`ent: clearing a required unique edge "RetiredSecret.token"`)
+	if v, ok := _u.mutation.TokenID(); ok {
+		if err := retiredsecret.TokenIDValidator(v); err != nil {
+			return &ValidationError{Name: "token_id", err: fmt.Errorf(`ent: validator failed for field "RetiredSecret.token_id": %w`, err)}
+		}
 	}
 	return nil
 }
@@ -180,6 +276,35 @@ func (_u *RetiredSecretUpdateOne) sqlSave(ctx context.Context) (_node *RetiredSe
 				ps[i](selector)
 			}
 		}
+	}
+	if _u.mutation.TokenCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   retiredsecret.TokenTable,
+			Columns: []string{retiredsecret.TokenColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(apitoken.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.TokenIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   retiredsecret.TokenTable,
+			Columns: []string{retiredsecret.TokenColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(apitoken.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_node = &RetiredSecret{config: _u.config}
 	_spec.Assign = _node.assignValues

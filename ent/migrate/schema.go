@@ -334,7 +334,7 @@ var (
 		{Name: "id", Type: field.TypeInt, Increment: true},
 		{Name: "secret_hash", Type: field.TypeString, Unique: true, Size: 64},
 		{Name: "retired_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
-		{Name: "token_id", Type: field.TypeString, Size: 32},
+		{Name: "token_id", Type: field.TypeString, Nullable: true, Size: 32},
 	}
 	// RetiredSecretsTable holds the schema information for the "retired_secrets" table.
 	RetiredSecretsTable = &schema.Table{
@@ -346,7 +346,7 @@ var (
 				Symbol:     "retired_secrets_api_tokens_token",
 				Columns:    []*schema.Column{RetiredSecretsColumns[3]},
 				RefColumns: []*schema.Column{APITokensColumns[0]},
-				OnDelete:   schema.Cascade,
+				OnDelete:   schema.SetNull,
 			},
 		},
 		Indexes: []*schema.Index{

@@ -125,6 +125,16 @@ func TokenIDHasSuffix(v string) predicate.RetiredSecret {
 	return predicate.RetiredSecret(sql.FieldHasSuffix(FieldTokenID, v))
 }
 
+// TokenIDIsNil applies the IsNil predicate on the "token_id" field.
+func TokenIDIsNil() predicate.RetiredSecret {
+	return predicate.RetiredSecret(sql.FieldIsNull(FieldTokenID))
+}
+
+// TokenIDNotNil applies the NotNil predicate on the "token_id" field.
+func TokenIDNotNil() predicate.RetiredSecret {
+	return predicate.RetiredSecret(sql.FieldNotNull(FieldTokenID))
+}
+
 // TokenIDEqualFold applies the EqualFold predicate on the "token_id" field.
 func TokenIDEqualFold(v string) predicate.RetiredSecret {
 	return predicate.RetiredSecret(sql.FieldEqualFold(FieldTokenID, v))

@@ -29,13 +29,17 @@ import (
 // RetiredKeep is how many rotated-away secrets are remembered per token.
 const RetiredKeep = 20
 
-// selfRotationGrant checks that a caller allowing a new token to rotate
-// itself could change that flag later: it needs api-token:update.
+// selfRotationGrant checks that a caller allowing a token to rotate itself
+// holds what that gives: rolling a secret is api-token:regenerate, and the
+// flag is changed with api-token:update. Without the first, a token with
+// api-token:update could grant itself a new power (set the flag on itself,
+// then rotate) in one request.
 func selfRotationGrant(c *authz.Principal, allow *bool) error {
-	if c == nil || allow == nil || !*allow || c.Can(updateToken.ContentType, updateToken.Action) {
+	if c == nil || allow == nil || !*allow ||
+		c.Can(updateToken.ContentType, updateToken.Action) && c.Can(regenerateToken.ContentType, regenerateToken.Action) {
 		return nil
 	}
-	return gqlerr.Field(gqlerr.Forbidden, "allowSelfRotation", "allowing a token to rotate itself needs api-token:update")
+	return gqlerr.Field(gqlerr.Forbidden, "allowSelfRotation", "allowing a token to rotate itself needs api-token:update and api-token:regenerate")
 }
 
 // RotateViewerToken gives the caller's own token a new secret. The token
@@ -160,7 +164,10 @@ func (s *Service) RevokeReused(ctx context.Context, hash string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	family := []string{r.TokenID}
+	if r.TokenID == nil {
+		return 0, nil // its token was deleted: nothing left to revoke
+	}
+	family := []string{*r.TokenID}
 	revoked := 0
 	for _, id := range family {
 		t, err := locked(s, db(ctx).APIToken.Query().Where(apitoken.ID(id))).Only(ctx)
@@ -170,7 +177,7 @@ func (s *Service) RevokeReused(ctx context.Context, hash string) (int, error) {
 		if err != nil {
 			return revoked, err
 		}
-		if id == r.TokenID && reuseExcused(t, hash, now) {
+		if id == *r.TokenID && reuseExcused(t, hash, now) {
 			return revoked, nil
 		}
 		n, err := s.revokeIf(ctx, t, now)

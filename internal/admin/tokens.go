@@ -275,6 +275,9 @@ func (s *Service) UpdateToken(ctx context.Context, id string, in UpdateTokenInpu
 		changes = append(changes, "persona")
 	}
 	if in.AllowSelfRotation != nil {
+		if err := selfRotationGrant(c, in.AllowSelfRotation); err != nil {
+			return nil, err
+		}
 		upd.SetAllowSelfRotation(*in.AllowSelfRotation)
 		changes = append(changes, "allowSelfRotation")
 	}
