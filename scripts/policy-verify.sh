@@ -55,10 +55,16 @@ run() { # run SECRET: prints wrk's requests per second
 }
 run "$PLAIN" >/dev/null # warm-up
 echo "round  no-policy req/s  policy req/s  ratio"
+ratios=()
 for r in $(seq 1 "$ROUNDS"); do
   a=$(run "$PLAIN")
   b=$(run "$POLICY")
-  echo "$r  $a  $b  $(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.3f", b / a }')"
+  ratio=$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.3f", b / a }')
+  ratios+=("$ratio")
+  echo "$r  $a  $b  $ratio"
 done
+printf '%s\n' "${ratios[@]}" | sort -n | awk '{ v[NR] = $1; s += $1 } END {
+  m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+  printf "ratio: median %.3f, mean %.3f over %d rounds\n", m, s / NR, NR }'
 codes=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $POLICY" "${BASE}/auth/verify?contentType=api-token&action=read")
 echo "policy token still allowed after the runs: HTTP $codes"

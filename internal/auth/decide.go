@@ -9,6 +9,7 @@ import (
 
 	"github.com/latchkeyhq/latchkey/internal/authz"
 	"github.com/latchkeyhq/latchkey/internal/credits"
+	"github.com/latchkeyhq/latchkey/internal/header"
 	"github.com/latchkeyhq/latchkey/internal/limits"
 	"github.com/latchkeyhq/latchkey/internal/perm"
 	"github.com/latchkeyhq/latchkey/internal/policy"
@@ -148,16 +149,30 @@ func Seconds(d time.Duration) int {
 	return int(math.Ceil(d.Seconds()))
 }
 
+// The IETF rate-limit fields (draft-ietf-httpapi-ratelimit-headers), in
+// the canonical form http.Header keeps them in.
+const (
+	HeaderRateLimitLimit     = "Ratelimit-Limit"
+	HeaderRateLimitRemaining = "Ratelimit-Remaining"
+	HeaderRateLimitReset     = "Ratelimit-Reset"
+)
+
 // SetRateLimitHeaders writes the IETF RateLimit-Limit, -Remaining and
-// -Reset fields (draft-ietf-httpapi-ratelimit-headers) of the limit a
-// decision reports, when one applies.
+// -Reset fields of the limit a decision reports, when one applies.
 func (d *Decision) SetRateLimitHeaders(h http.Header) {
+	var b header.Batch
+	d.AddRateLimitFields(&b)
+	b.Write(h)
+}
+
+// AddRateLimitFields adds the fields SetRateLimitHeaders writes to b.
+func (d *Decision) AddRateLimitFields(b *header.Batch) {
 	if d.Limit.Name == "" {
 		return
 	}
-	h.Set("RateLimit-Limit", strconv.Itoa(d.Limit.Limit))
-	h.Set("RateLimit-Remaining", strconv.FormatInt(d.Limit.Remaining, 10))
-	h.Set("RateLimit-Reset", strconv.Itoa(Seconds(d.Limit.Reset.Sub(d.Now))))
+	b.Int(HeaderRateLimitLimit, int64(d.Limit.Limit))
+	b.Int(HeaderRateLimitRemaining, d.Limit.Remaining)
+	b.Int(HeaderRateLimitReset, int64(Seconds(d.Limit.Reset.Sub(d.Now))))
 }
 
 // Single is the query of one permission (/auth/verify).

@@ -47,7 +47,7 @@ type Ledger struct {
 	// asks the database again (other instances may return leases).
 	Retry time.Duration
 
-	mu     sync.Mutex
+	mu     sync.RWMutex // the map only: lookups of known leases share it
 	leases map[string]*lease
 	// Leases counts lease transactions, Returns returned leases: tests.
 	Leases  atomic.Int64
@@ -59,26 +59,59 @@ func New(client *ent.Client, locking bool, origin string, changed func(kind, ref
 	return &Ledger{Client: client, Locking: locking, Origin: origin, Changed: changed, Retry: retry, leases: map[string]*lease{}}
 }
 
+// lease is one token's credits held by this instance. mu guards every
+// change but one: a request spending from credits already held takes them
+// with a compare-and-swap on left (Take's fast path), so that the
+// connections of one busy token do not queue on mu. Every other change of
+// left is atomic too (a Swap when a lease is returned), so each credit is
+// either spent or returned, never both.
 type lease struct {
 	mu    sync.Mutex
-	epoch int64
-	left  int64 // credits held by this instance
+	epoch atomic.Int64 // written under mu
+	left  atomic.Int64 // credits held by this instance
 	// balance is the token's balance in the database after this
-	// instance's last lease: with left, what the answers report.
-	balance int64
+	// instance's last lease: with left, what the answers report. Written
+	// under mu.
+	balance atomic.Int64
 	known   bool
 	// retryAt: no credits were left; no lease is tried before then.
 	retryAt time.Time
-	next    time.Time // the next refill, as the database said at the last lease
-	used    int64     // spent since the last flush
-	last    int64     // spent in the interval before
+	next    time.Time    // the next refill, as the database said at the last lease
+	used    atomic.Int64 // spent since the last flush
+	last    int64        // spent in the interval before
+	// dropped: Flush forgot this lease (idle and empty). A request that
+	// found it before must look again, or what it leases would be held
+	// where no flush returns it.
+	dropped bool
+}
+
+// spend takes cost credits out of what is held when at least need are
+// there, without the lock. It reports what is left after.
+func (ls *lease) spend(cost, need int64) (int64, bool) {
+	for {
+		v := ls.left.Load()
+		if v < need {
+			return v, false
+		}
+		if ls.left.CompareAndSwap(v, v-cost) {
+			ls.used.Add(cost)
+			return v - cost, true
+		}
+	}
 }
 
 func (l *Ledger) lease(id string) *lease {
-	l.mu.Lock()
+	l.mu.RLock()
 	ls, ok := l.leases[id]
+	l.mu.RUnlock()
+	if ok {
+		return ls
+	}
+	l.mu.Lock()
+	ls, ok = l.leases[id]
 	if !ok {
-		ls = &lease{epoch: -1}
+		ls = &lease{}
+		ls.epoch.Store(-1)
 		l.leases[id] = ls
 	}
 	l.mu.Unlock()
@@ -99,27 +132,45 @@ type Outcome struct {
 // at now. dry only tells whether they are there. An error means the
 // database could not lease: the request cannot be decided.
 func (l *Ledger) Take(ctx context.Context, id string, c *policy.Credits, cost int64, now time.Time, dry bool) (Outcome, error) {
-	ls := l.lease(id)
-	ls.mu.Lock()
-	defer ls.mu.Unlock()
-	if c.Epoch > ls.epoch {
-		// The balance was set anew (or this instance never leased): what
-		// was held belongs to an older balance.
-		ls.epoch, ls.left, ls.known, ls.retryAt = c.Epoch, 0, false, time.Time{}
+	for {
+		if o, again, err := l.take(ctx, id, l.lease(id), c, cost, now, dry); !again {
+			return o, err
+		}
 	}
-	if !ls.known {
-		bal, _, _ := c.Refilled(now)
-		ls.balance = bal
-	}
+}
+
+// take is Take on lease ls; again: ls was dropped meanwhile, look it up anew.
+func (l *Ledger) take(ctx context.Context, id string, ls *lease, c *policy.Credits, cost int64, now time.Time, dry bool) (o Outcome, again bool, err error) {
 	// A cost of 0 checks without spending, but still needs a credit left:
 	// "may this token be used now?" is no at zero.
 	need := max(cost, 1)
-	if ls.left >= need {
-		if !dry {
-			ls.left -= cost
-			ls.used += cost
+	if !dry && c.Epoch <= ls.epoch.Load() {
+		if left, ok := ls.spend(cost, need); ok {
+			return Outcome{Allowed: true, Remaining: left + ls.balance.Load()}, false, nil
 		}
-		return Outcome{Allowed: true, Remaining: ls.left + ls.balance}, nil
+	}
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	if ls.dropped {
+		return Outcome{}, true, nil
+	}
+	if c.Epoch > ls.epoch.Load() {
+		// The balance was set anew (or this instance never leased): what
+		// was held belongs to an older balance.
+		ls.epoch.Store(c.Epoch)
+		ls.left.Store(0)
+		ls.known, ls.retryAt = false, time.Time{}
+	}
+	if !ls.known {
+		bal, _, _ := c.Refilled(now)
+		ls.balance.Store(bal)
+	}
+	if !dry {
+		if left, ok := ls.spend(cost, need); ok {
+			return Outcome{Allowed: true, Remaining: left + ls.balance.Load()}, false, nil
+		}
+	} else if left := ls.left.Load(); left >= need {
+		return Outcome{Allowed: true, Remaining: left + ls.balance.Load()}, false, nil
 	}
 	next, _ := c.NextRefill()
 	if ls.known {
@@ -128,37 +179,37 @@ func (l *Ledger) Take(ctx context.Context, id string, c *policy.Credits, cost in
 	if dry {
 		bal, _, _ := c.Refilled(now)
 		if ls.known {
-			bal = ls.balance
+			bal = ls.balance.Load()
 		}
-		return Outcome{Allowed: ls.left+bal >= need, Remaining: ls.left + bal, RetryAt: next}, nil
+		left := ls.left.Load()
+		return Outcome{Allowed: left+bal >= need, Remaining: left + bal, RetryAt: next}, false, nil
 	}
 	if now.Before(ls.retryAt) {
-		return Outcome{Remaining: ls.left + ls.balance, RetryAt: next}, nil
+		return Outcome{Remaining: ls.left.Load() + ls.balance.Load(), RetryAt: next}, false, nil
 	}
 	unlimited, err := l.refill(ctx, id, ls, need, now)
 	if err != nil {
-		return Outcome{}, err
+		return Outcome{}, false, err
 	}
 	if unlimited {
-		return Outcome{Allowed: true, Remaining: -1}, nil
+		return Outcome{Allowed: true, Remaining: -1}, false, nil
 	}
-	if ls.left < need {
+	left, ok := ls.spend(cost, need)
+	if !ok {
 		ls.retryAt = now.Add(l.Retry)
 		if !ls.next.IsZero() && ls.next.Before(ls.retryAt) {
 			ls.retryAt = ls.next
 		}
-		return Outcome{Remaining: ls.left + ls.balance, RetryAt: ls.next}, nil
+		return Outcome{Remaining: left + ls.balance.Load(), RetryAt: ls.next}, false, nil
 	}
-	ls.left -= cost
-	ls.used += cost
-	return Outcome{Allowed: true, Remaining: ls.left + ls.balance}, nil
+	return Outcome{Allowed: true, Remaining: left + ls.balance.Load()}, false, nil
 }
 
 // block is how many credits to lease: enough for about two intervals of
 // this instance's recent use (at least 16), never more than a quarter of
 // the balance (so that other instances find some), never less than need.
 func block(ls *lease, balance, need int64) int64 {
-	b := max(16, 2*max(ls.used, ls.last))
+	b := max(16, 2*max(ls.used.Load(), ls.last))
 	b = min(b, (balance+3)/4)
 	return min(max(b, need), balance)
 }
@@ -206,17 +257,19 @@ func (l *Ledger) refill(ctx context.Context, id string, ls *lease, cost int64, n
 			reset = true
 		}
 	}
-	if c.Epoch > ls.epoch {
-		ls.epoch, ls.left = c.Epoch, 0
+	if c.Epoch > ls.epoch.Load() {
+		ls.epoch.Store(c.Epoch)
+		ls.left.Store(0)
 	}
-	need := cost - ls.left
+	need := cost - ls.left.Load()
 	take := int64(0)
 	if bal >= need {
 		take = block(ls, bal, need)
 		write = true
 	}
 	if !write {
-		ls.balance, ls.known = bal, true
+		ls.balance.Store(bal)
+		ls.known = true
 		return false, tx.Rollback()
 	}
 	upd.SetCreditsRemaining(bal - take)
@@ -234,8 +287,9 @@ func (l *Ledger) refill(ctx context.Context, id string, ls *lease, cost int64, n
 	if reset && l.Changed != nil {
 		l.Changed(feed.Token, id)
 	}
-	ls.left += take
-	ls.balance, ls.known = bal-take, true
+	ls.left.Add(take)
+	ls.balance.Store(bal - take)
+	ls.known = true
 	return false, nil
 }
 
@@ -254,17 +308,19 @@ func (l *Ledger) Flush(ctx context.Context, all bool) error {
 	var firstErr error
 	for i, ls := range lss {
 		ls.mu.Lock()
-		idle := ls.used == 0
-		ls.last, ls.used = ls.used, 0
-		n, epoch := ls.left, ls.epoch
-		if n == 0 || (!idle && !all) {
-			if n == 0 && idle {
+		ls.last = ls.used.Swap(0)
+		idle := ls.last == 0
+		epoch := ls.epoch.Load()
+		if ls.left.Load() == 0 || (!idle && !all) {
+			if ls.left.Load() == 0 && idle {
 				l.drop(ids[i], ls)
 			}
 			ls.mu.Unlock()
 			continue
 		}
-		ls.left = 0
+		// Swap: a request spending without the lock either got its
+		// credits before this or finds none after.
+		n := ls.left.Swap(0)
 		ls.mu.Unlock()
 		l.Returns.Add(1)
 		_, err := l.Client.APIToken.Update().
@@ -275,15 +331,15 @@ func (l *Ledger) Flush(ctx context.Context, all bool) error {
 				firstErr = err
 			}
 			ls.mu.Lock()
-			if ls.epoch == epoch {
-				ls.left += n
+			if ls.epoch.Load() == epoch {
+				ls.left.Add(n)
 			}
 			ls.mu.Unlock()
 			continue
 		}
 		ls.mu.Lock()
-		if ls.epoch == epoch {
-			ls.balance += n
+		if ls.epoch.Load() == epoch {
+			ls.balance.Add(n)
 		}
 		ls.mu.Unlock()
 	}
@@ -295,6 +351,7 @@ func (l *Ledger) drop(id string, ls *lease) {
 	l.mu.Lock()
 	if l.leases[id] == ls && ls.retryAt.IsZero() {
 		delete(l.leases, id)
+		ls.dropped = true
 	}
 	l.mu.Unlock()
 }
@@ -307,7 +364,5 @@ func (l *Ledger) Held(id string) int64 {
 	if !ok {
 		return 0
 	}
-	ls.mu.Lock()
-	defer ls.mu.Unlock()
-	return ls.left
+	return ls.left.Load()
 }

@@ -1,9 +1,8 @@
 package httpserver
 
 import (
-	"net/http"
-
 	"github.com/latchkeyhq/latchkey/internal/authz"
+	"github.com/latchkeyhq/latchkey/internal/header"
 	"github.com/latchkeyhq/latchkey/internal/metadata"
 )
 
@@ -12,14 +11,14 @@ import (
 // a header), and the token's metadata as base64url JSON, or a note that it
 // was left out for its size (internal/metadata). Both were encoded when the
 // token was verified, so a cached verification pays only for the map writes.
-func identityHeaders(h http.Header, p *authz.Principal) {
+func identityHeaders(b *header.Batch, p *authz.Principal) {
 	if id := p.Persona.ExternalID; id != nil {
-		h[metadata.HeaderExternalID] = []string{*id}
+		b.Str(metadata.HeaderExternalID, *id)
 	}
 	switch {
 	case p.MetadataHeader != "":
-		h[metadata.HeaderMetadata] = []string{p.MetadataHeader}
+		b.Str(metadata.HeaderMetadata, p.MetadataHeader)
 	case p.MetadataOmitted:
-		h[metadata.HeaderMetadataOmitted] = []string{"too-large"}
+		b.Str(metadata.HeaderMetadataOmitted, "too-large")
 	}
 }

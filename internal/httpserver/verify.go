@@ -8,6 +8,7 @@ import (
 
 	"github.com/latchkeyhq/latchkey/internal/auth"
 	"github.com/latchkeyhq/latchkey/internal/gqlerr"
+	"github.com/latchkeyhq/latchkey/internal/header"
 	"github.com/latchkeyhq/latchkey/internal/logthrottle"
 	"github.com/latchkeyhq/latchkey/internal/policy"
 )
@@ -29,7 +30,7 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
 	}
 	// Only the query string: a gateway passes the client's own headers on
 	// to the auth request, and the client must not choose what it spends.
-	cost, ok := parseCost(r.URL.Query().Get("cost"))
+	cost, ok := parseCost(q.Get("cost"))
 	if !ok {
 		s.verifyRefuse(w, http.StatusBadRequest, "cost must be a whole number from 0 to "+strconv.Itoa(policy.MaxCost))
 		return
@@ -43,7 +44,7 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Latchkey-Error", o.Message)
 	}
 	if o.Status != 0 {
-		s.metrics.verify.WithLabelValues(strconv.Itoa(o.Status)).Inc()
+		s.metrics.verify.WithLabelValues(statusLabel(o.Status)).Inc()
 		o.WriteRefusal(w, false)
 		return
 	}
@@ -77,7 +78,7 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
 		} else {
 			auth.CountDecision(s.Usage, p, d)
 		}
-		s.metrics.verify.WithLabelValues(strconv.Itoa(refused.Status)).Inc()
+		s.metrics.verify.WithLabelValues(statusLabel(refused.Status)).Inc()
 		refused.WriteRefusal(w, false)
 		return
 	}
@@ -85,19 +86,29 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
 		p.Used(r.Context())
 	}
 	auth.CountDecision(s.Usage, p, d)
-	d.SetRateLimitHeaders(w.Header())
+	var b header.Batch
+	d.AddRateLimitFields(&b)
 	if d.HasCredits {
-		w.Header().Set("X-Latchkey-Credits-Remaining", strconv.FormatInt(d.Credits, 10))
+		b.Int(headerCreditsRemaining, d.Credits)
 	}
-	w.Header().Set("X-Latchkey-Token-Id", p.Token.ID)
-	w.Header().Set("X-Latchkey-Persona-Id", p.Persona.ID)
-	w.Header().Set("X-Latchkey-Persona", p.Persona.Name)
-	identityHeaders(w.Header(), p)
+	b.Str(headerTokenID, p.Token.ID)
+	b.Str(headerPersonaID, p.Persona.ID)
+	b.Str(headerPersona, p.Persona.Name)
+	identityHeaders(&b, p)
+	b.Write(w.Header())
 	s.verifyAnswer(w, http.StatusOK)
 }
 
+// The identity fields of an allowed answer, in canonical form.
+const (
+	headerCreditsRemaining = "X-Latchkey-Credits-Remaining"
+	headerTokenID          = "X-Latchkey-Token-Id"
+	headerPersonaID        = "X-Latchkey-Persona-Id"
+	headerPersona          = "X-Latchkey-Persona"
+)
+
 func (s *Server) verifyAnswer(w http.ResponseWriter, status int) {
-	s.metrics.verify.WithLabelValues(strconv.Itoa(status)).Inc()
+	s.metrics.verify.WithLabelValues(statusLabel(status)).Inc()
 	w.WriteHeader(status)
 }
 

@@ -180,7 +180,7 @@ func identity(p *authz.Principal) (externalID *string, meta json.RawMessage) {
 }
 
 func (s *Server) verifyAPIError(w http.ResponseWriter, status int, code gqlerr.Code, msg string) {
-	s.metrics.verify.WithLabelValues(strconv.Itoa(status)).Inc()
+	s.metrics.verify.WithLabelValues(statusLabel(status)).Inc()
 	writeJSON(w, status, map[string]any{"error": msg, "code": code})
 }
 

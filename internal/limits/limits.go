@@ -37,7 +37,7 @@ type Limiter struct {
 	Instance string
 	Log      zerolog.Logger
 
-	mu       sync.Mutex
+	mu       sync.RWMutex // the map only: lookups of known subjects share it
 	subjects map[string]*subject
 	pruned   time.Time
 	// Writes and Reads count the statements of Sync and Prime, for tests.
@@ -83,7 +83,9 @@ func (c *counter) used() int64 {
 type subject struct {
 	mu     sync.Mutex
 	counts map[key]*counter
-	primed bool
+	// primed: the other instances' counts were read once. Set under mu,
+	// read without it on every request.
+	primed atomic.Bool
 	// tried is when a failed first read was tried; it is not tried again
 	// on the request path within a second (Sync keeps trying).
 	tried  time.Time
@@ -122,8 +124,14 @@ type Result struct {
 }
 
 func (l *Limiter) subject(id string) *subject {
-	l.mu.Lock()
+	l.mu.RLock()
 	s, ok := l.subjects[id]
+	l.mu.RUnlock()
+	if ok {
+		return s
+	}
+	l.mu.Lock()
+	s, ok = l.subjects[id]
 	if !ok {
 		s = &subject{counts: map[key]*counter{}}
 		l.subjects[id] = s
@@ -151,9 +159,14 @@ func (l *Limiter) Take(ctx context.Context, tokenID string, tokenLimits []policy
 	}
 	r := Result{Allowed: true, Any: ts != nil || ps != nil}
 	tight := 2.0
+	// The counters checked are the ones spent: looked up (and rolled to
+	// now's window) once, while the locks are held.
+	var held [8]*counter
+	counters := held[:0]
 	check := func(s *subject, limits []policy.RateLimit) {
 		for _, lim := range limits {
 			c := s.counter(lim, now)
+			counters = append(counters, c)
 			left := int64(lim.Limit) - c.used() - cost
 			// A cost of 0 checks without spending, but a full window
 			// still refuses: it needs a unit left.
@@ -181,20 +194,17 @@ func (l *Limiter) Take(ctx context.Context, tokenID string, tokenLimits []policy
 		return r
 	}
 	if !dry {
-		spend(ts, tokenLimits, cost, now)
-		spend(ps, personaLimits, cost, now)
+		for _, c := range counters {
+			c.local += cost
+		}
+		if ts != nil {
+			ts.dirty = true
+		}
+		if ps != nil {
+			ps.dirty = true
+		}
 	}
 	return r
-}
-
-func spend(s *subject, limits []policy.RateLimit, cost int64, now time.Time) {
-	if s == nil {
-		return
-	}
-	for _, lim := range limits {
-		s.counter(lim, now).local += cost
-	}
-	s.dirty = true
 }
 
 // Refund gives back what Take spent at now, when the request was refused
@@ -242,15 +252,15 @@ func (l *Limiter) Peek(tokenID string, tokenLimits []policy.RateLimit, personaID
 // prime reads what every instance has counted of a subject this instance
 // has not seen yet, once.
 func (l *Limiter) prime(ctx context.Context, id string, s *subject, limits []policy.RateLimit, now time.Time) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.primed {
+	if s.primed.Load() {
 		return
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	for _, lim := range limits {
 		s.counter(lim, now)
 	}
-	if s.primed || now.Sub(s.tried) < time.Second && !s.tried.IsZero() {
+	if s.primed.Load() || now.Sub(s.tried) < time.Second && !s.tried.IsZero() {
 		return
 	}
 	rows, err := l.Client.LimitCount.Query().Where(limitcount.Subject(id), limitcount.ExpiresAtGT(now)).All(ctx)
@@ -260,7 +270,7 @@ func (l *Limiter) prime(ctx context.Context, id string, s *subject, limits []pol
 		l.Log.Warn().Err(err).Msg("reading rate-limit counts; deciding on this instance's own until the next sync")
 		return
 	}
-	s.primed = true
+	s.primed.Store(true)
 	s.apply(l.Instance, rows, now)
 }
 
@@ -375,7 +385,7 @@ func (l *Limiter) Sync(ctx context.Context, now time.Time) error {
 			s := liveSubs[id]
 			s.mu.Lock()
 			s.apply(l.Instance, bySubject[id], now)
-			s.primed = true
+			s.primed.Store(true)
 			s.mu.Unlock()
 		}
 	}

@@ -1,0 +1,24 @@
+package httpserver
+
+import (
+	"testing"
+
+	"github.com/latchkeyhq/latchkey/internal/auth"
+	"github.com/latchkeyhq/latchkey/internal/header"
+	"github.com/latchkeyhq/latchkey/internal/metadata"
+)
+
+// header.Batch stores keys as given: every key the answers use must already
+// be in the form http.Header.Set would store it under, or a client's
+// Header.Get would miss it.
+func TestAnswerHeaderKeysAreCanonical(t *testing.T) {
+	for _, k := range []string{
+		auth.HeaderRateLimitLimit, auth.HeaderRateLimitRemaining, auth.HeaderRateLimitReset,
+		headerCreditsRemaining, headerTokenID, headerPersonaID, headerPersona,
+		metadata.HeaderExternalID, metadata.HeaderMetadata, metadata.HeaderMetadataOmitted,
+	} {
+		if !header.Canonical(k) {
+			t.Errorf("%q is not canonical", k)
+		}
+	}
+}
