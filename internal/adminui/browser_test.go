@@ -949,6 +949,10 @@ func TestAdminInBrowser(t *testing.T) {
 	t.Run("dark mode and the contrast of borders and focus rings", func(t *testing.T) { testDarkMode(t, e) })
 	t.Run("the playground opened from the admin", func(t *testing.T) { testPlaygroundFromAdmin(t, e) })
 	t.Run("the forms' own checks refuse what the server refuses, on generated values", func(t *testing.T) { testChecksMirrorTheServer(t, e) })
+	t.Run("policies: the lifecycle policy and the tokens that break it", func(t *testing.T) { testPolicies(t, e) })
+	t.Run("webhooks: endpoints, deliveries and redeliver", func(t *testing.T) { testWebhooks(t, e) })
+	t.Run("bulk revoke: dry run and typed confirmation", func(t *testing.T) { testBulkRevoke(t, e) })
+	t.Run("persona external ID, metadata and rate limits", func(t *testing.T) { testPersonaPolicy(t, e) })
 
 	t.Run("a viewer who may not create sees no create button", func(t *testing.T) {
 		reader := e.createToken(t, map[string]any{

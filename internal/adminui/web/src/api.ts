@@ -73,6 +73,15 @@ export interface Persona {
   name: string;
   avatarURL: string;
   description?: string;
+  externalID?: string | null;
+  metadata?: Record<string, unknown> | null;
+  rateLimits?: RateLimit[];
+}
+/** At most limit units per window of periodSeconds. */
+export interface RateLimit {
+  name: string;
+  limit: number;
+  periodSeconds: number;
 }
 export interface Role {
   id: string;
@@ -174,7 +183,7 @@ export const Q = {
       $withTokens: Boolean = false) {
     personas(first: $first, after: $after, last: $last, before: $before, where: $where, orderBy: $orderBy) {
       totalCount pageInfo { hasNextPage startCursor endCursor }
-      edges { node { id name avatarURL description createdAt
+      edges { node { id name avatarURL description createdAt externalID metadata rateLimits { name limit periodSeconds }
         tokens(first: 5, orderBy: {field: NAME, direction: ASC}) @include(if: $withTokens) { totalCount edges { node { id name status } } } } } } }`,
   personaSearch: `query PersonaSearch($first: Int, $where: PersonaWhereInput, $withTokens: Boolean = false) {
     personas(first: $first, where: $where, orderBy: {field: NAME, direction: ASC}) {

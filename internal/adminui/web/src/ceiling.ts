@@ -70,3 +70,41 @@ export function expiryRefusal(session: Session, expiresAt: string | Date | null)
 function outlives(limit: Date): string {
   return `Your token expires ${formatAbsolute(limit.toISOString())}; a token you give an expiry cannot outlive it.`;
 }
+
+// ---- Rate limits (internal/policy/ceiling.go) ----
+// A viewer that is itself rate limited (its token's limits with its
+// persona's) may not leave a token looser: for each of the viewer's limits
+// the token, with its persona's limits, must keep one at least as strict.
+
+/** A rate limit: at most limit per window of periodSeconds. */
+export interface Limit {
+  name: string;
+  limit: number;
+  periodSeconds: number;
+}
+
+/**
+ * Whether limit t lets through, in every window of c, no more than c does
+ * (policy.AsStrict): windows are aligned to the epoch, so a c-window touches
+ * P/p t-windows when p divides P, and at most ⌊P/p⌋+2 otherwise.
+ */
+export function asStrict(t: Limit, c: Limit): boolean {
+  const p = t.periodSeconds;
+  const P = c.periodSeconds;
+  if (p <= 0 || p > P) return false;
+  const touched = Math.floor(P / p) + (P % p !== 0 ? 2 : 0);
+  return t.limit * touched <= c.limit;
+}
+
+/** The viewer's limits that none of these limits is as strict as: what a persona with them alone would break. */
+export function limitsUncovered(viewerLimits: Limit[], limits: Limit[]): Limit[] {
+  return viewerLimits.filter((c) => !limits.some((t) => asStrict(t, c)));
+}
+
+/** Why limits may be refused for the tokens of a persona, or "": each uncovered limit of the viewer, in words. */
+export function limitsRefusal(viewerLimits: Limit[], limits: Limit[]): string {
+  const open = limitsUncovered(viewerLimits, limits);
+  if (open.length === 0) return "";
+  const said = open.map((l) => `${l.limit.toLocaleString("en")} per ${l.periodSeconds} s (“${l.name}”)`).join(", ");
+  return `Your token is limited to ${said}. Each token acting as this persona must keep a limit at least as strict, here or on the token itself, or Latchkey refuses the change.`;
+}

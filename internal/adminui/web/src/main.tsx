@@ -13,12 +13,17 @@ import { PersonasPage } from "./personas";
 import { ContentTypesPage } from "./contenttypes";
 import { AuditPage } from "./audit";
 import { TokenDetailPage } from "./tokendetail";
+import { PoliciesPage } from "./policies";
+import { WebhookDetailPage, WebhooksPage } from "./webhooks";
+import { BulkRevokePage } from "./bulkrevoke";
 import { base, currentPath, navigate } from "./nav";
 
 interface Route {
   path: string;
   label: string;
   contentType: string;
+  /** The action on contentType the page needs; "read" unless given. */
+  action?: string;
   page: () => preact.JSX.Element;
 }
 
@@ -28,7 +33,17 @@ const routes: Route[] = [
   { path: "personas", label: "Personas", contentType: "persona", page: () => <PersonasPage /> },
   { path: "content-types", label: "Content types", contentType: "content-type", page: () => <ContentTypesPage /> },
   { path: "audit", label: "Audit log", contentType: "audit-event", page: () => <AuditPage /> },
+  { path: "webhooks", label: "Webhooks", contentType: "webhook", page: () => <WebhooksPage /> },
+  // policyViolations needs api-token:read; the policy itself only a session.
+  { path: "policies", label: "Policies", contentType: "api-token", page: () => <PoliciesPage /> },
+  { path: "bulk-revoke", label: "Bulk revoke", contentType: "api-token", action: "revoke", page: () => <BulkRevokePage /> },
 ];
+
+/** The pages below a list, by the list's path: tokens/<id>, webhooks/<id>. */
+const details: Record<string, (id: string) => preact.JSX.Element> = {
+  tokens: (id) => <TokenDetailPage key={id} id={id} />,
+  webhooks: (id) => <WebhookDetailPage key={id} id={id} />,
+};
 
 function SignIn(props: { onSignedIn: (v: Viewer) => void; notice: string }) {
   const [value, setValue] = useState("");
@@ -102,10 +117,10 @@ function Shell(props: { session: Session }) {
     addEventListener("popstate", on);
     return () => removeEventListener("popstate", on);
   }, []);
-  const visible = routes.filter((r) => props.session.can(r.contentType, "read"));
-  // A page of its own below a list: tokens/<id>.
+  const visible = routes.filter((r) => props.session.can(r.contentType, r.action ?? "read"));
+  // A page of its own below a list: tokens/<id>, webhooks/<id>.
   const [section, id] = path.split("/", 2);
-  const detail = id !== undefined && section === "tokens" && props.session.can("api-token", "read") ? decodeURIComponent(id) : undefined;
+  const detail = id !== undefined && details[section] && visible.some((r) => r.path === section) ? decodeURIComponent(id) : undefined;
   const route = detail
     ? visible.find((r) => r.path === section)
     : (visible.find((r) => r.path === path) ?? (path === "" ? visible[0] : undefined));
@@ -175,7 +190,7 @@ function Shell(props: { session: Session }) {
       </header>
       <main id="main" tabIndex={-1}>
         {detail ? (
-          <TokenDetailPage key={detail} id={detail} />
+          details[section](detail)
         ) : route ? (
           route.page()
         ) : visible.length === 0 ? (

@@ -6,7 +6,9 @@ import { Connection, Persona, Q, TokenStatus, gql } from "./api";
 import { Avatar, AvatarURLField, ErrorBanner, FormDialog, FormField, Pager, useDebounced, useForm, useSession } from "./ui";
 import { CreateButton, DataTable, DeleteDialog, Page, RowButton, useModal, usePages } from "./page";
 import { DeleteIcon, EditIcon } from "./icons";
-import { checkAvatarURL, checkDescription, checkName, problems } from "./validate";
+import { RateLimitRow, checkAvatarURL, checkDescription, checkExternalID, checkJSONObject, checkName, checkRateLimits, problems } from "./validate";
+import { limitsRefusal } from "./ceiling";
+import { RateLimitsField, fromRows, limitWords, toRows, useViewerLimits } from "./ratelimits";
 import { firstPage, pageDefaults, useQueryState } from "./urlstate";
 import { base, navigate, tokenPath } from "./nav";
 import { tokenCount } from "./personapicker";
@@ -94,7 +96,7 @@ export function PersonasPage() {
         </div>
       ) : (
         <DataTable
-          head={["Persona", { label: "Description", priority: 3 }, ...(withTokens ? ["Tokens"] : [])]}
+          head={["Persona", { label: "Description", priority: 3 }, { label: "External ID", priority: 2 }, { label: "Rate limits", priority: 2 }, ...(withTokens ? ["Tokens"] : [])]}
           actions="Actions"
           labelledBy="personas-title"
           busy={busy}
@@ -109,6 +111,26 @@ export function PersonasPage() {
               </td>
               <td data-label="Description" data-priority={3}>
                 {p.description}
+                {p.metadata && Object.keys(p.metadata).length > 0 && (
+                  <details class="metadata-peek">
+                    <summary>Metadata</summary>
+                    <pre data-testid="persona-metadata">{JSON.stringify(p.metadata, null, 2)}</pre>
+                  </details>
+                )}
+              </td>
+              <td data-label="External ID" data-priority={2} data-testid="persona-external-id">
+                {p.externalID ? <code class="wrap-anywhere">{p.externalID}</code> : <span class="muted">None</span>}
+              </td>
+              <td data-label="Rate limits" data-priority={2} data-testid="persona-limits">
+                {p.rateLimits && p.rateLimits.length > 0 ? (
+                  <ul class="limit-list">
+                    {p.rateLimits.map((l) => (
+                      <li key={l.name}>{limitWords(l)}</li>
+                    ))}
+                  </ul>
+                ) : (
+                  <span class="muted">None</span>
+                )}
               </td>
               {withTokens && (
                 <td data-label="Tokens" data-testid="persona-tokens">
@@ -154,6 +176,12 @@ export function PersonasPage() {
                 <td data-priority={3}>
                   <span class="skeleton" />
                 </td>
+                <td data-priority={2}>
+                  <span class="skeleton" />
+                </td>
+                <td data-priority={2}>
+                  <span class="skeleton" />
+                </td>
                 {withTokens && (
                   <td>
                     <span class="skeleton" />
@@ -164,7 +192,7 @@ export function PersonasPage() {
             ))}
           {data && personas.length === 0 && (
             <tr>
-              <td colSpan={withTokens ? 4 : 3} class="no-match" data-testid="personas-no-match">
+              <td colSpan={withTokens ? 6 : 5} class="no-match" data-testid="personas-no-match">
                 No persona’s name contains “{search}”.
               </td>
             </tr>
@@ -201,28 +229,89 @@ export function PersonasPage() {
 }
 
 export function PersonaDialog(props: { persona?: Persona; onClose: () => void; onSaved: (name: string) => void }) {
-  const [name, setName] = useState(props.persona?.name ?? "");
-  const [avatarURL, setAvatarURL] = useState(props.persona?.avatarURL ?? "");
-  const [description, setDescription] = useState(props.persona?.description ?? "");
+  const p = props.persona;
+  const [name, setName] = useState(p?.name ?? "");
+  const [avatarURL, setAvatarURL] = useState(p?.avatarURL ?? "");
+  const [description, setDescription] = useState(p?.description ?? "");
+  const [externalID, setExternalID] = useState(p?.externalID ?? "");
+  const [metadata, setMetadata] = useState(p?.metadata && Object.keys(p.metadata).length > 0 ? JSON.stringify(p.metadata, null, 2) : "");
+  const [limits, setLimits] = useState<RateLimitRow[]>(toRows(p?.rateLimits));
+  const viewerLimits = useViewerLimits();
   const check = (f: string) =>
-    f === "name" ? checkName("Name", name) : f === "avatarURL" ? checkAvatarURL(avatarURL) : f === "description" ? checkDescription(description) : "";
+    f === "name"
+      ? checkName("Name", name)
+      : f === "avatarURL"
+        ? checkAvatarURL(avatarURL)
+        : f === "description"
+          ? checkDescription(description)
+          : f === "externalID"
+            ? checkExternalID(externalID.trim())
+            : f === "metadata"
+              ? checkJSONObject("Metadata", metadata)
+              : f === "rateLimits"
+                ? checkRateLimits(limits)
+                : "";
+  const fields = ["name", "avatarURL", "description", "externalID", "metadata", "rateLimits"];
   const form = useForm({
-    labels: { name: "Name", avatarURL: "Avatar URL", description: "Description" },
+    labels: { name: "Name", avatarURL: "Avatar URL", description: "Description", externalID: "External ID", metadata: "Metadata", rateLimits: "Rate limits" },
     check,
-    validate: () => problems({ name: check("name"), avatarURL: check("avatarURL"), description: check("description") }),
-    sentences: { "CONFLICT:name": `Another persona is already called “${name.trim()}”. Choose another name.` },
+    validate: () => problems(Object.fromEntries(fields.map((f) => [f, check(f)]))),
+    sentences: {
+      "CONFLICT:name": `Another persona is already called “${name.trim()}”. Choose another name.`,
+      "CONFLICT:externalID": `Another persona already has the external ID “${externalID.trim()}”. Each persona needs its own.`,
+      "FORBIDDEN:rateLimits": () =>
+        limitsRefusal(viewerLimits, fromRows(limits)) ||
+        "A token of this persona would be left with looser rate limits than your own token has. Keep a limit at least as strict as yours.",
+    },
     save: async () => {
-      const input = { name, avatarURL: avatarURL.trim(), description };
-      if (props.persona) await gql(Q.updatePersona, { id: props.persona.id, input });
+      const input: Record<string, unknown> = { name, avatarURL: avatarURL.trim(), description };
+      // Only what changed is sent: unchanged limits are not checked against
+      // the viewer's ceiling again. An empty external ID removes it.
+      const meta = metadata.trim() ? JSON.parse(metadata) : {};
+      if (!p || JSON.stringify(meta) !== JSON.stringify(p.metadata ?? {})) input.metadata = meta;
+      const rl = fromRows(limits);
+      if (!p || JSON.stringify(rl) !== JSON.stringify(p.rateLimits ?? [])) input.rateLimits = rl;
+      if (p ? externalID.trim() !== (p.externalID ?? "") : externalID.trim()) input.externalID = externalID.trim();
+      if (p) await gql(Q.updatePersona, { id: p.id, input });
       else await gql(Q.createPersona, { input });
       props.onSaved(name);
     },
   });
   return (
-    <FormDialog title={props.persona ? `Edit persona “${props.persona.name}”` : "Create persona"} onClose={props.onClose} form={form}>
+    <FormDialog title={p ? `Edit persona “${p.name}”` : "Create persona"} onClose={props.onClose} form={form} wide>
       <FormField label="Name" name="name" errors={form.errors} required value={name} onValue={setName} />
       <AvatarURLField name="avatarURL" control="avatarURL" errors={form.errors} value={avatarURL} onValue={setAvatarURL} personaName={name} />
       <FormField label="Description" name="description" errors={form.errors} rows={2} value={description} onValue={setDescription} />
+      <FormField
+        label="External ID"
+        name="externalID"
+        errors={form.errors}
+        hint="This customer’s, user’s or service’s id in your own system, so that verify answers can name it. Unique; leave empty for none."
+        value={externalID}
+        onValue={setExternalID}
+        maxLength={255}
+        spellcheck={false}
+        autocomplete="off"
+      />
+      <FormField
+        label="Metadata"
+        name="metadata"
+        errors={form.errors}
+        hint={'Your own data about the persona, as a JSON object, such as {"plan": "pro"}. Leave empty for none.'}
+        rows={4}
+        value={metadata}
+        onValue={setMetadata}
+        spellcheck={false}
+      />
+      <RateLimitsField
+        field="rateLimits"
+        legend="Rate limits"
+        hint="Shared by every token acting as this persona, on top of each token’s own limits. Windows are fixed, counted from the Unix epoch."
+        rows={limits}
+        onRows={setLimits}
+        errors={form.errors}
+        viewerLimits={viewerLimits}
+      />
     </FormDialog>
   );
 }

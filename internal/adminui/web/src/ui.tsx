@@ -725,6 +725,8 @@ export function Pager(props: {
   onLast: () => void;
   onSize: (n: number) => void;
   noun: string;
+  /** The noun's plural, when not noun + "s". */
+  plural?: string;
   top: string;
 }) {
   const sizeId = useId();
@@ -737,8 +739,7 @@ export function Pager(props: {
   return (
     <nav class="pager" aria-label="Pagination">
       <span class="pager-count" aria-live="polite" data-testid="pager-count">
-        {props.total} {props.noun}
-        {props.total === 1 ? "" : "s"} · page {props.page} of {props.pages}
+        {props.total} {props.total === 1 ? props.noun : (props.plural ?? props.noun + "s")} · page {props.page} of {props.pages}
       </span>
       <span class="pager-size">
         <label for={sizeId}>Per page</label>
