@@ -21,7 +21,6 @@ var latchkeyValidate = (() => {
   // src/validate.ts
   var validate_exports = {};
   __export(validate_exports, {
-    bytes: () => bytes,
     checkAvatarURL: () => checkAvatarURL,
     checkDescription: () => checkDescription,
     checkName: () => checkName,
@@ -41,16 +40,9 @@ var latchkeyValidate = (() => {
     return [...trim(v)].length;
   }
   var invisible = /[\p{Cc}\p{Cf}\p{Default_Ignorable_Code_Point}\u2800]/u;
-  function bytes(v) {
-    return new TextEncoder().encode(trim(v)).length;
-  }
   function tooLong(what, v, max) {
     const n = length(v);
-    if (n > max) return `The ${what} is ${n} characters long; at most ${max} fit.`;
-    const b = bytes(v);
-    if (b > max)
-      return `The ${what} is too long: its letters outside plain English take more room, ${b} bytes in all, and at most ${max} fit. Shorten it.`;
-    return "";
+    return n > max ? `The ${what} is ${n} characters long; at most ${max} fit.` : "";
   }
   function checkName(label, v) {
     const what = label.toLowerCase();
@@ -85,8 +77,8 @@ var latchkeyValidate = (() => {
     const authority = m[2].slice(2).split(/[/?#]/, 1)[0];
     if (authority.includes("@")) return "The avatar address must not contain a user name or password.";
     if (!authority) return "The avatar address has no host name.";
-    const bytes2 = new TextEncoder().encode(s).length;
-    if (bytes2 > 2048) return `The avatar address is ${bytes2} bytes long; at most 2048 fit.`;
+    const bytes = new TextEncoder().encode(s).length;
+    if (bytes > 2048) return `The avatar address is ${bytes} bytes long; at most 2048 fit.`;
     return "";
   }
   var generatedRE = /^lk_[0-9A-Za-z]{46}$/;

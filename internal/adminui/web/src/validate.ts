@@ -27,22 +27,13 @@ export function length(v: string): number {
 // the Braille blank: they make names look alike (admin.go: invisible).
 const invisible = /[\p{Cc}\p{Cf}\p{Default_Ignorable_Code_Point}\u2800]/u;
 
-/** The length of the trimmed value in UTF-8 bytes: the database's columns count bytes (ent's MaxLen). */
-export function bytes(v: string): number {
-  return new TextEncoder().encode(trim(v)).length;
-}
-
-/** "is 120 characters long" or, when the characters fit but their bytes do not, why. */
+/** "is 120 characters long", or "" when the value fits. */
 function tooLong(what: string, v: string, max: number): Problem {
   const n = length(v);
-  if (n > max) return `The ${what} is ${n} characters long; at most ${max} fit.`;
-  const b = bytes(v);
-  if (b > max)
-    return `The ${what} is too long: its letters outside plain English take more room, ${b} bytes in all, and at most ${max} fit. Shorten it.`;
-  return "";
+  return n > max ? `The ${what} is ${n} characters long; at most ${max} fit.` : "";
 }
 
-/** A display name: 1 to 100 characters (and, as stored, 100 bytes), none of them invisible. */
+/** A display name: 1 to 100 characters, none of them invisible. */
 export function checkName(label: string, v: string): Problem {
   const what = label.toLowerCase();
   if (length(v) === 0) return `Enter a ${what}.`;
@@ -52,7 +43,7 @@ export function checkName(label: string, v: string): Problem {
   return "";
 }
 
-/** A description: at most 1000 characters (and, as stored, 1000 bytes). */
+/** A description: at most 1000 characters. */
 export function checkDescription(v: string): Problem {
   return tooLong("description", v, 1000);
 }
