@@ -31,7 +31,7 @@ func (APIToken) Annotations() []schema.Annotation {
 
 func (APIToken) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("name").NotEmpty().MaxLen(100).
+		field.String("name").NotEmpty().MaxRuneLen(100).
 			Comment("Unique regardless of case, 1 to 100 characters."),
 		// name_fold is the lower-cased name: it makes names unique regardless
 		// of case on every database and is the key of the NAME order.
@@ -40,7 +40,7 @@ func (APIToken) Fields() []ent.Field {
 			Annotations(orderOnly("NAME")...),
 		field.String("code").NotEmpty().MaxLen(100).Unique().
 			Comment("A unique slug that names the token in scripts and logs; defaults to a slug of the name.").Annotations(entgql.OrderField("CODE")),
-		field.String("description").MaxLen(1000).Default("").
+		field.String("description").MaxRuneLen(1000).Default("").
 			Comment("What the token is for, up to 1000 characters."),
 		// A plain string column: MySQL would sort (and page) an ENUM by its index.
 		field.Enum("type").Values("READ_ONLY", "FULL_ACCESS", "CUSTOM").

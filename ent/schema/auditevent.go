@@ -34,17 +34,17 @@ func (AuditEvent) Fields() []ent.Field {
 			Comment("What was done, as content type and verb, e.g. api-token.create, role.update."),
 		field.String("actor_token_id").MaxLen(32).Default("").Immutable().
 			Comment("The id of the token that made the change (empty: Latchkey itself, e.g. a sweep or the CLI).").Annotations(entgql.MapsTo("actorTokenID")),
-		field.String("actor_token_name").MaxLen(100).Default("").Immutable().
+		field.String("actor_token_name").MaxRuneLen(100).Default("").Immutable().
 			Comment("That token's name at the time."),
 		field.String("actor_persona_id").MaxLen(32).Default("").Immutable().
 			Comment("The id of the persona that token acted as.").Annotations(entgql.MapsTo("actorPersonaID")),
-		field.String("actor_persona_name").MaxLen(100).Default("").Immutable().
+		field.String("actor_persona_name").MaxRuneLen(100).Default("").Immutable().
 			Comment("That persona's name at the time: who the change is attributed to."),
 		field.String("target_type").MaxLen(64).Immutable().
 			Comment("The content type uid of the record changed, e.g. api-token."),
 		field.String("target_id").MaxLen(32).Default("").Immutable().
 			Comment("The id of the record changed (empty: no single record, e.g. a bulk revoke).").Annotations(entgql.MapsTo("targetID")),
-		field.String("target_name").MaxLen(100).Default("").Immutable().
+		field.String("target_name").MaxRuneLen(100).Default("").Immutable().
 			Comment("The record's name at the time."),
 		field.String("client_ip").MaxLen(64).Default("").Immutable().
 			Comment("The address the request came from.").Annotations(entgql.MapsTo("clientIP")),
@@ -54,7 +54,7 @@ func (AuditEvent) Fields() []ent.Field {
 			Comment("The request id, as in the logs and the X-Request-Id response header.").Annotations(entgql.MapsTo("requestID")),
 		// What else the change was about when no field names it, e.g. who
 		// reported a leaked secret and where; never a secret.
-		field.String("detail").MaxLen(1000).Default("").Immutable().
+		field.String("detail").MaxRuneLen(1000).Default("").Immutable().
 			Comment("What else the change was about when no field names it, e.g. who reported a leaked secret and where.").Annotations(entgql.Skip(entgql.SkipWhereInput, entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
 		// The names of the fields the mutation changed; never their secret values.
 		field.JSON("changes", []string{}).Immutable().

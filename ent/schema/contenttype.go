@@ -31,9 +31,9 @@ func (ContentType) Fields() []ent.Field {
 	return []ent.Field{
 		field.String("uid").NotEmpty().MaxLen(64).Unique().Immutable().
 			Comment("The unique slug that permissions, @hasPermission and verify requests name it by (e.g. api-token, article); it never changes.").Annotations(entgql.OrderField("UID")),
-		field.String("display_name").NotEmpty().MaxLen(100).
+		field.String("display_name").NotEmpty().MaxRuneLen(100).
 			Comment("The name people see, 1 to 100 characters.").Annotations(entgql.OrderField("DISPLAY_NAME")),
-		field.String("description").MaxLen(1000).Default("").
+		field.String("description").MaxRuneLen(1000).Default("").
 			Comment("What the content type is, up to 1000 characters."),
 		// System content types describe Latchkey's own API and cannot change.
 		field.Bool("system").Default(false).

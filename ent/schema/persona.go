@@ -30,7 +30,7 @@ func (Persona) Annotations() []schema.Annotation {
 
 func (Persona) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("name").NotEmpty().MaxLen(100).
+		field.String("name").NotEmpty().MaxRuneLen(100).
 			Comment("Unique regardless of case and spacing, 1 to 100 characters; gateways pass it upstream (X-Latchkey-Persona).").
 			Annotations(entgql.OrderField("NAME")),
 		// name_fold keeps names unique regardless of case and spacing: a persona
@@ -43,7 +43,7 @@ func (Persona) Fields() []ent.Field {
 		field.Strings("held").Optional().Annotations(hidden()),
 		field.String("avatar_url").MaxLen(2048).Default("").
 			Comment("The address of the persona's picture (empty: none).").Annotations(entgql.MapsTo("avatarURL")),
-		field.String("description").MaxLen(1000).Default("").
+		field.String("description").MaxRuneLen(1000).Default("").
 			Comment("Who or what the persona stands for, up to 1000 characters."),
 		// The id of the customer, user or service in the adopter's own
 		// system (internal/metadata.CheckExternalID); unique, compared byte for byte.

@@ -28,11 +28,11 @@ func (Role) Annotations() []schema.Annotation {
 
 func (Role) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("name").NotEmpty().MaxLen(100).
+		field.String("name").NotEmpty().MaxRuneLen(100).
 			Comment("Unique regardless of case, 1 to 100 characters.").
 			Annotations(entgql.OrderField("NAME")),
 		field.String("name_fold").MaxLen(400).Unique().Annotations(hidden()),
-		field.String("description").MaxLen(1000).Default("").
+		field.String("description").MaxRuneLen(1000).Default("").
 			Comment("What the role is for, up to 1000 characters."),
 	}
 }

@@ -1095,6 +1095,8 @@ func TestAdminInBrowser(t *testing.T) {
 		}
 	})
 
+	t.Run("a token's page: usage chart, limits, conditions and events", func(t *testing.T) { testTokenDetailPolicy(t, e) })
+	t.Run("the token form's limits and conditions, within the viewer's own", func(t *testing.T) { testTokenFormPolicy(t, e) })
 	// Last: it leaves the tab signed in with a token of its own.
 	t.Run("regenerate the signed-in token without a grace period", func(t *testing.T) {
 		const own = "Own key"

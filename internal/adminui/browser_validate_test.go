@@ -94,6 +94,8 @@ func testChecksMirrorTheServer(t *testing.T, e *browserEnv) {
 	for range 160 {
 		names = append(names, text(r, around(r, 0, 1, 3, 100, 101)))
 	}
+	// Lengths count characters: 100 Cyrillic letters (200 bytes) fit, 101 do not.
+	names = append(names, strings.Repeat("Ж", 60), strings.Repeat("Ж", 100), strings.Repeat("Ж", 101), strings.Repeat("中", 100))
 	for range 15 {
 		descriptions = append(descriptions, text(r, around(r, 1000, 1001)), " "+strings.Repeat("a", around(r, 1000))+"\u0085")
 	}

@@ -117,11 +117,53 @@ export interface APIToken {
   persona?: Persona;
   roles?: { id: string; name: string }[] | null;
   permissions: Permission[];
+  // Present when the document asked for them (policyFields).
+  rateLimits?: RateLimit[];
+  credits?: Credits | null;
+  allowedNetworks?: string[];
+  notBefore?: string | null;
+  metadata?: Record<string, unknown> | null;
+  allowSelfRotation?: boolean;
 }
 export interface Viewer {
-  apiToken: { id: string; name: string; type: TokenType; expiresAt: string | null };
-  persona: Persona;
+  apiToken: {
+    id: string;
+    name: string;
+    type: TokenType;
+    expiresAt: string | null;
+    // Its own policy: what a token it makes may not exceed (ceiling.ts).
+    rateLimits?: RateLimit[];
+    credits?: Credits | null;
+    allowedNetworks?: string[];
+  };
+  persona: Persona & { rateLimits?: RateLimit[] };
   permissions: Permission[];
+}
+
+// ---- A token's policy (schema/tokenpolicy.graphql) ----
+
+export interface RateLimit {
+  name: string;
+  limit: number;
+  periodSeconds: number;
+}
+export type RefillInterval = "DAILY" | "MONTHLY";
+export type RefillMode = "RESET" | "ADD";
+export interface Credits {
+  remaining: number;
+  refillAmount: number | null;
+  refillInterval: RefillInterval | null;
+  refillMode: RefillMode | null;
+  lastRefillAt?: string | null;
+}
+/** What the form edits of a token's policy, besides its permissions. */
+export interface TokenPolicy {
+  rateLimits: RateLimit[];
+  credits: Credits | null;
+  allowedNetworks: string[];
+  notBefore: string | null;
+  metadata: Record<string, unknown> | null;
+  allowSelfRotation: boolean;
 }
 export interface PageInfo {
   hasNextPage: boolean;
@@ -146,6 +188,11 @@ export function nodes<T>(c: Connection<T>): T[] {
 const tokenFields = `id name code description type status hint expiresAt lastUsedAt createdAt
   persona @include(if: $withPersona) { id name avatarURL } roles @include(if: $withRoles) { id name }
   permissions { contentType action }`;
+const limitFields = `name limit periodSeconds`;
+/** A token's policy: its limits, credits, conditions and metadata. */
+const policyFields = `rateLimits { ${limitFields} } credits { remaining refillAmount refillInterval refillMode lastRefillAt }
+  allowedNetworks notBefore metadata allowSelfRotation`;
+const usageCounts = `allowed forbidden rateLimited usageExceeded ipRefused notYetValid requests`;
 const auditFields = `id createdAt action actorTokenID actorTokenName actorPersonaName targetType targetID targetName clientIP changes`;
 const readableVars = `$withPersona: Boolean = false, $withRoles: Boolean = false`;
 
@@ -155,7 +202,9 @@ export function readable(can: (contentType: string, action: string) => boolean) 
 }
 
 export const Q = {
-  viewer: `query Viewer { viewer { apiToken { id name type expiresAt } persona { id name avatarURL } permissions { contentType action } } }`,
+  viewer: `query Viewer { viewer { apiToken { id name type expiresAt rateLimits { ${limitFields} }
+    credits { remaining refillAmount refillInterval refillMode } allowedNetworks }
+    persona { id name avatarURL rateLimits { ${limitFields} } } permissions { contentType action } } }`,
   tokens: `query Tokens($first: Int, $after: Cursor, $last: Int, $before: Cursor, $orderBy: APITokenOrder, $where: APITokenWhereInput,
       $pinnedWhere: APITokenWhereInput, $withPinned: Boolean = false, ${readableVars}) {
     apiTokens(first: $first, after: $after, last: $last, before: $before, orderBy: $orderBy, where: $where) {
@@ -164,7 +213,9 @@ export const Q = {
   createToken: `mutation CreateToken($input: CreateAPITokenInput!, ${readableVars}) {
     createAPIToken(input: $input) { secret apiToken { ${tokenFields} } } }`,
   updateToken: `mutation UpdateToken($id: ID!, $input: UpdateAPITokenInput!, ${readableVars}) {
-    updateAPIToken(id: $id, input: $input) { ${tokenFields} } }`,
+    updateAPIToken(id: $id, input: $input) { ${tokenFields} ${policyFields} } }`,
+  // What the edit form starts from besides the list's fields.
+  tokenPolicy: `query TokenPolicy($id: ID!) { node(id: $id) { ... on APIToken { id ${policyFields} } } }`,
   regenerateToken: `mutation RegenerateToken($id: ID!, $grace: Int, ${readableVars}) {
     regenerateAPIToken(id: $id, gracePeriodSeconds: $grace) { secret apiToken { ${tokenFields} } } }`,
   revokeToken: `mutation RevokeToken($id: ID!) { revokeAPIToken(id: $id) { id status } }`,
@@ -201,13 +252,22 @@ export const Q = {
     updateContentType(id: $id, input: $input, detach: $detach) { id } }`,
   deleteContentType: `mutation DeleteContentType($id: ID!, $detach: Boolean) { deleteContentType(id: $id, detach: $detach) }`,
 
-  tokenDetail: `query TokenDetail($id: ID!, $target: String!, $withAudit: Boolean = false, $withCatalog: Boolean = false, ${readableVars}) {
-    node(id: $id) { ... on APIToken { ${tokenFields} updatedAt lastUsedIP effectivePermissions { contentType action } createdBy { id name } } }
+  tokenDetail: `query TokenDetail($id: ID!, $target: String!, $withAudit: Boolean = false, $withCatalog: Boolean = false,
+      $withWebhooks: Boolean = false, ${readableVars}) {
+    node(id: $id) { ... on APIToken { ${tokenFields} updatedAt lastUsedIP effectivePermissions { contentType action } createdBy { id name }
+      ${policyFields} personaPolicy: persona @include(if: $withPersona) { externalID rateLimits { ${limitFields} } }
+      events(first: 10) { id type createdAt deliveries { id status attempts lastResponseCode lastError deliveredAt createdAt
+        endpoint @include(if: $withWebhooks) { id url } } } } }
     changes: auditEvents(first: 20, where: {targetID: $target}, orderBy: {field: CREATED_AT, direction: DESC}) @include(if: $withAudit) {
       totalCount edges { node { ${auditFields} } } }
     acts: auditEvents(first: 20, where: {actorTokenID: $target}, orderBy: {field: CREATED_AT, direction: DESC}) @include(if: $withAudit) {
       totalCount edges { node { ${auditFields} } } }
     contentTypes(first: 500, orderBy: {field: UID, direction: ASC}) @include(if: $withCatalog) { edges { node { id uid displayName } } } }`,
+
+  // A token's verifications by outcome, one point per bucket.
+  tokenUsage: `query TokenUsage($id: ID!, $from: Time!, $to: Time!, $interval: UsageInterval!) {
+    node(id: $id) { ... on APIToken { id usage(from: $from, to: $to, interval: $interval) {
+      points { at counts { ${usageCounts} } } total { ${usageCounts} } } } } }`,
 
   auditEvents: `query AuditEvents($first: Int, $after: Cursor, $last: Int, $before: Cursor, $where: AuditEventWhereInput) {
     auditEvents(first: $first, after: $after, last: $last, before: $before, where: $where, orderBy: {field: CREATED_AT, direction: DESC}) {

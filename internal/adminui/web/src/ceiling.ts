@@ -7,9 +7,10 @@
 //     viewer must hold all of them; a CUSTOM grant only its own cells;
 //   - a viewer that expires may not give any token an expiry later than
 //     its own, or none; nor change the grants of a token that outlives it.
-import { ContentType, TokenType } from "./api";
+import { ContentType, Credits, RateLimit, TokenType } from "./api";
 import { formatAbsolute } from "./dates";
 import { Session, cell, typeLabels } from "./ui";
+import { Network, networkWithin, parseNetwork } from "./validate";
 
 const day = 86400e3;
 
@@ -83,18 +84,6 @@ export interface Limit {
   periodSeconds: number;
 }
 
-/**
- * Whether limit t lets through, in every window of c, no more than c does
- * (policy.AsStrict): windows are aligned to the epoch, so a c-window touches
- * P/p t-windows when p divides P, and at most ⌊P/p⌋+2 otherwise.
- */
-export function asStrict(t: Limit, c: Limit): boolean {
-  const p = t.periodSeconds;
-  const P = c.periodSeconds;
-  if (p <= 0 || p > P) return false;
-  const touched = Math.floor(P / p) + (P % p !== 0 ? 2 : 0);
-  return t.limit * touched <= c.limit;
-}
 
 /** The viewer's limits that none of these limits is as strict as: what a persona with them alone would break. */
 export function limitsUncovered(viewerLimits: Limit[], limits: Limit[]): Limit[] {
@@ -102,9 +91,117 @@ export function limitsUncovered(viewerLimits: Limit[], limits: Limit[]): Limit[]
 }
 
 /** Why limits may be refused for the tokens of a persona, or "": each uncovered limit of the viewer, in words. */
-export function limitsRefusal(viewerLimits: Limit[], limits: Limit[]): string {
+export function personaLimitsRefusal(viewerLimits: Limit[], limits: Limit[]): string {
   const open = limitsUncovered(viewerLimits, limits);
   if (open.length === 0) return "";
   const said = open.map((l) => `${l.limit.toLocaleString("en")} per ${l.periodSeconds} s (“${l.name}”)`).join(", ");
   return `Your token is limited to ${said}. Each token acting as this persona must keep a limit at least as strict, here or on the token itself, or Latchkey refuses the change.`;
+}
+
+// ---- The ceiling on a token's policy (internal/policy/ceiling.go) ----
+// A viewer that is itself limited, whatever its access level, may not give
+// a token a looser rate limit, more credits or a wider network than its own.
+
+/** The viewer's own policy as the server's ceiling reads it: its token's limits with its persona's, its credits, its networks. */
+export interface PolicyCeiling {
+  limits: RateLimit[];
+  credits: Credits | null;
+  networks: string[];
+}
+
+export function policyCeiling(session: Session): PolicyCeiling {
+  const t = session.viewer.apiToken;
+  return {
+    limits: [...(t.rateLimits ?? []), ...(session.viewer.persona.rateLimits ?? [])],
+    credits: t.credits ?? null,
+    networks: t.allowedNetworks ?? [],
+  };
+}
+
+/**
+ * Whether token limit t lets through, in every window of the viewer's
+ * limit c, no more than c does (policy.AsStrict): windows are aligned to
+ * the epoch, so one c-window touches P/p t-windows when p divides P, else
+ * at most ⌊P/p⌋+2.
+ */
+export function asStrict(t: RateLimit, c: RateLimit): boolean {
+  const p = t.periodSeconds;
+  const P = c.periodSeconds;
+  if (p <= 0 || p > P) return false;
+  const touched = Math.floor(P / p) + (P % p === 0 ? 0 : 2);
+  return t.limit * touched <= c.limit;
+}
+
+/** "100 per minute", "5 per 90 s". */
+export function limitText(l: RateLimit): string {
+  return `${l.limit.toLocaleString("en")} per ${periodText(l.periodSeconds)}`;
+}
+
+const units: [number, string][] = [
+  [86400, "day"],
+  [3600, "hour"],
+  [60, "minute"],
+  [1, "second"],
+];
+
+/** A period in the largest unit that divides it: "minute", "30 days". */
+export function periodText(seconds: number): string {
+  const [size, name] = units.find(([u]) => seconds % u === 0) ?? [1, "second"];
+  const n = seconds / size;
+  return n === 1 ? name : `${n.toLocaleString("en")} ${name}s`;
+}
+
+/** Why these limits of a token are looser than the viewer's, or "": each of the viewer's limits needs one at least as strict. */
+export function limitsRefusal(c: PolicyCeiling, token: RateLimit[]): string {
+  for (const l of c.limits) {
+    if (!token.some((t) => asStrict(t, l)))
+      return `Your token is limited to ${limitText(l)} (“${l.name}”), so a token you make needs a limit at least as strict.`;
+  }
+  return "";
+}
+
+function perMonth(c: Credits, most: boolean): number {
+  if (!c.refillAmount || c.refillAmount <= 0) return 0;
+  if (c.refillInterval === "MONTHLY") return c.refillAmount;
+  return c.refillAmount * (most ? 31 : 28);
+}
+
+/** Why these credits are more than the viewer may give, or "" (policy.CreditsWithin). */
+export function creditsRefusal(c: PolicyCeiling, token: Credits | null): string {
+  const own = c.credits;
+  if (!own) return "";
+  if (!token) return "Your token has usage credits, so a token you make needs credits too.";
+  if (token.remaining > own.remaining) return `Your token has ${own.remaining.toLocaleString("en")} credits left; a token you make may not start with more.`;
+  if (token.refillAmount && token.refillAmount > 0) {
+    if (!own.refillAmount || own.refillAmount <= 0) return "Your token’s credits are never refilled, so a token you make may not refill either.";
+    const same = token.refillInterval === own.refillInterval;
+    if ((same && token.refillAmount > own.refillAmount) || (!same && perMonth(token, true) > perMonth(own, false)))
+      return `Your token refills ${own.refillAmount.toLocaleString("en")} credits ${own.refillInterval === "DAILY" ? "a day" : "a month"}; a token you make may not refill more.`;
+    if (token.refillMode === "ADD" && own.refillMode !== "ADD") return "Your token’s refill resets its credits, so a token you make may not add unused credits up.";
+  }
+  return "";
+}
+
+/** The most credits the viewer may give, or null for any number. */
+export function creditsMax(c: PolicyCeiling): number | null {
+  return c.credits ? c.credits.remaining : null;
+}
+
+/** Why these networks are wider than the viewer's, or "" (policy.NetworksWithin). */
+export function networksRefusal(c: PolicyCeiling, token: string[]): string {
+  if (c.networks.length === 0) return "";
+  const own = c.networks.map(parseNetwork).filter((n): n is Network => !!n);
+  const list = c.networks.join(", ");
+  if (token.length === 0) return `Your token may only be used from ${list}, so a token you make must be bound to networks within them.`;
+  for (const text of token) {
+    const n = parseNetwork(text);
+    if (n && !own.some((o) => networkWithin(n, o))) return `${text.trim()} is not within your token’s networks (${list}).`;
+  }
+  return "";
+}
+
+/** Why the viewer may not let a token rotate itself, or "": that needs api-token:update and api-token:regenerate (internal/admin/rotation.go). */
+export function selfRotationRefusal(session: Session): string {
+  if (session.can("api-token", "update") && session.can("api-token", "regenerate")) return "";
+  return "Letting a token roll its own secret needs the permissions to update and to regenerate API tokens, which your token lacks.";
 }

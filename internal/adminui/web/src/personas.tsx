@@ -6,8 +6,8 @@ import { Connection, Persona, Q, TokenStatus, gql } from "./api";
 import { Avatar, AvatarURLField, ErrorBanner, FormDialog, FormField, Pager, useDebounced, useForm, useSession } from "./ui";
 import { CreateButton, DataTable, DeleteDialog, Page, RowButton, useModal, usePages } from "./page";
 import { DeleteIcon, EditIcon } from "./icons";
-import { RateLimitRow, checkAvatarURL, checkDescription, checkExternalID, checkJSONObject, checkName, checkRateLimits, problems } from "./validate";
-import { limitsRefusal } from "./ceiling";
+import { RateLimitRow, checkAvatarURL, checkDescription, checkExternalID, checkJSONObject, checkName, checkPersonaRateLimits, problems } from "./validate";
+import { personaLimitsRefusal } from "./ceiling";
 import { RateLimitsField, fromRows, limitWords, toRows, useViewerLimits } from "./ratelimits";
 import { firstPage, pageDefaults, useQueryState } from "./urlstate";
 import { base, navigate, tokenPath } from "./nav";
@@ -249,7 +249,7 @@ export function PersonaDialog(props: { persona?: Persona; onClose: () => void; o
             : f === "metadata"
               ? checkJSONObject("Metadata", metadata)
               : f === "rateLimits"
-                ? checkRateLimits(limits)
+                ? checkPersonaRateLimits(limits)
                 : "";
   const fields = ["name", "avatarURL", "description", "externalID", "metadata", "rateLimits"];
   const form = useForm({
@@ -260,7 +260,7 @@ export function PersonaDialog(props: { persona?: Persona; onClose: () => void; o
       "CONFLICT:name": `Another persona is already called “${name.trim()}”. Choose another name.`,
       "CONFLICT:externalID": `Another persona already has the external ID “${externalID.trim()}”. Each persona needs its own.`,
       "FORBIDDEN:rateLimits": () =>
-        limitsRefusal(viewerLimits, fromRows(limits)) ||
+        personaLimitsRefusal(viewerLimits, fromRows(limits)) ||
         "A token of this persona would be left with looser rate limits than your own token has. Keep a limit at least as strict as yours.",
     },
     save: async () => {

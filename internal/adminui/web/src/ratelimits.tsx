@@ -5,7 +5,7 @@ import { useEffect, useId, useState } from "preact/hooks";
 import { RateLimit, gql } from "./api";
 import { FormErrors, GroupError } from "./ui";
 import { RateLimitRow, wholeNumber } from "./validate";
-import { Limit, limitsRefusal } from "./ceiling";
+import { Limit, personaLimitsRefusal } from "./ceiling";
 
 export function toRows(limits: RateLimit[] | null | undefined): RateLimitRow[] {
   return (limits ?? []).map((l) => ({ name: l.name, limit: String(l.limit), periodSeconds: String(l.periodSeconds) }));
@@ -70,7 +70,7 @@ export function RateLimitsField(props: {
     props.onRows(rows.map((r, j) => (j === i ? { ...r, ...patch } : r)));
   };
   const complete = rows.every((r) => wholeNumber(r.limit) !== null && wholeNumber(r.periodSeconds) !== null);
-  const refusal = complete ? limitsRefusal(props.viewerLimits, fromRows(rows)) : "";
+  const refusal = complete ? personaLimitsRefusal(props.viewerLimits, fromRows(rows)) : "";
   const error = props.errors.fields[props.field];
   return (
     <fieldset class="fieldset rate-limits" data-field={props.field} aria-describedby={id + "-hint"}>

@@ -2,7 +2,7 @@
 // in sections (a list, so that more can follow: limits, usage, events), and
 // the same actions as the list's "⋯" menu, as labelled buttons.
 import { useEffect, useState } from "preact/hooks";
-import { APIToken, Connection, ContentType, Permission, Q, gql, nodes, readable } from "./api";
+import { APIToken, Connection, ContentType, Permission, Q, RateLimit, gql, nodes, readable } from "./api";
 import { message } from "./errors";
 import { Avatar, ErrorBanner, typeLabels, useSession } from "./ui";
 import { DataTable } from "./page";
@@ -12,12 +12,32 @@ import { useTokenActions } from "./tokenactions";
 import { base, navigate, tokenPath } from "./nav";
 import { AuditEvent, AuditRow, auditColumns } from "./audit";
 import { personaTokensPath } from "./personas";
+import { UsageChart } from "./usagechart";
+import { limitText } from "./ceiling";
 
 export interface TokenDetail extends APIToken {
   updatedAt: string;
   lastUsedIP: string | null;
   effectivePermissions: Permission[];
   createdBy: { id: string; name: string } | null;
+  personaPolicy?: { externalID: string | null; rateLimits: RateLimit[] } | null;
+  events: WebhookEvent[];
+}
+
+interface WebhookEvent {
+  id: string;
+  type: string;
+  createdAt: string;
+  deliveries: {
+    id: string;
+    status: string;
+    attempts: number;
+    lastResponseCode: number | null;
+    lastError: string;
+    deliveredAt: string | null;
+    createdAt: string;
+    endpoint?: { id: string; url: string };
+  }[];
 }
 
 interface Loaded {
@@ -49,6 +69,7 @@ export function TokenDetailPage(props: { id: string }) {
       ...readable(session.can),
       withAudit: session.can("audit-event", "read"),
       withCatalog: session.can("content-type", "read"),
+      withWebhooks: session.can("webhook", "read"),
     })
       .then((d) => {
         if (!live) return;
@@ -276,6 +297,15 @@ function tokenSections(t: TokenDetail, data: Loaded): Section[] {
       ),
     },
   ];
+  sections.push(
+    { id: "usage", title: "Usage", body: <UsageChart tokenId={t.id} /> },
+    { id: "limits", title: "Limits and conditions", body: <PolicyFacts t={t} /> },
+    {
+      id: "events",
+      title: "Events and webhook deliveries",
+      body: <EventList events={t.events} />,
+    },
+  );
   if (data.changes) {
     sections.push({
       id: "audit",
@@ -295,4 +325,131 @@ function tokenSections(t: TokenDetail, data: Loaded): Section[] {
     });
   }
   return sections;
+}
+
+function Limits(props: { limits: RateLimit[] | undefined; empty: string }) {
+  const ls = props.limits ?? [];
+  if (ls.length === 0) return <span class="muted">{props.empty}</span>;
+  return (
+    <ul class="plain-list">
+      {ls.map((l) => (
+        <li key={l.name} data-limit={l.name}>
+          <code>{l.name}</code>: {limitText(l)}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+const refillWords = { DAILY: "every day at 00:00 UTC", MONTHLY: "on the 1st of every month" };
+
+/** Rate limits, credits, conditions and metadata: what verification checks besides permissions. */
+function PolicyFacts(props: { t: TokenDetail }) {
+  const t = props.t;
+  const c = t.credits;
+  const meta = t.metadata && Object.keys(t.metadata).length ? JSON.stringify(t.metadata, null, 2) : "";
+  return (
+    <>
+      <Facts
+        rows={[
+          ["Rate limits", <Limits limits={t.rateLimits} empty="None of its own" />],
+          [
+            "Its persona’s rate limits",
+            t.personaPolicy ? <Limits limits={t.personaPolicy.rateLimits} empty="None" /> : <span class="muted">Hidden (you may not read personas)</span>,
+          ],
+          [
+            "Credits",
+            c ? (
+              <span data-testid="credits">
+                <strong>{c.remaining.toLocaleString("en")}</strong> left
+                {c.refillAmount && c.refillInterval ? (
+                  <>
+                    ; {c.refillMode === "ADD" ? "adds" : "resets to"} {c.refillAmount.toLocaleString("en")} {refillWords[c.refillInterval]}
+                  </>
+                ) : (
+                  <>; never refilled</>
+                )}
+              </span>
+            ) : (
+              <span class="muted">Unlimited uses</span>
+            ),
+          ],
+          ["Last refill", c ? <When iso={c.lastRefillAt} empty="Not yet" mode="both" /> : <span class="muted">—</span>],
+          [
+            "Allowed networks",
+            t.allowedNetworks?.length ? (
+              <ul class="plain-list" data-testid="allowed-networks">
+                {t.allowedNetworks.map((n) => (
+                  <li key={n}>
+                    <code>{n}</code>
+                  </li>
+                ))}
+              </ul>
+            ) : (
+              <span class="muted">Anywhere</span>
+            ),
+          ],
+          ["Not before", <When iso={t.notBefore} empty="No start time: valid at once" mode="both" />],
+          ["Self-rotation", t.allowSelfRotation ? "Allowed: it may roll its own secret" : <span class="muted">Not allowed</span>],
+          [
+            "Persona’s external ID",
+            t.personaPolicy ? (
+              t.personaPolicy.externalID ? <code>{t.personaPolicy.externalID}</code> : <span class="muted">None</span>
+            ) : (
+              <span class="muted">Hidden (you may not read personas)</span>
+            ),
+          ],
+        ]}
+      />
+      <h3 class="subhead">Metadata</h3>
+      {meta ? (
+        <pre class="metadata" data-testid="metadata" tabIndex={0} aria-label="Metadata as JSON">
+          {meta}
+        </pre>
+      ) : (
+        <p class="muted">None.</p>
+      )}
+    </>
+  );
+}
+
+const deliveryWords: Record<string, string> = { PENDING: "pending", DELIVERED: "delivered", FAILED: "failed" };
+
+/** The token's recent events (the outbox's, as webhooks receive them) and where each was delivered. */
+function EventList(props: { events: WebhookEvent[] }) {
+  if (!props.events?.length) return <p class="muted">No events about this token are kept (they are kept as long as their deliveries).</p>;
+  return (
+    <DataTable head={["When", "Event", "Deliveries"]} class="events-table" cardsBelow={700}>
+      {props.events.map((ev) => (
+        <tr key={ev.id} data-event-type={ev.type}>
+          <td data-label="When">
+            <When iso={ev.createdAt} mode="absolute" />
+          </td>
+          <td data-label="Event">
+            <code>{ev.type}</code>
+          </td>
+          <td data-label="Deliveries">
+            {ev.deliveries.length === 0 ? (
+              <span class="muted">No endpoint subscribed</span>
+            ) : (
+              <ul class="plain-list">
+                {ev.deliveries.map((d) => (
+                  <li key={d.id} data-delivery-status={d.status}>
+                    <span class={"badge delivery-" + d.status.toLowerCase()}>{deliveryWords[d.status] ?? d.status.toLowerCase()}</span>{" "}
+                    {d.endpoint ? <code class="endpoint-url">{d.endpoint.url}</code> : <span class="muted">an endpoint</span>}
+                    <span class="muted">
+                      {" "}
+                      · {d.attempts} {d.attempts === 1 ? "attempt" : "attempts"}
+                      {d.lastResponseCode ? ` · HTTP ${d.lastResponseCode}` : ""}
+                      {d.lastError ? ` · ${d.lastError}` : ""}
+                    </span>
+                  </li>
+                ))}
+              </ul>
+            )}
+          </td>
+        </tr>
+      ))}
+    </DataTable>
+  );
 }

@@ -5,7 +5,7 @@
 // (validate.ts), and the server's errors are explained at the controls
 // they concern (errors.ts).
 import { useEffect, useMemo, useState } from "preact/hooks";
-import { APIToken, Connection, ContentType, Persona, Q, Role, TokenType, gql, nodes, readable } from "./api";
+import { APIToken, Connection, ContentType, Persona, Q, Role, TokenPolicy, TokenType, gql, nodes, readable } from "./api";
 import { message } from "./errors";
 import { checkAvatarURL, checkDescription, checkName, checkSecret, checkSlug, problems } from "./validate";
 import { PersonaChoice, PersonaPicker, searchPersonas, tokenCount } from "./personapicker";
@@ -26,6 +26,7 @@ import {
 } from "./ui";
 import { Lifespan, expiryLimit, expiryRefusal, grantCeiling, lifespanRefusal, typeRefusal } from "./ceiling";
 import { formatAbsolute } from "./dates";
+import { PolicyFields, PolicyState, initialPolicy, policyCheck, policyInUse, policyInput, policyLabels, policySentences } from "./tokenpolicy";
 
 type Duration = "KEEP" | "DAYS_7" | "DAYS_30" | "DAYS_90" | "UNLIMITED" | "DATE";
 type PersonaMode = "token" | "existing" | "new";
@@ -44,6 +45,7 @@ const labels: Record<string, string> = {
   roleIDs: "Roles",
   permissions: "Permissions",
   secret: "Token value",
+  ...policyLabels,
 };
 
 function isoDate(d: Date): string {
@@ -78,6 +80,12 @@ export function TokenDialog(props: {
   const [contentTypes, setContentTypes] = useState<ContentType[]>([]);
   const [catalogLoaded, setCatalogLoaded] = useState(false);
   const canPickPersona = session.can("persona", "read");
+  // Limits and conditions: for an edit, where the token's policy stands
+  // (loaded when the form opens), so that only what changes is sent.
+  const [policy, setPolicy] = useState<PolicyState>(() => initialPolicy(session));
+  const [policyStart, setPolicyStart] = useState<PolicyState | null>(null);
+  const [policyOpen, setPolicyOpen] = useState(false);
+  const policyReady = !editing || policyStart !== null;
 
   // The viewer's own last day ends when the viewer does.
   const clampToLimit = (d: Date) => (limit && d > limit && date === isoDate(limit) ? limit : d);
@@ -107,6 +115,7 @@ export function TokenDialog(props: {
       case "secret":
         return !editing && ownSecret ? checkSecret(secret) : "";
     }
+    if (field in policyLabels) return policyReady ? policyCheck(field, policy, session) : "";
     return "";
   };
 
@@ -115,6 +124,7 @@ export function TokenDialog(props: {
     check,
     validate: () => problems(Object.fromEntries(Object.keys(labels).map((f) => [f, check(f)]))),
     sentences: {
+      ...policySentences(policy, session),
       "CONFLICT:name": `Another API token is already called “${name.trim()}”. Choose another name.`,
       "CONFLICT:code": `Another API token already has the code “${code.trim()}”. Choose another, or leave Code empty to have one made from the name.`,
       "CONFLICT:secret": "This token value is already in use. Choose another.",
@@ -141,6 +151,7 @@ export function TokenDialog(props: {
         input.permissions = toPermissions(new Set([...cells].filter((k) => !locked.has(k))));
       }
       if (!editing && ownSecret) input.secret = secret;
+      if (policyReady) Object.assign(input, policyInput(policy, editing ? policyStart : null));
       if (editing) {
         const d = await gql<{ updateAPIToken: APIToken }>(Q.updateToken, { id: editing.id, input, ...readable(session.can) });
         props.onSaved(d.updateAPIToken);
@@ -166,6 +177,15 @@ export function TokenDialog(props: {
           session.can("role", "read") ? gql<{ roles: Connection<Role> }>(Q.roles) : null,
           session.can("content-type", "read") ? gql<{ contentTypes: Connection<ContentType> }>(Q.contentTypes) : null,
         ]);
+        if (editing) {
+          const p = await gql<{ node: TokenPolicy | null }>(Q.tokenPolicy, { id: editing.id });
+          if (p.node) {
+            const start = initialPolicy(session, p.node);
+            setPolicy(start);
+            setPolicyStart(start);
+            setPolicyOpen(policyInUse(start));
+          }
+        }
         if (r) setRoles(nodes(r.roles));
         if (c) {
           setContentTypes(nodes(c.contentTypes));
@@ -408,6 +428,20 @@ export function TokenDialog(props: {
           )}
         </div>
       </div>
+
+      {policyReady ? (
+        <PolicyFields
+          state={policy}
+          set={setPolicy}
+          errors={errors}
+          session={session}
+          // A group with an error opens, so that the error shows and its control takes the focus.
+          open={policyOpen || Object.keys(errors.fields).some((f) => f in policyLabels)}
+          onToggle={setPolicyOpen}
+        />
+      ) : (
+        <p class="hint">Loading the token’s limits and conditions…</p>
+      )}
 
       {type === "CUSTOM" && (
         <div class="custom-grants">
