@@ -34,13 +34,18 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/dbtx"
 	"github.com/latchkeyhq/latchkey/internal/flush"
 	"github.com/latchkeyhq/latchkey/internal/httpserver"
+	"github.com/latchkeyhq/latchkey/internal/logbuf"
 	"github.com/latchkeyhq/latchkey/internal/secret"
 	"github.com/latchkeyhq/latchkey/internal/store"
 	"github.com/latchkeyhq/latchkey/internal/txretry"
 )
 
 func main() {
-	if err := run(os.Args[1:]); err != nil {
+	err := run(os.Args[1:])
+	if logs != nil {
+		logs.Close()
+	}
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return
 		}
@@ -68,6 +73,10 @@ func run(args []string) error {
 	return fmt.Errorf("unknown command %q; commands: serve, migrate, mint-token (see --help)", cmd)
 }
 
+// logs batches the process's log lines (internal/logbuf); main flushes it
+// before exiting.
+var logs *logbuf.Writer
+
 func newLogger(cfg *config.Config) zerolog.Logger {
 	level, err := zerolog.ParseLevel(cfg.LogLevel)
 	if err != nil || cfg.LogLevel == "" {
@@ -77,6 +86,11 @@ func newLogger(cfg *config.Config) zerolog.Logger {
 	pretty := cfg.LogFormat == "pretty" || (cfg.LogFormat == "auto" && isatty.IsTerminal(os.Stderr.Fd()))
 	if pretty {
 		out = zerolog.ConsoleWriter{Out: os.Stderr, TimeFormat: time.Kitchen}
+	} else {
+		if logs == nil {
+			logs = logbuf.New(os.Stderr)
+		}
+		out = logs
 	}
 	log := zerolog.New(out).Level(level).With().Timestamp().Logger()
 	store.DriverLogs(log)

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/latchkeyhq/latchkey/internal/auth"
+	"github.com/latchkeyhq/latchkey/internal/base62"
 	"github.com/latchkeyhq/latchkey/internal/header"
 	"github.com/latchkeyhq/latchkey/internal/metadata"
 )
@@ -19,6 +20,25 @@ func TestAnswerHeaderKeysAreCanonical(t *testing.T) {
 	} {
 		if !header.Canonical(k) {
 			t.Errorf("%q is not canonical", k)
+		}
+	}
+}
+
+// Generated request ids are 20 base62 characters, unique within an
+// instance and, by their prefix, between instances.
+func TestRequestIDs(t *testing.T) {
+	a, b := newRequestIDs(), newRequestIDs()
+	seen := map[string]bool{}
+	for range 10000 {
+		for _, g := range []*requestIDs{a, b} {
+			id := g.next()
+			if len(id) != 20 || !base62.Valid(id) {
+				t.Fatalf("malformed id %q", id)
+			}
+			if seen[id] {
+				t.Fatalf("id %q twice", id)
+			}
+			seen[id] = true
 		}
 	}
 }

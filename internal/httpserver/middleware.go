@@ -48,9 +48,9 @@ func (s *Server) observe(route string, next http.Handler) http.Handler {
 		start := time.Now()
 		id := r.Header.Get("X-Request-Id")
 		if len(id) == 0 || len(id) > 64 || !base62.Valid(strings.ReplaceAll(id, "-", "")) {
-			id = base62.Random(20)
+			id = s.requestIDs.next()
 		}
-		w.Header().Set("X-Request-Id", id)
+		w.Header()["X-Request-Id"] = []string{id}
 		info := request.Info{ID: id, ClientIP: s.clientIP(r), UserAgent: r.UserAgent(), Caller: &request.Caller{}}
 		log := s.log.With().Str("request_id", id).Logger()
 		ctx := logthrottle.With(log.WithContext(request.With(r.Context(), info)), s.throttle)

@@ -48,12 +48,13 @@ import (
 
 // Server is one Latchkey instance's HTTP side and the state behind it.
 type Server struct {
-	cfg      *config.Config
-	log      zerolog.Logger
-	store    *store.Store
-	metrics  *metrics
-	Verifier *auth.Verifier
-	Recorder *auth.Recorder
+	requestIDs *requestIDs
+	cfg        *config.Config
+	log        zerolog.Logger
+	store      *store.Store
+	metrics    *metrics
+	Verifier   *auth.Verifier
+	Recorder   *auth.Recorder
 	// Usage counts verifications by outcome (internal/usage); it flushes
 	// with Recorder (server.go).
 	Usage *usage.Recorder
@@ -104,7 +105,7 @@ func WithCommitFault(fail func(ctx context.Context) error) Option {
 // New builds the server for an open, migrated store.
 func New(cfg *config.Config, st *store.Store, log zerolog.Logger, opts ...Option) *Server {
 	hasher := secret.NewHasher(st.Pepper)
-	s := &Server{cfg: cfg, log: log, store: st, metrics: newMetrics(), now: time.Now, throttle: logthrottle.New(time.Second)}
+	s := &Server{requestIDs: newRequestIDs(), cfg: cfg, log: log, store: st, metrics: newMetrics(), now: time.Now, throttle: logthrottle.New(time.Second)}
 	for _, o := range opts {
 		o(s)
 	}
