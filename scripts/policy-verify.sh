@@ -49,22 +49,39 @@ PLAIN=$(mint plain "")
 POLICY=$(mint policy ', rateLimits: [{name: \"burst\", limit: 100000000, periodSeconds: 1}, {name: \"hourly\", limit: 1000000000, periodSeconds: 3600}], credits: {remaining: 1000000000}, allowedNetworks: [\"10.0.0.0/8\", \"127.0.0.0/8\", \"192.168.0.0/16\", \"::1/128\"]')
 [ -n "$PLAIN" ] && [ -n "$POLICY" ] || { echo "could not mint the tokens" >&2; tail -5 "$WORK/server.log" >&2; exit 1; }
 
-run() { # run SECRET: prints wrk's requests per second
-  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" -H "Authorization: Bearer $1" \
-    "${BASE}/auth/verify?contentType=api-token&action=read" | awk '/Requests\/sec/ {print $2}'
+# cpu_ticks: the server's user + system CPU time so far, in clock ticks.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$PID/stat"; }
+TICK=$(getconf CLK_TCK)
+run() { # run SECRET: prints wrk's requests per second and the server's CPU µs per request
+  local c0 out c1
+  c0=$(cpu_ticks)
+  out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" -H "Authorization: Bearer $1" \
+    "${BASE}/auth/verify?contentType=api-token&action=read")
+  c1=$(cpu_ticks)
+  awk -v c="$((c1 - c0))" -v tick="$TICK" '/requests in/ {n = $1} /Requests\/sec/ {rps = $2}
+    END { printf "%s %.1f\n", rps, c * 1e6 / tick / n }' <<<"$out"
 }
 run "$PLAIN" >/dev/null # warm-up
-echo "round  no-policy req/s  policy req/s  ratio"
-ratios=()
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "round  no-policy req/s (CPU µs/req)  policy req/s (CPU µs/req)  throughput ratio  CPU ratio"
+ratios=() cpus=()
 for r in $(seq 1 "$ROUNDS"); do
-  a=$(run "$PLAIN")
-  b=$(run "$POLICY")
+  read -r a ac <<<"$(run "$PLAIN")"
+  read -r b bc <<<"$(run "$POLICY")"
   ratio=$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.3f", b / a }')
-  ratios+=("$ratio")
-  echo "$r  $a  $b  $ratio"
+  cpu=$(awk -v a="$ac" -v b="$bc" 'BEGIN { printf "%.3f", b / a }')
+  ratios+=("$ratio") cpus+=("$cpu")
+  echo "$r  $a ($ac)  $b ($bc)  $ratio  $cpu"
 done
-printf '%s\n' "${ratios[@]}" | sort -n | awk '{ v[NR] = $1; s += $1 } END {
-  m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-  printf "ratio: median %.3f, mean %.3f over %d rounds\n", m, s / NR, NR }'
+summary() { # summary WHAT VALUES...: median and mean
+  local what=$1
+  shift
+  printf '%s\n' "$@" | sort -n | awk -v what="$what" '{ v[NR] = $1; s += $1 } END {
+    m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+    printf "%s: median %.3f, mean %.3f over %d rounds\n", what, m, s / NR, NR }'
+}
+summary "policy / no-policy throughput" "${ratios[@]}"
+summary "policy / no-policy server CPU per request" "${cpus[@]}"
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 codes=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $POLICY" "${BASE}/auth/verify?contentType=api-token&action=read")
 echo "policy token still allowed after the runs: HTTP $codes"
