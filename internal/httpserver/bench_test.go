@@ -192,6 +192,8 @@ func benchList(b *testing.B, s *testserver.Server, n int) {
 	}{
 		{"first-page", nil, n + 1}, // + the Bootstrap token
 		{"name-contains-broad", map[string]any{"nameContainsFold": "BILLING"}, (n + 6) / 8},
+		{"name-contains-every", map[string]any{"nameContainsFold": "TOK"}, n},
+		{"name-contains-short", map[string]any{"nameContainsFold": "a"}, 3*n/8 + 1}, // search, partner, backup; Bootstrap
 		{"name-contains-narrow", map[string]any{"nameContainsFold": fmt.Sprintf("token %06d", n/2)}, 1},
 	}
 	for _, c := range cases {
