@@ -8,10 +8,9 @@
 //
 // How it stays fast:
 //   - Narrow searches use token_name_grams, every distinct trigram (three
-//     runes) of every token's name_fold. The tokens holding the rarest
-//     trigram of the search text are a superset of the matches; when there
-//     are at most maxCandidates of them, they are checked one by one and the
-//     filter becomes their exact id list.
+//     runes) of every token's name_fold. The tokens holding all trigrams of
+//     the search text are a superset of the matches; when there are at most
+//     maxCandidates of them, the filter becomes their id list (and Contains).
 //   - Broad searches (short text, or only common trigrams) scan, in the
 //     list's order: with Late, a page in the NAME order first reads its ids
 //     from the (name_fold, id) index alone, then only those rows.
@@ -50,12 +49,12 @@ const Table = "token_name_grams"
 // text holds, so no trigram.
 var marker = []byte{0xff}
 
-// maxCandidates is the most tokens a narrow search checks one by one; a
-// search whose rarest trigram is more common scans instead.
-const maxCandidates = 1000
+// maxCandidates is the most tokens holding a search's trigrams that the
+// search checks one by one; a search with more scans instead.
+const maxCandidates = 250
 
-// maxSearchGrams bounds the trigrams of a search text whose frequency is
-// read: any subset of them still gives a superset of the matches.
+// maxSearchGrams bounds the trigrams of a search text that are
+// intersected (and so the tables the optimizer orders).
 const maxSearchGrams = 16
 
 // gramRunes is the length of a gram.
@@ -98,44 +97,24 @@ func Contains(f string) predicate.APIToken {
 // with client (a transaction's, inside one). scan reports that it is
 // Contains alone, which the database answers by reading the name index.
 func Filter(ctx context.Context, client *ent.Client, f string) (p predicate.APIToken, scan bool, err error) {
-	grams := Grams(f)
-	if len(grams) == 0 {
-		return Contains(f), true, nil
-	}
-	rarest, ok, err := rarestGram(ctx, client, grams)
+	ids, ok, err := candidates(ctx, client, Grams(f))
 	if err != nil || !ok {
 		return Contains(f), true, err
 	}
-	rows, err := client.QueryContext(ctx, "SELECT t."+apitoken.FieldID+", t."+apitoken.FieldNameFold+
-		" FROM "+Table+" g JOIN "+apitoken.Table+" t ON t."+apitoken.FieldID+" = g.token_id WHERE g.gram = ?", rarest)
-	if err != nil {
-		return nil, false, err
-	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id, fold string
-		if err := rows.Scan(&id, &fold); err != nil {
-			return nil, false, err
-		}
-		if strings.Contains(fold, f) {
-			ids = append(ids, id)
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, false, err
-	}
-	// Contains again: a token renamed since is judged by its row as read
-	// by the page.
+	// Contains still decides: the candidates only hold the trigrams.
 	return apitoken.And(apitoken.IDIn(ids...), Contains(f)), false, nil
 }
 
-// rarestGram returns the trigram of grams held by the fewest tokens, if
-// the table is complete and that trigram is held by at most maxCandidates.
-// Each trigram's tokens are counted only up to maxCandidates+1, so the
-// query reads at most that many index entries per trigram.
-func rarestGram(ctx context.Context, client *ent.Client, grams [][]byte) ([]byte, bool, error) {
-	if len(grams) > maxSearchGrams {
+// candidates returns the tokens that hold every one of (up to
+// maxSearchGrams of) grams, when the table is complete and there are at
+// most maxCandidates of them. One statement: the marker row, then the
+// intersection, a join on the table's primary key that MySQL's optimizer
+// drives from the rarest trigram and stops after maxCandidates+1 rows.
+func candidates(ctx context.Context, client *ent.Client, grams [][]byte) ([]string, bool, error) {
+	if len(grams) == 0 {
+		return nil, false, nil
+	}
+	if len(grams) > maxSearchGrams { // any subset gives a superset of the matches
 		picked := make([][]byte, 0, maxSearchGrams)
 		for i := range maxSearchGrams {
 			picked = append(picked, grams[i*(len(grams)-1)/(maxSearchGrams-1)])
@@ -144,37 +123,36 @@ func rarestGram(ctx context.Context, client *ent.Client, grams [][]byte) ([]byte
 	}
 	var q strings.Builder
 	args := make([]any, 0, len(grams)+1)
-	q.WriteString("SELECT -1, COUNT(*) FROM " + Table + " WHERE gram = ?")
+	q.WriteString("SELECT token_id FROM " + Table + " WHERE gram = ? UNION ALL SELECT token_id FROM (SELECT g0.token_id FROM " + Table + " g0")
 	args = append(args, marker)
-	for i, g := range grams {
-		fmt.Fprintf(&q, " UNION ALL SELECT %d, COUNT(*) FROM (SELECT 1 AS one FROM %s WHERE gram = ? LIMIT %d) c%d", i, Table, maxCandidates+1, i)
-		args = append(args, g)
+	for i := 1; i < len(grams); i++ {
+		fmt.Fprintf(&q, " JOIN %s g%d ON g%d.gram = ? AND g%d.token_id = g0.token_id", Table, i, i, i)
+		args = append(args, grams[i])
 	}
+	fmt.Fprintf(&q, " WHERE g0.gram = ? LIMIT %d) c", maxCandidates+1)
+	args = append(args, grams[0])
 	rows, err := client.QueryContext(ctx, q.String(), args...)
 	if err != nil {
 		return nil, false, err
 	}
 	defer rows.Close()
-	complete, best, fewest := false, -1, maxCandidates+1
+	complete := false
+	var ids []string
 	for rows.Next() {
-		var i, n int
-		if err := rows.Scan(&i, &n); err != nil {
+		var id string
+		if err := rows.Scan(&id); err != nil {
 			return nil, false, err
 		}
-		switch {
-		case i < 0:
-			complete = n > 0
-		case n < fewest:
-			best, fewest = i, n
+		if id == "" {
+			complete = true
+		} else {
+			ids = append(ids, id)
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, false, err
 	}
-	if !complete || best < 0 {
-		return nil, false, nil
-	}
-	return grams[best], true, nil
+	return ids, complete && len(ids) <= maxCandidates, nil
 }
 
 type lateKey struct{}
