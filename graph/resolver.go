@@ -39,6 +39,9 @@ type Resolver struct {
 	Decider *auth.Policy
 	// Counts keeps the token list's totalCount for common filters (may be nil).
 	Counts *listcount.Cache
+	// Dialect is the database's (entgo.io/ent/dialect): the name search
+	// plans its trigram query for it.
+	Dialect string
 }
 
 // NewSchema wires resolvers and the authorization directives into gqlgen.
@@ -146,7 +149,7 @@ func requested(ctx context.Context, path ...string) bool {
 // whose search scans reads its ids from the name index first.
 func (r *Resolver) nameSearch(ctx context.Context, where *ent.APITokenWhereInput, order model.APITokenOrderField) (context.Context, error) {
 	key, keyed := listcount.Key(where, admin.Fold)
-	scan, err := foldNameFilter(ctx, where)
+	scan, err := r.foldNameFilter(ctx, where)
 	if err != nil {
 		return nil, err
 	}
@@ -165,13 +168,13 @@ func (r *Resolver) nameSearch(ctx context.Context, where *ent.APITokenWhereInput
 // foldNameFilter replaces every nameContainsFold in w (and its and, or and
 // not) by namesearch's exact predicate for the folded text; scan reports
 // whether w's own search is one the database answers by scanning.
-func foldNameFilter(ctx context.Context, w *ent.APITokenWhereInput) (scan bool, err error) {
+func (r *Resolver) foldNameFilter(ctx context.Context, w *ent.APITokenWhereInput) (scan bool, err error) {
 	if w == nil {
 		return false, nil
 	}
 	if w.NameContainsFold != nil {
 		var match predicate.APIToken
-		match, scan, err = namesearch.Filter(ctx, ent.FromContext(ctx), admin.Fold(*w.NameContainsFold))
+		match, scan, err = namesearch.Filter(ctx, ent.FromContext(ctx), r.Dialect, admin.Fold(*w.NameContainsFold))
 		if err != nil {
 			return false, err
 		}
@@ -179,7 +182,7 @@ func foldNameFilter(ctx context.Context, w *ent.APITokenWhereInput) (scan bool, 
 		w.AddPredicates(match)
 	}
 	for _, sub := range append(append([]*ent.APITokenWhereInput{w.Not}, w.And...), w.Or...) {
-		if _, err := foldNameFilter(ctx, sub); err != nil {
+		if _, err := r.foldNameFilter(ctx, sub); err != nil {
 			return false, err
 		}
 	}

@@ -28,6 +28,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"sort"
 	"strings"
 
 	entgo "entgo.io/ent"
@@ -94,10 +95,11 @@ func Contains(f string) predicate.APIToken {
 }
 
 // Filter is the predicate of a name search for the folded text f, read
-// with client (a transaction's, inside one). scan reports that it is
-// Contains alone, which the database answers by reading the name index.
-func Filter(ctx context.Context, client *ent.Client, f string) (p predicate.APIToken, scan bool, err error) {
-	ids, ok, err := candidates(ctx, client, Grams(f))
+// with client (a transaction's, inside one) from a database of the given
+// dialect. scan reports that it is Contains alone, which the database
+// answers by reading the name index.
+func Filter(ctx context.Context, client *ent.Client, dialectName, f string) (p predicate.APIToken, scan bool, err error) {
+	ids, ok, err := candidates(ctx, client, dialectName, Grams(f))
 	if err != nil || !ok {
 		return Contains(f), true, err
 	}
@@ -108,9 +110,10 @@ func Filter(ctx context.Context, client *ent.Client, f string) (p predicate.APIT
 // candidates returns the tokens that hold every one of (up to
 // maxSearchGrams of) grams, when the table is complete and there are at
 // most maxCandidates of them. One statement: the marker row, then the
-// intersection, a join on the table's primary key that MySQL's optimizer
-// drives from the rarest trigram and stops after maxCandidates+1 rows.
-func candidates(ctx context.Context, client *ent.Client, grams [][]byte) ([]string, bool, error) {
+// intersection, a join on the table's primary key driven from the rarest
+// trigram (MySQL's optimizer finds it by index dives; on SQLite, rarest
+// orders the join) that stops after maxCandidates+1 rows.
+func candidates(ctx context.Context, client *ent.Client, dialectName string, grams [][]byte) ([]string, bool, error) {
 	if len(grams) == 0 {
 		return nil, false, nil
 	}
@@ -121,12 +124,21 @@ func candidates(ctx context.Context, client *ent.Client, grams [][]byte) ([]stri
 		}
 		grams = picked
 	}
+	join := " JOIN "
+	if dialectName != dialect.MySQL {
+		var ok bool
+		var err error
+		if grams, ok, err = rarest(ctx, client, grams); err != nil || !ok {
+			return nil, false, err
+		}
+		join = " CROSS JOIN " // SQLite joins in the order written
+	}
 	var q strings.Builder
 	args := make([]any, 0, len(grams)+1)
 	q.WriteString("SELECT token_id FROM " + Table + " WHERE gram = ? UNION ALL SELECT token_id FROM (SELECT g0.token_id FROM " + Table + " g0")
 	args = append(args, marker)
 	for i := 1; i < len(grams); i++ {
-		fmt.Fprintf(&q, " JOIN %s g%d ON g%d.gram = ? AND g%d.token_id = g0.token_id", Table, i, i, i)
+		fmt.Fprintf(&q, "%s%s g%d ON g%d.gram = ? AND g%d.token_id = g0.token_id", join, Table, i, i, i)
 		args = append(args, grams[i])
 	}
 	fmt.Fprintf(&q, " WHERE g0.gram = ? LIMIT %d) c", maxCandidates+1)
@@ -153,6 +165,54 @@ func candidates(ctx context.Context, client *ent.Client, grams [][]byte) ([]stri
 		return nil, false, err
 	}
 	return ids, complete && len(ids) <= maxCandidates, nil
+}
+
+// sqliteCountCap bounds how many tokens of each trigram rarest counts.
+const sqliteCountCap = 4 * maxCandidates
+
+// rarest orders grams by how many tokens hold them, fewest first, for
+// SQLite, whose planner has no statistics per value. Each is counted up to
+// sqliteCountCap; when even the rarest reaches it, the search is broad and
+// ok is false.
+func rarest(ctx context.Context, client *ent.Client, grams [][]byte) (_ [][]byte, ok bool, err error) {
+	var q strings.Builder
+	args := make([]any, 0, len(grams))
+	for i, g := range grams {
+		if i > 0 {
+			q.WriteString(" UNION ALL ")
+		}
+		fmt.Fprintf(&q, "SELECT %d, COUNT(*) FROM (SELECT 1 AS one FROM %s WHERE gram = ? LIMIT %d)", i, Table, sqliteCountCap)
+		args = append(args, g)
+	}
+	rows, err := client.QueryContext(ctx, q.String(), args...)
+	if err != nil {
+		return nil, false, err
+	}
+	defer rows.Close()
+	counts := make([]int, len(grams))
+	for rows.Next() {
+		var i, n int
+		if err := rows.Scan(&i, &n); err != nil {
+			return nil, false, err
+		}
+		counts[i] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, false, err
+	}
+	order := make([]int, len(grams))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return counts[order[a]] < counts[order[b]] })
+	if counts[order[0]] >= sqliteCountCap {
+		return nil, false, nil
+	}
+	sorted := make([][]byte, len(grams))
+	for i, j := range order {
+		sorted[i] = grams[j]
+	}
+	return sorted, true, nil
 }
 
 type lateKey struct{}

@@ -68,7 +68,7 @@ func TestMigrateFillsOlderTokens(t *testing.T) {
 		check := func(step string, wantScan bool) {
 			t.Helper()
 			for _, f := range searches {
-				p, scan, err := namesearch.Filter(ctx, st.Client, f)
+				p, scan, err := namesearch.Filter(ctx, st.Client, st.Dialect, f)
 				if err != nil {
 					t.Fatal(err)
 				}
