@@ -32,11 +32,14 @@ const searchPage = `query($w: APITokenWhereInput, $first: Int, $after: Cursor) {
 	apiTokens(first: $first, after: $after, where: $w) {
 		totalCount pageInfo { hasNextPage endCursor } edges { node { id name } } } }`
 
+const lastPage = `query($w: APITokenWhereInput) { apiTokens(last: 5, where: $w) { edges { node { id } } } }`
+
 // The name search answers exactly what a brute-force filter over the
 // tokens' names does (fold both, then a substring test, byte for byte),
 // on both databases, through the handler, while tokens are created,
 // renamed and deleted in random order on two instances sharing the
-// database: the set, totalCount, and the NAME order page by page. 1 100
+// database: the set, totalCount, the NAME order page by page, and the last
+// page read backwards. 1 100
 // tokens share common trigrams ("tok", "en "), so searches made only of
 // those scan the name index while rarer ones read the trigram table; short
 // searches (under three runes) always scan.
@@ -126,6 +129,15 @@ func TestNameSearchMatchesBruteForce(t *testing.T) {
 				}
 				if strings.Join(got, ",") != strings.Join(want, ",") {
 					t.Fatalf("%s: search %q on %s (pages of %d):\n got %d %v\nwant %d %v", step, f, s.URL, first, len(got), named(names, got), len(want), named(names, want))
+				}
+				// The last page, read backwards.
+				res := s.MustDo(t, s.Admin, lastPage, map[string]any{"w": map[string]any{"nameContainsFold": f}})
+				got = nil
+				for _, e := range res.Get("apiTokens.edges").([]any) {
+					got = append(got, e.(map[string]any)["node"].(map[string]any)["id"].(string))
+				}
+				if tail := want[max(0, len(want)-5):]; strings.Join(got, ",") != strings.Join(tail, ",") {
+					t.Fatalf("%s: search %q on %s, last 5:\n got %v\nwant %v", step, f, s.URL, named(names, got), named(names, tail))
 				}
 			}
 		}
