@@ -62,6 +62,9 @@ const maxSearchGrams = 16
 const gramRunes = 3
 
 // Grams returns the distinct trigrams of s, in order of first appearance.
+// Names and search texts are valid UTF-8 (folded, from JSON), where a byte
+// substring starts and ends on rune boundaries: so a name containing a
+// text holds every trigram of it.
 func Grams(s string) [][]byte {
 	runes := []rune(s)
 	if len(runes) < gramRunes {
