@@ -32,6 +32,8 @@ import (
 	"github.com/latchkeyhq/latchkey/ent/webhookdelivery"
 	"github.com/latchkeyhq/latchkey/ent/webhookendpoint"
 	"github.com/latchkeyhq/latchkey/ent/webhookevent"
+
+	stdsql "database/sql"
 )
 
 // Client is the client that holds all ent builders.
@@ -2853,3 +2855,27 @@ type (
 		UsageCount, WebhookDelivery, WebhookEndpoint, WebhookEvent []ent.Interceptor
 	}
 )
+
+// ExecContext allows calling the underlying ExecContext method of the driver if it is supported by it.
+// See, database/sql#DB.ExecContext for more information.
+func (c *config) ExecContext(ctx context.Context, query string, args ...any) (stdsql.Result, error) {
+	ex, ok := c.driver.(interface {
+		ExecContext(context.Context, string, ...any) (stdsql.Result, error)
+	})
+	if !ok {
+		return nil, fmt.Errorf("Driver.ExecContext is not supported")
+	}
+	return ex.ExecContext(ctx, query, args...)
+}
+
+// QueryContext allows calling the underlying QueryContext method of the driver if it is supported by it.
+// See, database/sql#DB.QueryContext for more information.
+func (c *config) QueryContext(ctx context.Context, query string, args ...any) (*stdsql.Rows, error) {
+	q, ok := c.driver.(interface {
+		QueryContext(context.Context, string, ...any) (*stdsql.Rows, error)
+	})
+	if !ok {
+		return nil, fmt.Errorf("Driver.QueryContext is not supported")
+	}
+	return q.QueryContext(ctx, query, args...)
+}

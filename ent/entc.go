@@ -34,8 +34,10 @@ func main() {
 		Target:  "./ent",
 		Package: "github.com/latchkeyhq/latchkey/ent",
 		// Row locks (SELECT … FOR UPDATE) make concurrent mutations on MySQL
-		// behave as if they ran one after another.
-		Features: []gen.Feature{gen.FeatureLock},
+		// behave as if they ran one after another. ExecContext/QueryContext
+		// let hooks write tables ent does not model (internal/namesearch's
+		// name trigrams) in the mutation's own transaction.
+		Features: []gen.Feature{gen.FeatureLock, gen.FeatureExecQuery},
 	}, entc.Extensions(ex)); err != nil {
 		log.Fatalf("running ent codegen: %v", err)
 	}

@@ -66,8 +66,7 @@ func (r *queryResolver) APITokens(ctx context.Context, after *entgql.Cursor[stri
 	if orderBy == nil {
 		orderBy = &model.APITokenOrder{Field: model.APITokenOrderFieldName, Direction: entgql.OrderDirectionAsc}
 	}
-	ctx = r.countsFor(ctx, where)
-	if err := foldNameFilter(ctx, where); err != nil {
+	if ctx, err = r.nameSearch(ctx, where, orderBy.Field); err != nil {
 		return nil, err
 	}
 	return tokenPage(ctx, ent.FromContext(ctx).APIToken.Query(), after, first, before, last, orderBy,

@@ -21,7 +21,7 @@ func (r *mutationResolver) UpdatePolicy(ctx context.Context, input admin.UpdateP
 
 // RevokeAPITokens is the resolver for the revokeAPITokens field.
 func (r *mutationResolver) RevokeAPITokens(ctx context.Context, where ent.APITokenWhereInput, dryRun *bool) (*admin.BulkRevoke, error) {
-	if err := foldNameFilter(ctx, &where); err != nil {
+	if _, err := r.foldNameFilter(ctx, &where); err != nil {
 		return nil, err
 	}
 	return r.Admin.RevokeTokens(ctx, where.Filter, boolValue(dryRun))

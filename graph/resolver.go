@@ -11,12 +11,14 @@ import (
 	"github.com/latchkeyhq/latchkey/ent"
 	"github.com/latchkeyhq/latchkey/ent/apitoken"
 	"github.com/latchkeyhq/latchkey/ent/predicate"
+	"github.com/latchkeyhq/latchkey/graph/model"
 	"github.com/latchkeyhq/latchkey/internal/admin"
 	"github.com/latchkeyhq/latchkey/internal/auth"
 	"github.com/latchkeyhq/latchkey/internal/authz"
 	"github.com/latchkeyhq/latchkey/internal/gqlerr"
 	"github.com/latchkeyhq/latchkey/internal/ids"
 	"github.com/latchkeyhq/latchkey/internal/listcount"
+	"github.com/latchkeyhq/latchkey/internal/namesearch"
 	"github.com/latchkeyhq/latchkey/internal/perm"
 	"github.com/latchkeyhq/latchkey/internal/secret"
 	"github.com/latchkeyhq/latchkey/internal/tokenstatus"
@@ -37,6 +39,9 @@ type Resolver struct {
 	Decider *auth.Policy
 	// Counts keeps the token list's totalCount for common filters (may be nil).
 	Counts *listcount.Cache
+	// Dialect is the database's (entgo.io/ent/dialect): the name search
+	// plans its trigram query for it.
+	Dialect string
 }
 
 // NewSchema wires resolvers and the authorization directives into gqlgen.
@@ -137,45 +142,51 @@ func requested(ctx context.Context, path ...string) bool {
 	return false
 }
 
-// countsFor lets the list's totalCount come from r.Counts when the filter
-// is one it keeps (internal/listcount).
-func (r *Resolver) countsFor(ctx context.Context, where *ent.APITokenWhereInput) context.Context {
-	if key, ok := listcount.Key(where, admin.Fold); ok {
-		return r.Counts.For(ctx, key)
+// nameSearch turns the name searches of a token filter into their exact
+// predicates (internal/namesearch) and prepares ctx for the page: the
+// list's totalCount comes from r.Counts when the filter is one it keeps
+// and counting it would read the whole table, and a page in the NAME order
+// whose search scans reads its ids from the name index first.
+func (r *Resolver) nameSearch(ctx context.Context, where *ent.APITokenWhereInput, order model.APITokenOrderField) (context.Context, error) {
+	key, keyed := listcount.Key(where, admin.Fold)
+	scan, err := r.foldNameFilter(ctx, where)
+	if err != nil {
+		return nil, err
 	}
-	return ctx
+	switch {
+	case where == nil && keyed:
+		ctx = r.Counts.For(ctx, key)
+	case scan && keyed:
+		ctx = r.Counts.ForScan(ctx, key)
+	}
+	if scan && order == model.APITokenOrderFieldName {
+		ctx = namesearch.Late(ctx)
+	}
+	return ctx, nil
 }
 
-// nameProbeLimit is the most matches a name search turns into an id list.
-const nameProbeLimit = 1000
-
-// foldNameFilter makes nameContainsFold cheap on large tables. The search
-// runs on name_fold, the lower-cased name, first as a probe that reads only
-// the (name_fold, id) index: when it finds at most nameProbeLimit tokens the
-// filter becomes that id list, so the page reads just those rows; otherwise
-// matches are common and walking the index in name order finds a page fast.
-func foldNameFilter(ctx context.Context, w *ent.APITokenWhereInput) error {
+// foldNameFilter replaces every nameContainsFold in w (and its and, or and
+// not) by namesearch's exact predicate for the folded text; scan reports
+// whether w's own search is one the database answers by scanning.
+func (r *Resolver) foldNameFilter(ctx context.Context, w *ent.APITokenWhereInput) (scan bool, err error) {
 	if w == nil {
-		return nil
+		return false, nil
 	}
 	if w.NameContainsFold != nil {
-		match := apitoken.NameFoldContains(admin.Fold(*w.NameContainsFold))
-		w.NameContainsFold = nil
-		ids, err := ent.FromContext(ctx).APIToken.Query().Where(match).Limit(nameProbeLimit + 1).IDs(ctx)
+		var match predicate.APIToken
+		match, scan, err = namesearch.Filter(ctx, ent.FromContext(ctx), r.Dialect, admin.Fold(*w.NameContainsFold))
 		if err != nil {
-			return err
+			return false, err
 		}
-		if len(ids) <= nameProbeLimit {
-			match = apitoken.IDIn(ids...)
-		}
+		w.NameContainsFold = nil
 		w.AddPredicates(match)
 	}
 	for _, sub := range append(append([]*ent.APITokenWhereInput{w.Not}, w.And...), w.Or...) {
-		if err := foldNameFilter(ctx, sub); err != nil {
-			return err
+		if _, err := r.foldNameFilter(ctx, sub); err != nil {
+			return false, err
 		}
 	}
-	return nil
+	return scan, nil
 }
 
 // secretFilter is the predicate of the secret filter. Filtering by a secret

@@ -183,7 +183,8 @@ const benchListQuery = `query($where: APITokenWhereInput) {
 
 // benchList runs the token list variants against a seeded server: the first
 // page in the default order (name), a broad name filter (1 in 8 tokens
-// match, all of them counted for totalCount) and a narrow one (1 match).
+// match, all of them counted for totalCount), one every token matches, one
+// letter (shorter than a trigram: always a scan) and a narrow one (1 match).
 func benchList(b *testing.B, s *testserver.Server, n int) {
 	cases := []struct {
 		name  string
@@ -192,6 +193,8 @@ func benchList(b *testing.B, s *testserver.Server, n int) {
 	}{
 		{"first-page", nil, n + 1}, // + the Bootstrap token
 		{"name-contains-broad", map[string]any{"nameContainsFold": "BILLING"}, (n + 6) / 8},
+		{"name-contains-every", map[string]any{"nameContainsFold": "TOK"}, n},
+		{"name-contains-short", map[string]any{"nameContainsFold": "a"}, withA(n)},
 		{"name-contains-narrow", map[string]any{"nameContainsFold": fmt.Sprintf("token %06d", n/2)}, 1},
 	}
 	for _, c := range cases {
@@ -212,6 +215,17 @@ func benchList(b *testing.B, s *testserver.Server, n int) {
 			}
 		})
 	}
+}
+
+// withA counts the seeded tokens (and Bootstrap) whose name holds an "a".
+func withA(n int) int {
+	count := 1 // Bootstrap
+	for i := range n {
+		if strings.Contains(benchWords[i%len(benchWords)], "a") {
+			count++
+		}
+	}
+	return count
 }
 
 // BenchmarkTokenListSQLite lists 1000 tokens on SQLite.

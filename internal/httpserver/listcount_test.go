@@ -53,7 +53,7 @@ func TestTokenCountCacheExactAcrossInstances(t *testing.T) {
 		check := func(step string) {
 			t.Helper()
 			for _, s := range []*testserver.Server{a, b} {
-				for _, name := range []string{"", "alpha", "ALPHA be", "zeta"} {
+				for _, name := range []string{"", "alpha", "ALPHA be", "zeta", "al", "TA"} {
 					if got, want := totalCount(t, s, name), truth(t, s, name); got != want {
 						t.Fatalf("%s: totalCount(%q) = %d on %s, want %d", step, name, got, s.URL, want)
 					}
@@ -63,7 +63,9 @@ func TestTokenCountCacheExactAcrossInstances(t *testing.T) {
 		check("start")
 		hits := a.App.Counts.Hits.Load()
 		check("again")
-		if a.App.Counts.Hits.Load()-hits != 4 {
+		// Cached: no filter, and the searches shorter than a trigram, which
+		// the database counts by scanning (the others count an id list).
+		if a.App.Counts.Hits.Load()-hits != 3 {
 			t.Fatalf("repeated counts were not answered from the cache: %d hits", a.App.Counts.Hits.Load()-hits)
 		}
 		create := func(s *testserver.Server, name string) string {

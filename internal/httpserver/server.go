@@ -147,7 +147,7 @@ func New(cfg *config.Config, st *store.Store, log zerolog.Logger, opts ...Option
 	s.metrics.watchRetries(s.Retry.Retries)
 	s.metrics.watchUsage(s.Usage)
 	s.Counts = listcount.New(st.DB, s.Feed.Horizon, 256)
-	gql := s.graphQL(&graph.Resolver{Admin: s.Admin, Hasher: hasher, Verifier: s.Verifier, Guesses: guesses, Now: s.now, UsageRecorder: s.Usage, Decider: s.Policy, Counts: s.Counts})
+	gql := s.graphQL(&graph.Resolver{Admin: s.Admin, Hasher: hasher, Verifier: s.Verifier, Guesses: guesses, Now: s.now, UsageRecorder: s.Usage, Decider: s.Policy, Counts: s.Counts, Dialect: st.Dialect})
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", s.observe("graphql", s.deadline(s.auth.Middleware(graphQLBody(idempotency.Middleware(s.withClient(outageStatus(gql))))))))
 	mux.Handle("GET /auth/verify", s.observe("verify", s.deadline(http.HandlerFunc(s.verify))))

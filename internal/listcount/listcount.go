@@ -81,6 +81,9 @@ type ctxKey struct{}
 type marked struct {
 	c   *Cache
 	key string
+	// scan: counting reads the whole table whatever it finds, so even a
+	// small count is worth keeping.
+	scan bool
 }
 
 // For marks ctx so that the token count taken under it is answered from c
@@ -90,7 +93,17 @@ func (c *Cache) For(ctx context.Context, key string) context.Context {
 	if c == nil {
 		return ctx
 	}
-	return context.WithValue(ctx, ctxKey{}, marked{c, key})
+	return context.WithValue(ctx, ctxKey{}, marked{c, key, false})
+}
+
+// ForScan is For for a filter the database can only count by reading every
+// row (a name search that scans, internal/namesearch): its count is kept
+// however small it is.
+func (c *Cache) ForScan(ctx context.Context, key string) context.Context {
+	if c == nil {
+		return ctx
+	}
+	return context.WithValue(ctx, ctxKey{}, marked{c, key, true})
 }
 
 // Interceptor answers an APIToken count from the cache of its context, if
@@ -102,15 +115,19 @@ var Interceptor = ent.InterceptFunc(func(next ent.Querier) ent.Querier {
 		if !ok || qc == nil || qc.Op != entgo.OpQueryCount || ent.TxFromContext(ctx) != nil {
 			return next.Query(ctx, q)
 		}
-		return m.c.count(ctx, m.key, func() (ent.Value, error) { return next.Query(ctx, q) })
+		return m.c.count(ctx, m, func() (ent.Value, error) { return next.Query(ctx, q) })
 	})
 })
 
-func (c *Cache) count(ctx context.Context, key string, take func() (ent.Value, error)) (ent.Value, error) {
+func (c *Cache) count(ctx context.Context, m marked, take func() (ent.Value, error)) (ent.Value, error) {
+	key, minRows := m.key, c.MinRows
+	if m.scan {
+		minRows = 0
+	}
 	e, ok := c.lru.Get(key)
 	if ok && e.small {
 		v, err := take()
-		if n, isInt := v.(int); err == nil && isInt && n >= c.MinRows {
+		if n, isInt := v.(int); err == nil && isInt && n >= minRows {
 			c.lru.Remove(key) // grown: stamped from the next count on
 		}
 		return v, err
@@ -138,7 +155,7 @@ func (c *Cache) count(ctx context.Context, key string, take func() (ent.Value, e
 		return nil, err
 	}
 	if n, ok := v.(int); ok {
-		c.lru.Add(key, entry{small: n < c.MinRows, horizon: h, stamp: s, count: n, at: c.now()})
+		c.lru.Add(key, entry{small: n < minRows, horizon: h, stamp: s, count: n, at: c.now()})
 	}
 	return v, nil
 }

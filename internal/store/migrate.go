@@ -11,6 +11,7 @@ import (
 	"github.com/go-sql-driver/mysql"
 
 	"github.com/latchkeyhq/latchkey/internal/gqlerr"
+	"github.com/latchkeyhq/latchkey/internal/namesearch"
 )
 
 // Migrate brings the schema up to date; it is safe to run again, and safe
@@ -22,6 +23,9 @@ import (
 func (s *Store) Migrate(ctx context.Context) error {
 	return retryRace(ctx, func() error {
 		if err := s.createSchema(ctx); err != nil {
+			return err
+		}
+		if err := namesearch.Migrate(ctx, s.DB, s.Dialect); err != nil {
 			return err
 		}
 		if err := s.moveLastUsed(ctx); err != nil {

@@ -27,6 +27,7 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/admin"
 	"github.com/latchkeyhq/latchkey/internal/lastused"
 	"github.com/latchkeyhq/latchkey/internal/listcount"
+	"github.com/latchkeyhq/latchkey/internal/namesearch"
 )
 
 // DefaultSQLiteFile is where Latchkey keeps its data when no URL is given.
@@ -150,12 +151,15 @@ func newStore(db, causal *sql.DB, driverName, dsn, dialectName string, pepper []
 		st.Causal = ent.NewClient(ent.Driver(entsql.OpenDB(dialectName, causal)))
 		lastused.Track(st.Causal)
 		listcount.Register(st.Causal)
+		namesearch.Register(st.Causal, dialectName)
 	}
 	// Tokens read while answering a request are noted, so that their last
 	// use is read in one query (internal/lastused).
 	lastused.Track(st.Client)
 	// Token writes stamp the feed, so that cached list counts stay exact.
 	listcount.Register(st.Client)
+	// Token writes keep the name search's trigrams (internal/namesearch).
+	namesearch.Register(st.Client, dialectName)
 	st.Background = st.Client
 	if strings.HasPrefix(dsn, "file::memory:") { // a second pool would open another database
 		return st, nil
