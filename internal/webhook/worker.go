@@ -18,6 +18,7 @@ import (
 	"github.com/latchkeyhq/latchkey/ent/webhookdelivery"
 	"github.com/latchkeyhq/latchkey/ent/webhookendpoint"
 	"github.com/latchkeyhq/latchkey/ent/webhookevent"
+	"github.com/latchkeyhq/latchkey/internal/txretry"
 )
 
 // Delivery policy.
@@ -71,6 +72,7 @@ type Worker struct {
 	once   sync.Once
 	client *http.Client
 	slots  chan struct{}
+	retry  txretry.Policy // recording an attempt that lost a conflict
 	wg     sync.WaitGroup
 	// jitter returns a factor in [0.5, 1).
 	jitter func() float64
@@ -226,7 +228,9 @@ func (w *Worker) attempt(ctx context.Context, d *ent.WebhookDelivery) error {
 		return w.release(rec, d, err)
 	}
 	out := w.send(ctx, ep, d, []byte(ev.Payload))
-	if ctx.Err() != nil {
+	if ctx.Err() != nil && out.code == nil {
+		// Cut short before the receiver answered: not an attempt. One
+		// that answered is recorded, or it would be sent again.
 		return w.release(rec, d, nil)
 	}
 	return w.finish(rec, d, ep, out, false)
@@ -280,9 +284,40 @@ func (w *Worker) send(ctx context.Context, ep *ent.WebhookEndpoint, d *ent.Webho
 	return outcome{code: &code, err: fmt.Sprintf("answered HTTP %d", code)}
 }
 
-// finish records an attempt, if this instance still holds the lease.
+// finish records an attempt, if this instance still holds the lease. A
+// lost conflict (deadlock, lock wait, Galera certification) is tried again
+// (txretry): an attempt that reached the receiver but was not recorded
+// would be sent again when its lease passes.
 func (w *Worker) finish(ctx context.Context, d *ent.WebhookDelivery, ep *ent.WebhookEndpoint, out outcome, giveUp bool) error {
 	now := w.now()
+	var n int
+	err := w.retry.Do(ctx, func(ctx context.Context) (err error) {
+		n, err = w.recordAttempt(ctx, d, out, giveUp, now)
+		return err
+	})
+	if err != nil || n == 0 {
+		return err // n == 0: the lease passed to another instance, whose result stands
+	}
+	return w.retry.Do(ctx, func(ctx context.Context) error {
+		health := w.Client.WebhookEndpoint.UpdateOneID(ep.ID).SetLastAttemptAt(now).SetLastAttemptOk(out.ok).SetNillableLastResponseCode(out.code)
+		if out.code == nil {
+			health.ClearLastResponseCode()
+		}
+		if out.ok {
+			health.SetConsecutiveFailures(0)
+		} else {
+			health.AddConsecutiveFailures(1)
+		}
+		if err := health.Exec(ctx); err != nil && !ent.IsNotFound(err) {
+			return err
+		}
+		return nil
+	})
+}
+
+// recordAttempt writes one attempt's outcome on delivery d, if this
+// instance still holds its lease: the rows it changed (0 or 1).
+func (w *Worker) recordAttempt(ctx context.Context, d *ent.WebhookDelivery, out outcome, giveUp bool, now time.Time) (int, error) {
 	upd := w.Client.WebhookDelivery.Update().
 		Where(webhookdelivery.ID(d.ID), webhookdelivery.LeasedBy(w.Instance), webhookdelivery.StatusEQ(webhookdelivery.StatusPENDING)).
 		AddAttempts(1).SetNillableLastResponseCode(out.code).SetLastError(truncate(out.err, maxErrorLen)).
@@ -301,23 +336,7 @@ func (w *Worker) finish(ctx context.Context, d *ent.WebhookDelivery, ep *ent.Web
 			upd.SetNextAttemptAt(next)
 		}
 	}
-	n, err := upd.Save(ctx)
-	if err != nil || n == 0 {
-		return err // n == 0: the lease passed to another instance, whose result stands
-	}
-	health := w.Client.WebhookEndpoint.UpdateOneID(ep.ID).SetLastAttemptAt(now).SetLastAttemptOk(out.ok).SetNillableLastResponseCode(out.code)
-	if out.code == nil {
-		health.ClearLastResponseCode()
-	}
-	if out.ok {
-		health.SetConsecutiveFailures(0)
-	} else {
-		health.AddConsecutiveFailures(1)
-	}
-	if err := health.Exec(ctx); err != nil && !ent.IsNotFound(err) {
-		return err
-	}
-	return nil
+	return upd.Save(ctx)
 }
 
 // backoff is the delay after the n-th failed attempt: 30 s doubling up to
