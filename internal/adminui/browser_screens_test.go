@@ -392,7 +392,7 @@ func testPersonaPolicy(t *testing.T, e *browserEnv) {
 		chromedp.WaitVisible(chromedp.CSS("dialog[open] input[name=externalID]")),
 		fill("dialog[open] input[name=externalID]", "cust 42"),
 		fill("dialog[open] textarea[name=metadata]", `["not", "an object"]`),
-		click("dialog[open] [data-testid=add-limit]"),
+		click("dialog[open] [data-add-limit]"),
 		fill("dialog[open] input[name=limit-limit]", "0"),
 		click(submit),
 	)
@@ -413,10 +413,11 @@ func testPersonaPolicy(t *testing.T, e *browserEnv) {
 		fill("dialog[open] input[name=limit-name]", "api"),
 		fill("dialog[open] input[name=limit-limit]", "100"),
 		fill("dialog[open] input[name=limit-period]", "60"),
-		click("dialog[open] [data-testid=add-limit]"),
+		fill("dialog[open] select[name=limit-unit]", "1"),
+		click("dialog[open] [data-add-limit]"),
 	)
 	e.waitJS(t, `document.querySelectorAll("dialog[open] [data-limit-row]").length === 2`, "a second limit row")
-	e.do(t, click(`dialog[open] [data-limit-row="1"] .limit-remove`))
+	e.do(t, click(`dialog[open] [data-remove-limit="1"]`))
 	e.waitJS(t, `document.querySelectorAll("dialog[open] [data-limit-row]").length === 1`, "the second row removed")
 	e.do(t, click(submit), chromedp.WaitNotPresent(chromedp.CSS("dialog[open]")))
 	type personaInfo struct {
@@ -469,10 +470,10 @@ func testPersonaPolicy(t *testing.T, e *browserEnv) {
 		click(`button[aria-label="Edit Limited crew"]`),
 		chromedp.WaitVisible(chromedp.CSS("dialog[open] input[name=limit-limit]")),
 	)
-	e.waitJS(t, `(document.querySelector("dialog[open] [data-refusal=rateLimits]")?.textContent ?? "").includes("limited to 10 per 60 s")`, "the viewer's own limit said")
+	e.waitJS(t, `(document.querySelector("dialog[open] [data-refusal=rateLimits]")?.textContent ?? "").includes("limited to 10 per minute")`, "the viewer's own limit said")
 	e.axe(t, "the persona form of a limited viewer")
 	e.do(t, fill("dialog[open] input[name=limit-limit]", "50"), click(submit))
-	e.waitFieldError(t, "rateLimits", "limited to 10 per 60 s")
+	e.waitFieldError(t, "rateLimits", "limited to 10 per minute")
 	if p := read(); p.RateLimits[0].Limit != 100 {
 		t.Fatalf("a refused change was saved: %+v", p.RateLimits)
 	}

@@ -7,12 +7,11 @@ import { APIToken, Connection, gql } from "./api";
 import { message } from "./errors";
 import { Checkbox, ErrorBanner, FormField, Pager, useForm, useSession } from "./ui";
 import { DataTable, Page, usePages } from "./page";
-import { When } from "./dates";
+import { When, periodText } from "./dates";
 import { StatusBadges } from "./tokens";
 import { navigate, tokenPath } from "./nav";
 import { pageDefaults, useQueryState } from "./urlstate";
 import { checkWhole, problems, wholeNumber } from "./validate";
-import { periodWords } from "./ratelimits";
 
 export interface Policy {
   maxLifetimeDays: number | null;
@@ -191,7 +190,7 @@ function PolicyFacts(props: { policy: Policy }) {
         </div>
         <div class="fact">
           <dt>Longest grace period</dt>
-          <dd>{p.maxGracePeriodSeconds === 0 ? "None" : periodWords(p.maxGracePeriodSeconds)}</dd>
+          <dd>{p.maxGracePeriodSeconds === 0 ? "None" : periodText(p.maxGracePeriodSeconds, true)}</dd>
         </div>
         <div class="fact">
           <dt>Revoke unused tokens after</dt>
@@ -279,7 +278,7 @@ function PolicyForm(props: { policy: Policy; onSaved: (p: Policy) => void }) {
           errors={form.errors}
           hint={
             "How long an old secret may keep working after a regenerate; at most 604800 (7 days)." +
-            (graceN !== null && graceN > 0 ? ` Now: ${periodWords(graceN)}.` : "")
+            (graceN !== null && graceN > 0 ? ` Now: ${periodText(graceN, true)}.` : "")
           }
           value={grace}
           onValue={setGrace}

@@ -13,7 +13,7 @@ import { base, navigate, tokenPath } from "./nav";
 import { AuditEvent, AuditRow, auditColumns } from "./audit";
 import { personaTokensPath } from "./personas";
 import { UsageChart } from "./usagechart";
-import { limitText } from "./ceiling";
+import { limitText } from "./ratelimits";
 
 export interface TokenDetail extends APIToken {
   updatedAt: string;
