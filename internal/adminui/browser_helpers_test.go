@@ -13,6 +13,23 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
+// signInAs signs the tab out of whatever session it has and in with secret,
+// on the tokens page.
+func (e *browserEnv) signInAs(t *testing.T, secret string) {
+	t.Helper()
+	e.do(t, chromedp.Navigate(e.url+"/admin/tokens"))
+	e.waitJS(t, `!!document.querySelector("#signin-token") || !!document.querySelector(".viewer .button")`, "the admin to load")
+	if run(t, e, chromedp.Evaluate[bool](`!document.querySelector("#signin-token")`)) {
+		e.do(t, click(".viewer .button"))
+	}
+	e.do(t,
+		chromedp.WaitVisible(chromedp.CSS("#signin-token")),
+		chromedp.SendKeys(chromedp.CSS("#signin-token"), secret),
+		click(".signin-card button[type=submit]"),
+		chromedp.WaitVisible(chromedp.CSS("[data-testid=viewer-name]")),
+	)
+}
+
 // axeSource is axe-core, copied from web/node_modules by the build.
 //
 //go:embed testdata/axe.min.js

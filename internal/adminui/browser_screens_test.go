@@ -12,22 +12,6 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/testserver/webhooktest"
 )
 
-// signInAs signs the tab out of whatever session it has and in with secret.
-func (e *browserEnv) signInAs(t *testing.T, secret string) {
-	t.Helper()
-	e.do(t, chromedp.Navigate(e.url+"/admin/"))
-	e.waitJS(t, `!!document.querySelector("#signin-token") || !!document.querySelector(".viewer .button")`, "the admin to load")
-	if run(t, e, chromedp.Evaluate[bool](`!document.querySelector("#signin-token")`)) {
-		e.do(t, click(".viewer .button"))
-	}
-	e.do(t,
-		chromedp.WaitVisible(chromedp.CSS("#signin-token")),
-		chromedp.SendKeys(chromedp.CSS("#signin-token"), secret),
-		click(".signin-card button[type=submit]"),
-		chromedp.WaitVisible(chromedp.CSS("[data-testid=viewer-name]")),
-	)
-}
-
 // tokenStatuses is the status of each named token, read through the API.
 func (e *browserEnv) tokenStatuses(t *testing.T, names ...string) []string {
 	t.Helper()

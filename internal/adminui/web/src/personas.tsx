@@ -100,6 +100,7 @@ export function PersonasPage() {
           actions="Actions"
           labelledBy="personas-title"
           busy={busy}
+          loading={!data}
         >
           {personas.map((p) => (
             <tr key={p.id} data-persona-name={p.name}>
@@ -169,29 +170,6 @@ export function PersonasPage() {
               </td>
             </tr>
           ))}
-          {!data &&
-            [0, 1, 2].map((i) => (
-              <tr key={"skeleton" + i} class="skeleton-row" aria-hidden="true">
-                <td>
-                  <span class="skeleton" />
-                </td>
-                <td data-priority={3}>
-                  <span class="skeleton" />
-                </td>
-                <td data-priority={2}>
-                  <span class="skeleton" />
-                </td>
-                <td data-priority={2}>
-                  <span class="skeleton" />
-                </td>
-                {withTokens && (
-                  <td>
-                    <span class="skeleton" />
-                  </td>
-                )}
-                <td class="row-actions" />
-              </tr>
-            ))}
           {data && personas.length === 0 && (
             <tr>
               <td colSpan={withTokens ? 6 : 5} class="no-match" data-testid="personas-no-match">

@@ -115,6 +115,7 @@ export function PoliciesPage() {
           head={["Token", "Why", "Status", { label: "Expires", priority: 2 }, { label: "Last used", priority: 3 }]}
           labelledBy="violations-title"
           busy={busy}
+          loading={!data}
           class="violations-table"
         >
           {violators.map((t) => (
@@ -146,26 +147,6 @@ export function PoliciesPage() {
               </td>
             </tr>
           ))}
-          {!data &&
-            [0, 1, 2].map((i) => (
-              <tr key={"skeleton" + i} class="skeleton-row" aria-hidden="true">
-                <td>
-                  <span class="skeleton" />
-                </td>
-                <td>
-                  <span class="skeleton" />
-                </td>
-                <td>
-                  <span class="skeleton" />
-                </td>
-                <td data-priority={2}>
-                  <span class="skeleton" />
-                </td>
-                <td data-priority={3}>
-                  <span class="skeleton" />
-                </td>
-              </tr>
-            ))}
         </DataTable>
       )}
       {pager && data && data.totalCount > 0 && <Pager {...pager} noun="token" top="violations-title" />}
