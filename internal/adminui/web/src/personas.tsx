@@ -3,14 +3,14 @@
 // which tokens act as each persona.
 import { useState } from "preact/hooks";
 import { Connection, Persona, Q, TokenStatus, gql } from "./api";
-import { Avatar, AvatarURLField, ErrorBanner, FormDialog, FormField, Pager, useDebounced, useForm, useSession } from "./ui";
+import { AppLink, Avatar, AvatarURLField, ErrorBanner, FormDialog, FormField, Pager, useDebounced, useForm, useSession } from "./ui";
 import { CreateButton, DataTable, DeleteDialog, Page, RowButton, useModal, usePages } from "./page";
 import { DeleteIcon, EditIcon } from "./icons";
 import { RateLimitRow, checkAvatarURL, checkDescription, checkExternalID, checkMetadata, checkName, checkRateLimits, problems } from "./validate";
 import { personaLimitsRefusal, policyCeiling } from "./ceiling";
 import { RateLimitsField, fromRows, limitText, toRows } from "./ratelimits";
 import { firstPage, pageDefaults, useQueryState } from "./urlstate";
-import { base, navigate, tokenPath } from "./nav";
+import { base, tokenPath } from "./nav";
 import { tokenCount } from "./personapicker";
 
 type Row = Persona & { createdAt: string; tokens?: Connection<{ id: string; name: string; status: TokenStatus }> };
@@ -51,10 +51,6 @@ export function PersonasPage() {
   );
   const { modal, setModal, close, done } = useModal<Modal>(retry);
 
-  const go = (e: MouseEvent, path: string) => {
-    e.preventDefault();
-    navigate(path);
-  };
   return (
     <Page
       id="personas-title"
@@ -142,17 +138,13 @@ export function PersonasPage() {
                       <ul class="persona-tokens">
                         {(p.tokens.edges ?? []).map(({ node: t }) => (
                           <li key={t.id}>
-                            <a href={tokenPath(t.id)} onClick={(e) => go(e, tokenPath(t.id))}>
-                              {t.name}
-                            </a>
+                            <AppLink href={tokenPath(t.id)}>{t.name}</AppLink>
                             {t.status !== "ACTIVE" && <span class="muted"> ({t.status.toLowerCase()})</span>}
                           </li>
                         ))}
                       </ul>
                       {p.tokens.totalCount > (p.tokens.edges ?? []).length && (
-                        <a href={personaTokensPath(p.id)} onClick={(e) => go(e, personaTokensPath(p.id))}>
-                          All {p.tokens.totalCount} tokens
-                        </a>
+                        <AppLink href={personaTokensPath(p.id)}>All {p.tokens.totalCount} tokens</AppLink>
                       )}
                     </>
                   ) : (

@@ -5,11 +5,11 @@
 import { useEffect, useState } from "preact/hooks";
 import { APIToken, Connection, gql } from "./api";
 import { message } from "./errors";
-import { Checkbox, ErrorBanner, FormField, Pager, useForm, useSession } from "./ui";
+import { AppLink, Checkbox, ErrorBanner, FormField, Pager, useForm, useSession } from "./ui";
 import { DataTable, Page, usePages } from "./page";
 import { When, periodText } from "./dates";
 import { StatusBadges } from "./tokens";
-import { navigate, tokenPath } from "./nav";
+import { tokenPath } from "./nav";
 import { pageDefaults, useQueryState } from "./urlstate";
 import { checkWhole, problems, wholeNumber } from "./validate";
 
@@ -121,16 +121,9 @@ export function PoliciesPage() {
           {violators.map((t) => (
             <tr key={t.id} data-violator={t.name}>
               <td data-label="Token" class="card-title">
-                <a
-                  class="token-name"
-                  href={tokenPath(t.id)}
-                  onClick={(e) => {
-                    e.preventDefault();
-                    navigate(tokenPath(t.id));
-                  }}
-                >
+                <AppLink class="token-name" href={tokenPath(t.id)}>
                   {t.name}
-                </a>
+                </AppLink>
                 <code class="token-code">{t.code}</code>
               </td>
               <td data-label="Why" data-testid="violation-reason">

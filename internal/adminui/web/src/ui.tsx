@@ -4,6 +4,7 @@ import { ComponentChildren, createContext } from "preact";
 import { useContext, useEffect, useId, useMemo, useRef, useState } from "preact/hooks";
 import { ContentType, Permission, Viewer } from "./api";
 import { Explainer, Sentence, explain } from "./errors";
+import { navigate } from "./nav";
 
 // ---- Permissions ----
 
@@ -254,6 +255,23 @@ export function AvatarURLField(props: { name: string; control: string; errors: F
         </div>
       )}
     />
+  );
+}
+
+/** A link within the admin, followed without reloading the page; a click with a modifier key (a new tab) is left to the browser. */
+export function AppLink(props: { href: string; class?: string; children: ComponentChildren }) {
+  return (
+    <a
+      class={props.class}
+      href={props.href}
+      onClick={(e) => {
+        if (e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+        e.preventDefault();
+        navigate(props.href);
+      }}
+    >
+      {props.children}
+    </a>
   );
 }
 

@@ -4,7 +4,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { Connection, gql } from "./api";
 import { message } from "./errors";
-import { Checkbox, ErrorBanner, FormDialog, FormField, GroupError, Pager, ShowOnceDialog, useForm, useSession } from "./ui";
+import { AppLink, Checkbox, ErrorBanner, FormDialog, FormField, GroupError, Pager, ShowOnceDialog, useForm, useSession } from "./ui";
 import { CreateButton, DataTable, DeleteDialog, Page, RowButton, useModal, usePages } from "./page";
 import { RowMenu } from "./menu";
 import { RegenerateIcon } from "./icons";
@@ -146,10 +146,6 @@ export function WebhooksPage() {
     setQ,
   );
   const { modal, setModal, close, done } = useModal<Modal>(retry);
-  const open = (e: MouseEvent, id: string) => {
-    e.preventDefault();
-    navigate(webhookPath(id));
-  };
   return (
     <Page
       id="webhooks-title"
@@ -182,9 +178,9 @@ export function WebhooksPage() {
           {items.map((ep) => (
             <tr key={ep.id} data-endpoint-url={ep.url}>
               <td data-label="Endpoint" class="card-title">
-                <a class="token-name wrap-anywhere" href={webhookPath(ep.id)} onClick={(e) => open(e, ep.id)}>
+                <AppLink class="token-name wrap-anywhere" href={webhookPath(ep.id)}>
                   {ep.url}
-                </a>
+                </AppLink>
               </td>
               <td data-label="Events" data-priority={2}>
                 <span class="clamp">{eventsText(ep.events)}</span>
@@ -384,16 +380,9 @@ export function WebhookDetailPage(props: { id: string }) {
     }
   };
   const back = (
-    <a
-      class="back-link"
-      href={base + "webhooks"}
-      onClick={(e) => {
-        e.preventDefault();
-        navigate("webhooks");
-      }}
-    >
+    <AppLink class="back-link" href={base + "webhooks"}>
       ← All webhook endpoints
-    </a>
+    </AppLink>
   );
   if (missing)
     return (
