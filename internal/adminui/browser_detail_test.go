@@ -166,9 +166,9 @@ func testTokenDetailPolicy(t *testing.T, e *browserEnv) {
 	}
 
 	e.axe(t, "a token's page with its usage, limits and events")
-	e.do(t, chromedp.EmulateViewport(390, 844))
+	e.resize(t, 390, 844)
 	e.allInView(t, ".token-detail button, .token-detail dd, .usage-svg", "a token's page with its usage at 390 px")
-	e.do(t, chromedp.EmulateViewport(1280, 800))
+	e.resize(t, 1280, 800)
 	e.do(t, chromedp.Evaluate[chromedp.Void](`document.querySelector("#usage").scrollIntoView()`))
 	e.screenshot(t, "token-detail-usage.png")
 	e.scheme(t, "dark")

@@ -30,6 +30,24 @@ func (e *browserEnv) signInAs(t *testing.T, secret string) {
 	)
 }
 
+// layoutSettledJS is an async function answering whether the layout has
+// settled after a resize: every table is in the layout its width calls for
+// (cards below its data-cards-below) and still is two frames later, when a
+// ResizeObserver has had its turn.
+const layoutSettledJS = `async () => {
+	const right = () => [...document.querySelectorAll(".table-wrap[data-cards-below]")]
+		.every((w) => w.classList.contains("as-cards") === (w.clientWidth < Number(w.dataset.cardsBelow)));
+	if (!right()) return false;
+	for (let i = 0; i < 2; i++) await new Promise((r) => requestAnimationFrame(() => r()));
+	return right();
+}`
+
+// resize emulates a window of w by h pixels and waits for the layout to settle.
+func (e *browserEnv) resize(t *testing.T, w, h int64) {
+	t.Helper()
+	e.do(t, chromedp.EmulateViewport(w, h), pollJS(fmt.Sprintf(`innerWidth === %d && (%s)()`, w, layoutSettledJS)))
+}
+
 // axeSource is axe-core, copied from web/node_modules by the build.
 //
 //go:embed testdata/axe.min.js
@@ -60,7 +78,7 @@ func (e *browserEnv) axeAt(t *testing.T, what string, widths ...int64) {
 	}
 	for _, w := range widths {
 		if resize {
-			e.do(t, chromedp.EmulateViewport(w, heightFor(w)))
+			e.resize(t, w, heightFor(w))
 		}
 		for _, scheme := range []string{"light", "dark"} {
 			e.scheme(t, scheme)
@@ -68,7 +86,7 @@ func (e *browserEnv) axeAt(t *testing.T, what string, widths ...int64) {
 		}
 	}
 	e.scheme(t, "light")
-	e.do(t, chromedp.EmulateViewport(size[0], size[1]))
+	e.resize(t, size[0], size[1])
 }
 
 // heightFor is the window height the tests pair with a width: 844 for a phone, 800 otherwise.

@@ -212,9 +212,9 @@ func testWebhooks(t *testing.T, e *browserEnv) {
 	e.waitJS(t, fmt.Sprintf(`(document.querySelector('%s td[data-label=Health]')?.textContent ?? "").includes("Healthy")`, row), "the endpoint marked healthy")
 	e.screenshot(t, "webhooks.png")
 	e.axe(t, "the webhooks page")
-	e.do(t, chromedp.EmulateViewport(390, 844))
+	e.resize(t, 390, 844)
 	e.allInView(t, row+" .row-menu-button, .page-actions .button", "the webhooks page at 390 px")
-	e.do(t, chromedp.EmulateViewport(1280, 800))
+	e.resize(t, 1280, 800)
 	e.do(t, click(row+" a.token-name"))
 	e.waitJS(t, fmt.Sprintf(`location.pathname === "/admin/webhooks/%s"`, epID), "the endpoint's page")
 	delivered := fmt.Sprintf(`[...document.querySelectorAll('tr[data-event-id=%q]')].filter((r) => r.dataset.status === "DELIVERED")`, eventID)
@@ -225,9 +225,9 @@ func testWebhooks(t *testing.T, e *browserEnv) {
 	}
 	e.screenshot(t, "webhook-deliveries.png")
 	e.axe(t, "an endpoint's deliveries")
-	e.do(t, chromedp.EmulateViewport(390, 844))
+	e.resize(t, 390, 844)
 	e.allInView(t, ".deliveries-table button, .page-actions .button, .pager .button", "an endpoint's deliveries at 390 px")
-	e.do(t, chromedp.EmulateViewport(1280, 800))
+	e.resize(t, 1280, 800)
 
 	// Redeliver: the same event again, a second delivery, which the page shows.
 	e.do(t, click(fmt.Sprintf(`tr[data-event-id=%q] button[aria-label^="Redeliver"]`, eventID)))
@@ -320,9 +320,9 @@ func testBulkRevoke(t *testing.T, e *browserEnv) {
 		t.Fatalf("the filter is not in the address: %q", u)
 	}
 	e.axe(t, "the dry run's preview")
-	e.do(t, chromedp.EmulateViewport(390, 844))
+	e.resize(t, 390, 844)
 	e.allInView(t, ".bulk-filters input, .bulk-filters select, .bulk-preview .button, .bulk-list a", "the bulk revoke page at 390 px")
-	e.do(t, chromedp.EmulateViewport(1280, 800))
+	e.resize(t, 1280, 800)
 
 	// The typed confirmation gates the revoke; the dialog opens on Cancel.
 	e.do(t, countMutations, click("[data-testid=bulk-revoke]"), chromedp.WaitVisible(chromedp.CSS("dialog[open] input[name=confirm]")))
@@ -387,9 +387,9 @@ func testPersonaPolicy(t *testing.T, e *browserEnv) {
 		t.Fatalf("%d mutations sent for what the browser refuses", n)
 	}
 	e.axe(t, "the persona form with its errors")
-	e.do(t, chromedp.EmulateViewport(390, 844))
+	e.resize(t, 390, 844)
 	e.allInView(t, "dialog[open] input, dialog[open] textarea, dialog[open] .button", "the persona form at 390 px")
-	e.do(t, chromedp.EmulateViewport(1280, 800))
+	e.resize(t, 1280, 800)
 	// A second row, removed again.
 	e.do(t,
 		fill("dialog[open] input[name=externalID]", "cust_42"),
@@ -426,9 +426,9 @@ func testPersonaPolicy(t *testing.T, e *browserEnv) {
 	e.waitJS(t, fmt.Sprintf(`JSON.stringify(["persona-external-id", "persona-limits"].map((id) => document.querySelector('tr[data-persona-name="Limited crew"] [data-testid=' + id + ']').textContent)) === %q`,
 		mustJSON([]string{"cust_42", "100 per minute (api)"})), "the list to show the external ID and the limit")
 	e.axe(t, "the personas page with external IDs and limits")
-	e.do(t, chromedp.EmulateViewport(390, 844))
+	e.resize(t, 390, 844)
 	e.allInView(t, `tr[data-persona-name="Limited crew"] td, tr[data-persona-name="Limited crew"] .button`, "the personas page at 390 px")
-	e.do(t, chromedp.EmulateViewport(1280, 800))
+	e.resize(t, 1280, 800)
 
 	// Another persona may not take the same external ID: said at the field.
 	e.do(t,

@@ -52,7 +52,7 @@ export function TableWrap(props: { cardsBelow?: number; class?: string; children
     return () => ro.disconnect();
   }, [below]);
   return (
-    <div ref={ref} class={"table-wrap" + (cards ? " as-cards" : "") + (props.class ? " " + props.class : "")}>
+    <div ref={ref} class={"table-wrap" + (cards ? " as-cards" : "") + (props.class ? " " + props.class : "")} data-cards-below={below}>
       {props.children}
     </div>
   );
