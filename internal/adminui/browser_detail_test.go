@@ -15,22 +15,6 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// signInWith signs the tab out of whatever session it has and in with secret.
-func (e *browserEnv) signInWith(t *testing.T, secret string) {
-	t.Helper()
-	e.do(t, chromedp.Navigate(e.url+"/admin/tokens"))
-	e.waitJS(t, `!!document.querySelector("#signin-token") || !!document.querySelector(".viewer .button")`, "the admin to load")
-	if run(t, e, chromedp.Evaluate[bool](`!document.querySelector("#signin-token")`)) {
-		e.do(t, click(".viewer .button"))
-	}
-	e.do(t,
-		chromedp.WaitVisible(chromedp.CSS("#signin-token")),
-		chromedp.SendKeys(chromedp.CSS("#signin-token"), secret),
-		click(".signin-card button[type=submit]"),
-		chromedp.WaitVisible(chromedp.CSS("[data-testid=viewer-name]")),
-	)
-}
-
 // verify asks POST /v1/verify about secret and one permission, and answers its code.
 func (e *browserEnv) verify(t *testing.T, secret, permission string) string {
 	t.Helper()
@@ -127,7 +111,7 @@ func testTokenDetailPolicy(t *testing.T, e *browserEnv) {
 		total += n
 	}
 
-	e.signInWith(t, e.boot)
+	e.signInAs(t, e.boot)
 	e.do(t, chromedp.Navigate(e.url+"/admin/tokens/"+tok.ID))
 	type shown struct {
 		Legend, Table, Bars map[string]int
@@ -182,9 +166,9 @@ func testTokenDetailPolicy(t *testing.T, e *browserEnv) {
 	}
 
 	e.axe(t, "a token's page with its usage, limits and events")
-	e.do(t, chromedp.EmulateViewport(390, 844))
+	e.resize(t, 390, 844)
 	e.allInView(t, ".token-detail button, .token-detail dd, .usage-svg", "a token's page with its usage at 390 px")
-	e.do(t, chromedp.EmulateViewport(1280, 800))
+	e.resize(t, 1280, 800)
 	e.do(t, chromedp.Evaluate[chromedp.Void](`document.querySelector("#usage").scrollIntoView()`))
 	e.screenshot(t, "token-detail-usage.png")
 	e.scheme(t, "dark")
@@ -241,7 +225,7 @@ func testTokenFormPolicy(t *testing.T, e *browserEnv) {
 		chromedp.WaitNotPresent(chromedp.CSS("dialog[open]")),
 	)
 
-	e.signInWith(t, e.boot)
+	e.signInAs(t, e.boot)
 	e.do(t, click("[data-testid=create-token]"), chromedp.WaitVisible(chromedp.CSS("dialog[open] input[name=name]")))
 	if run(t, e, chromedp.Evaluate[bool](`document.querySelector("dialog[open] [data-testid=policy-group]").open`)) {
 		t.Fatal("the Limits and conditions group starts open for a viewer without limits")
@@ -350,7 +334,7 @@ func testTokenFormPolicy(t *testing.T, e *browserEnv) {
 		"credits":         map[string]any{"remaining": 5000},
 		"allowedNetworks": []string{"127.0.0.0/8", "::1/128"},
 	})
-	e.signInWith(t, limited)
+	e.signInAs(t, limited)
 	e.do(t, click("[data-testid=create-token]"), chromedp.WaitVisible(chromedp.CSS("dialog[open] input[name=name]")),
 		click("dialog[open] [data-testid=policy-group] > summary"), chromedp.WaitVisible(chromedp.CSS(`dialog[open] [data-limit-row="0"]`)))
 	type offered struct {
@@ -413,5 +397,5 @@ func testTokenFormPolicy(t *testing.T, e *browserEnv) {
 		got, _ = json.Marshal(p)
 		t.Fatalf("made by the limited viewer: %s", got)
 	}
-	e.signInWith(t, e.boot)
+	e.signInAs(t, e.boot)
 }

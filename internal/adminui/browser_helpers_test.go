@@ -13,6 +13,41 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
+// signInAs signs the tab out of whatever session it has and in with secret,
+// on the tokens page.
+func (e *browserEnv) signInAs(t *testing.T, secret string) {
+	t.Helper()
+	e.do(t, chromedp.Navigate(e.url+"/admin/tokens"))
+	e.waitJS(t, `!!document.querySelector("#signin-token") || !!document.querySelector(".viewer .button")`, "the admin to load")
+	if run(t, e, chromedp.Evaluate[bool](`!document.querySelector("#signin-token")`)) {
+		e.do(t, click(".viewer .button"))
+	}
+	e.do(t,
+		chromedp.WaitVisible(chromedp.CSS("#signin-token")),
+		chromedp.SendKeys(chromedp.CSS("#signin-token"), secret),
+		click(".signin-card button[type=submit]"),
+		chromedp.WaitVisible(chromedp.CSS("[data-testid=viewer-name]")),
+	)
+}
+
+// layoutSettledJS is an async function answering whether the layout has
+// settled after a resize: every table is in the layout its width calls for
+// (cards below its data-cards-below) and still is two frames later, when a
+// ResizeObserver has had its turn.
+const layoutSettledJS = `async () => {
+	const right = () => [...document.querySelectorAll(".table-wrap[data-cards-below]")]
+		.every((w) => w.classList.contains("as-cards") === (w.clientWidth < Number(w.dataset.cardsBelow)));
+	if (!right()) return false;
+	for (let i = 0; i < 2; i++) await new Promise((r) => requestAnimationFrame(() => r()));
+	return right();
+}`
+
+// resize emulates a window of w by h pixels and waits for the layout to settle.
+func (e *browserEnv) resize(t *testing.T, w, h int64) {
+	t.Helper()
+	e.do(t, chromedp.EmulateViewport(w, h), pollJS(fmt.Sprintf(`innerWidth === %d && (%s)()`, w, layoutSettledJS)))
+}
+
 // axeSource is axe-core, copied from web/node_modules by the build.
 //
 //go:embed testdata/axe.min.js
@@ -43,7 +78,7 @@ func (e *browserEnv) axeAt(t *testing.T, what string, widths ...int64) {
 	}
 	for _, w := range widths {
 		if resize {
-			e.do(t, chromedp.EmulateViewport(w, heightFor(w)))
+			e.resize(t, w, heightFor(w))
 		}
 		for _, scheme := range []string{"light", "dark"} {
 			e.scheme(t, scheme)
@@ -51,7 +86,7 @@ func (e *browserEnv) axeAt(t *testing.T, what string, widths ...int64) {
 		}
 	}
 	e.scheme(t, "light")
-	e.do(t, chromedp.EmulateViewport(size[0], size[1]))
+	e.resize(t, size[0], size[1])
 }
 
 // heightFor is the window height the tests pair with a width: 844 for a phone, 800 otherwise.

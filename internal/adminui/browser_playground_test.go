@@ -97,7 +97,7 @@ func testPlaygroundFromAdmin(t *testing.T, e *browserEnv) {
 	e.axe(t, "the playground")
 
 	// At 390 px: no sideways scrolling; the bar, the tabs, the editor and the run button in view.
-	e.do(t, chromedp.EmulateViewport(390, 844))
+	e.resize(t, 390, 844)
 	for _, sel := range []string{".graphiql-execute-button", ".lk-bar .lk-button", ".graphiql-tab-add"} {
 		e.inView(t, sel, 24, "the playground at 390 px")
 	}
@@ -108,7 +108,7 @@ func testPlaygroundFromAdmin(t *testing.T, e *browserEnv) {
 		t.Fatalf("at 390 px the response is %v px wide", w)
 	}
 	e.screenshot(t, "playground-narrow.png")
-	e.do(t, chromedp.EmulateViewport(1280, 800))
+	e.resize(t, 1280, 800)
 	e.scheme(t, "dark")
 	e.screenshot(t, "playground-dark.png")
 	e.scheme(t, "light")

@@ -12,22 +12,6 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/testserver/webhooktest"
 )
 
-// signInAs signs the tab out of whatever session it has and in with secret.
-func (e *browserEnv) signInAs(t *testing.T, secret string) {
-	t.Helper()
-	e.do(t, chromedp.Navigate(e.url+"/admin/"))
-	e.waitJS(t, `!!document.querySelector("#signin-token") || !!document.querySelector(".viewer .button")`, "the admin to load")
-	if run(t, e, chromedp.Evaluate[bool](`!document.querySelector("#signin-token")`)) {
-		e.do(t, click(".viewer .button"))
-	}
-	e.do(t,
-		chromedp.WaitVisible(chromedp.CSS("#signin-token")),
-		chromedp.SendKeys(chromedp.CSS("#signin-token"), secret),
-		click(".signin-card button[type=submit]"),
-		chromedp.WaitVisible(chromedp.CSS("[data-testid=viewer-name]")),
-	)
-}
-
 // tokenStatuses is the status of each named token, read through the API.
 func (e *browserEnv) tokenStatuses(t *testing.T, names ...string) []string {
 	t.Helper()
@@ -228,9 +212,9 @@ func testWebhooks(t *testing.T, e *browserEnv) {
 	e.waitJS(t, fmt.Sprintf(`(document.querySelector('%s td[data-label=Health]')?.textContent ?? "").includes("Healthy")`, row), "the endpoint marked healthy")
 	e.screenshot(t, "webhooks.png")
 	e.axe(t, "the webhooks page")
-	e.do(t, chromedp.EmulateViewport(390, 844))
+	e.resize(t, 390, 844)
 	e.allInView(t, row+" .row-menu-button, .page-actions .button", "the webhooks page at 390 px")
-	e.do(t, chromedp.EmulateViewport(1280, 800))
+	e.resize(t, 1280, 800)
 	e.do(t, click(row+" a.token-name"))
 	e.waitJS(t, fmt.Sprintf(`location.pathname === "/admin/webhooks/%s"`, epID), "the endpoint's page")
 	delivered := fmt.Sprintf(`[...document.querySelectorAll('tr[data-event-id=%q]')].filter((r) => r.dataset.status === "DELIVERED")`, eventID)
@@ -241,9 +225,9 @@ func testWebhooks(t *testing.T, e *browserEnv) {
 	}
 	e.screenshot(t, "webhook-deliveries.png")
 	e.axe(t, "an endpoint's deliveries")
-	e.do(t, chromedp.EmulateViewport(390, 844))
+	e.resize(t, 390, 844)
 	e.allInView(t, ".deliveries-table button, .page-actions .button, .pager .button", "an endpoint's deliveries at 390 px")
-	e.do(t, chromedp.EmulateViewport(1280, 800))
+	e.resize(t, 1280, 800)
 
 	// Redeliver: the same event again, a second delivery, which the page shows.
 	e.do(t, click(fmt.Sprintf(`tr[data-event-id=%q] button[aria-label^="Redeliver"]`, eventID)))
@@ -336,9 +320,9 @@ func testBulkRevoke(t *testing.T, e *browserEnv) {
 		t.Fatalf("the filter is not in the address: %q", u)
 	}
 	e.axe(t, "the dry run's preview")
-	e.do(t, chromedp.EmulateViewport(390, 844))
+	e.resize(t, 390, 844)
 	e.allInView(t, ".bulk-filters input, .bulk-filters select, .bulk-preview .button, .bulk-list a", "the bulk revoke page at 390 px")
-	e.do(t, chromedp.EmulateViewport(1280, 800))
+	e.resize(t, 1280, 800)
 
 	// The typed confirmation gates the revoke; the dialog opens on Cancel.
 	e.do(t, countMutations, click("[data-testid=bulk-revoke]"), chromedp.WaitVisible(chromedp.CSS("dialog[open] input[name=confirm]")))
@@ -392,7 +376,7 @@ func testPersonaPolicy(t *testing.T, e *browserEnv) {
 		chromedp.WaitVisible(chromedp.CSS("dialog[open] input[name=externalID]")),
 		fill("dialog[open] input[name=externalID]", "cust 42"),
 		fill("dialog[open] textarea[name=metadata]", `["not", "an object"]`),
-		click("dialog[open] [data-testid=add-limit]"),
+		click("dialog[open] [data-add-limit]"),
 		fill("dialog[open] input[name=limit-limit]", "0"),
 		click(submit),
 	)
@@ -403,9 +387,9 @@ func testPersonaPolicy(t *testing.T, e *browserEnv) {
 		t.Fatalf("%d mutations sent for what the browser refuses", n)
 	}
 	e.axe(t, "the persona form with its errors")
-	e.do(t, chromedp.EmulateViewport(390, 844))
+	e.resize(t, 390, 844)
 	e.allInView(t, "dialog[open] input, dialog[open] textarea, dialog[open] .button", "the persona form at 390 px")
-	e.do(t, chromedp.EmulateViewport(1280, 800))
+	e.resize(t, 1280, 800)
 	// A second row, removed again.
 	e.do(t,
 		fill("dialog[open] input[name=externalID]", "cust_42"),
@@ -413,10 +397,11 @@ func testPersonaPolicy(t *testing.T, e *browserEnv) {
 		fill("dialog[open] input[name=limit-name]", "api"),
 		fill("dialog[open] input[name=limit-limit]", "100"),
 		fill("dialog[open] input[name=limit-period]", "60"),
-		click("dialog[open] [data-testid=add-limit]"),
+		fill("dialog[open] select[name=limit-unit]", "1"),
+		click("dialog[open] [data-add-limit]"),
 	)
 	e.waitJS(t, `document.querySelectorAll("dialog[open] [data-limit-row]").length === 2`, "a second limit row")
-	e.do(t, click(`dialog[open] [data-limit-row="1"] .limit-remove`))
+	e.do(t, click(`dialog[open] [data-remove-limit="1"]`))
 	e.waitJS(t, `document.querySelectorAll("dialog[open] [data-limit-row]").length === 1`, "the second row removed")
 	e.do(t, click(submit), chromedp.WaitNotPresent(chromedp.CSS("dialog[open]")))
 	type personaInfo struct {
@@ -441,9 +426,9 @@ func testPersonaPolicy(t *testing.T, e *browserEnv) {
 	e.waitJS(t, fmt.Sprintf(`JSON.stringify(["persona-external-id", "persona-limits"].map((id) => document.querySelector('tr[data-persona-name="Limited crew"] [data-testid=' + id + ']').textContent)) === %q`,
 		mustJSON([]string{"cust_42", "100 per minute (api)"})), "the list to show the external ID and the limit")
 	e.axe(t, "the personas page with external IDs and limits")
-	e.do(t, chromedp.EmulateViewport(390, 844))
+	e.resize(t, 390, 844)
 	e.allInView(t, `tr[data-persona-name="Limited crew"] td, tr[data-persona-name="Limited crew"] .button`, "the personas page at 390 px")
-	e.do(t, chromedp.EmulateViewport(1280, 800))
+	e.resize(t, 1280, 800)
 
 	// Another persona may not take the same external ID: said at the field.
 	e.do(t,
@@ -469,10 +454,10 @@ func testPersonaPolicy(t *testing.T, e *browserEnv) {
 		click(`button[aria-label="Edit Limited crew"]`),
 		chromedp.WaitVisible(chromedp.CSS("dialog[open] input[name=limit-limit]")),
 	)
-	e.waitJS(t, `(document.querySelector("dialog[open] [data-refusal=rateLimits]")?.textContent ?? "").includes("limited to 10 per 60 s")`, "the viewer's own limit said")
+	e.waitJS(t, `(document.querySelector("dialog[open] [data-refusal=rateLimits]")?.textContent ?? "").includes("limited to 10 per minute")`, "the viewer's own limit said")
 	e.axe(t, "the persona form of a limited viewer")
 	e.do(t, fill("dialog[open] input[name=limit-limit]", "50"), click(submit))
-	e.waitFieldError(t, "rateLimits", "limited to 10 per 60 s")
+	e.waitFieldError(t, "rateLimits", "limited to 10 per minute")
 	if p := read(); p.RateLimits[0].Limit != 100 {
 		t.Fatalf("a refused change was saved: %+v", p.RateLimits)
 	}

@@ -219,11 +219,21 @@ func blur(sel string) chromedp.Action[chromedp.Void] {
 }
 
 // click clicks the element as a person would, after bringing it to the
-// middle of its scroll box so that no sticky dialog header or footer covers it.
+// middle of its scroll box so that no sticky dialog header or footer covers
+// it, and once it stays where it is: a table still turning into cards or
+// back after a resize would move it from under the pointer.
 func click(sel string) chromedp.Action[chromedp.Void] {
 	return chromedp.Steps(
 		chromedp.WaitVisible(chromedp.CSS(sel)),
-		chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.querySelector(%q).scrollIntoView({block: "center"})`, sel)),
+		pollJS(fmt.Sprintf(`(async () => {
+			const el = document.querySelector(%q);
+			if (!el) return false;
+			el.scrollIntoView({block: "center"});
+			const a = el.getBoundingClientRect();
+			if (!(await (%s)())) return false;
+			const b = el.getBoundingClientRect();
+			return a.left === b.left && a.top === b.top && a.width === b.width && a.height === b.height;
+		})()`, sel, layoutSettledJS)),
 		chromedp.Click(chromedp.CSS(sel)),
 	)
 }
@@ -377,9 +387,10 @@ func TestAdminInBrowser(t *testing.T) {
 		e.do(t, chromedp.ScrollIntoView(chromedp.CSS(".matrix")))
 		e.screenshot(t, "create-dialog.png")
 		e.axe(t, "the create dialog")
-		e.do(t, chromedp.EmulateViewport(390, 844), chromedp.ScrollIntoView(chromedp.CSS(".matrix")))
+		e.resize(t, 390, 844)
+		e.do(t, chromedp.ScrollIntoView(chromedp.CSS(".matrix")))
 		e.screenshot(t, "create-dialog-narrow.png")
-		e.do(t, chromedp.EmulateViewport(1280, 800))
+		e.resize(t, 1280, 800)
 		e.do(t,
 			click("dialog[open] .dialog-actions button[type=submit]"),
 			chromedp.WaitVisible(chromedp.CSS("dialog[open] .secret-value")),
@@ -657,7 +668,7 @@ func TestAdminInBrowser(t *testing.T) {
 			if w == 390 {
 				h = 844
 			}
-			e.do(t, chromedp.EmulateViewport(w, h))
+			e.resize(t, w, h)
 			what := fmt.Sprintf("at %d px", w)
 			for _, n := range []string{long, "Bootstrap"} {
 				b := e.inView(t, fmt.Sprintf(`button[data-row-menu=%q]`, n), 44, what)
@@ -688,7 +699,7 @@ func TestAdminInBrowser(t *testing.T) {
 				e.allInView(t, ".tokens-table td, .tokens-table button", what)
 			}
 		}
-		e.do(t, chromedp.EmulateViewport(1280, 800))
+		e.resize(t, 1280, 800)
 		e.axe(t, "the tokens page")
 		tok := e.tokenByName(t, long)
 		e.mustGraphQL(t, e.boot, `mutation($id: ID!) { deleteAPIToken(id: $id) }`, map[string]any{"id": tok.ID}, &struct{}{})
@@ -756,7 +767,7 @@ func TestAdminInBrowser(t *testing.T) {
 		e.axe(t, "a token's page")
 		// Its own address loads it, and back returns to the list.
 		e.do(t, chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(".token-detail [data-testid=effective-permissions]")))
-		e.do(t, chromedp.EmulateViewport(390, 844))
+		e.resize(t, 390, 844)
 		e.allInView(t, ".token-detail button, .token-detail dd", "a token's page at 390 px")
 		e.do(t, chromedp.EmulateViewport(1280, 800), chromedp.NavigateBack(), chromedp.WaitVisible(chromedp.CSS(".tokens-table")))
 		e.waitRows(t, "Alpha reader", "Bootstrap", "Old service", "Zulu full")
@@ -928,7 +939,7 @@ func TestAdminInBrowser(t *testing.T) {
 		} {
 			e.do(t, chromedp.EmulateViewport(1280, 800), chromedp.Navigate(e.url+"/admin/"+page.path), chromedp.WaitVisible(chromedp.CSS(page.ready)))
 			e.axe(t, "/admin/"+page.path)
-			e.do(t, chromedp.EmulateViewport(390, 844))
+			e.resize(t, 390, 844)
 			e.waitJS(t, `!!document.querySelector(".table-wrap.as-cards")`, page.path+" as cards")
 			e.allInView(t, ".data-table td, .data-table button, .data-table code", "/admin/"+page.path+" at 390 px")
 			if page.path != "audit" {
@@ -977,9 +988,9 @@ func TestAdminInBrowser(t *testing.T) {
 		if slices.Max(hidden) != 0 {
 			t.Fatalf("a read-only viewer sees controls it may not use: %v", hidden)
 		}
-		e.do(t, chromedp.EmulateViewport(390, 844))
+		e.resize(t, 390, 844)
 		e.screenshot(t, "tokens-page-narrow.png")
-		e.do(t, chromedp.EmulateViewport(1280, 800))
+		e.resize(t, 1280, 800)
 	})
 
 	t.Run("a limited viewer is offered only what it may grant", func(t *testing.T) {
@@ -992,11 +1003,8 @@ func TestAdminInBrowser(t *testing.T) {
 				{"contentType": "content-type", "action": "read"},
 			},
 		})
+		e.signInAs(t, limited)
 		e.do(t,
-			click(".viewer .button"),
-			chromedp.WaitVisible(chromedp.CSS("#signin-token")),
-			chromedp.SendKeys(chromedp.CSS("#signin-token"), limited),
-			click(".signin-card button[type=submit]"),
 			chromedp.WaitVisible(chromedp.CSS("[data-testid=create-token]")),
 			click("[data-testid=create-token]"),
 			// It may not grant every read-only action, so the form starts at Custom.
@@ -1112,19 +1120,8 @@ func TestAdminInBrowser(t *testing.T) {
 				{"contentType": "content-type", "action": "read"},
 			},
 		})
-		e.do(t, chromedp.Navigate(e.url+"/admin/tokens"))
-		// Sign out of whatever session the tab has, then in with the new token.
-		e.waitJS(t, `!!document.querySelector("#signin-token") || !!document.querySelector(".viewer .button")`, "the admin to load")
-		if run(t, e, chromedp.Evaluate[bool](`!document.querySelector("#signin-token")`)) {
-			e.do(t, click(".viewer .button"))
-		}
-		e.do(t,
-			chromedp.WaitVisible(chromedp.CSS("#signin-token")),
-			chromedp.SendKeys(chromedp.CSS("#signin-token"), old),
-			click(".signin-card button[type=submit]"),
-			chromedp.WaitVisible(chromedp.CSS("[data-testid=viewer-name]")),
-			chromedp.WaitVisible(chromedp.CSS(`tr[data-token-name="`+own+`"]`)),
-		)
+		e.signInAs(t, old)
+		e.do(t, chromedp.WaitVisible(chromedp.CSS(`tr[data-token-name="`+own+`"]`)))
 		viewer := run(t, e, chromedp.Text(chromedp.CSS("[data-testid=viewer-name]")))
 
 		// Revoking or deleting one's own token says so and asks again.

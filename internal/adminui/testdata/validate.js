@@ -24,11 +24,9 @@ var latchkeyValidate = (() => {
     checkAvatarURL: () => checkAvatarURL,
     checkDescription: () => checkDescription,
     checkExternalID: () => checkExternalID,
-    checkJSONObject: () => checkJSONObject,
     checkMetadata: () => checkMetadata,
     checkName: () => checkName,
     checkNetworks: () => checkNetworks,
-    checkPersonaRateLimits: () => checkPersonaRateLimits,
     checkRateLimits: () => checkRateLimits,
     checkSecret: () => checkSecret,
     checkSlug: () => checkSlug,
@@ -127,57 +125,10 @@ var latchkeyValidate = (() => {
     if (u.protocol === "http:" && loopback) return "";
     return "The address must start with https:// (plain http only on this machine, for tests).";
   }
-  function checkJSONObject(label, v) {
-    const s = trim(v);
-    if (!s) return "";
-    let value;
-    try {
-      value = JSON.parse(s);
-    } catch (e) {
-      return `The ${label.toLowerCase()} is not valid JSON: ${e.message}.`;
-    }
-    if (value === null || typeof value !== "object" || Array.isArray(value))
-      return `The ${label.toLowerCase()} must be a JSON object, in braces: {"team": "payments"}.`;
-    let keys = 0;
-    let problem = "";
-    const walk = (x, depth) => {
-      if (problem || x === null || typeof x !== "object") return;
-      if (depth > 5) return void (problem = `The ${label.toLowerCase()} nests objects and lists more than 5 deep.`);
-      if (Array.isArray(x)) return x.forEach((y) => walk(y, depth + 1));
-      for (const [k, y] of Object.entries(x)) {
-        if (++keys > 100) return void (problem = `The ${label.toLowerCase()} has more than 100 keys in all.`);
-        const n = new TextEncoder().encode(k).length;
-        if (n < 1 || n > 128) return void (problem = `Every key of the ${label.toLowerCase()} must be 1 to 128 bytes long.`);
-        walk(y, depth + 1);
-      }
-    };
-    walk(value, 1);
-    if (problem) return problem;
-    const size = new TextEncoder().encode(JSON.stringify(value)).length;
-    if (size > 4096) return `The ${label.toLowerCase()} is ${size} bytes as compact JSON; at most 4096 fit.`;
-    return "";
-  }
   function checkExternalID(v) {
     if (!v) return "";
     if (v.length > 255) return `The external ID is ${v.length} characters long; at most 255 fit.`;
     if (/[^\x21-\x7e]/.test(v)) return "The external ID may only contain visible ASCII characters: letters, digits and punctuation, no spaces.";
-    return "";
-  }
-  function checkPersonaRateLimits(rows) {
-    if (rows.length > 10) return "At most 10 rate limits fit.";
-    const seen = /* @__PURE__ */ new Set();
-    for (const [i, r] of rows.entries()) {
-      const name = trim(r.name);
-      const which = name ? `The rate limit \u201C${name}\u201D` : `Rate limit ${i + 1}`;
-      if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(name) || name.length > 32)
-        return `${which}: name it with 1 to 32 letters, digits, \u201C_\u201D, \u201C.\u201D or \u201C-\u201D, starting with a letter or digit.`;
-      if (seen.has(name.toLowerCase())) return `Two rate limits are named \u201C${name}\u201D; give each its own name.`;
-      seen.add(name.toLowerCase());
-      const limit = wholeNumber(r.limit);
-      if (limit === null || limit < 1 || limit > 1e9) return `${which}: the limit must be a whole number from 1 to 1,000,000,000.`;
-      const period = wholeNumber(r.periodSeconds);
-      if (period === null || period < 1 || period > 366 * 86400) return `${which}: the period must be a whole number of seconds from 1 to 31,622,400 (a year).`;
-    }
     return "";
   }
   var limitNameRE = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;

@@ -77,7 +77,7 @@ export interface Persona {
   metadata?: Record<string, unknown> | null;
   rateLimits?: RateLimit[];
 }
-/** At most limit units per window of periodSeconds. */
+/** A rate limit of a token or a persona: at most limit requests per window of periodSeconds. */
 export interface RateLimit {
   name: string;
   limit: number;
@@ -142,11 +142,6 @@ export interface Viewer {
 
 // ---- A token's policy (schema/tokenpolicy.graphql) ----
 
-export interface RateLimit {
-  name: string;
-  limit: number;
-  periodSeconds: number;
-}
 export type RefillInterval = "DAILY" | "MONTHLY";
 export type RefillMode = "RESET" | "ADD";
 export interface Credits {

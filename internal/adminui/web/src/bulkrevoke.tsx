@@ -4,11 +4,11 @@
 // meantime is not revoked unseen.
 import { useEffect, useState } from "preact/hooks";
 import { APIToken, Connection, Persona, Q, Role, gql, nodes } from "./api";
-import { Dialog, DialogActions, ErrorBanner, FormField, useForm, useSession, typeLabels } from "./ui";
+import { AppLink, Dialog, DialogActions, ErrorBanner, FormField, useForm, useSession, typeLabels } from "./ui";
 import { Page } from "./page";
 import { PersonaChoice, PersonaPicker } from "./personapicker";
 import { When } from "./dates";
-import { navigate, tokenPath } from "./nav";
+import { tokenPath } from "./nav";
 import { useQueryState } from "./urlstate";
 import { problems } from "./validate";
 
@@ -103,10 +103,6 @@ export function BulkRevokePage() {
 
   const result = preview?.result;
   const own = preview?.own;
-  const open = (e: MouseEvent, id: string) => {
-    e.preventDefault();
-    navigate(tokenPath(id));
-  };
   return (
     <Page
       id="bulk-title"
@@ -242,9 +238,7 @@ export function BulkRevokePage() {
               <ul class="bulk-list" data-testid="bulk-names">
                 {result.apiTokens.map((t) => (
                   <li key={t.id} data-token-name={t.name}>
-                    <a href={tokenPath(t.id)} onClick={(e) => open(e, t.id)}>
-                      {t.name}
-                    </a>{" "}
+                    <AppLink href={tokenPath(t.id)}>{t.name}</AppLink>{" "}
                     <span class="muted">
                       {typeLabels[t.type]}, {t.status === "ACTIVE" ? "active" : "expired"}, expires <When iso={t.expiresAt} empty="never" />
                     </span>
@@ -275,9 +269,7 @@ export function BulkRevokePage() {
           <ul class="bulk-list">
             {done.result.apiTokens.map((t) => (
               <li key={t.id} data-token-name={t.name}>
-                <a href={tokenPath(t.id)} onClick={(e) => open(e, t.id)}>
-                  {t.name}
-                </a>
+                <AppLink href={tokenPath(t.id)}>{t.name}</AppLink>
               </li>
             ))}
           </ul>

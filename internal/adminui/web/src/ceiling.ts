@@ -11,6 +11,7 @@ import { ContentType, Credits, RateLimit, TokenType } from "./api";
 import { formatAbsolute } from "./dates";
 import { Session, cell, typeLabels } from "./ui";
 import { Network, networkWithin, parseNetwork } from "./validate";
+import { limitText } from "./ratelimits";
 
 const day = 86400e3;
 
@@ -72,35 +73,10 @@ function outlives(limit: Date): string {
   return `Your token expires ${formatAbsolute(limit.toISOString())}; a token you give an expiry cannot outlive it.`;
 }
 
-// ---- Rate limits (internal/policy/ceiling.go) ----
-// A viewer that is itself rate limited (its token's limits with its
-// persona's) may not leave a token looser: for each of the viewer's limits
-// the token, with its persona's limits, must keep one at least as strict.
-
-/** A rate limit: at most limit per window of periodSeconds. */
-export interface Limit {
-  name: string;
-  limit: number;
-  periodSeconds: number;
-}
-
-
-/** The viewer's limits that none of these limits is as strict as: what a persona with them alone would break. */
-export function limitsUncovered(viewerLimits: Limit[], limits: Limit[]): Limit[] {
-  return viewerLimits.filter((c) => !limits.some((t) => asStrict(t, c)));
-}
-
-/** Why limits may be refused for the tokens of a persona, or "": each uncovered limit of the viewer, in words. */
-export function personaLimitsRefusal(viewerLimits: Limit[], limits: Limit[]): string {
-  const open = limitsUncovered(viewerLimits, limits);
-  if (open.length === 0) return "";
-  const said = open.map((l) => `${l.limit.toLocaleString("en")} per ${l.periodSeconds} s (“${l.name}”)`).join(", ");
-  return `Your token is limited to ${said}. Each token acting as this persona must keep a limit at least as strict, here or on the token itself, or Latchkey refuses the change.`;
-}
-
 // ---- The ceiling on a token's policy (internal/policy/ceiling.go) ----
 // A viewer that is itself limited, whatever its access level, may not give
-// a token a looser rate limit, more credits or a wider network than its own.
+// a token a looser rate limit, more credits or a wider network than its own,
+// nor leave the tokens of a persona it edits with looser rate limits.
 
 /** The viewer's own policy as the server's ceiling reads it: its token's limits with its persona's, its credits, its networks. */
 export interface PolicyCeiling {
@@ -132,32 +108,28 @@ export function asStrict(t: RateLimit, c: RateLimit): boolean {
   return t.limit * touched <= c.limit;
 }
 
-/** "100 per minute", "5 per 90 s". */
-export function limitText(l: RateLimit): string {
-  return `${l.limit.toLocaleString("en")} per ${periodText(l.periodSeconds)}`;
-}
-
-const units: [number, string][] = [
-  [86400, "day"],
-  [3600, "hour"],
-  [60, "minute"],
-  [1, "second"],
-];
-
-/** A period in the largest unit that divides it: "minute", "30 days". */
-export function periodText(seconds: number): string {
-  const [size, name] = units.find(([u]) => seconds % u === 0) ?? [1, "second"];
-  const n = seconds / size;
-  return n === 1 ? name : `${n.toLocaleString("en")} ${name}s`;
+/** The viewer's limits that none of these is as strict as (policy.LimitsWithin): what a token with only these would break. */
+export function limitsUncovered(c: PolicyCeiling, limits: RateLimit[]): RateLimit[] {
+  return c.limits.filter((l) => !limits.some((t) => asStrict(t, l)));
 }
 
 /** Why these limits of a token are looser than the viewer's, or "": each of the viewer's limits needs one at least as strict. */
 export function limitsRefusal(c: PolicyCeiling, token: RateLimit[]): string {
-  for (const l of c.limits) {
-    if (!token.some((t) => asStrict(t, l)))
-      return `Your token is limited to ${limitText(l)} (“${l.name}”), so a token you make needs a limit at least as strict.`;
-  }
-  return "";
+  const [l] = limitsUncovered(c, token);
+  if (!l) return "";
+  return `Your token is limited to ${limitText(l)} (“${l.name}”), so a token you make needs a limit at least as strict.`;
+}
+
+/**
+ * Why a persona's limits may be refused, or "": each of the viewer's limits
+ * they leave uncovered. Only may: a token acting as the persona can keep a
+ * limit as strict itself, so the server decides by the persona's tokens.
+ */
+export function personaLimitsRefusal(c: PolicyCeiling, limits: RateLimit[]): string {
+  const open = limitsUncovered(c, limits);
+  if (open.length === 0) return "";
+  const said = open.map((l) => `${limitText(l)} (“${l.name}”)`).join(", ");
+  return `Your token is limited to ${said}. Each token acting as this persona must keep a limit at least as strict, here or on the token itself, or Latchkey refuses the change.`;
 }
 
 function perMonth(c: Credits, most: boolean): number {

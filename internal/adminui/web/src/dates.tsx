@@ -20,6 +20,24 @@ export function utcOffset(d: Date): string {
   return `UTC${m > 0 ? "+" : "−"}${p(Math.floor(a / 60))}:${p(a % 60)}`;
 }
 
+const periods: [number, string][] = [
+  [86400, "day"],
+  [3600, "hour"],
+  [60, "minute"],
+  [1, "second"],
+];
+
+/**
+ * A length of time in the largest unit that divides it: 7200 → "2 hours".
+ * One unit is "minute" after "per" and, standing alone, "a minute".
+ */
+export function periodText(seconds: number, alone = false): string {
+  const [size, name] = periods.find(([u]) => seconds >= u && seconds % u === 0) ?? [1, "second"];
+  const n = seconds / size;
+  if (n !== 1) return `${n.toLocaleString("en")} ${name}s`;
+  return alone ? (name === "hour" ? "an " : "a ") + name : name;
+}
+
 /** The moment in full: date, time with seconds, and UTC offset. */
 export function formatAbsolute(iso: string): string {
   const d = new Date(iso);

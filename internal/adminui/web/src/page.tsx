@@ -52,7 +52,7 @@ export function TableWrap(props: { cardsBelow?: number; class?: string; children
     return () => ro.disconnect();
   }, [below]);
   return (
-    <div ref={ref} class={"table-wrap" + (cards ? " as-cards" : "") + (props.class ? " " + props.class : "")}>
+    <div ref={ref} class={"table-wrap" + (cards ? " as-cards" : "") + (props.class ? " " + props.class : "")} data-cards-below={below}>
       {props.children}
     </div>
   );
@@ -67,7 +67,8 @@ export interface Column {
 /**
  * A table with a header row of plain column names and, with `actions`, a
  * last, sticky column of row buttons. Rows give each cell the column's name
- * as data-label (and its priority), for the card layout.
+ * as data-label (and its priority), for the card layout. While `loading`
+ * (nothing loaded yet), three placeholder rows of the same columns follow.
  */
 export function DataTable(props: {
   head: (string | Column)[];
@@ -75,6 +76,7 @@ export function DataTable(props: {
   class?: string;
   labelledBy?: string;
   busy?: boolean;
+  loading?: boolean;
   cardsBelow?: number;
   children: ComponentChildren;
 }) {
@@ -96,7 +98,20 @@ export function DataTable(props: {
             )}
           </tr>
         </thead>
-        <tbody>{props.children}</tbody>
+        <tbody>
+          {props.children}
+          {props.loading &&
+            [0, 1, 2].map((i) => (
+              <tr key={"skeleton" + i} class="skeleton-row" aria-hidden="true">
+                {cols.map((h) => (
+                  <td key={h.label} data-priority={h.priority}>
+                    <span class="skeleton" />
+                  </td>
+                ))}
+                {props.actions && <td class="row-actions" />}
+              </tr>
+            ))}
+        </tbody>
       </table>
     </TableWrap>
   );

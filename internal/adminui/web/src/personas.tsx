@@ -3,14 +3,14 @@
 // which tokens act as each persona.
 import { useState } from "preact/hooks";
 import { Connection, Persona, Q, TokenStatus, gql } from "./api";
-import { Avatar, AvatarURLField, ErrorBanner, FormDialog, FormField, Pager, useDebounced, useForm, useSession } from "./ui";
+import { AppLink, Avatar, AvatarURLField, ErrorBanner, FormDialog, FormField, Pager, useDebounced, useForm, useSession } from "./ui";
 import { CreateButton, DataTable, DeleteDialog, Page, RowButton, useModal, usePages } from "./page";
 import { DeleteIcon, EditIcon } from "./icons";
-import { RateLimitRow, checkAvatarURL, checkDescription, checkExternalID, checkJSONObject, checkName, checkPersonaRateLimits, problems } from "./validate";
-import { personaLimitsRefusal } from "./ceiling";
-import { RateLimitsField, fromRows, limitWords, toRows, useViewerLimits } from "./ratelimits";
+import { RateLimitRow, checkAvatarURL, checkDescription, checkExternalID, checkMetadata, checkName, checkRateLimits, problems } from "./validate";
+import { personaLimitsRefusal, policyCeiling } from "./ceiling";
+import { RateLimitsField, fromRows, limitText, toRows } from "./ratelimits";
 import { firstPage, pageDefaults, useQueryState } from "./urlstate";
-import { base, navigate, tokenPath } from "./nav";
+import { base, tokenPath } from "./nav";
 import { tokenCount } from "./personapicker";
 
 type Row = Persona & { createdAt: string; tokens?: Connection<{ id: string; name: string; status: TokenStatus }> };
@@ -51,10 +51,6 @@ export function PersonasPage() {
   );
   const { modal, setModal, close, done } = useModal<Modal>(retry);
 
-  const go = (e: MouseEvent, path: string) => {
-    e.preventDefault();
-    navigate(path);
-  };
   return (
     <Page
       id="personas-title"
@@ -100,6 +96,7 @@ export function PersonasPage() {
           actions="Actions"
           labelledBy="personas-title"
           busy={busy}
+          loading={!data}
         >
           {personas.map((p) => (
             <tr key={p.id} data-persona-name={p.name}>
@@ -125,7 +122,9 @@ export function PersonasPage() {
                 {p.rateLimits && p.rateLimits.length > 0 ? (
                   <ul class="limit-list">
                     {p.rateLimits.map((l) => (
-                      <li key={l.name}>{limitWords(l)}</li>
+                      <li key={l.name}>
+                        {limitText(l)} ({l.name})
+                      </li>
                     ))}
                   </ul>
                 ) : (
@@ -139,17 +138,13 @@ export function PersonasPage() {
                       <ul class="persona-tokens">
                         {(p.tokens.edges ?? []).map(({ node: t }) => (
                           <li key={t.id}>
-                            <a href={tokenPath(t.id)} onClick={(e) => go(e, tokenPath(t.id))}>
-                              {t.name}
-                            </a>
+                            <AppLink href={tokenPath(t.id)}>{t.name}</AppLink>
                             {t.status !== "ACTIVE" && <span class="muted"> ({t.status.toLowerCase()})</span>}
                           </li>
                         ))}
                       </ul>
                       {p.tokens.totalCount > (p.tokens.edges ?? []).length && (
-                        <a href={personaTokensPath(p.id)} onClick={(e) => go(e, personaTokensPath(p.id))}>
-                          All {p.tokens.totalCount} tokens
-                        </a>
+                        <AppLink href={personaTokensPath(p.id)}>All {p.tokens.totalCount} tokens</AppLink>
                       )}
                     </>
                   ) : (
@@ -167,29 +162,6 @@ export function PersonasPage() {
               </td>
             </tr>
           ))}
-          {!data &&
-            [0, 1, 2].map((i) => (
-              <tr key={"skeleton" + i} class="skeleton-row" aria-hidden="true">
-                <td>
-                  <span class="skeleton" />
-                </td>
-                <td data-priority={3}>
-                  <span class="skeleton" />
-                </td>
-                <td data-priority={2}>
-                  <span class="skeleton" />
-                </td>
-                <td data-priority={2}>
-                  <span class="skeleton" />
-                </td>
-                {withTokens && (
-                  <td>
-                    <span class="skeleton" />
-                  </td>
-                )}
-                <td class="row-actions" />
-              </tr>
-            ))}
           {data && personas.length === 0 && (
             <tr>
               <td colSpan={withTokens ? 6 : 5} class="no-match" data-testid="personas-no-match">
@@ -236,7 +208,7 @@ export function PersonaDialog(props: { persona?: Persona; onClose: () => void; o
   const [externalID, setExternalID] = useState(p?.externalID ?? "");
   const [metadata, setMetadata] = useState(p?.metadata && Object.keys(p.metadata).length > 0 ? JSON.stringify(p.metadata, null, 2) : "");
   const [limits, setLimits] = useState<RateLimitRow[]>(toRows(p?.rateLimits));
-  const viewerLimits = useViewerLimits();
+  const ceiling = policyCeiling(useSession());
   const check = (f: string) =>
     f === "name"
       ? checkName("Name", name)
@@ -247,9 +219,9 @@ export function PersonaDialog(props: { persona?: Persona; onClose: () => void; o
           : f === "externalID"
             ? checkExternalID(externalID.trim())
             : f === "metadata"
-              ? checkJSONObject("Metadata", metadata)
+              ? checkMetadata(metadata)
               : f === "rateLimits"
-                ? checkPersonaRateLimits(limits)
+                ? checkRateLimits(limits)
                 : "";
   const fields = ["name", "avatarURL", "description", "externalID", "metadata", "rateLimits"];
   const form = useForm({
@@ -260,7 +232,7 @@ export function PersonaDialog(props: { persona?: Persona; onClose: () => void; o
       "CONFLICT:name": `Another persona is already called “${name.trim()}”. Choose another name.`,
       "CONFLICT:externalID": `Another persona already has the external ID “${externalID.trim()}”. Each persona needs its own.`,
       "FORBIDDEN:rateLimits": () =>
-        personaLimitsRefusal(viewerLimits, fromRows(limits)) ||
+        personaLimitsRefusal(ceiling, fromRows(limits)) ||
         "A token of this persona would be left with looser rate limits than your own token has. Keep a limit at least as strict as yours.",
     },
     save: async () => {
@@ -304,13 +276,11 @@ export function PersonaDialog(props: { persona?: Persona; onClose: () => void; o
         spellcheck={false}
       />
       <RateLimitsField
-        field="rateLimits"
-        legend="Rate limits"
-        hint="Shared by every token acting as this persona, on top of each token’s own limits. Windows are fixed, counted from the Unix epoch."
+        hint="Shared by every token acting as this persona, on top of each token’s own limits. Windows start at round times (UTC)."
+        ceiling={checkRateLimits(limits) ? "" : personaLimitsRefusal(ceiling, fromRows(limits))}
         rows={limits}
         onRows={setLimits}
         errors={form.errors}
-        viewerLimits={viewerLimits}
       />
     </FormDialog>
   );

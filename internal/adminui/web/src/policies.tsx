@@ -5,14 +5,13 @@
 import { useEffect, useState } from "preact/hooks";
 import { APIToken, Connection, gql } from "./api";
 import { message } from "./errors";
-import { Checkbox, ErrorBanner, FormField, Pager, useForm, useSession } from "./ui";
+import { AppLink, Checkbox, ErrorBanner, FormField, Pager, useForm, useSession } from "./ui";
 import { DataTable, Page, usePages } from "./page";
-import { When } from "./dates";
+import { When, periodText } from "./dates";
 import { StatusBadges } from "./tokens";
-import { navigate, tokenPath } from "./nav";
+import { tokenPath } from "./nav";
 import { pageDefaults, useQueryState } from "./urlstate";
 import { checkWhole, problems, wholeNumber } from "./validate";
-import { periodWords } from "./ratelimits";
 
 export interface Policy {
   maxLifetimeDays: number | null;
@@ -116,21 +115,15 @@ export function PoliciesPage() {
           head={["Token", "Why", "Status", { label: "Expires", priority: 2 }, { label: "Last used", priority: 3 }]}
           labelledBy="violations-title"
           busy={busy}
+          loading={!data}
           class="violations-table"
         >
           {violators.map((t) => (
             <tr key={t.id} data-violator={t.name}>
               <td data-label="Token" class="card-title">
-                <a
-                  class="token-name"
-                  href={tokenPath(t.id)}
-                  onClick={(e) => {
-                    e.preventDefault();
-                    navigate(tokenPath(t.id));
-                  }}
-                >
+                <AppLink class="token-name" href={tokenPath(t.id)}>
                   {t.name}
-                </a>
+                </AppLink>
                 <code class="token-code">{t.code}</code>
               </td>
               <td data-label="Why" data-testid="violation-reason">
@@ -147,26 +140,6 @@ export function PoliciesPage() {
               </td>
             </tr>
           ))}
-          {!data &&
-            [0, 1, 2].map((i) => (
-              <tr key={"skeleton" + i} class="skeleton-row" aria-hidden="true">
-                <td>
-                  <span class="skeleton" />
-                </td>
-                <td>
-                  <span class="skeleton" />
-                </td>
-                <td>
-                  <span class="skeleton" />
-                </td>
-                <td data-priority={2}>
-                  <span class="skeleton" />
-                </td>
-                <td data-priority={3}>
-                  <span class="skeleton" />
-                </td>
-              </tr>
-            ))}
         </DataTable>
       )}
       {pager && data && data.totalCount > 0 && <Pager {...pager} noun="token" top="violations-title" />}
@@ -191,7 +164,7 @@ function PolicyFacts(props: { policy: Policy }) {
         </div>
         <div class="fact">
           <dt>Longest grace period</dt>
-          <dd>{p.maxGracePeriodSeconds === 0 ? "None" : periodWords(p.maxGracePeriodSeconds)}</dd>
+          <dd>{p.maxGracePeriodSeconds === 0 ? "None" : periodText(p.maxGracePeriodSeconds, true)}</dd>
         </div>
         <div class="fact">
           <dt>Revoke unused tokens after</dt>
@@ -279,7 +252,7 @@ function PolicyForm(props: { policy: Policy; onSaved: (p: Policy) => void }) {
           errors={form.errors}
           hint={
             "How long an old secret may keep working after a regenerate; at most 604800 (7 days)." +
-            (graceN !== null && graceN > 0 ? ` Now: ${periodWords(graceN)}.` : "")
+            (graceN !== null && graceN > 0 ? ` Now: ${periodText(graceN, true)}.` : "")
           }
           value={grace}
           onValue={setGrace}

@@ -2,10 +2,10 @@
 // the "⋯" menu's items and the dialogs behind them (create, edit, the
 // show-once secret, regenerate, revoke, delete). Acts on the viewer's own
 // token say so and ask again.
-import { useRef, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
 import { APIToken, Persona, Q, gql, readable, setToken } from "./api";
 import { message } from "./errors";
-import { ConfirmDialog, Dialog, DialogActions, ErrorBanner, FormErrors, FormField, Session, useSession } from "./ui";
+import { ConfirmDialog, Dialog, DialogActions, ErrorBanner, FormErrors, FormField, Session, ShowOnceDialog, useSession } from "./ui";
 import { MenuItem } from "./menu";
 import { TokenDialog } from "./tokenform";
 
@@ -215,82 +215,28 @@ async function orphanPersona(session: Session, t: APIToken): Promise<Persona | n
 
 // ---- Show once ----
 
-/**
- * The secret, shown once. It cannot be dismissed (Escape, ×) until it has
- * been copied or the viewer ticks that it is stored.
- */
+/** The token's secret, shown once (ShowOnceDialog). */
 export function SecretDialog(props: { token: APIToken; secret: string; regenerated: boolean; onClose: () => void }) {
-  const [copied, setCopied] = useState<"" | "ok" | "failed">("");
-  const [stored, setStored] = useState(false);
-  const inputRef = useRef<HTMLInputElement>(null);
-  const safe = copied === "ok" || stored;
-  const copy = async () => {
-    try {
-      if (!navigator.clipboard?.writeText) throw new Error("no clipboard API");
-      await navigator.clipboard.writeText(props.secret);
-      setCopied("ok");
-    } catch {
-      // Fallback for browsers or contexts without the async clipboard API.
-      const el = inputRef.current!;
-      el.focus();
-      el.select();
-      let ok = false;
-      try {
-        ok = document.execCommand("copy");
-      } catch {
-        ok = false;
-      }
-      setCopied(ok ? "ok" : "failed");
-    }
-  };
   return (
-    <Dialog
+    <ShowOnceDialog
       title={props.regenerated ? "API token regenerated" : "API token created"}
+      what="token"
+      id="secret-value"
+      label="Token"
+      secret={props.secret}
       onClose={props.onClose}
-      class="secret-dialog"
-      initialFocus=".copy-button"
-      dismissible={safe}
-    >
-      <div class="dialog-body">
-        <p>
+      intro={
+        <>
           The {props.regenerated ? "new " : ""}token for <strong>“{props.token.name}”</strong>:
-        </p>
-        <div class="secret-row">
-          <label for="secret-value" class="visually-hidden">
-            Token
-          </label>
-          <input
-            id="secret-value"
-            ref={inputRef}
-            class="secret-value"
-            readOnly
-            value={props.secret}
-            spellcheck={false}
-            onFocus={(e) => (e.target as HTMLInputElement).select()}
-          />
-          <button type="button" class="button primary copy-button" onClick={copy}>
-            Copy
-          </button>
-        </div>
-        <p class="copy-status" role="status" aria-live="polite">
-          {copied === "ok" ? "Copied to the clipboard." : copied === "failed" ? "Copying failed: select the token and copy it by hand." : ""}
-        </p>
-        <div class="banner banner-warning" role="note">
+        </>
+      }
+      warning={
+        <>
           <strong>Copy this token now.</strong> For security it will not be shown again: once you close this window, only its
           hint ({props.token.hint}) is kept.
-        </div>
-        <label class="checkbox stored-check">
-          <input type="checkbox" name="stored" checked={stored} onChange={(e) => setStored((e.target as HTMLInputElement).checked)} /> I have
-          stored it somewhere safe
-        </label>
-      </div>
-      <div class="dialog-actions">
-        {!safe && <p class="hint dialog-actions-note">Copy the token or tick the box to close.</p>}
-        <button type="button" class="button" data-close-secret disabled={!safe} onClick={props.onClose}>
-          Close
-        </button>
-      </div>
-    </Dialog>
+        </>
+      }
+    />
   );
 }
 

@@ -4,7 +4,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { APIToken, Connection, ContentType, Permission, Q, RateLimit, gql, nodes, readable } from "./api";
 import { message } from "./errors";
-import { Avatar, ErrorBanner, typeLabels, useSession } from "./ui";
+import { AppLink, Avatar, ErrorBanner, typeLabels, useSession } from "./ui";
 import { DataTable } from "./page";
 import { When } from "./dates";
 import { StatusBadges } from "./tokens";
@@ -13,7 +13,7 @@ import { base, navigate, tokenPath } from "./nav";
 import { AuditEvent, AuditRow, auditColumns } from "./audit";
 import { personaTokensPath } from "./personas";
 import { UsageChart } from "./usagechart";
-import { limitText } from "./ceiling";
+import { limitText } from "./ratelimits";
 
 export interface TokenDetail extends APIToken {
   updatedAt: string;
@@ -88,16 +88,9 @@ export function TokenDetailPage(props: { id: string }) {
   }, [t?.name]);
 
   const back = (
-    <a
-      class="back-link"
-      href={base + "tokens"}
-      onClick={(e) => {
-        e.preventDefault();
-        navigate("tokens");
-      }}
-    >
+    <AppLink class="back-link" href={base + "tokens"}>
       ← API tokens
-    </a>
+    </AppLink>
   );
 
   if (!data) {
@@ -229,16 +222,9 @@ function tokenSections(t: TokenDetail, data: Loaded): Section[] {
                     <Avatar name={t.persona.name} url={t.persona.avatarURL} size={28} />
                     <span class="persona-name">{t.persona.name}</span>
                   </span>{" "}
-                  <a
-                    class="persona-tokens-link"
-                    href={personaTokensPath(t.persona.id)}
-                    onClick={(e) => {
-                      e.preventDefault();
-                      navigate(personaTokensPath(t.persona!.id));
-                    }}
-                  >
+                  <AppLink class="persona-tokens-link" href={personaTokensPath(t.persona.id)}>
                     Its tokens
-                  </a>
+                  </AppLink>
                 </>
               ) : (
                 <span class="muted">Hidden (you may not read personas)</span>
@@ -251,15 +237,7 @@ function tokenSections(t: TokenDetail, data: Loaded): Section[] {
             [
               "Created by",
               t.createdBy ? (
-                <a
-                  href={tokenPath(t.createdBy.id)}
-                  onClick={(e) => {
-                    e.preventDefault();
-                    navigate(tokenPath(t.createdBy!.id));
-                  }}
-                >
-                  {t.createdBy.name}
-                </a>
+                <AppLink href={tokenPath(t.createdBy.id)}>{t.createdBy.name}</AppLink>
               ) : (
                 <span class="muted">Latchkey itself (bootstrap or recovery), or a token since deleted</span>
               ),

@@ -5,24 +5,16 @@
 // What a limited viewer may give is bounded as the server bounds it
 // (ceiling.ts, mirroring internal/policy/ceiling.go).
 import { Credits, RateLimit, RefillInterval, RefillMode, TokenPolicy } from "./api";
-import {
-  PolicyCeiling,
-  creditsMax,
-  creditsRefusal,
-  limitText,
-  limitsRefusal,
-  networksRefusal,
-  policyCeiling,
-  selfRotationRefusal,
-} from "./ceiling";
+import { creditsMax, creditsRefusal, limitsRefusal, networksRefusal, policyCeiling, selfRotationRefusal } from "./ceiling";
 import { utcOffset } from "./dates";
 import { Sentence } from "./errors";
 import { FormErrors, FormField, GroupError, Session } from "./ui";
-import { LimitRow, checkMetadata, checkNetworks, checkRateLimits, lines, maxRateLimits, wholeNumber } from "./validate";
+import { RateLimitRow, checkMetadata, checkNetworks, checkRateLimits, lines, wholeNumber } from "./validate";
+import { RateLimitsField, fromRows, limitText, toRows } from "./ratelimits";
 
 /** The group's state, as typed. */
 export interface PolicyState {
-  limits: LimitRow[];
+  limits: RateLimitRow[];
   useCredits: boolean;
   remaining: string;
   refillAmount: string;
@@ -32,18 +24,6 @@ export interface PolicyState {
   notBefore: string; // a datetime-local value, in the browser's zone
   metadata: string;
   allowSelfRotation: boolean;
-}
-
-export const periodUnits: [number, string][] = [
-  [1, "seconds"],
-  [60, "minutes"],
-  [3600, "hours"],
-  [86400, "days"],
-];
-
-function limitRow(l: RateLimit): LimitRow {
-  const [unit] = [...periodUnits].reverse().find(([u]) => l.periodSeconds % u === 0) ?? [1];
-  return { name: l.name, limit: String(l.limit), period: String(l.periodSeconds / unit), unit };
 }
 
 /** A datetime-local value (local time, minutes) of a moment. */
@@ -62,7 +42,7 @@ export function initialPolicy(session: Session, token?: TokenPolicy): PolicyStat
   const c = policyCeiling(session);
   const credits = token ? token.credits : c.credits ? { ...c.credits, refillAmount: null, refillInterval: null, refillMode: null } : null;
   return {
-    limits: (token ? token.rateLimits : c.limits).map(limitRow),
+    limits: toRows(token ? token.rateLimits : c.limits),
     useCredits: !!credits,
     remaining: credits ? String(credits.remaining) : "",
     refillAmount: credits?.refillAmount ? String(credits.refillAmount) : "",
@@ -76,10 +56,6 @@ export function initialPolicy(session: Session, token?: TokenPolicy): PolicyStat
 }
 
 // ---- What the state means ----
-
-function rateLimits(s: PolicyState): RateLimit[] {
-  return s.limits.map((r) => ({ name: r.name.trim(), limit: wholeNumber(r.limit) ?? 0, periodSeconds: (wholeNumber(r.period) ?? 0) * r.unit }));
-}
 
 function credits(s: PolicyState): Credits | null {
   if (!s.useCredits) return null;
@@ -96,7 +72,7 @@ function credits(s: PolicyState): Credits | null {
 function inputs(s: PolicyState): Record<string, unknown> {
   const c = credits(s);
   return {
-    rateLimits: rateLimits(s),
+    rateLimits: fromRows(s.limits),
     credits: c && {
       remaining: c.remaining,
       ...(c.refillInterval ? { refillAmount: c.refillAmount, refillInterval: c.refillInterval, refillMode: c.refillMode } : {}),
@@ -148,7 +124,7 @@ export function policyCheck(field: string, s: PolicyState, session: Session): st
   const c = policyCeiling(session);
   switch (field) {
     case "rateLimits":
-      return checkRateLimits(s.limits) || limitsRefusal(c, rateLimits(s));
+      return checkRateLimits(s.limits) || limitsRefusal(c, fromRows(s.limits));
     case "credits":
       return s.useCredits ? "" : creditsRefusal(c, null);
     case "credits.remaining": {
@@ -182,7 +158,7 @@ export function policySentences(s: PolicyState, session: Session): Record<string
   const c = policyCeiling(session);
   return {
     "FORBIDDEN:rateLimits": () =>
-      limitsRefusal(c, rateLimits(s)) || "Your token’s rate limits are stricter than these (its persona’s count too): give the token a limit at least as strict as each of yours.",
+      limitsRefusal(c, fromRows(s.limits)) || "Your token’s rate limits are stricter than these (its persona’s count too): give the token a limit at least as strict as each of yours.",
     "FORBIDDEN:credits": () => creditsRefusal(c, credits(s)) || "Your token may not give this many credits, or this refill.",
     "FORBIDDEN:allowedNetworks": () => networksRefusal(c, lines(s.networks)) || "These networks are wider than your token’s own.",
     "FORBIDDEN:allowSelfRotation": () => selfRotationRefusal(session) || "Your token may not let a token roll its own secret.",
@@ -203,8 +179,6 @@ export function PolicyFields(props: { state: PolicyState; set: (s: PolicyState) 
     errors.edited(field);
     props.set({ ...s, ...change });
   };
-  const setRow = (i: number, change: Partial<LimitRow>) =>
-    set("rateLimits", { limits: s.limits.map((r, j) => (j === i ? { ...r, ...change } : r)) });
   const rotationRefusal = selfRotationRefusal(session);
   const max = creditsMax(c);
   const ownRefill = c.credits?.refillAmount ? c.credits : null;
@@ -215,58 +189,13 @@ export function PolicyFields(props: { state: PolicyState; set: (s: PolicyState) 
         Limits and conditions <span class="hint">rate limits, credits, networks, a start time, metadata</span>
       </summary>
 
-      <fieldset class="fieldset" data-field="rateLimits">
-        <legend>Rate limits</legend>
-        <p class="hint">
-          At most a number of requests per period; windows start at round times (UTC). Its persona’s limits apply as well.
-          {c.limits.length > 0 && (
-            <span class="refusal" data-refusal="rateLimits">
-              {" "}
-              Your token is limited to {c.limits.map(limitText).join(", ")}, so a token you make needs limits at least as strict.
-            </span>
-          )}
-        </p>
-        {s.limits.map((r, i) => (
-          <div class="limit-row" key={i} data-limit-row={i}>
-            <label>
-              <span>Name</span>
-              <input name="limit-name" value={r.name} spellcheck={false} placeholder="requests" onInput={(e) => setRow(i, { name: (e.target as HTMLInputElement).value })} />
-            </label>
-            <label>
-              <span>Requests</span>
-              <input name="limit-limit" type="number" min="1" inputMode="numeric" value={r.limit} onInput={(e) => setRow(i, { limit: (e.target as HTMLInputElement).value })} />
-            </label>
-            <label>
-              <span>per</span>
-              <input name="limit-period" type="number" min="1" inputMode="numeric" value={r.period} onInput={(e) => setRow(i, { period: (e.target as HTMLInputElement).value })} />
-            </label>
-            <label>
-              <span class="visually-hidden">Unit of the period of limit {i + 1}</span>
-              <select name="limit-unit" value={String(r.unit)} onChange={(e) => setRow(i, { unit: Number((e.target as HTMLSelectElement).value) })}>
-                {periodUnits.map(([u, n]) => (
-                  <option key={u} value={String(u)}>
-                    {n}
-                  </option>
-                ))}
-              </select>
-            </label>
-            <button type="button" class="button small" data-remove-limit={i} onClick={() => set("rateLimits", { limits: s.limits.filter((_, j) => j !== i) })}>
-              Remove<span class="visually-hidden"> rate limit {r.name || i + 1}</span>
-            </button>
-          </div>
-        ))}
-        {s.limits.length < maxRateLimits && (
-          <button
-            type="button"
-            class="button small"
-            data-add-limit
-            onClick={() => set("rateLimits", { limits: [...s.limits, { name: s.limits.length ? "" : "requests", limit: "", period: "1", unit: 60 }] })}
-          >
-            Add a rate limit
-          </button>
-        )}
-        <GroupError text={errors.fields.rateLimits} />
-      </fieldset>
+      <RateLimitsField
+        hint="At most a number of requests per period; windows start at round times (UTC). Its persona’s limits apply as well."
+        ceiling={c.limits.length > 0 ? `Your token is limited to ${c.limits.map(limitText).join(", ")}, so a token you make needs limits at least as strict.` : ""}
+        rows={s.limits}
+        onRows={(limits) => set("rateLimits", { limits })}
+        errors={errors}
+      />
 
       <fieldset class="fieldset" data-field="credits">
         <legend>Credits</legend>

@@ -2,7 +2,7 @@
 // token's page; its "⋯" menu holds the actions (tokenactions.tsx).
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { APIToken, Connection, Persona, Q, TokenStatus, TokenType, gql, nodes, readable } from "./api";
-import { Avatar, ErrorBanner, Pager, statusLabels, typeLabels, useDebounced, useSession } from "./ui";
+import { AppLink, Avatar, ErrorBanner, Pager, statusLabels, typeLabels, useDebounced, useSession } from "./ui";
 import { Page, TableWrap, usePages } from "./page";
 import { RowMenu } from "./menu";
 import { FilterIcon, PlusIcon } from "./icons";
@@ -62,16 +62,9 @@ const columns: Column[] = [
     sort: "NAME",
     render: (t, isNew) => (
       <>
-        <a
-          class="token-name"
-          href={tokenPath(t.id)}
-          onClick={(e) => {
-            e.preventDefault();
-            navigate(tokenPath(t.id));
-          }}
-        >
+        <AppLink class="token-name" href={tokenPath(t.id)}>
           {t.name}
-        </a>
+        </AppLink>
         {isNew && <span class="badge badge-new">New</span>}
         <code class="token-code">{t.code}</code>
       </>

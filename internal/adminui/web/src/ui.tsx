@@ -4,6 +4,7 @@ import { ComponentChildren, createContext } from "preact";
 import { useContext, useEffect, useId, useMemo, useRef, useState } from "preact/hooks";
 import { ContentType, Permission, Viewer } from "./api";
 import { Explainer, Sentence, explain } from "./errors";
+import { navigate } from "./nav";
 
 // ---- Permissions ----
 
@@ -257,6 +258,23 @@ export function AvatarURLField(props: { name: string; control: string; errors: F
   );
 }
 
+/** A link within the admin, followed without reloading the page; a click with a modifier key (a new tab) is left to the browser. */
+export function AppLink(props: { href: string; class?: string; children: ComponentChildren }) {
+  return (
+    <a
+      class={props.class}
+      href={props.href}
+      onClick={(e) => {
+        if (e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+        e.preventDefault();
+        navigate(props.href);
+      }}
+    >
+      {props.children}
+    </a>
+  );
+}
+
 /** The server's error about a group of controls (a fieldset), if any. */
 export function GroupError(props: { text: string | undefined }) {
   if (!props.text) return null;
@@ -484,6 +502,87 @@ export function Dialog(props: {
       </div>
       {props.children}
     </dialog>
+  );
+}
+
+/**
+ * A secret shown once (a token's, a webhook's signing secret), with a Copy
+ * button. It cannot be dismissed (Escape, ×, Close) until it has been
+ * copied or the viewer ticks that it is stored. `what` names it in the
+ * sentences ("token", "secret"); `id` is its text box's.
+ */
+export function ShowOnceDialog(props: {
+  title: string;
+  what: string;
+  id: string;
+  label: string;
+  secret: string;
+  intro: ComponentChildren;
+  warning: ComponentChildren;
+  onClose: () => void;
+}) {
+  const [copied, setCopied] = useState<"" | "ok" | "failed">("");
+  const [stored, setStored] = useState(false);
+  const inputRef = useRef<HTMLInputElement>(null);
+  const safe = copied === "ok" || stored;
+  const copy = async () => {
+    try {
+      if (!navigator.clipboard?.writeText) throw new Error("no clipboard API");
+      await navigator.clipboard.writeText(props.secret);
+      setCopied("ok");
+    } catch {
+      // Fallback for browsers or contexts without the async clipboard API.
+      const el = inputRef.current!;
+      el.focus();
+      el.select();
+      let ok = false;
+      try {
+        ok = document.execCommand("copy");
+      } catch {
+        ok = false;
+      }
+      setCopied(ok ? "ok" : "failed");
+    }
+  };
+  return (
+    <Dialog title={props.title} onClose={props.onClose} class="secret-dialog" initialFocus=".copy-button" dismissible={safe}>
+      <div class="dialog-body">
+        <p>{props.intro}</p>
+        <div class="secret-row">
+          <label for={props.id} class="visually-hidden">
+            {props.label}
+          </label>
+          <input
+            id={props.id}
+            ref={inputRef}
+            class="secret-value"
+            readOnly
+            value={props.secret}
+            spellcheck={false}
+            onFocus={(e) => (e.target as HTMLInputElement).select()}
+          />
+          <button type="button" class="button primary copy-button" onClick={copy}>
+            Copy
+          </button>
+        </div>
+        <p class="copy-status" role="status" aria-live="polite">
+          {copied === "ok" ? "Copied to the clipboard." : copied === "failed" ? `Copying failed: select the ${props.what} and copy it by hand.` : ""}
+        </p>
+        <div class="banner banner-warning" role="note">
+          {props.warning}
+        </div>
+        <label class="checkbox stored-check">
+          <input type="checkbox" name="stored" checked={stored} onChange={(e) => setStored((e.target as HTMLInputElement).checked)} /> I have
+          stored it somewhere safe
+        </label>
+      </div>
+      <div class="dialog-actions">
+        {!safe && <p class="hint dialog-actions-note">Copy the {props.what} or tick the box to close.</p>}
+        <button type="button" class="button" data-close-secret disabled={!safe} onClick={props.onClose}>
+          Close
+        </button>
+      </div>
+    </Dialog>
   );
 }
 

@@ -137,38 +137,6 @@ export function checkWebhookURL(v: string): Problem {
   return "The address must start with https:// (plain http only on this machine, for tests).";
 }
 
-/** Metadata (internal/metadata): empty, or a JSON object of at most 4096 bytes, 100 keys and 5 levels. */
-export function checkJSONObject(label: string, v: string): Problem {
-  const s = trim(v);
-  if (!s) return "";
-  let value: unknown;
-  try {
-    value = JSON.parse(s);
-  } catch (e) {
-    return `The ${label.toLowerCase()} is not valid JSON: ${(e as Error).message}.`;
-  }
-  if (value === null || typeof value !== "object" || Array.isArray(value))
-    return `The ${label.toLowerCase()} must be a JSON object, in braces: {"team": "payments"}.`;
-  let keys = 0;
-  let problem = "";
-  const walk = (x: unknown, depth: number) => {
-    if (problem || x === null || typeof x !== "object") return;
-    if (depth > 5) return void (problem = `The ${label.toLowerCase()} nests objects and lists more than 5 deep.`);
-    if (Array.isArray(x)) return x.forEach((y) => walk(y, depth + 1));
-    for (const [k, y] of Object.entries(x)) {
-      if (++keys > 100) return void (problem = `The ${label.toLowerCase()} has more than 100 keys in all.`);
-      const n = new TextEncoder().encode(k).length;
-      if (n < 1 || n > 128) return void (problem = `Every key of the ${label.toLowerCase()} must be 1 to 128 bytes long.`);
-      walk(y, depth + 1);
-    }
-  };
-  walk(value, 1);
-  if (problem) return problem;
-  const size = new TextEncoder().encode(JSON.stringify(value)).length;
-  if (size > 4096) return `The ${label.toLowerCase()} is ${size} bytes as compact JSON; at most 4096 fit.`;
-  return "";
-}
-
 /** An id in the adopter's own system (internal/metadata: CheckExternalID): empty, or 1 to 255 visible ASCII characters. */
 export function checkExternalID(v: string): Problem {
   if (!v) return "";
@@ -177,41 +145,15 @@ export function checkExternalID(v: string): Problem {
   return "";
 }
 
-/** A rate limit as a form row holds it: text boxes. */
-export interface RateLimitRow {
-  name: string;
-  limit: string;
-  periodSeconds: string;
-}
-
-/** Rate limits (internal/policy: CheckRateLimits): at most 10, names unique, 1 to 1e9 per 1 s to a year. */
-export function checkPersonaRateLimits(rows: RateLimitRow[]): Problem {
-  if (rows.length > 10) return "At most 10 rate limits fit.";
-  const seen = new Set<string>();
-  for (const [i, r] of rows.entries()) {
-    const name = trim(r.name);
-    const which = name ? `The rate limit “${name}”` : `Rate limit ${i + 1}`;
-    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(name) || name.length > 32)
-      return `${which}: name it with 1 to 32 letters, digits, “_”, “.” or “-”, starting with a letter or digit.`;
-    if (seen.has(name.toLowerCase())) return `Two rate limits are named “${name}”; give each its own name.`;
-    seen.add(name.toLowerCase());
-    const limit = wholeNumber(r.limit);
-    if (limit === null || limit < 1 || limit > 1_000_000_000) return `${which}: the limit must be a whole number from 1 to 1,000,000,000.`;
-    const period = wholeNumber(r.periodSeconds);
-    if (period === null || period < 1 || period > 366 * 86400) return `${which}: the period must be a whole number of seconds from 1 to 31,622,400 (a year).`;
-  }
-  return "";
-}
-
-// ---- A token's policy (internal/policy/validate.go, internal/metadata) ----
+// ---- A token's or a persona's policy (internal/policy/validate.go, internal/metadata) ----
 
 const limitNameRE = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 export const maxRateLimits = 10;
 export const maxLimit = 1_000_000_000;
 export const maxPeriodSeconds = 366 * 24 * 60 * 60;
 
-/** A rate limit as the form holds it: its numbers as typed. */
-export interface LimitRow {
+/** A rate limit as the forms hold it (ratelimits.tsx): its numbers as typed, the period in units. */
+export interface RateLimitRow {
   name: string;
   limit: string;
   period: string;
@@ -219,7 +161,7 @@ export interface LimitRow {
 }
 
 /** Rate limits: at most 10, names unique (in any case) of 1–32 letters, digits, '_', '.', '-', a limit of 1 to 10⁹ per 1 s to a year. */
-export function checkRateLimits(rows: LimitRow[]): Problem {
+export function checkRateLimits(rows: RateLimitRow[]): Problem {
   if (rows.length > maxRateLimits) return `At most ${maxRateLimits} rate limits fit; remove ${rows.length - maxRateLimits}.`;
   const seen = new Set<string>();
   for (const [i, r] of rows.entries()) {

@@ -1,10 +1,10 @@
 // Webhook endpoints: the addresses that receive signed events. The list
 // shows each endpoint's health; an endpoint's page lists its deliveries,
 // newest first, with Redeliver. The signing secret is shown once, on create.
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { Connection, gql } from "./api";
 import { message } from "./errors";
-import { Checkbox, Dialog, ErrorBanner, FormDialog, FormField, GroupError, Pager, useForm, useSession } from "./ui";
+import { AppLink, Checkbox, ErrorBanner, FormDialog, FormField, GroupError, Pager, ShowOnceDialog, useForm, useSession } from "./ui";
 import { CreateButton, DataTable, DeleteDialog, Page, RowButton, useModal, usePages } from "./page";
 import { RowMenu } from "./menu";
 import { RegenerateIcon } from "./icons";
@@ -146,10 +146,6 @@ export function WebhooksPage() {
     setQ,
   );
   const { modal, setModal, close, done } = useModal<Modal>(retry);
-  const open = (e: MouseEvent, id: string) => {
-    e.preventDefault();
-    navigate(webhookPath(id));
-  };
   return (
     <Page
       id="webhooks-title"
@@ -176,14 +172,15 @@ export function WebhooksPage() {
           actions="Actions"
           labelledBy="webhooks-title"
           busy={busy}
+          loading={!data}
           class="webhooks-table"
         >
           {items.map((ep) => (
             <tr key={ep.id} data-endpoint-url={ep.url}>
               <td data-label="Endpoint" class="card-title">
-                <a class="token-name wrap-anywhere" href={webhookPath(ep.id)} onClick={(e) => open(e, ep.id)}>
+                <AppLink class="token-name wrap-anywhere" href={webhookPath(ep.id)}>
                   {ep.url}
-                </a>
+                </AppLink>
               </td>
               <td data-label="Events" data-priority={2}>
                 <span class="clamp">{eventsText(ep.events)}</span>
@@ -208,24 +205,6 @@ export function WebhooksPage() {
               </td>
             </tr>
           ))}
-          {!data &&
-            [0, 1, 2].map((i) => (
-              <tr key={"skeleton" + i} class="skeleton-row" aria-hidden="true">
-                <td>
-                  <span class="skeleton" />
-                </td>
-                <td data-priority={2}>
-                  <span class="skeleton" />
-                </td>
-                <td>
-                  <span class="skeleton" />
-                </td>
-                <td data-priority={3}>
-                  <span class="skeleton" />
-                </td>
-                <td class="row-actions" />
-              </tr>
-            ))}
         </DataTable>
       )}
       {pager && data && data.totalCount > 0 && <Pager {...pager} noun="endpoint" top="webhooks-title" />}
@@ -327,75 +306,28 @@ function WebhookDialog(props: {
   );
 }
 
-/**
- * The signing secret, once. Like a token's secret it can only be closed
- * once it has been copied or marked stored: Escape does nothing before.
- */
+/** The signing secret, shown once (ShowOnceDialog), as a token's is. */
 function WebhookSecretDialog(props: { endpoint: WebhookEndpoint; secret: string; onClose: () => void }) {
-  const [copied, setCopied] = useState<"" | "ok" | "failed">("");
-  const [stored, setStored] = useState(false);
-  const inputRef = useRef<HTMLInputElement>(null);
-  const safe = copied === "ok" || stored;
-  const copy = async () => {
-    try {
-      if (!navigator.clipboard?.writeText) throw new Error("no clipboard API");
-      await navigator.clipboard.writeText(props.secret);
-      setCopied("ok");
-    } catch {
-      const el = inputRef.current!;
-      el.focus();
-      el.select();
-      let ok = false;
-      try {
-        ok = document.execCommand("copy");
-      } catch {
-        ok = false;
-      }
-      setCopied(ok ? "ok" : "failed");
-    }
-  };
   return (
-    <Dialog title="Webhook endpoint added" onClose={props.onClose} class="secret-dialog" initialFocus=".copy-button" dismissible={safe}>
-      <div class="dialog-body">
-        <p>
+    <ShowOnceDialog
+      title="Webhook endpoint added"
+      what="secret"
+      id="webhook-secret"
+      label="Signing secret"
+      secret={props.secret}
+      onClose={props.onClose}
+      intro={
+        <>
           The signing secret of <strong class="wrap-anywhere">{props.endpoint.url}</strong>. Check each delivery’s
           <code> Latchkey-Signature</code> header with it.
-        </p>
-        <div class="secret-row">
-          <label for="webhook-secret" class="visually-hidden">
-            Signing secret
-          </label>
-          <input
-            id="webhook-secret"
-            ref={inputRef}
-            class="secret-value"
-            readOnly
-            value={props.secret}
-            spellcheck={false}
-            onFocus={(e) => (e.target as HTMLInputElement).select()}
-          />
-          <button type="button" class="button primary copy-button" onClick={copy}>
-            Copy
-          </button>
-        </div>
-        <p class="copy-status" role="status" aria-live="polite">
-          {copied === "ok" ? "Copied to the clipboard." : copied === "failed" ? "Copying failed: select the secret and copy it by hand." : ""}
-        </p>
-        <div class="banner banner-warning" role="note">
+        </>
+      }
+      warning={
+        <>
           <strong>Copy this secret now.</strong> It will not be shown again.
-        </div>
-        <label class="checkbox stored-check">
-          <input type="checkbox" name="stored" checked={stored} onChange={(e) => setStored((e.target as HTMLInputElement).checked)} /> I have
-          stored it somewhere safe
-        </label>
-      </div>
-      <div class="dialog-actions">
-        {!safe && <p class="hint dialog-actions-note">Copy the secret or tick the box to close.</p>}
-        <button type="button" class="button" data-close-secret disabled={!safe} onClick={props.onClose}>
-          Close
-        </button>
-      </div>
-    </Dialog>
+        </>
+      }
+    />
   );
 }
 
@@ -448,16 +380,9 @@ export function WebhookDetailPage(props: { id: string }) {
     }
   };
   const back = (
-    <a
-      class="back-link"
-      href={base + "webhooks"}
-      onClick={(e) => {
-        e.preventDefault();
-        navigate("webhooks");
-      }}
-    >
+    <AppLink class="back-link" href={base + "webhooks"}>
       ← All webhook endpoints
-    </a>
+    </AppLink>
   );
   if (missing)
     return (
@@ -533,6 +458,7 @@ export function WebhookDetailPage(props: { id: string }) {
           actions={canRedeliver ? "Actions" : undefined}
           labelledBy="deliveries-title"
           busy={busy}
+          loading={!data}
           class="deliveries-table"
         >
           {items.map((d) => (
@@ -564,30 +490,6 @@ export function WebhookDetailPage(props: { id: string }) {
               )}
             </tr>
           ))}
-          {!data &&
-            [0, 1, 2].map((i) => (
-              <tr key={"skeleton" + i} class="skeleton-row" aria-hidden="true">
-                <td>
-                  <span class="skeleton" />
-                </td>
-                <td>
-                  <span class="skeleton" />
-                </td>
-                <td>
-                  <span class="skeleton" />
-                </td>
-                <td data-priority={2}>
-                  <span class="skeleton" />
-                </td>
-                <td>
-                  <span class="skeleton" />
-                </td>
-                <td data-priority={3}>
-                  <span class="skeleton" />
-                </td>
-                {canRedeliver && <td class="row-actions" />}
-              </tr>
-            ))}
         </DataTable>
       )}
       {pager && data && data.totalCount > 0 && <Pager {...pager} noun="delivery" plural="deliveries" top="deliveries-title" />}
