@@ -49,9 +49,11 @@ type Ledger struct {
 
 	mu     sync.RWMutex // the map only: lookups of known leases share it
 	leases map[string]*lease
-	// Leases counts lease transactions, Returns returned leases: tests.
+	// Leases counts lease transactions, Returns returned leases, Lost the
+	// credits a failed return gave up: tests and logs.
 	Leases  atomic.Int64
 	Returns atomic.Int64
+	Lost    atomic.Int64
 }
 
 // New returns an empty ledger.
@@ -132,6 +134,10 @@ type Outcome struct {
 // at now. dry only tells whether they are there. An error means the
 // database could not lease: the request cannot be decided.
 func (l *Ledger) Take(ctx context.Context, id string, c *policy.Credits, cost int64, now time.Time, dry bool) (Outcome, error) {
+	if cost < 0 {
+		// The handlers bound costs; a negative one would mint credits.
+		return Outcome{}, nil
+	}
 	for {
 		if o, again, err := l.take(ctx, id, l.lease(id), c, cost, now, dry); !again {
 			return o, err
@@ -187,14 +193,22 @@ func (l *Ledger) take(ctx context.Context, id string, ls *lease, c *policy.Credi
 	if now.Before(ls.retryAt) {
 		return Outcome{Remaining: ls.left.Load() + ls.balance.Load(), RetryAt: next}, false, nil
 	}
-	unlimited, err := l.refill(ctx, id, ls, need, now)
-	if err != nil {
-		return Outcome{}, false, err
+	// Requests spending without the lock may take what a lease brought
+	// before this one gets to it: lease again while the database has some.
+	var left int64
+	ok := false
+	for range 3 {
+		unlimited, err := l.refill(ctx, id, ls, need, now)
+		if err != nil {
+			return Outcome{}, false, err
+		}
+		if unlimited {
+			return Outcome{Allowed: true, Remaining: -1}, false, nil
+		}
+		if left, ok = ls.spend(cost, need); ok || ls.left.Load()+ls.balance.Load() < need {
+			break
+		}
 	}
-	if unlimited {
-		return Outcome{Allowed: true, Remaining: -1}, false, nil
-	}
-	left, ok := ls.spend(cost, need)
 	if !ok {
 		ls.retryAt = now.Add(l.Retry)
 		if !ls.next.IsZero() && ls.next.Before(ls.retryAt) {
@@ -327,14 +341,14 @@ func (l *Ledger) Flush(ctx context.Context, all bool) error {
 			Where(apitoken.ID(ids[i]), apitoken.CreditsEpoch(epoch), apitoken.CreditsRemainingNotNil()).
 			AddCreditsRemaining(n).Save(ctx)
 		if err != nil {
+			// The UPDATE may have been applied with only its answer lost
+			// (a timeout, a dropped connection): holding the credits again
+			// could count them twice. They are lost instead: under-spent,
+			// as after a crash.
 			if firstErr == nil {
 				firstErr = err
 			}
-			ls.mu.Lock()
-			if ls.epoch.Load() == epoch {
-				ls.left.Add(n)
-			}
-			ls.mu.Unlock()
+			l.Lost.Add(n)
 			continue
 		}
 		ls.mu.Lock()

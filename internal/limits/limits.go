@@ -91,6 +91,9 @@ type subject struct {
 	tried  time.Time
 	dirty  bool
 	ownRow bool // this instance's row exists in limit_counts
+	// forgotten: Sync dropped it from the map (set under mu); a request
+	// that found it before must look it up again.
+	forgotten bool
 }
 
 func (s *subject) counter(l policy.RateLimit, now time.Time) *counter {
@@ -144,18 +147,41 @@ func (l *Limiter) subject(id string) *subject {
 // all or none: when one would go over, nothing is spent. dry only tells
 // whether cost units are there. now is the request's time.
 func (l *Limiter) Take(ctx context.Context, tokenID string, tokenLimits []policy.RateLimit, personaID string, personaLimits []policy.RateLimit, cost int64, now time.Time, dry bool) Result {
+	if cost < 0 {
+		// The handlers bound costs; a negative one would give units back.
+		return Result{Any: len(tokenLimits)+len(personaLimits) > 0}
+	}
+	for {
+		if r, again := l.take(ctx, tokenID, tokenLimits, personaID, personaLimits, cost, now, dry); !again {
+			return r
+		}
+	}
+}
+
+// take is Take on the subjects as looked up now; again: Sync forgot one of
+// them meanwhile, so what it spent would be counted nowhere: look again.
+// Both subjects are looked up and primed before either is locked, so that
+// no subject lock is held while the map's is taken (Sync's forget takes
+// the map's, then a subject's).
+func (l *Limiter) take(ctx context.Context, tokenID string, tokenLimits []policy.RateLimit, personaID string, personaLimits []policy.RateLimit, cost int64, now time.Time, dry bool) (Result, bool) {
 	var ts, ps *subject
 	if len(tokenLimits) > 0 {
 		ts = l.subject(tokenID)
 		l.prime(ctx, tokenID, ts, tokenLimits, now)
-		ts.mu.Lock()
-		defer ts.mu.Unlock()
 	}
 	if len(personaLimits) > 0 {
 		ps = l.subject(personaID)
 		l.prime(ctx, personaID, ps, personaLimits, now)
-		ps.mu.Lock()
-		defer ps.mu.Unlock()
+	}
+	for _, s := range []*subject{ts, ps} {
+		if s == nil {
+			continue
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.forgotten {
+			return Result{}, true
+		}
 	}
 	r := Result{Allowed: true, Any: ts != nil || ps != nil}
 	tight := 2.0
@@ -191,7 +217,7 @@ func (l *Limiter) Take(ctx context.Context, tokenID string, tokenLimits []policy
 	}
 	if !r.Allowed {
 		r.Tightest = r.Refused
-		return r
+		return r, false
 	}
 	if !dry {
 		for _, c := range counters {
@@ -204,7 +230,7 @@ func (l *Limiter) Take(ctx context.Context, tokenID string, tokenLimits []policy
 			ps.dirty = true
 		}
 	}
-	return r
+	return r, false
 }
 
 // Refund gives back what Take spent at now, when the request was refused
@@ -217,13 +243,20 @@ func (l *Limiter) Refund(tokenID string, tokenLimits []policy.RateLimit, persona
 		if len(x.limits) == 0 {
 			continue
 		}
-		s := l.subject(x.id)
-		s.mu.Lock()
-		for _, lim := range x.limits {
-			c := s.counter(lim, now)
-			c.local = max(0, c.local-cost)
+		for {
+			s := l.subject(x.id)
+			s.mu.Lock()
+			if s.forgotten {
+				s.mu.Unlock()
+				continue
+			}
+			for _, lim := range x.limits {
+				c := s.counter(lim, now)
+				c.local = max(0, c.local-max(cost, 0))
+			}
+			s.mu.Unlock()
+			break
 		}
-		s.mu.Unlock()
 	}
 }
 
@@ -422,5 +455,6 @@ func (l *Limiter) forget(id string, s *subject) {
 	defer s.mu.Unlock()
 	if !s.dirty && l.subjects[id] == s {
 		delete(l.subjects, id)
+		s.forgotten = true
 	}
 }

@@ -25,6 +25,7 @@ const (
 // Writer is a zerolog.LevelWriter over out.
 type Writer struct {
 	mu   sync.Mutex
+	out  io.Writer
 	buf  *bufio.Writer
 	stop chan struct{}
 	once sync.Once
@@ -32,7 +33,7 @@ type Writer struct {
 
 // New starts a Writer over out; Close stops its timer and flushes.
 func New(out io.Writer) *Writer {
-	w := &Writer{buf: bufio.NewWriterSize(out, Size), stop: make(chan struct{})}
+	w := &Writer{out: out, buf: bufio.NewWriterSize(out, Size), stop: make(chan struct{})}
 	go w.tick()
 	return w
 }
@@ -54,25 +55,52 @@ func (w *Writer) tick() {
 func (w *Writer) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.buf.Write(p)
+	return w.add(p, false)
 }
 
 // WriteLevel writes warnings and worse through at once.
 func (w *Writer) WriteLevel(l zerolog.Level, p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	n, err := w.buf.Write(p)
-	if err == nil && l >= zerolog.WarnLevel && l != zerolog.NoLevel {
-		err = w.buf.Flush()
+	return w.add(p, l >= zerolog.WarnLevel && l != zerolog.NoLevel)
+}
+
+// add keeps every write(2) to whole lines, since others write to the same
+// stderr (net/http's error log, the runtime): what is buffered goes first
+// when p does not fit after it, and a line longer than the buffer goes
+// alone. w.mu is held.
+func (w *Writer) add(p []byte, now bool) (int, error) {
+	if len(p) > w.buf.Available() && w.buf.Buffered() > 0 {
+		if err := w.flush(); err != nil {
+			return 0, err
+		}
 	}
-	return n, err
+	if len(p) > w.buf.Available() {
+		return w.out.Write(p)
+	}
+	n, _ := w.buf.Write(p) // fits: no write(2), no error
+	if now {
+		return n, w.flush()
+	}
+	return n, nil
+}
+
+// flush writes what is buffered. After a failed write the buffer is
+// emptied and starts afresh (bufio would keep the error and drop every
+// later line): the lines it held are lost, the next ones are written.
+func (w *Writer) flush() error {
+	err := w.buf.Flush()
+	if err != nil {
+		w.buf.Reset(w.out)
+	}
+	return err
 }
 
 // Flush writes what is buffered.
 func (w *Writer) Flush() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	_ = w.buf.Flush()
+	_ = w.flush()
 }
 
 // Close stops the timer and flushes; later lines are still written, at
