@@ -66,8 +66,15 @@ echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "round  no-policy req/s (CPU µs/req)  policy req/s (CPU µs/req)  throughput ratio  CPU ratio"
 ratios=() cpus=()
 for r in $(seq 1 "$ROUNDS"); do
-  read -r a ac <<<"$(run "$PLAIN")"
-  read -r b bc <<<"$(run "$POLICY")"
+  # ABBA: every other round runs the policy token first, so that a drift
+  # of the machine over the run does not favour either side.
+  if [ $((r % 2)) = 1 ]; then
+    read -r a ac <<<"$(run "$PLAIN")"
+    read -r b bc <<<"$(run "$POLICY")"
+  else
+    read -r b bc <<<"$(run "$POLICY")"
+    read -r a ac <<<"$(run "$PLAIN")"
+  fi
   ratio=$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.3f", b / a }')
   cpu=$(awk -v a="$ac" -v b="$bc" 'BEGIN { printf "%.3f", b / a }')
   ratios+=("$ratio") cpus+=("$cpu")
