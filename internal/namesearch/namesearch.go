@@ -58,6 +58,9 @@ const maxCandidates = 250
 // intersected (and so the tables the optimizer orders).
 const maxSearchGrams = 16
 
+// maxFoldBytes is the longest name_fold (ent/schema/apitoken.go).
+const maxFoldBytes = 400
+
 // gramRunes is the length of a gram.
 const gramRunes = 3
 
@@ -89,7 +92,10 @@ func Contains(f string) predicate.APIToken {
 		col := s.C(apitoken.FieldNameFold)
 		s.Where(entsql.P(func(b *entsql.Builder) {
 			if b.Dialect() == dialect.MySQL {
-				b.WriteString("INSTR(CAST(" + col + " AS BINARY), CAST(").Arg(f).WriteString(" AS BINARY)) > 0")
+				// Characters compared by code point (utf8mb4_bin), the text
+				// converted from whatever the connection's character set
+				// is: byte-exact on UTF-8, and right under latin1 too.
+				b.WriteString("INSTR(" + col + " COLLATE utf8mb4_bin, CONVERT(").Arg(f).WriteString(" USING utf8mb4) COLLATE utf8mb4_bin) > 0")
 				return
 			}
 			b.WriteString("instr(" + col + ", ").Arg(f).WriteString(") > 0")
@@ -102,6 +108,11 @@ func Contains(f string) predicate.APIToken {
 // dialect. scan reports that it is Contains alone, which the database
 // answers by reading the name index.
 func Filter(ctx context.Context, client *ent.Client, dialectName, f string) (p predicate.APIToken, scan bool, err error) {
+	if len(f) > maxFoldBytes {
+		// No name is that long: nothing matches, and a long text's grams
+		// would cost memory for nothing.
+		return func(s *entsql.Selector) { s.Where(entsql.False()) }, false, nil
+	}
 	ids, ok, err := candidates(ctx, client, dialectName, Grams(f))
 	if err != nil || !ok {
 		return Contains(f), true, err
