@@ -79,17 +79,7 @@ func TestMigrateFillsOlderTokens(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				var want []string
-				for id, fold := range names {
-					if strings.Contains(fold, f) {
-						want = append(want, id)
-					}
-				}
-				sort.Strings(got)
-				sort.Strings(want)
-				if !slices.Equal(got, want) {
-					t.Errorf("%s: search %q: %d tokens, want %d", step, f, len(got), len(want))
-				}
+				sameMatches(t, step, f, got, names)
 			}
 		}
 		check("kept by the hook", false)
@@ -118,4 +108,21 @@ func create(t *testing.T, client *ent.Client, i int, name string) string {
 		t.Fatal(err)
 	}
 	return tok.ID
+}
+
+// sameMatches checks a search's result against brute force: the tokens of
+// names (id → folded name) whose folded name contains f.
+func sameMatches(t *testing.T, label, f string, got []string, names map[string]string) {
+	t.Helper()
+	var want []string
+	for id, fold := range names {
+		if strings.Contains(fold, f) {
+			want = append(want, id)
+		}
+	}
+	sort.Strings(got)
+	sort.Strings(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("%s: search %q: %d tokens, want %d", label, f, len(got), len(want))
+	}
 }
