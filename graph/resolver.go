@@ -165,8 +165,8 @@ func (r *Resolver) nameSearch(ctx context.Context, where *ent.APITokenWhereInput
 	return ctx, nil
 }
 
-// foldNameFilter replaces every nameContainsFold in w (and its and, or and
-// not) by namesearch's exact predicate for the folded text; scan reports
+// foldNameFilter replaces every nameContainsFold in w (and its and, or,
+// not and hasCreatedByWith) by namesearch's exact predicate for the folded text; scan reports
 // whether w's own search is one the database answers by scanning.
 func (r *Resolver) foldNameFilter(ctx context.Context, w *ent.APITokenWhereInput) (scan bool, err error) {
 	if w == nil {
@@ -181,7 +181,10 @@ func (r *Resolver) foldNameFilter(ctx context.Context, w *ent.APITokenWhereInput
 		w.NameContainsFold = nil
 		w.AddPredicates(match)
 	}
-	for _, sub := range append(append([]*ent.APITokenWhereInput{w.Not}, w.And...), w.Or...) {
+	// Every nested token filter too (the creator's included), so that one
+	// rule decides wherever a token's name is searched.
+	subs := append(append(append([]*ent.APITokenWhereInput{w.Not}, w.And...), w.Or...), w.HasCreatedByWith...)
+	for _, sub := range subs {
 		if _, err := r.foldNameFilter(ctx, sub); err != nil {
 			return false, err
 		}

@@ -46,11 +46,11 @@ func (AuditEvent) Fields() []ent.Field {
 			Comment("The id of the record changed (empty: no single record, e.g. a bulk revoke).").Annotations(entgql.MapsTo("targetID")),
 		field.String("target_name").MaxRuneLen(100).Default("").Immutable().
 			Comment("The record's name at the time."),
-		field.String("client_ip").MaxLen(64).Default("").Immutable().
+		field.String("client_ip").MaxRuneLen(64).Default("").Immutable().
 			Comment("The address the request came from.").Annotations(entgql.MapsTo("clientIP")),
-		field.String("user_agent").MaxLen(512).Default("").Immutable().
+		field.String("user_agent").MaxRuneLen(512).Default("").Immutable().
 			Comment("The User-Agent header of the request."),
-		field.String("request_id").MaxLen(64).Default("").Immutable().
+		field.String("request_id").MaxRuneLen(64).Default("").Immutable().
 			Comment("The request id, as in the logs and the X-Request-Id response header.").Annotations(entgql.MapsTo("requestID")),
 		// What else the change was about when no field names it, e.g. who
 		// reported a leaked secret and where; never a secret.

@@ -129,8 +129,16 @@ func checkName(field, v string) (string, error) {
 	if strings.IndexFunc(v, invisible) >= 0 {
 		return "", gqlerr.BadInput(field, "%s must not contain control or invisible formatting characters", field)
 	}
+	// The key names are compared by (name_fold, 400 bytes) can be much
+	// longer than the name: NFKC spells out ligatures and some letters.
+	if len(fold(v)) > maxFoldBytes {
+		return "", gqlerr.BadInput(field, "%s is too long once compared regardless of case and letter forms: use fewer ligatures or composed characters", field)
+	}
 	return v, nil
 }
+
+// maxFoldBytes is the size of the name_fold columns (ent/schema).
+const maxFoldBytes = 400
 
 func description(field string, v *string) (string, error) {
 	if v == nil {

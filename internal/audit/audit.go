@@ -6,6 +6,7 @@ package audit
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/latchkeyhq/latchkey/ent"
@@ -104,6 +105,10 @@ func nonNil(s []string) []string {
 }
 
 func truncate(s string, n int) string {
+	// Request headers may hold anything (a Latin-1 User-Agent): the
+	// database takes UTF-8 only, and a refused copy would undo the change
+	// it records (a reuse revocation among them).
+	s = strings.ToValidUTF8(s, "\uFFFD")
 	r := []rune(s)
 	if len(r) > n {
 		return string(r[:n])

@@ -18,6 +18,7 @@ package limits
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -50,12 +51,16 @@ func New(client *ent.Client, instance string, log zerolog.Logger) *Limiter {
 	return &Limiter{Client: client, Instance: instance, Log: log, subjects: map[string]*subject{}}
 }
 
+// key names a counter: the period of the limits it counts. Every request
+// spends one unit (its cost) of every limit of its subject, so all limits
+// of one period count the same units: one counter serves them, and a limit
+// renamed or resized keeps its window's count (a rename must not open a
+// fresh window).
 type key struct {
-	name   string
 	period int64
 }
 
-func (k key) String() string { return k.name + "/" + strconv.FormatInt(k.period, 10) }
+func (k key) String() string { return strconv.FormatInt(k.period, 10) + "s" }
 
 type counter struct {
 	window int64
@@ -97,7 +102,7 @@ type subject struct {
 }
 
 func (s *subject) counter(l policy.RateLimit, now time.Time) *counter {
-	k := key{l.Name, int64(l.PeriodSeconds)}
+	k := key{int64(l.PeriodSeconds)}
 	c, ok := s.counts[k]
 	if !ok {
 		c = &counter{window: -1 << 62, othersWindow: -1 << 62}
@@ -192,7 +197,9 @@ func (l *Limiter) take(ctx context.Context, tokenID string, tokenLimits []policy
 	check := func(s *subject, limits []policy.RateLimit) {
 		for _, lim := range limits {
 			c := s.counter(lim, now)
-			counters = append(counters, c)
+			if !slices.Contains(counters, c) { // limits of one period share it
+				counters = append(counters, c)
+			}
 			left := int64(lim.Limit) - c.used() - cost
 			// A cost of 0 checks without spending, but a full window
 			// still refuses: it needs a unit left.
@@ -250,9 +257,13 @@ func (l *Limiter) Refund(tokenID string, tokenLimits []policy.RateLimit, persona
 				s.mu.Unlock()
 				continue
 			}
+			var done [8]*counter
+			refunded := done[:0]
 			for _, lim := range x.limits {
-				c := s.counter(lim, now)
-				c.local = max(0, c.local-max(cost, 0))
+				if c := s.counter(lim, now); !slices.Contains(refunded, c) {
+					refunded = append(refunded, c)
+					c.local = max(0, c.local-max(cost, 0))
+				}
 			}
 			s.mu.Unlock()
 			break
