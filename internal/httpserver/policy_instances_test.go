@@ -2,6 +2,7 @@ package httpserver_test
 
 import (
 	"net/http"
+	"net/url"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -109,7 +110,7 @@ func TestCreditsRefill(t *testing.T) {
 		if got := remainingCredits(t, s, id); got != 3 {
 			t.Fatalf("at midnight the admin API shows %v credits, want 3", got)
 		}
-		if res := forwardAuth(t, s, sec, nil, nil); res.StatusCode != 200 || res.Header.Get("X-Latchkey-Credits-Remaining") != "2" {
+		if res := forwardAuth(t, s, sec, url.Values{"credits": {"1"}}, nil); res.StatusCode != 200 || res.Header.Get("X-Latchkey-Credits-Remaining") != "2" {
 			t.Fatalf("after the refill: %d %v", res.StatusCode, res.Header)
 		}
 		if err := s.App.SyncPolicy(t.Context(), true); err != nil {

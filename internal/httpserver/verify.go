@@ -35,6 +35,14 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
 		s.verifyRefuse(w, http.StatusBadRequest, "cost must be a whole number from 0 to "+strconv.Itoa(policy.MaxCost))
 		return
 	}
+	// The credits left are sent only when the auth URL asks: an answer's
+	// ninth header costs every verification a larger header map in net/http
+	// (docs/PERFORMANCE.md), and most gateways never pass it on.
+	withCredits, ok := parseFlag(q.Get("credits"))
+	if !ok {
+		s.verifyRefuse(w, http.StatusBadRequest, "credits must be 1 or true to add X-Latchkey-Credits-Remaining, 0 or false (the default) not to")
+		return
+	}
 	o := s.auth.Authenticate(r)
 	if o.Status == http.StatusBadRequest {
 		s.verifyRefuse(w, o.Status, o.Message)
@@ -88,7 +96,7 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
 	auth.CountDecision(s.Usage, p, d)
 	var b header.Batch
 	d.AddRateLimitFields(&b)
-	if d.HasCredits {
+	if withCredits && d.HasCredits {
 		b.Int(headerCreditsRemaining, d.Credits)
 	}
 	b.Str(headerTokenID, p.Token.ID)
@@ -128,6 +136,17 @@ func parseCost(v string) (int64, bool) {
 	}
 	n, err := strconv.ParseInt(v, 10, 64)
 	return n, err == nil && n >= 0 && n <= policy.MaxCost
+}
+
+// parseFlag reads an optional boolean query parameter: false when absent.
+func parseFlag(v string) (on, ok bool) {
+	switch v {
+	case "", "0", "false":
+		return false, true
+	case "1", "true":
+		return true, true
+	}
+	return false, false
 }
 
 func firstOf(vals ...string) string {

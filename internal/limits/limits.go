@@ -178,13 +178,23 @@ func (l *Limiter) take(ctx context.Context, tokenID string, tokenLimits []policy
 		ps = l.subject(personaID)
 		l.prime(ctx, personaID, ps, personaLimits, now)
 	}
-	for _, s := range []*subject{ts, ps} {
-		if s == nil {
-			continue
+	// One defer for both (a defer inside the loop would be allocated on
+	// every request).
+	held := [2]*subject{ts, ps}
+	for _, s := range held {
+		if s != nil {
+			s.mu.Lock()
 		}
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		if s.forgotten {
+	}
+	defer func() {
+		for _, s := range held {
+			if s != nil {
+				s.mu.Unlock()
+			}
+		}
+	}()
+	for _, s := range held {
+		if s != nil && s.forgotten {
 			return Result{}, true
 		}
 	}
@@ -192,8 +202,8 @@ func (l *Limiter) take(ctx context.Context, tokenID string, tokenLimits []policy
 	tight := 2.0
 	// The counters checked are the ones spent: looked up (and rolled to
 	// now's window) once, while the locks are held.
-	var held [8]*counter
-	counters := held[:0]
+	var spent [8]*counter
+	counters := spent[:0]
 	check := func(s *subject, limits []policy.RateLimit) {
 		for _, lim := range limits {
 			c := s.counter(lim, now)
