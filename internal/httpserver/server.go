@@ -30,6 +30,7 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/changes"
 	"github.com/latchkeyhq/latchkey/internal/config"
 	"github.com/latchkeyhq/latchkey/internal/cost"
+	"github.com/latchkeyhq/latchkey/internal/deadline"
 	"github.com/latchkeyhq/latchkey/internal/credits"
 	"github.com/latchkeyhq/latchkey/internal/gqlerr"
 	"github.com/latchkeyhq/latchkey/internal/idempotency"
@@ -209,7 +210,9 @@ func (s *Server) withClient(next http.Handler) http.Handler {
 // queries and resolvers stop when it passes.
 func (s *Server) deadline(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
+		// Armed only when something waits (internal/deadline): a cached
+		// verification never starts a timer.
+		ctx, cancel := deadline.With(r.Context(), s.cfg.RequestTimeout)
 		defer cancel()
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
