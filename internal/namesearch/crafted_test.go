@@ -9,7 +9,6 @@ import (
 
 	"github.com/latchkeyhq/latchkey/ent/apitoken"
 	"github.com/latchkeyhq/latchkey/internal/namesearch"
-	"github.com/latchkeyhq/latchkey/internal/store"
 	"github.com/latchkeyhq/latchkey/internal/testserver"
 )
 
@@ -25,14 +24,7 @@ func TestCommonGramsNeverTogetherScan(t *testing.T) {
 			url = testserver.MySQLDatabase(t)
 		}
 		ctx := context.Background()
-		st, err := store.Open(url, "pepper")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer st.Close()
-		if err := st.Migrate(ctx); err != nil {
-			t.Fatal(err)
-		}
+		st := openStore(t, url)
 		names := map[string]string{}
 		for i, n := range []string{"abcdb one", "dbcda two", "abcdbcda three", "xyz"} {
 			names[create(t, st.Client, i, n)] = n

@@ -7,7 +7,6 @@ import (
 
 	"github.com/latchkeyhq/latchkey/ent/apitoken"
 	"github.com/latchkeyhq/latchkey/internal/namesearch"
-	"github.com/latchkeyhq/latchkey/internal/store"
 	"github.com/latchkeyhq/latchkey/internal/testserver"
 )
 
@@ -20,14 +19,7 @@ func TestLatin1Connection(t *testing.T) {
 		}
 		ctx := context.Background()
 		url := testserver.MySQLDatabase(t) + "?charset=latin1"
-		st, err := store.Open(url, "pepper")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer st.Close()
-		if err := st.Migrate(ctx); err != nil {
-			t.Fatal(err)
-		}
+		st := openStore(t, url)
 		id := create(t, st.Client, 1, "Café Déjà vu")
 		back, _ := st.Client.APIToken.Get(ctx, id)
 		t.Logf("stored name round-trips as %q", back.Name)

@@ -50,14 +50,7 @@ func TestMigrateFillsOlderTokens(t *testing.T) {
 		if dialect == "mysql" {
 			url = testserver.MySQLDatabase(t)
 		}
-		st, err := store.Open(url, "pepper")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer st.Close()
-		if err := st.Migrate(ctx); err != nil {
-			t.Fatal(err)
-		}
+		st := openStore(t, url)
 		names := map[string]string{}
 		for i := range 40 {
 			name := fmt.Sprintf("%s svc %02d", []string{"Alpha", "beta", "GAMMA_x", "dé%lta"}[i%4], i)
@@ -92,6 +85,20 @@ func TestMigrateFillsOlderTokens(t *testing.T) {
 		}
 		check("filled by Migrate", false)
 	})
+}
+
+// openStore opens and migrates a store at url, closed when t ends.
+func openStore(t *testing.T, url string) *store.Store {
+	t.Helper()
+	st, err := store.Open(url, "pepper")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if err := st.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return st
 }
 
 func create(t *testing.T, client *ent.Client, i int, name string) string {
