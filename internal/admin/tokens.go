@@ -9,6 +9,7 @@ import (
 
 	"github.com/latchkeyhq/latchkey/ent"
 	"github.com/latchkeyhq/latchkey/ent/apitoken"
+	"github.com/latchkeyhq/latchkey/ent/retiredsecret"
 	"github.com/latchkeyhq/latchkey/internal/audit"
 	"github.com/latchkeyhq/latchkey/internal/authz"
 	feed "github.com/latchkeyhq/latchkey/internal/changes"
@@ -351,7 +352,11 @@ func (s *Service) UpdateToken(ctx context.Context, id string, in UpdateTokenInpu
 }
 
 // RegenerateToken gives a token a new secret. The old one stops working at
-// once, or when grace has passed.
+// once, or when grace has passed. It is the admin's answer to a leak, so it
+// also disarms the secrets the token rotated away itself: presenting one of
+// those would otherwise count as reuse and revoke the replacement, which
+// puts whoever holds a leaked old secret in charge of the token (the secret
+// regenerate replaces is never armed, for the same reason).
 func (s *Service) RegenerateToken(ctx context.Context, id string, graceSeconds *int) (*TokenWithSecret, error) {
 	c, t, err := s.tokenFor(ctx, regenerateToken, id, "regenerate")
 	if err != nil {
@@ -382,6 +387,15 @@ func (s *Service) RegenerateToken(ctx context.Context, id string, graceSeconds *
 	}
 	if t, err = upd.Save(ctx); err != nil {
 		return nil, err
+	}
+	// Detached as a deleted token's are: presenting one answers a plain
+	// 401, and none can be chosen as a new secret.
+	forgotten, err := db(ctx).RetiredSecret.Update().Where(retiredsecret.TokenID(t.ID)).ClearTokenID().Save(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if forgotten > 0 {
+		changes = append(changes, "rotationHistory")
 	}
 	if err := s.auditToken(ctx, "api-token.regenerate", t, changes); err != nil {
 		return nil, err

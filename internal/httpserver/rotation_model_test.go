@@ -23,7 +23,8 @@ import (
 //     the token, with exactly one api-token.reuse-revoke event when the
 //     token was not revoked already;
 //   - nothing else revokes a token (a regenerated-away secret, a forgotten
-//     one, a grace secret within its grace period).
+//     one, one rotated away before an admin's regenerate, a grace secret
+//     within its grace period).
 
 type rotToken struct {
 	name, id   string
@@ -98,7 +99,9 @@ func (m *rotModel) replace(tok *rotToken, next string, grace int, armed bool) {
 		tok.grace, tok.graceUntil = old, m.now().Add(time.Duration(grace)*time.Second)
 	}
 	if !armed {
-		tok.unarmed = append(tok.unarmed, old)
+		// An admin's regenerate disarms the whole history.
+		tok.unarmed = append(append(tok.unarmed, tok.armed...), old)
+		tok.armed = nil
 		return
 	}
 	tok.armed = append(tok.armed, old)

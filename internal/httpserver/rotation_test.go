@@ -263,3 +263,47 @@ func retired(t *testing.T, s *testserver.Server, id string) int {
 	}
 	return n
 }
+
+// An admin's regenerate disarms the secrets the token rotated away itself:
+// one of them presented afterwards is a plain miss, not a reuse that would
+// revoke the replacement. The audit event says the history went.
+func TestRegenerateDisarmsRotationHistory(t *testing.T) {
+	testserver.Dialects(t, func(t *testing.T, dialect string) {
+		s := testserver.New(t, dialect)
+		first, id := mint(t, s, map[string]any{"name": "rotating", "type": "READ_ONLY", "allowSelfRotation": true})
+		second := rotateOK(t, s, first, 0)
+		third := rotateOK(t, s, second, 60) // second is the grace secret
+		if n := retired(t, s, id); n != 2 {
+			t.Fatalf("retired secrets before regenerate: %d", n)
+		}
+		r := s.MustDo(t, s.Admin, `mutation($id: ID!) { regenerateAPIToken(id: $id, gracePeriodSeconds: 30) { secret } }`, map[string]any{"id": id})
+		next := r.Str("regenerateAPIToken.secret")
+		if n := retired(t, s, id); n != 0 {
+			t.Fatalf("retired secrets after regenerate: %d", n)
+		}
+		a := s.MustDo(t, s.Admin, `query($id: String!) { auditEvents(first: 1, where: {action: "api-token.regenerate", targetID: $id}) { edges { node { changes } } } }`, map[string]any{"id": id})
+		if got := fmt.Sprint(a.Get("auditEvents.edges").([]any)[0].(map[string]any)["node"].(map[string]any)["changes"]); got != "[secret gracePeriod rotationHistory]" {
+			t.Fatalf("audit changes: %s", got)
+		}
+		s.Clock.Advance(2 * time.Minute) // every grace period is over
+		for _, old := range []string{first, second, third} {
+			expectUnauthenticated(t, s, old)
+		}
+		if st := tokenStatus(t, s, id); st != "ACTIVE" {
+			t.Fatalf("an old secret presented after regenerate: %s", st)
+		}
+		if r := graphQLWith(t, s, next, `{ viewer { apiToken { id } } }`, nil); r.Status != 200 || r.Str("viewer.apiToken.id") != id {
+			t.Fatalf("the replacement: %d %s", r.Status, r.Raw)
+		}
+		// They still cannot be chosen as a new token's secret.
+		if r := s.Do(t, s.Admin, createToken, map[string]any{"input": map[string]any{"name": "copycat", "type": "READ_ONLY", "secret": first}}); r.Code() != "CONFLICT" {
+			t.Fatalf("choosing a disarmed retired secret: %s", r.Raw)
+		}
+		// Rotating again arms the new history as before.
+		after := rotateOK(t, s, next, 0)
+		expectUnauthenticated(t, s, next)
+		if st := tokenStatus(t, s, id); st != "REVOKED" {
+			t.Fatalf("a secret rotated away after regenerate, presented: %s (current %s)", st, after[:6])
+		}
+	})
+}
