@@ -76,6 +76,21 @@ func (s *Service) fresh(ctx context.Context) (*authz.Principal, error) {
 	return fresh, nil
 }
 
+// stillOwn refuses a caller acting on its own token t, as locked now, when
+// t no longer has the caller's secret or has been revoked. The caller was
+// checked before the row was locked; a regenerate, rotation or revocation
+// that committed in between decides. Otherwise a leaked secret's mutation
+// that waited behind an admin's regenerate or revoke for the row would
+// overwrite the admin's new secret (rotate, regenerate), undo the
+// revocation (restore) or act with a secret that no longer exists (update,
+// delete). Used wherever a token is locked for a token mutation.
+func stillOwn(c *authz.Principal, t *ent.APIToken) error {
+	if c == nil || c.Token == nil || c.Token.ID != t.ID || t.SecretHash == c.SecretHash && t.RevokedAt == nil {
+		return nil
+	}
+	return gqlerr.New(gqlerr.Unauthenticated, "this secret was replaced or its token revoked meanwhile")
+}
+
 // notGrace refuses a secret in its grace period: a replaced secret may keep
 // a deployment running while it moves to the new one; it manages nothing.
 // Otherwise a leaked old secret could regenerate its token (or any token it

@@ -62,12 +62,8 @@ func (s *Service) RotateViewerToken(ctx context.Context, graceSeconds *int) (*To
 	if err != nil {
 		return nil, err
 	}
-	// The caller was checked before the token's row was locked; a
-	// regenerate, rotation or revocation that committed in between decides.
-	// Without this, a leaked secret's rotate that waited for the lock behind
-	// an admin's regenerate would overwrite the admin's new secret.
-	if t.SecretHash != c.SecretHash || t.RevokedAt != nil {
-		return nil, gqlerr.New(gqlerr.Unauthenticated, "this secret was replaced or its token revoked meanwhile")
+	if err := stillOwn(c, t); err != nil {
+		return nil, err
 	}
 	if !t.AllowSelfRotation {
 		return nil, gqlerr.New(gqlerr.Forbidden, "this token may not rotate itself; a caller with api-token:update can allow it (allowSelfRotation)")

@@ -482,6 +482,9 @@ func (s *Service) tokenFor(ctx context.Context, need perm.Permission, id, verb s
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := stillOwn(c, t); err != nil {
+		return nil, nil, err
+	}
 	if err := tokenCeiling(ctx, c, t); err != nil {
 		return nil, nil, err
 	}

@@ -2,6 +2,7 @@ package httpserver_test
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -10,20 +11,20 @@ import (
 	"github.com/latchkeyhq/latchkey/internal/testserver"
 )
 
-// A rotate by a (leaked) secret that waits for the token's row behind an
-// admin's regenerate must not overwrite the admin's new secret: whichever
-// runs first, the admin's secret is the one that works afterwards. MySQL
-// only: SQLite's write transactions never overlap. Both are held on a row
-// lock the test takes, each step waiting until the server's process list
-// shows the statement (no sleeps).
-func TestRotateWaitingBehindRegenerateLoses(t *testing.T) {
+// A leaked secret's mutation of its own token that waits for the token's
+// row behind an admin's regenerate or revoke must not overwrite or undo it
+// (admin.stillOwn): whichever runs first, the admin's new secret is the
+// one that works, and a revoked token stays revoked and present. MySQL
+// only: SQLite's write transactions never overlap. Both mutations are held
+// on a row lock the test takes, each step waiting until the server's
+// process list shows the statement (no sleeps).
+func TestOwnTokenMutationWaitingBehindAdminLoses(t *testing.T) {
 	testserver.Dialects(t, func(t *testing.T, dialect string) {
 		if dialect != "mysql" {
 			t.Skip("needs row locks: SQLite serialises write transactions")
 		}
 		url := testserver.MySQLDatabase(t)
 		s := testserver.New(t, dialect, testserver.RealClock(), testserver.DatabaseURL(url))
-		leaked, id := mint(t, s, map[string]any{"name": "rotating", "type": "READ_ONLY", "allowSelfRotation": true})
 		ctx := context.Background()
 		// The test's own connections, outside the server's bounded pool.
 		own, err := store.Open(url, "unused")
@@ -31,15 +32,6 @@ func TestRotateWaitingBehindRegenerateLoses(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer own.Close()
-		tx, err := own.DB.BeginTx(ctx, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer tx.Rollback()
-		var x string
-		if err := tx.QueryRowContext(ctx, "SELECT id FROM api_tokens WHERE id = ? FOR UPDATE", id).Scan(&x); err != nil {
-			t.Fatal(err)
-		}
 		waiting := func(n int) {
 			t.Helper()
 			deadline := time.Now().Add(10 * time.Second)
@@ -57,40 +49,64 @@ func TestRotateWaitingBehindRegenerateLoses(t *testing.T) {
 				time.Sleep(5 * time.Millisecond)
 			}
 		}
-		var wg sync.WaitGroup
-		var adminNew, rotated, rotateCode string
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			r := s.Do(t, s.Admin, `mutation($id: ID!) { regenerateAPIToken(id: $id) { secret } }`, map[string]any{"id": id})
-			adminNew = r.Str("regenerateAPIToken.secret")
-		}()
-		waiting(1) // the regenerate's statement waits on the row
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			r := s.Do(t, leaked, rotate, map[string]any{"g": 0})
-			rotated, rotateCode = r.Str("rotateViewerToken.secret"), r.Code()
-		}()
-		waiting(2) // so does the rotate's
-		if err := tx.Commit(); err != nil {
-			t.Fatal(err)
-		}
-		wg.Wait()
-		if adminNew == "" {
-			t.Fatal("the regenerate failed")
-		}
-		// Whichever ran first, the admin's secret is the one that works.
-		if r := s.Do(t, adminNew, viewerQuery, nil); r.Status != 200 {
-			t.Fatalf("the admin's new secret: %d %s (the rotate: secret given %v, code %q)", r.Status, r.Raw, rotated != "", rotateCode)
-		}
-		if rotated != "" {
-			expectUnauthenticated(t, s, rotated)
-		}
-		t.Logf("the rotate: secret given %v, code %q", rotated != "", rotateCode)
-		expectUnauthenticated(t, s, leaked)
-		if st := tokenStatus(t, s, id); st != "ACTIVE" {
-			t.Fatalf("status %s", st)
+		const (
+			regenerate = `mutation($id: ID!) { regenerateAPIToken(id: $id) { secret } }`
+			revoke     = `mutation($id: ID!) { revokeAPIToken(id: $id) { id } }`
+		)
+		for i, c := range []struct{ admin, leaked, secretAt string }{
+			{regenerate, rotate, "rotateViewerToken.secret"},
+			{regenerate, regenerate, "regenerateAPIToken.secret"},
+			{regenerate, `mutation($id: ID!) { deleteAPIToken(id: $id) }`, ""},
+			{regenerate, `mutation($id: ID!) { updateAPIToken(id: $id, input: {description: "mine now"}) { id } }`, ""},
+			{revoke, `mutation($id: ID!) { restoreAPIToken(id: $id) { id } }`, ""},
+			{revoke, rotate, "rotateViewerToken.secret"},
+		} {
+			leaked, id := mint(t, s, map[string]any{"name": fmt.Sprintf("leaked %d", i), "type": "FULL_ACCESS", "allowSelfRotation": true})
+			tx, err := own.DB.BeginTx(ctx, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var x string
+			if err := tx.QueryRowContext(ctx, "SELECT id FROM api_tokens WHERE id = ? FOR UPDATE", id).Scan(&x); err != nil {
+				t.Fatal(err)
+			}
+			var wg sync.WaitGroup
+			var adminNew, leakedNew, leakedRaw string
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				adminNew = s.Do(t, s.Admin, c.admin, map[string]any{"id": id}).Str("regenerateAPIToken.secret")
+			}()
+			waiting(1) // the admin's statement waits on the row
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r := s.Do(t, leaked, c.leaked, map[string]any{"id": id, "g": 0})
+				leakedRaw = string(r.Raw)
+				if c.secretAt != "" {
+					leakedNew = r.Str(c.secretAt)
+				}
+			}()
+			waiting(2) // so does the leaked secret's
+			if err := tx.Commit(); err != nil {
+				t.Fatal(err)
+			}
+			wg.Wait()
+			t.Logf("case %d: the leaked secret's mutation answered %s", i, leakedRaw)
+			expectUnauthenticated(t, s, leaked)
+			if leakedNew != "" {
+				expectUnauthenticated(t, s, leakedNew)
+			}
+			want := "REVOKED"
+			if c.admin == regenerate {
+				want = "ACTIVE"
+				if r := s.Do(t, adminNew, viewerQuery, nil); r.Status != 200 {
+					t.Fatalf("case %d: the admin's new secret: %d %s", i, r.Status, r.Raw)
+				}
+			}
+			if st := tokenStatus(t, s, id); st != want {
+				t.Fatalf("case %d: status %q, want %s", i, st, want)
+			}
 		}
 	})
 }
