@@ -29,29 +29,17 @@ func TestRealSyncDeadlock(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
+			untilClosed(stop, func() {
 				l.Take(ctx, "tok", lim, "per", lim, 1, t0, false)
 				time.Sleep(50 * time.Microsecond)
-			}
+			})
 		}()
 	}
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			// Sync at a time when the requests' windows have ended.
-			_ = l.Sync(ctx, t0.Add(time.Hour))
-		}
+		// Sync at a time when the requests' windows have ended.
+		untilClosed(stop, func() { _ = l.Sync(ctx, t0.Add(time.Hour)) })
 	}()
 	done := make(chan struct{})
 	go func() { time.Sleep(4 * time.Second); close(stop); wg.Wait(); close(done) }()
@@ -60,5 +48,17 @@ func TestRealSyncDeadlock(t *testing.T) {
 		t.Log("no deadlock in 4s")
 	case <-time.After(30 * time.Second):
 		t.Fatal("deadlock with the real Sync")
+	}
+}
+
+// untilClosed calls f again and again until stop is closed.
+func untilClosed(stop <-chan struct{}, f func()) {
+	for {
+		select {
+		case <-stop:
+			return
+		default:
+			f()
+		}
 	}
 }
