@@ -50,7 +50,8 @@ func (s *Service) maxBulkRevoke() int {
 // exist. More than the limit matching is refused, nothing revoked. With
 // dryRun nothing changes and nothing is audited.
 func (s *Service) RevokeTokens(ctx context.Context, filter func(*ent.APITokenQuery) (*ent.APITokenQuery, error), dryRun bool) (*BulkRevoke, error) {
-	if _, err := s.caller(ctx, revokeToken); err != nil {
+	c, err := s.caller(ctx, revokeToken)
+	if err != nil {
 		return nil, err
 	}
 	q, err := filter(db(ctx).APIToken.Query().Where(apitoken.RevokedAtIsNil()))
@@ -67,6 +68,19 @@ func (s *Service) RevokeTokens(ctx context.Context, filter func(*ent.APITokenQue
 	}
 	if dryRun {
 		return &BulkRevoke{Count: len(tokens), APITokens: tokens[:min(len(tokens), BulkRevokePage)]}, nil
+	}
+	// The caller's own token among them is locked and checked as in
+	// RevokeToken (stillOwn): a secret replaced meanwhile revokes nothing.
+	for _, t := range tokens {
+		if c != nil && c.Token != nil && t.ID == c.Token.ID {
+			own, err := s.token(ctx, t.ID)
+			if err != nil {
+				return nil, err
+			}
+			if err := stillOwn(c, own); err != nil {
+				return nil, err
+			}
+		}
 	}
 	now := s.now()
 	var revoked []*ent.APIToken

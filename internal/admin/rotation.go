@@ -183,6 +183,17 @@ func (s *Service) RevokeReused(ctx context.Context, hash string) (int, error) {
 		if id == *r.TokenID && reuseExcused(t, hash, now) {
 			return revoked, nil
 		}
+		// The retired row was read before the token was locked: a
+		// regenerate that committed in between detached it (the admin's
+		// answer to the leak), and then the presentation revokes nothing.
+		// A locking read sees the latest version.
+		still, err := locked(s, db(ctx).RetiredSecret.Query().Where(retiredsecret.SecretHash(hash), retiredsecret.TokenID(id))).Exist(ctx)
+		if err != nil {
+			return revoked, err
+		}
+		if !still {
+			return revoked, nil
+		}
 		n, err := s.revokeIf(ctx, t, now)
 		if err != nil {
 			return revoked, err

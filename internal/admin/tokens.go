@@ -407,11 +407,15 @@ func (s *Service) RegenerateToken(ctx context.Context, id string, graceSeconds *
 // Anyone allowed to revoke may revoke any token: stopping a leaked token must
 // never wait for a more powerful caller.
 func (s *Service) RevokeToken(ctx context.Context, id string) (*ent.APIToken, error) {
-	if _, err := s.caller(ctx, revokeToken); err != nil {
+	c, err := s.caller(ctx, revokeToken)
+	if err != nil {
 		return nil, err
 	}
 	t, err := s.token(ctx, id)
 	if err != nil {
+		return nil, err
+	}
+	if err := stillOwn(c, t); err != nil {
 		return nil, err
 	}
 	if t.RevokedAt == nil {

@@ -13,8 +13,10 @@ import (
 
 // A leaked secret's mutation of its own token that waits for the token's
 // row behind an admin's regenerate or revoke must not overwrite or undo it
-// (admin.stillOwn): whichever runs first, the admin's new secret is the
-// one that works, and a revoked token stays revoked and present. MySQL
+// (admin.stillOwn), nor may a rotated-away secret presented meanwhile
+// revoke the replacement (admin.RevokeReused): whichever runs first, the
+// admin's new secret is the one that works, and a revoked token stays
+// revoked and present. MySQL
 // only: SQLite's write transactions never overlap. Both mutations are held
 // on a row lock the test takes, each step waiting until the server's
 // process list shows the statement (no sleeps).
@@ -53,15 +55,24 @@ func TestOwnTokenMutationWaitingBehindAdminLoses(t *testing.T) {
 			regenerate = `mutation($id: ID!) { regenerateAPIToken(id: $id) { secret } }`
 			revoke     = `mutation($id: ID!) { revokeAPIToken(id: $id) { id } }`
 		)
-		for i, c := range []struct{ admin, leaked, secretAt string }{
-			{regenerate, rotate, "rotateViewerToken.secret"},
-			{regenerate, regenerate, "regenerateAPIToken.secret"},
-			{regenerate, `mutation($id: ID!) { deleteAPIToken(id: $id) }`, ""},
-			{regenerate, `mutation($id: ID!) { updateAPIToken(id: $id, input: {description: "mine now"}) { id } }`, ""},
-			{revoke, `mutation($id: ID!) { restoreAPIToken(id: $id) { id } }`, ""},
-			{revoke, rotate, "rotateViewerToken.secret"},
+		for i, c := range []struct {
+			admin, leaked, secretAt string
+			rotatedAway             bool // the leaked secret is one the token rotated away: presenting it is a reuse
+		}{
+			{regenerate, rotate, "rotateViewerToken.secret", false},
+			{regenerate, regenerate, "regenerateAPIToken.secret", false},
+			{regenerate, `mutation($id: ID!) { deleteAPIToken(id: $id) }`, "", false},
+			{regenerate, `mutation($id: ID!) { updateAPIToken(id: $id, input: {description: "mine now"}) { id } }`, "", false},
+			{regenerate, revoke, "", false},
+			{regenerate, `mutation($id: ID!) { revokeAPITokens(where: {id: $id}) { count } }`, "", false},
+			{regenerate, viewerQuery, "", true},
+			{revoke, `mutation($id: ID!) { restoreAPIToken(id: $id) { id } }`, "", false},
+			{revoke, rotate, "rotateViewerToken.secret", false},
 		} {
 			leaked, id := mint(t, s, map[string]any{"name": fmt.Sprintf("leaked %d", i), "type": "FULL_ACCESS", "allowSelfRotation": true})
+			if c.rotatedAway {
+				rotateOK(t, s, leaked, 0)
+			}
 			tx, err := own.DB.BeginTx(ctx, nil)
 			if err != nil {
 				t.Fatal(err)
